@@ -1,0 +1,513 @@
+//! Creating RRD files: rrdtool's `DS:`/`RRA:` syntax, the initial state
+//! rrdtool 1.7.2 gives a new file, and writing through a temporary file
+//! and a rename.
+
+use std::fs::{self, File, OpenOptions};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::format::{encode_header, encode_value, Layout};
+use crate::model::{
+    cdp_slot, CdpPrep, ConsolidationFn, DataSource, DsKind, DsParams, Header, PdpPrep, RraDef,
+    RraParams, Unival, DNAN,
+};
+use crate::strtod::strtodbl;
+
+/// Earliest start time rrdtool accepts (ten 365-day years after the epoch).
+pub const MIN_START: i64 = 10 * 365 * 86400;
+
+/// A typed definition of a new RRD.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateSpec {
+    /// Time of the (virtual) last update: data starts after it.
+    pub start: i64,
+    /// PDP step in seconds.
+    pub step: u64,
+    /// Data sources.
+    pub ds: Vec<DataSource>,
+    /// Archives.
+    pub rra: Vec<RraDef>,
+}
+
+/// rrdtool's `rrd_scaled_duration`: a count, or a number with a suffix
+/// `s m h d w M y` (M = 31 days, y = 366 days) giving seconds that are then
+/// divided by `divisor` and must divide exactly. Errors are rrdtool's texts.
+pub fn scaled_duration(token: &str, divisor: u64) -> Result<u64, &'static str> {
+    let b = token.as_bytes();
+    let mut p = 0;
+    while p < b.len() && b[p].is_ascii_whitespace() {
+        p += 1;
+    }
+    if b.get(p) == Some(&b'+') {
+        p += 1;
+    }
+    let start = p;
+    let mut value: u64 = 0;
+    while let Some(d) = b.get(p).filter(|c| c.is_ascii_digit()) {
+        // strtoul saturates at ULONG_MAX
+        value = value.saturating_mul(10).saturating_add(u64::from(d - b'0'));
+        p += 1;
+    }
+    if p == start || token.starts_with('-') {
+        return Err("value must be (suffixed) positive number");
+    }
+    if value == 0 {
+        return Err("value must be positive");
+    }
+    let scale: u64 = match b.get(p) {
+        None => return Ok(value),
+        Some(b's') => 1,
+        Some(b'm') => 60,
+        Some(b'h') => 3600,
+        Some(b'd') => 86400,
+        Some(b'w') => 7 * 86400,
+        Some(b'M') => 31 * 86400,
+        Some(b'y') => 366 * 86400,
+        Some(_) => return Err("value has trailing garbage"),
+    };
+    if p + 1 != b.len() {
+        return Err("value has trailing garbage");
+    }
+    let secs = value.saturating_mul(scale);
+    if divisor == 0 || secs % divisor != 0 {
+        return Err("value would truncate when scaled");
+    }
+    Ok(secs / divisor)
+}
+
+fn valid_ds_name(name: &str) -> bool {
+    (1..=19).contains(&name.len())
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
+
+/// Parses one `DS:name:DST:heartbeat:min:max` argument. `earlier` are the
+/// data sources already defined (for the duplicate-name check).
+pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
+    let invalid = || Error::Invalid("invalid DS format".into());
+    let rest = arg.strip_prefix("DS:").ok_or_else(invalid)?;
+    let (name_part, rest) = rest.split_once(':').ok_or_else(invalid)?;
+    // `name=mapped-name[index]` names a source DS for --source; the DS is `name`
+    let name = name_part.split_once('=').map_or(name_part, |(n, _)| n);
+    if !valid_ds_name(name) {
+        return Err(invalid());
+    }
+    let (dst, args) = rest.split_once(':').ok_or_else(invalid)?;
+    if dst.is_empty() || dst.len() > 19 || !dst.bytes().all(|c| c.is_ascii_uppercase()) {
+        return Err(invalid());
+    }
+    if let Some(d) = earlier.iter().find(|d| d.name == name) {
+        return Err(Error::Invalid(format!("Duplicate DS name: {}", d.name)));
+    }
+    let kind = DsKind::parse(dst)
+        .ok_or_else(|| Error::Invalid(format!("invalid DS type specified ({dst})")))?;
+    if kind == DsKind::Compute {
+        return Err(Error::Unsupported(format!(
+            "creating COMPUTE data sources is not supported yet ({arg})"
+        )));
+    }
+    let fail = |msg: &str| Error::Invalid(format!("failed to parse data source {args}: {msg}"));
+    let (hb, minmax) = args
+        .split_once(':')
+        .ok_or_else(|| fail("missing separator"))?;
+    let heartbeat = scaled_duration(hb, 1).map_err(fail)?;
+    let mut mm = minmax.split(':');
+    let (min_s, max_s) = match (mm.next(), mm.next()) {
+        (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => (a, b),
+        _ => return Err(fail("failed to extract min:max")),
+    };
+    let bound = |s: &str, what: &str| -> Result<f64> {
+        if s == "U" {
+            Ok(DNAN)
+        } else {
+            strtodbl(s, Some(what)).map_err(Error::Invalid)
+        }
+    };
+    let min = bound(min_s, "parsing min val")?;
+    let max = bound(max_s, "parsing max val")?;
+    if !min.is_nan() && !max.is_nan() && min >= max {
+        return Err(fail("min must be less than max in DS definition"));
+    }
+    Ok(DataSource {
+        name: name.to_string(),
+        kind,
+        params: DsParams::Standard {
+            heartbeat,
+            min,
+            max,
+        },
+    })
+}
+
+/// Parses one `RRA:CF:xff:steps:rows` argument for a file of PDP step `step`.
+pub fn parse_rra(arg: &str, step: u64) -> Result<RraDef> {
+    let rest = arg
+        .strip_prefix("RRA:")
+        .ok_or_else(|| Error::Invalid(format!("can't parse argument '{arg}'")))?;
+    // strtok: empty fields vanish
+    let tokens: Vec<&str> = rest.split(':').filter(|t| !t.is_empty()).collect();
+    let Some(cf_tok) = tokens.first() else {
+        return Err(Error::Invalid(
+            "Expected at least 4 arguments for RRA but got 0".into(),
+        ));
+    };
+    let cf = ConsolidationFn::parse(cf_tok).ok_or_else(|| {
+        // rrdtool scans the name as %19[A-Z]
+        let shown: String = cf_tok
+            .chars()
+            .take_while(char::is_ascii_uppercase)
+            .take(19)
+            .collect();
+        Error::Invalid(format!("Unrecognized consolidation function {shown}"))
+    })?;
+    if !cf.is_plain() {
+        return Err(Error::Unsupported(format!(
+            "creating Holt-Winters archives ({cf}) is not supported yet ({arg})"
+        )));
+    }
+    let mut xff = 0.0;
+    if let Some(t) = tokens.get(1) {
+        xff = match strtodbl(t, None) {
+            Ok(v) if (0.0..1.0).contains(&v) => v,
+            _ => return Err(Error::Invalid("Invalid xff: must be between 0 and 1".into())),
+        };
+    }
+    let mut pdp_cnt = 1;
+    if let Some(t) = tokens.get(2) {
+        pdp_cnt = scaled_duration(t, step)
+            .map_err(|m| Error::Invalid(format!("Invalid step {t}: {m}")))?;
+    }
+    let mut rows = 0;
+    if let Some(t) = tokens.get(3) {
+        rows = scaled_duration(t, step.saturating_mul(pdp_cnt))
+            .map_err(|m| Error::Invalid(format!("Invalid row count {t}: {m}")))?;
+    }
+    if tokens.len() < 4 {
+        return Err(Error::Invalid(format!(
+            "Expected at least 4 arguments for RRA but got {}",
+            tokens.len()
+        )));
+    }
+    if tokens.len() > 4 {
+        return Err(Error::Invalid(format!(
+            "Unexpected extra argument for consolidation function {cf}"
+        )));
+    }
+    Ok(RraDef {
+        cf,
+        rows,
+        pdp_cnt,
+        params: RraParams::Plain { xff },
+    })
+}
+
+impl CreateSpec {
+    /// Parses rrdtool `create` arguments (`DS:...` and `RRA:...`).
+    pub fn parse(start: i64, step: u64, args: &[&str]) -> Result<CreateSpec> {
+        let mut spec = CreateSpec {
+            start,
+            step,
+            ds: Vec::new(),
+            rra: Vec::new(),
+        };
+        for arg in args {
+            if arg.starts_with("DS:") {
+                spec.ds.push(parse_ds(arg, &spec.ds)?);
+            } else if arg.starts_with("RRA:") {
+                spec.rra.push(parse_rra(arg, step)?);
+            } else {
+                return Err(Error::Invalid(format!("can't parse argument '{arg}'")));
+            }
+        }
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Checks what rrdtool checks before writing.
+    pub fn validate(&self) -> Result<()> {
+        if self.rra.is_empty() {
+            return Err(Error::Invalid(
+                "you must define at least one Round Robin Archive".into(),
+            ));
+        }
+        if self.ds.is_empty() {
+            return Err(Error::Invalid(
+                "you must define at least one Data Source".into(),
+            ));
+        }
+        if self.step == 0 {
+            return Err(Error::Invalid("step size: value must be positive".into()));
+        }
+        if self.start < MIN_START {
+            return Err(Error::Invalid(
+                "the first entry to the RRD should be after 1980".into(),
+            ));
+        }
+        // refuse files whose data area could not be allocated or addressed
+        let d = self.ds.len() as u64;
+        let mut total: u64 = 0;
+        for a in &self.rra {
+            if a.rows == 0 || a.pdp_cnt == 0 {
+                return Err(Error::Invalid("Invalid row count 0: value must be positive".into()));
+            }
+            total = a
+                .rows
+                .checked_mul(d)
+                .and_then(|v| v.checked_mul(8))
+                .and_then(|v| v.checked_add(total))
+                .filter(|&v| v <= MAX_DATA_BYTES)
+                .ok_or_else(|| Error::Invalid("cannot allocate memory".into()))?;
+        }
+        Ok(())
+    }
+
+    /// The file version rrdtool 1.7.2 writes for these definitions.
+    pub fn version(&self) -> u8 {
+        if self
+            .ds
+            .iter()
+            .any(|d| matches!(d.kind, DsKind::DCounter | DsKind::DDerive))
+        {
+            5
+        } else if self.rra.iter().any(|r| r.cf == ConsolidationFn::MhwPredict) {
+            4
+        } else {
+            3
+        }
+    }
+
+    /// The header of a new file, with each archive's `cur_row` from `pick_row(rows)`
+    /// (rrdtool picks it at random).
+    pub fn to_header(&self, mut pick_row: impl FnMut(u64) -> u64) -> Header {
+        let step = self.step;
+        let last_up = self.start;
+        let unknown_sec = last_up.rem_euclid(step as i64) as u64;
+        let pdp = self
+            .ds
+            .iter()
+            .map(|_| PdpPrep {
+                last_ds: "U".into(),
+                unknown_sec,
+                value: DNAN,
+            })
+            .collect();
+        let mut cdp = Vec::with_capacity(self.ds.len() * self.rra.len());
+        for a in &self.rra {
+            let span = (step * a.pdp_cnt) as i64;
+            let unkn = ((last_up - unknown_sec as i64).rem_euclid(span)) as u64 / step;
+            for _ in &self.ds {
+                let mut c = CdpPrep::default();
+                c.scratch[cdp_slot::VAL] = Unival::from_val(DNAN);
+                c.scratch[cdp_slot::UNKN_PDP_CNT] = Unival(unkn);
+                cdp.push(c);
+            }
+        }
+        Header {
+            version: self.version(),
+            step,
+            ds: self.ds.clone(),
+            rra: self.rra.clone(),
+            last_up,
+            last_up_usec: 0,
+            pdp,
+            cdp,
+            cur_row: self.rra.iter().map(|a| pick_row(a.rows) % a.rows).collect(),
+        }
+    }
+}
+
+/// Largest data area we agree to create (1 TiB).
+pub const MAX_DATA_BYTES: u64 = 1 << 40;
+
+/// A random row index below `rows`, like rrdtool's `rrd_random() % rows`.
+pub fn random_row(rows: u64) -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(rows);
+    h.finish() % rows.max(1)
+}
+
+/// Streams a whole file (header in the native layout, then data) to `w`.
+/// `data` holds every archive's rows in physical order; `None` writes unknowns.
+pub fn write_rrd<W: Write>(w: &mut W, hdr: &Header, data: Option<&[f64]>) -> Result<()> {
+    w.write_all(&encode_header(hdr, Layout::NATIVE))?;
+    let n = hdr.total_rows() * hdr.ds.len() as u64;
+    match data {
+        Some(d) => {
+            if d.len() as u64 != n {
+                return Err(Error::Invalid(format!(
+                    "data holds {} values, the definitions call for {n}",
+                    d.len()
+                )));
+            }
+            for chunk in d.chunks(8192) {
+                let mut buf = Vec::with_capacity(chunk.len() * 8);
+                for v in chunk {
+                    buf.extend_from_slice(&encode_value(*v, Layout::NATIVE.endian));
+                }
+                w.write_all(&buf)?;
+            }
+        }
+        None => {
+            let nan = encode_value(DNAN, Layout::NATIVE.endian);
+            let chunk: Vec<u8> = nan.iter().copied().cycle().take(8 * 8192).collect();
+            let mut left = n;
+            while left > 0 {
+                let k = left.min(8192);
+                w.write_all(&chunk[..k as usize * 8])?;
+                left -= k;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    name.push(format!(".{:06x}", h.finish() & 0xff_ffff));
+    PathBuf::from(name)
+}
+
+/// Writes a new file atomically: into a temporary file beside `path`, then
+/// renamed over it (or, with `no_overwrite`, linked only if `path` does not
+/// exist). The mode is 0644, or that of the file replaced.
+pub fn write_file(path: &Path, hdr: &Header, data: Option<&[f64]>, no_overwrite: bool) -> Result<()> {
+    if no_overwrite && fs::symlink_metadata(path).is_ok() {
+        return Err(Error::Invalid(format!(
+            "creating '{}': File exists",
+            path.display()
+        )));
+    }
+    let mode = fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o644);
+    let mut tmp = temp_path(path);
+    let mut file = None;
+    for _ in 0..16 {
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => {
+                file = Some(f);
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => tmp = temp_path(path),
+            Err(e) => return Err(Error::io("creating", path, e)),
+        }
+    }
+    let file: File = file.ok_or_else(|| {
+        Error::io(
+            "creating",
+            path,
+            std::io::Error::other("no free temporary file name"),
+        )
+    })?;
+    let result = (|| -> Result<()> {
+        let mut w = BufWriter::with_capacity(1 << 16, &file);
+        write_rrd(&mut w, hdr, data)?;
+        w.flush().map_err(|e| Error::io("writing", &tmp, e))?;
+        drop(w);
+        file.sync_data().map_err(|e| Error::io("writing", &tmp, e))?;
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io("creating", &tmp, e))?;
+        if no_overwrite {
+            fs::hard_link(&tmp, path).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    Error::Invalid(format!("creating '{}': File exists", path.display()))
+                } else {
+                    Error::io("creating", path, e)
+                }
+            })?;
+            fs::remove_file(&tmp).map_err(|e| Error::io("removing", &tmp, e))?;
+        } else {
+            fs::rename(&tmp, path).map_err(|e| Error::io("renaming", path, e))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Creates a new file from `spec` with unknown data, as `rrdtool create` does.
+pub fn create_file(path: &Path, spec: &CreateSpec, no_overwrite: bool) -> Result<()> {
+    spec.validate()?;
+    let hdr = spec.to_header(random_row);
+    write_file(path, &hdr, None, no_overwrite)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(scaled_duration("10", 300), Ok(10));
+        assert_eq!(scaled_duration("1h", 300), Ok(12));
+        assert_eq!(scaled_duration("1y", 86400), Ok(366));
+        assert_eq!(scaled_duration("1M", 86400), Ok(31));
+        assert_eq!(scaled_duration("7m", 300), Err("value would truncate when scaled"));
+        assert_eq!(scaled_duration("0", 1), Err("value must be positive"));
+        assert_eq!(scaled_duration("-5", 1), Err("value must be (suffixed) positive number"));
+        assert_eq!(scaled_duration("1.5", 1), Err("value has trailing garbage"));
+        assert_eq!(scaled_duration("5mm", 1), Err("value has trailing garbage"));
+    }
+
+    fn err(args: &[&str]) -> String {
+        CreateSpec::parse(1_000_000_000, 300, args).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_are_rrdtools() {
+        let rra = "RRA:AVERAGE:0.5:1:10";
+        assert_eq!(
+            err(&["DS:a:GAUGE:600:5:1", rra]),
+            "failed to parse data source 600:5:1: min must be less than max in DS definition"
+        );
+        assert_eq!(err(&["DS:a:FOO:600:U:U", rra]), "invalid DS type specified (FOO)");
+        assert_eq!(
+            err(&["DS:a:GAUGE:600:U", rra]),
+            "failed to parse data source 600:U: failed to extract min:max"
+        );
+        assert_eq!(err(&["DS:a%:GAUGE:600:U:U", rra]), "invalid DS format");
+        assert_eq!(
+            err(&["DS:a:GAUGE:600:U:U", "RRA:AVERAGE:0.5::10"]),
+            "Expected at least 4 arguments for RRA but got 3"
+        );
+        assert_eq!(
+            err(&["DS:a:GAUGE:600:U:U", "RRA:average:0.5:1:10"]),
+            "Unrecognized consolidation function "
+        );
+        assert_eq!(
+            err(&["DS:a:GAUGE:600:U:U"]),
+            "you must define at least one Round Robin Archive"
+        );
+        assert_eq!(
+            err(&["DS:a:GAUGE:600:1x:U", rra]),
+            "parsing min val - Converted '1x' to 1.000000, but cannot convert 'x'"
+        );
+        assert!(err(&["DS:a:COMPUTE:a,1,+", rra]).contains("not supported yet"));
+        assert!(err(&["DS:a:GAUGE:600:U:U", "RRA:HWPREDICT:10:0.1:0.1:5"])
+            .contains("not supported yet"));
+    }
+
+    #[test]
+    fn initial_state() {
+        let spec = CreateSpec::parse(
+            1_000_000_400,
+            300,
+            &["DS:a:GAUGE:600:U:U", "DS:b:DDERIVE:1h:0:U", "RRA:MAX:0.5:3:5"],
+        )
+        .unwrap();
+        let h = spec.to_header(|_| 2);
+        assert_eq!(h.version, 5);
+        assert_eq!(h.pdp[0].unknown_sec, 200);
+        // (1000000400 - 200) % 900 / 300 = 1 PDP of the first CDP before the file existed
+        assert_eq!(h.cdp(0, 1).cnt(cdp_slot::UNKN_PDP_CNT), 1);
+        assert_eq!(h.cur_row, vec![2]);
+    }
+}

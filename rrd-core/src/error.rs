@@ -1,0 +1,87 @@
+//! The crate's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in rrd-core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An operating-system error on a file.
+    #[error("{op} '{path}': {source}")]
+    Io {
+        /// What was being done (`opening`, `reading`, ...).
+        op: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An I/O error without a known path (in-memory or already-open storage).
+    #[error("{0}")]
+    Storage(#[from] std::io::Error),
+    /// The bytes do not start with `RRD\0`.
+    #[error("file is not an RRD file (bad magic)")]
+    NotRrd,
+    /// The version string is one this crate does not know.
+    #[error("can't handle RRD file version {found}")]
+    UnsupportedVersion {
+        /// The version string as found in the file.
+        found: String,
+    },
+    /// No known layout (endianness, long size, alignment) fits the header.
+    #[error("unknown layout: the float cookie matches no known architecture")]
+    UnknownLayout,
+    /// The file is inconsistent at a given byte offset.
+    #[error("corrupt file at offset {offset}: {what}")]
+    Corrupt {
+        /// Byte offset of the offending field.
+        offset: u64,
+        /// What is wrong.
+        what: String,
+    },
+    /// The file ends inside its header.
+    #[error("reached EOF while loading header (should be {expected} bytes, is {actual})")]
+    HeaderTruncated {
+        /// Header size the counts call for.
+        expected: u64,
+        /// Actual file size.
+        actual: u64,
+    },
+    /// The file is shorter than its header says it should be.
+    #[error("file is too small (should be {expected} bytes, is {actual})")]
+    TooSmall {
+        /// Size the header calls for.
+        expected: u64,
+        /// Actual size.
+        actual: u64,
+    },
+    /// Another process holds a conflicting lock.
+    #[error("could not lock RRD")]
+    Locked,
+    /// A definition (create arguments, restore input) is invalid; the message is rrdtool's.
+    #[error("{0}")]
+    Invalid(String),
+    /// The requested operation is not supported yet; the message names it.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn corrupt(offset: u64, what: impl Into<String>) -> Self {
+        Error::Corrupt {
+            offset,
+            what: what.into(),
+        }
+    }
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+}

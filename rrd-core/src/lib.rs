@@ -1,0 +1,68 @@
+//! # rrd-core
+//!
+//! Round-robin database files in C rrdtool's own binary format, in pure Rust.
+//!
+//! - [`Rrd`] opens a file written by any rrdtool on any architecture
+//!   (versions 0001-0005, either byte order, 32- or 64-bit `long`, 4- or
+//!   8-byte `double` alignment) and gives its [`Header`] (definitions and live
+//!   state) and its rows in time order.
+//! - [`create`] builds new files from a typed [`CreateSpec`], exactly as
+//!   rrdtool 1.7.2 writes them on x86-64 Linux.
+//! - [`time`] parses rrdtool's at-style times (`now-1d`, `midnight yesterday`).
+//! - Files are locked the way rrdtool locks them (see [`lock`]), so `rrd`
+//!   and `rrdtool` processes can share files.
+//!
+//! ```
+//! use rrd_core::{create, CreateSpec, OpenMode, Rrd};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = std::env::temp_dir().join(format!("rrd-core-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let path = dir.join("demo.rrd");
+//! let spec = CreateSpec::parse(
+//!     1_000_000_000,
+//!     300,
+//!     &["DS:temp:GAUGE:600:-40:100", "RRA:AVERAGE:0.5:1:10"],
+//! )?;
+//! create::create_file(&path, &spec, false)?;
+//!
+//! let rrd = Rrd::open(&path, OpenMode::ReadOnly)?;
+//! assert_eq!(rrd.header().step, 300);
+//! assert_eq!(rrd.header().ds[0].name, "temp");
+//! for row in rrd.rows(0)? {
+//!     let (time, values) = row?;
+//!     assert!(time <= 1_000_000_000 && values[0].is_nan());
+//! }
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(())
+//! # }
+//! ```
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod create;
+pub mod dump;
+
+mod error;
+pub mod fmt;
+pub mod format;
+pub mod info;
+mod strtod;
+pub use strtod::{rrd_strtod, strtodbl};
+
+pub mod lock;
+#[allow(unsafe_code)]
+pub mod mmap;
+pub mod model;
+
+mod rrd;
+pub mod storage;
+pub mod time;
+
+pub use create::CreateSpec;
+pub use error::{Error, Result};
+pub use model::{
+    ConsolidationFn, DataSource, DsKind, DsParams, Header, PdpPrep, RraDef, RraParams, DNAN,
+};
+pub use rrd::{Rows, Rrd};
+pub use storage::{FileStorage, MemStorage, OpenMode, Storage};

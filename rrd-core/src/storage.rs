@@ -1,0 +1,174 @@
+//! Where the bytes of an RRD live: a small positioned-I/O trait and its
+//! backends (files with `pread`/`pwrite`, memory-mapped files, and memory).
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::lock::{lock_file, LockKind};
+
+/// Positioned access to the bytes of one RRD.
+///
+/// Implementations hold whatever lock protects the bytes for as long as
+/// they live; every access is bounds-checked by the implementation.
+pub trait Storage {
+    /// Fills `buf` from `offset`; an error if the range is past the end.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+    /// Writes `buf` at `offset`; an error on read-only storage.
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()>;
+    /// Length in bytes.
+    fn len(&self) -> u64;
+    /// True when the storage holds no bytes.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Makes written bytes durable (as far as the backend can).
+    fn sync(&mut self) -> io::Result<()>;
+}
+
+/// Whether a file is opened for reading or for updating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Shared lock, no writes.
+    ReadOnly,
+    /// Exclusive lock, writes allowed.
+    ReadWrite,
+}
+
+fn out_of_range(offset: u64, len: usize, size: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("access of {len} bytes at offset {offset} beyond the end ({size} bytes)"),
+    )
+}
+
+/// Opens a regular file and takes rrdtool's fcntl lock on it.
+pub(crate) fn open_locked(path: &Path, mode: OpenMode) -> Result<(File, u64)> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(mode == OpenMode::ReadWrite)
+        .open(path)
+        .map_err(|e| Error::io("opening", path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io("opening", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::io(
+            "opening",
+            path,
+            io::Error::other("not a regular file"),
+        ));
+    }
+    lock_file(
+        &file,
+        if mode == OpenMode::ReadWrite {
+            LockKind::Exclusive
+        } else {
+            LockKind::Shared
+        },
+    )?;
+    // read the length under the lock: a writer may have been growing it
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("opening", path, e))?
+        .len();
+    Ok((file, len))
+}
+
+/// A file accessed with `pread`/`pwrite`, locked for its lifetime.
+///
+/// The lock is a POSIX record lock: it belongs to the process and is
+/// released when *any* descriptor of the file in this process is closed,
+/// so do not open the same file twice in one process while a handle lives.
+#[derive(Debug)]
+pub struct FileStorage {
+    file: File,
+    len: u64,
+    writable: bool,
+}
+
+impl FileStorage {
+    /// Opens and locks `path`.
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
+        let (file, len) = open_locked(path, mode)?;
+        Ok(FileStorage {
+            file,
+            len,
+            writable: mode == OpenMode::ReadWrite,
+        })
+    }
+}
+
+impl Storage for FileStorage {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.len) {
+            return Err(out_of_range(offset, buf.len(), self.len));
+        }
+        self.file.read_exact_at(buf, offset)
+    }
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()> {
+        if !self.writable {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "file opened read-only",
+            ));
+        }
+        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.len) {
+            return Err(out_of_range(offset, buf.len(), self.len));
+        }
+        self.file.write_all_at(buf, offset)
+    }
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+}
+
+/// Bytes in memory: for tests, fuzzing, and building files before writing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemStorage {
+    bytes: Vec<u8>,
+}
+
+impl MemStorage {
+    /// Wraps bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        MemStorage { bytes }
+    }
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    /// Gives the bytes back.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+impl Storage for MemStorage {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let src = usize::try_from(offset)
+            .ok()
+            .and_then(|o| self.bytes.get(o..o.checked_add(buf.len())?))
+            .ok_or_else(|| out_of_range(offset, buf.len(), self.len()))?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()> {
+        let len = self.len();
+        let dst = usize::try_from(offset)
+            .ok()
+            .and_then(|o| self.bytes.get_mut(o..o.checked_add(buf.len())?))
+            .ok_or_else(|| out_of_range(offset, buf.len(), len))?;
+        dst.copy_from_slice(buf);
+        Ok(())
+    }
+    fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of rrd-core.
+
+mod corrupt;
+mod foreign;
+mod storage;

@@ -1,0 +1,102 @@
+//! One suite run against every storage backend: pread/pwrite files,
+//! memory-mapped files, and memory.
+
+use std::path::{Path, PathBuf};
+
+use rrd_core::storage::{FileStorage, MemStorage, OpenMode, Storage};
+use rrd_core::mmap::MmapStorage;
+use rrd_core::{create, CreateSpec, Error, Rrd};
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rrd-core-it-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn make_file(dir: &Path) -> PathBuf {
+    let spec = CreateSpec::parse(
+        1_000_000_000,
+        300,
+        &[
+            "DS:a:GAUGE:600:U:U",
+            "DS:b:COUNTER:600:0:U",
+            "RRA:AVERAGE:0.5:1:10",
+            "RRA:MAX:0.5:3:5",
+        ],
+    )
+    .unwrap();
+    let path = dir.join("s.rrd");
+    create::create_file(&path, &spec, false).unwrap();
+    path
+}
+
+/// The checks every backend must pass, given storage over a fresh file.
+fn suite<S: Storage>(mut s: S, writable: bool) {
+    let len = s.len();
+    // header 144 + 232 D + 128 R + 80 D R = 1184, data 8 * 2 * 15 = 240
+    assert_eq!(len, 1424);
+    let mut magic = [0u8; 4];
+    s.read_at(0, &mut magic).unwrap();
+    assert_eq!(&magic, b"RRD\0");
+    // reads past the end fail without panicking
+    let mut buf = [0u8; 16];
+    assert!(s.read_at(len - 8, &mut buf).is_err());
+    assert!(s.read_at(u64::MAX - 4, &mut buf).is_err());
+    // writes land, or fail on read-only storage
+    let last = len - 8;
+    let r = s.write_at(last, &1.5f64.to_le_bytes());
+    assert_eq!(r.is_ok(), writable);
+    if writable {
+        let mut b = [0u8; 8];
+        s.read_at(last, &mut b).unwrap();
+        assert_eq!(f64::from_le_bytes(b), 1.5);
+        s.sync().unwrap();
+        assert!(s.write_at(len, &[0]).is_err());
+    }
+    // the header decodes through the storage
+    let rrd = Rrd::from_storage(s).unwrap();
+    assert_eq!(rrd.header().ds.len(), 2);
+    assert_eq!(rrd.rows(1).unwrap().count(), 5);
+}
+
+#[test]
+fn pread_backend() {
+    let dir = temp_dir("pread");
+    let path = make_file(&dir);
+    suite(FileStorage::open(&path, OpenMode::ReadOnly).unwrap(), false);
+    suite(FileStorage::open(&path, OpenMode::ReadWrite).unwrap(), true);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn mmap_backend() {
+    let dir = temp_dir("mmap");
+    let path = make_file(&dir);
+    suite(MmapStorage::open(&path, OpenMode::ReadOnly).unwrap(), false);
+    suite(MmapStorage::open(&path, OpenMode::ReadWrite).unwrap(), true);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn memory_backend() {
+    let dir = temp_dir("mem");
+    let path = make_file(&dir);
+    let bytes = std::fs::read(&path).unwrap();
+    suite(MemStorage::new(bytes), true);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn missing_file_and_directory_fail_cleanly() {
+    let dir = temp_dir("missing");
+    let e = Rrd::open(dir.join("nope.rrd"), OpenMode::ReadOnly).unwrap_err();
+    assert!(matches!(e, Error::Io { .. }), "{e:?}");
+    let e = Rrd::open(&dir, OpenMode::ReadOnly).unwrap_err();
+    assert!(matches!(e, Error::Io { .. }), "{e:?}");
+    let e = Rrd::open_mmap(&dir, OpenMode::ReadOnly).unwrap_err();
+    assert!(matches!(e, Error::Io { .. }), "{e:?}");
+    std::fs::write(dir.join("empty.rrd"), b"").unwrap();
+    let e = Rrd::open_mmap(dir.join("empty.rrd"), OpenMode::ReadOnly).unwrap_err();
+    assert!(matches!(e, Error::HeaderTruncated { actual: 0, .. }), "{e:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
