@@ -254,6 +254,18 @@ impl CreateSpec {
             if a.rows == 0 || a.pdp_cnt == 0 {
                 return Err(Error::Invalid("Invalid row count 0: value must be positive".into()));
             }
+            // a row's span and the archive's time range must fit a time_t
+            let fits = a
+                .pdp_cnt
+                .checked_mul(self.step)
+                .and_then(|span| span.checked_mul(a.rows))
+                .is_some_and(|v| v <= i64::MAX as u64 / 4);
+            if !fits {
+                return Err(Error::Invalid(format!(
+                    "archive of {} rows of {} steps of {} seconds spans too long a time",
+                    a.rows, a.pdp_cnt, self.step
+                )));
+            }
             total = a
                 .rows
                 .checked_mul(d)
@@ -281,7 +293,8 @@ impl CreateSpec {
     }
 
     /// The header of a new file, with each archive's `cur_row` from `pick_row(rows)`
-    /// (rrdtool picks it at random).
+    /// (rrdtool picks it at random). Call [`CreateSpec::validate`] first: the
+    /// arithmetic relies on its bounds.
     pub fn to_header(&self, mut pick_row: impl FnMut(u64) -> u64) -> Header {
         let step = self.step;
         let last_up = self.start;
@@ -333,7 +346,15 @@ pub fn random_row(rows: u64) -> u64 {
 /// Streams a whole file (header in the native layout, then data) to `w`.
 /// `data` holds every archive's rows in physical order; `None` writes unknowns.
 pub fn write_rrd<W: Write>(w: &mut W, hdr: &Header, data: Option<&[f64]>) -> Result<()> {
-    w.write_all(&encode_header(hdr, Layout::NATIVE))?;
+    check_consistent(hdr)?;
+    if hdr.version < 3 {
+        // rrdtool upgrades what it writes to 0003 (live_head gains usec)
+        let mut h = hdr.clone();
+        h.version = 3;
+        w.write_all(&encode_header(&h, Layout::NATIVE))?;
+    } else {
+        w.write_all(&encode_header(hdr, Layout::NATIVE))?;
+    }
     let n = hdr.total_rows() * hdr.ds.len() as u64;
     match data {
         Some(d) => {
@@ -361,6 +382,25 @@ pub fn write_rrd<W: Write>(w: &mut W, hdr: &Header, data: Option<&[f64]>) -> Res
                 left -= k;
             }
         }
+    }
+    Ok(())
+}
+
+/// The invariants [`encode_header`] relies on.
+fn check_consistent(h: &Header) -> Result<()> {
+    let (d, r) = (h.ds.len(), h.rra.len());
+    let bad = |what: &str| Err(Error::Invalid(format!("inconsistent header: {what}")));
+    if d == 0 || r == 0 || h.step == 0 {
+        return bad("no data source, no archive or zero step");
+    }
+    if h.pdp.len() != d || h.cdp.len() != d * r || h.cur_row.len() != r {
+        return bad("state does not match the definitions");
+    }
+    if h.rra.iter().zip(&h.cur_row).any(|(a, c)| a.rows == 0 || *c >= a.rows) {
+        return bad("current row beyond an archive");
+    }
+    if h.version > crate::format::MAX_VERSION {
+        return bad("unknown version");
     }
     Ok(())
 }

@@ -35,7 +35,7 @@ pub fn local_time_comment(t: i64, tz: &TimeZone) -> String {
 }
 
 /// Writes the XML dump of `rrd` to `w`, times in `tz`.
-pub fn dump<S: Storage, W: Write>(
+pub fn dump<S: Storage, W: Write + ?Sized>(
     rrd: &Rrd<S>,
     w: &mut W,
     header: DumpHeader,

@@ -90,7 +90,7 @@ impl Layout {
     };
 
     /// Every layout [`detect`] tries, most common first.
-    pub const ALL: [Layout; 8] = [
+    pub const ALL: [Layout; 6] = [
         Layout::NATIVE,
         Layout {
             endian: Endian::Little,
@@ -117,16 +117,6 @@ impl Layout {
             long_size: 4,
             double_align: 4,
         },
-        Layout {
-            endian: Endian::Little,
-            long_size: 8,
-            double_align: 4,
-        },
-        Layout {
-            endian: Endian::Big,
-            long_size: 8,
-            double_align: 4,
-        },
     ];
 
     /// Short name as used by the foreign fixtures: `l648` = little endian,
@@ -147,7 +137,7 @@ impl Layout {
         // a unival is a union of a long and a double
         let ua = if l > d { l } else { d };
         let float_cookie = align(9, d);
-        let ds_cnt = float_cookie + 8;
+        let ds_cnt = align(float_cookie + 8, l);
         let stat_par = align(ds_cnt + 3 * l, ua);
         let stat_head = align(stat_par + 80, ua);
         let ds_def = align(align(40, ua) + 80, ua);
@@ -297,8 +287,9 @@ fn parse_version(bytes: &[u8]) -> Result<u8> {
 /// when the file has that many) and its total length.
 ///
 /// A layout is accepted when the float cookie sits where it would put it,
-/// the counts are non-zero, and the header plus data fit in the file (a
-/// longer file is accepted, as rrdtool does).
+/// the counts are non-zero, and the header fits in the file (the data area
+/// is checked by [`crate::Rrd::from_storage`]; a longer file is accepted,
+/// as rrdtool does).
 pub fn detect(prefix: &[u8], file_len: u64) -> Result<Detected> {
     if prefix.len() < 4 || &prefix[..4] != MAGIC {
         if prefix.len() < 4 {

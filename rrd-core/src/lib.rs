@@ -45,6 +45,8 @@ pub mod dump;
 
 mod error;
 pub mod fmt;
+#[doc(hidden)]
+pub mod fuzz_bodies;
 pub mod format;
 pub mod info;
 mod strtod;

@@ -403,17 +403,23 @@ impl Header {
     }
     /// End time of the CDP stored at `cur_row` of archive `rra`.
     pub fn rra_last_row_time(&self, rra: usize) -> i64 {
-        let s = self.rra_step(rra).max(1) as i64;
-        self.last_up - self.last_up.rem_euclid(s)
+        // i128 and clamping: a corrupt header may hold any step and time
+        let s = i128::from(self.rra_step(rra).max(1));
+        let t = i128::from(self.last_up);
+        clamp_i64(t - t.rem_euclid(s))
     }
     /// Time of the oldest row of archive `rra` (what `rrdtool first` prints).
     pub fn rra_first_time(&self, rra: usize) -> i64 {
-        let s = self.rra_step(rra) as i64;
-        let rows = self.rra[rra].rows as i64;
-        self.rra_last_row_time(rra) - (rows - 1) * s
+        let s = i128::from(self.rra_step(rra));
+        let rows = i128::from(self.rra[rra].rows);
+        clamp_i64(i128::from(self.rra_last_row_time(rra)) - (rows - 1) * s)
     }
     /// Total number of rows over all archives.
     pub fn total_rows(&self) -> u64 {
         self.rra.iter().map(|r| r.rows).sum()
     }
+}
+
+fn clamp_i64(v: i128) -> i64 {
+    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }

@@ -142,7 +142,7 @@ impl<S: Storage> Rrd<S> {
         Ok(Rows {
             rrd: self,
             rra,
-            step: self.header.rra_step(rra) as i64,
+            step: i64::try_from(self.header.rra_step(rra)).unwrap_or(i64::MAX),
             time: self.header.rra_first_time(rra),
             next: (self.header.cur_row[rra] + 1) % rows,
             left: rows,
@@ -191,7 +191,7 @@ impl<S: Storage> Iterator for Rows<'_, S> {
         let i = (self.next - self.buf_first) as usize * d;
         let row = self.buf[i..i + d].to_vec();
         let t = self.time;
-        self.time += self.step;
+        self.time = self.time.saturating_add(self.step);
         self.next = (self.next + 1) % rows;
         self.left -= 1;
         Some(Ok((t, row)))

@@ -2,4 +2,5 @@
 
 mod corrupt;
 mod foreign;
+mod fuzz_seeds;
 mod storage;
