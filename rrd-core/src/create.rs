@@ -173,7 +173,11 @@ pub fn parse_rra(arg: &str, step: u64) -> Result<RraDef> {
     if let Some(t) = tokens.get(1) {
         xff = match strtodbl(t, None) {
             Ok(v) if (0.0..1.0).contains(&v) => v,
-            _ => return Err(Error::Invalid("Invalid xff: must be between 0 and 1".into())),
+            _ => {
+                return Err(Error::Invalid(
+                    "Invalid xff: must be between 0 and 1".into(),
+                ))
+            }
         };
     }
     let mut pdp_cnt = 1;
@@ -252,7 +256,9 @@ impl CreateSpec {
         let mut total: u64 = 0;
         for a in &self.rra {
             if a.rows == 0 || a.pdp_cnt == 0 {
-                return Err(Error::Invalid("Invalid row count 0: value must be positive".into()));
+                return Err(Error::Invalid(
+                    "Invalid row count 0: value must be positive".into(),
+                ));
             }
             // a row's span and the archive's time range must fit a time_t
             let fits = a
@@ -396,7 +402,11 @@ fn check_consistent(h: &Header) -> Result<()> {
     if h.pdp.len() != d || h.cdp.len() != d * r || h.cur_row.len() != r {
         return bad("state does not match the definitions");
     }
-    if h.rra.iter().zip(&h.cur_row).any(|(a, c)| a.rows == 0 || *c >= a.rows) {
+    if h.rra
+        .iter()
+        .zip(&h.cur_row)
+        .any(|(a, c)| a.rows == 0 || *c >= a.rows)
+    {
         return bad("current row beyond an archive");
     }
     if h.version > crate::format::MAX_VERSION {
@@ -416,7 +426,12 @@ fn temp_path(path: &Path) -> PathBuf {
 /// Writes a new file atomically: into a temporary file beside `path`, then
 /// renamed over it (or, with `no_overwrite`, linked only if `path` does not
 /// exist). The mode is 0644, or that of the file replaced.
-pub fn write_file(path: &Path, hdr: &Header, data: Option<&[f64]>, no_overwrite: bool) -> Result<()> {
+pub fn write_file(
+    path: &Path,
+    hdr: &Header,
+    data: Option<&[f64]>,
+    no_overwrite: bool,
+) -> Result<()> {
     if no_overwrite && fs::symlink_metadata(path).is_ok() {
         return Err(Error::Invalid(format!(
             "creating '{}': File exists",
@@ -435,7 +450,8 @@ pub fn write_file(path: &Path, hdr: &Header, data: Option<&[f64]>, no_overwrite:
                 break;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => tmp = temp_path(path),
-            Err(e) => return Err(Error::io("creating", path, e)),
+            // rrdtool's words; the cause is usually a missing or read-only directory
+            Err(_) => return Err(Error::Invalid("Cannot create temporary file".into())),
         }
     }
     let file: File = file.ok_or_else(|| {
@@ -450,7 +466,8 @@ pub fn write_file(path: &Path, hdr: &Header, data: Option<&[f64]>, no_overwrite:
         write_rrd(&mut w, hdr, data)?;
         w.flush().map_err(|e| Error::io("writing", &tmp, e))?;
         drop(w);
-        file.sync_data().map_err(|e| Error::io("writing", &tmp, e))?;
+        file.sync_data()
+            .map_err(|e| Error::io("writing", &tmp, e))?;
         fs::set_permissions(&tmp, fs::Permissions::from_mode(mode))
             .map_err(|e| Error::io("creating", &tmp, e))?;
         if no_overwrite {
@@ -490,15 +507,23 @@ mod tests {
         assert_eq!(scaled_duration("1h", 300), Ok(12));
         assert_eq!(scaled_duration("1y", 86400), Ok(366));
         assert_eq!(scaled_duration("1M", 86400), Ok(31));
-        assert_eq!(scaled_duration("7m", 300), Err("value would truncate when scaled"));
+        assert_eq!(
+            scaled_duration("7m", 300),
+            Err("value would truncate when scaled")
+        );
         assert_eq!(scaled_duration("0", 1), Err("value must be positive"));
-        assert_eq!(scaled_duration("-5", 1), Err("value must be (suffixed) positive number"));
+        assert_eq!(
+            scaled_duration("-5", 1),
+            Err("value must be (suffixed) positive number")
+        );
         assert_eq!(scaled_duration("1.5", 1), Err("value has trailing garbage"));
         assert_eq!(scaled_duration("5mm", 1), Err("value has trailing garbage"));
     }
 
     fn err(args: &[&str]) -> String {
-        CreateSpec::parse(1_000_000_000, 300, args).unwrap_err().to_string()
+        CreateSpec::parse(1_000_000_000, 300, args)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -508,7 +533,10 @@ mod tests {
             err(&["DS:a:GAUGE:600:5:1", rra]),
             "failed to parse data source 600:5:1: min must be less than max in DS definition"
         );
-        assert_eq!(err(&["DS:a:FOO:600:U:U", rra]), "invalid DS type specified (FOO)");
+        assert_eq!(
+            err(&["DS:a:FOO:600:U:U", rra]),
+            "invalid DS type specified (FOO)"
+        );
         assert_eq!(
             err(&["DS:a:GAUGE:600:U", rra]),
             "failed to parse data source 600:U: failed to extract min:max"
@@ -540,7 +568,11 @@ mod tests {
         let spec = CreateSpec::parse(
             1_000_000_400,
             300,
-            &["DS:a:GAUGE:600:U:U", "DS:b:DDERIVE:1h:0:U", "RRA:MAX:0.5:3:5"],
+            &[
+                "DS:a:GAUGE:600:U:U",
+                "DS:b:DDERIVE:1h:0:U",
+                "RRA:MAX:0.5:3:5",
+            ],
         )
         .unwrap();
         let h = spec.to_header(|_| 2);

@@ -45,9 +45,7 @@ pub fn dump<S: Storage, W: Write + ?Sized>(
     match header {
         DumpHeader::Dtd => {
             w.write_all(b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n")?;
-            w.write_all(
-                b"<!DOCTYPE rrd SYSTEM \"https://oss.oetiker.ch/rrdtool/rrdtool.dtd\">\n",
-            )?;
+            w.write_all(b"<!DOCTYPE rrd SYSTEM \"https://oss.oetiker.ch/rrdtool/rrdtool.dtd\">\n")?;
             w.write_all(b"<!-- Round Robin Database Dump -->\n<rrd>\n")?;
         }
         DumpHeader::Xsd => {
@@ -114,7 +112,10 @@ pub fn dump<S: Storage, W: Write + ?Sized>(
             } => {
                 writeln!(w, "\t\t<hw_alpha>{}</hw_alpha>", exp10_or_nan(alpha))?;
                 writeln!(w, "\t\t<hw_beta>{}</hw_beta>", exp10_or_nan(beta))?;
-                writeln!(w, "\t\t<dependent_rra_idx>{dependent_rra}</dependent_rra_idx>")?;
+                writeln!(
+                    w,
+                    "\t\t<dependent_rra_idx>{dependent_rra}</dependent_rra_idx>"
+                )?;
             }
             RraParams::Seasonal {
                 gamma,
@@ -138,10 +139,16 @@ pub fn dump<S: Storage, W: Write + ?Sized>(
                         exp10_or_nan(smoothing_window)
                     )?;
                 }
-                writeln!(w, "\t\t<dependent_rra_idx>{dependent_rra}</dependent_rra_idx>")?;
+                writeln!(
+                    w,
+                    "\t\t<dependent_rra_idx>{dependent_rra}</dependent_rra_idx>"
+                )?;
             }
             RraParams::DevPredict { dependent_rra } => {
-                writeln!(w, "\t\t<dependent_rra_idx>{dependent_rra}</dependent_rra_idx>")?;
+                writeln!(
+                    w,
+                    "\t\t<dependent_rra_idx>{dependent_rra}</dependent_rra_idx>"
+                )?;
             }
             RraParams::Failures {
                 delta_pos,
@@ -154,7 +161,10 @@ pub fn dump<S: Storage, W: Write + ?Sized>(
                 writeln!(w, "\t\t<delta_neg>{}</delta_neg>", exp10_or_nan(delta_neg))?;
                 writeln!(w, "\t\t<window_len>{window_len}</window_len>")?;
                 writeln!(w, "\t\t<failure_threshold>{threshold}</failure_threshold>")?;
-                writeln!(w, "\t\t<dependent_rra_idx>{dependent_rra}</dependent_rra_idx>")?;
+                writeln!(
+                    w,
+                    "\t\t<dependent_rra_idx>{dependent_rra}</dependent_rra_idx>"
+                )?;
             }
         }
         writeln!(w, "\t\t</params>")?;
@@ -175,15 +185,27 @@ pub fn dump<S: Storage, W: Write + ?Sized>(
             )?;
             match rra.cf {
                 ConsolidationFn::HwPredict | ConsolidationFn::MhwPredict => {
-                    writeln!(w, "\t\t\t<intercept>{}</intercept>", v(cdp_slot::HW_INTERCEPT))?;
+                    writeln!(
+                        w,
+                        "\t\t\t<intercept>{}</intercept>",
+                        v(cdp_slot::HW_INTERCEPT)
+                    )?;
                     writeln!(
                         w,
                         "\t\t\t<last_intercept>{}</last_intercept>",
                         v(cdp_slot::HW_LAST_INTERCEPT)
                     )?;
                     writeln!(w, "\t\t\t<slope>{}</slope>", v(cdp_slot::HW_SLOPE))?;
-                    writeln!(w, "\t\t\t<last_slope>{}</last_slope>", v(cdp_slot::HW_LAST_SLOPE))?;
-                    writeln!(w, "\t\t\t<nan_count>{}</nan_count>", c.cnt(cdp_slot::NULL_COUNT))?;
+                    writeln!(
+                        w,
+                        "\t\t\t<last_slope>{}</last_slope>",
+                        v(cdp_slot::HW_LAST_SLOPE)
+                    )?;
+                    writeln!(
+                        w,
+                        "\t\t\t<nan_count>{}</nan_count>",
+                        c.cnt(cdp_slot::NULL_COUNT)
+                    )?;
                     writeln!(
                         w,
                         "\t\t\t<last_nan_count>{}</last_nan_count>",
@@ -191,13 +213,21 @@ pub fn dump<S: Storage, W: Write + ?Sized>(
                     )?;
                 }
                 ConsolidationFn::Seasonal | ConsolidationFn::DevSeasonal => {
-                    writeln!(w, "\t\t\t<seasonal>{}</seasonal>", v(cdp_slot::HW_INTERCEPT))?;
+                    writeln!(
+                        w,
+                        "\t\t\t<seasonal>{}</seasonal>",
+                        v(cdp_slot::HW_INTERCEPT)
+                    )?;
                     writeln!(
                         w,
                         "\t\t\t<last_seasonal>{}</last_seasonal>",
                         v(cdp_slot::HW_LAST_INTERCEPT)
                     )?;
-                    writeln!(w, "\t\t\t<init_flag>{}</init_flag>", c.cnt(cdp_slot::NULL_COUNT))?;
+                    writeln!(
+                        w,
+                        "\t\t\t<init_flag>{}</init_flag>",
+                        c.cnt(cdp_slot::NULL_COUNT)
+                    )?;
                 }
                 ConsolidationFn::DevPredict => {}
                 ConsolidationFn::Failures => {

@@ -124,7 +124,11 @@ impl Layout {
     pub fn short_name(&self) -> String {
         format!(
             "{}{}{}",
-            if self.endian == Endian::Little { 'l' } else { 'b' },
+            if self.endian == Endian::Little {
+                'l'
+            } else {
+                'b'
+            },
             self.long_size as u32 * 8,
             self.double_align
         )
@@ -404,7 +408,10 @@ pub fn decode_header(bytes: &[u8], det: &Detected) -> Result<Header> {
         let rows = r.ulong(off + o.rra_row_cnt)?;
         let pdp_cnt = r.ulong(off + o.rra_row_cnt + l)?;
         if rows == 0 {
-            return Err(Error::corrupt(off + o.rra_row_cnt, "archive with zero rows"));
+            return Err(Error::corrupt(
+                off + o.rra_row_cnt,
+                "archive with zero rows",
+            ));
         }
         if pdp_cnt == 0 {
             return Err(Error::corrupt(
@@ -453,7 +460,11 @@ pub fn decode_header(bytes: &[u8], det: &Detected) -> Result<Header> {
     }
 
     let last_up = r.long(off)?;
-    let last_up_usec = if det.version >= 3 { r.long(off + l)? } else { 0 };
+    let last_up_usec = if det.version >= 3 {
+        r.long(off + l)?
+    } else {
+        0
+    };
     off += layout.live_head_size(det.version);
 
     let mut pdp = Vec::with_capacity(d);
@@ -713,7 +724,14 @@ mod tests {
         // rra_def 120, live_head 16, pdp_prep 112, cdp_prep 80, rra_ptr 8)
         let o = Layout::NATIVE.offsets();
         assert_eq!(
-            (o.stat_head, o.ds_def, o.rra_def, o.pdp_prep, o.cdp_prep, o.rra_ptr),
+            (
+                o.stat_head,
+                o.ds_def,
+                o.rra_def,
+                o.pdp_prep,
+                o.cdp_prep,
+                o.rra_ptr
+            ),
             (128, 120, 120, 112, 80, 8)
         );
         assert_eq!((o.float_cookie, o.ds_cnt, o.stat_par), (16, 24, 48));

@@ -235,7 +235,10 @@ pub fn info(hdr: &Header, filename: &str, header_size: u64) -> Vec<(String, Info
 
 /// FAILURES history bytes as rrdtool prints them: one digit per byte.
 pub fn history_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b'0'.wrapping_add(b))).collect()
+    bytes
+        .iter()
+        .map(|&b| char::from(b'0'.wrapping_add(b)))
+        .collect()
 }
 
 /// `info` as rrdtool prints it: `key = value` lines.

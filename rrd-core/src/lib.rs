@@ -45,9 +45,9 @@ pub mod dump;
 
 mod error;
 pub mod fmt;
+pub mod format;
 #[doc(hidden)]
 pub mod fuzz_bodies;
-pub mod format;
 pub mod info;
 mod strtod;
 pub use strtod::{rrd_strtod, strtodbl};
@@ -56,6 +56,7 @@ pub mod lock;
 #[allow(unsafe_code)]
 pub mod mmap;
 pub mod model;
+pub mod restore;
 
 mod rrd;
 pub mod storage;

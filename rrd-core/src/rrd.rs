@@ -118,7 +118,10 @@ impl<S: Storage> Rrd<S> {
         self.check_rra(rra)?;
         let d = self.header.ds.len();
         let n = (out.len() / d.max(1)) as u64;
-        if first.checked_add(n).is_none_or(|e| e > self.header.rra[rra].rows) {
+        if first
+            .checked_add(n)
+            .is_none_or(|e| e > self.header.rra[rra].rows)
+        {
             return Err(Error::Invalid(format!(
                 "rows {first}..{} beyond archive {rra}",
                 first.saturating_add(n)

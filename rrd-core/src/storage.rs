@@ -101,7 +101,10 @@ impl FileStorage {
 
 impl Storage for FileStorage {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.len) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|e| e > self.len)
+        {
             return Err(out_of_range(offset, buf.len(), self.len));
         }
         self.file.read_exact_at(buf, offset)
@@ -113,7 +116,10 @@ impl Storage for FileStorage {
                 "file opened read-only",
             ));
         }
-        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.len) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|e| e > self.len)
+        {
             return Err(out_of_range(offset, buf.len(), self.len));
         }
         self.file.write_all_at(buf, offset)

@@ -69,5 +69,8 @@ fn wrong_magic_and_version() {
     let mut b = native_file();
     b[4..8].copy_from_slice(b"0009");
     let e = exercise(b).unwrap_err();
-    assert!(matches!(e, Error::UnsupportedVersion { ref found } if found == "0009"), "{e:?}");
+    assert!(
+        matches!(e, Error::UnsupportedVersion { ref found } if found == "0009"),
+        "{e:?}"
+    );
 }

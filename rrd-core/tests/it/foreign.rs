@@ -53,8 +53,8 @@ fn close(a: f64, b: f64) -> bool {
 #[test]
 fn every_layout_opens_with_the_documented_facts() {
     for name in FILES {
-        let rrd = Rrd::open(data(name), OpenMode::ReadOnly)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let rrd =
+            Rrd::open(data(name), OpenMode::ReadOnly).unwrap_or_else(|e| panic!("{name}: {e}"));
         let (version, layout) = expected_layout(name);
         assert_eq!(rrd.layout(), layout, "{name}");
         let h = rrd.header();
@@ -144,7 +144,12 @@ fn headers_round_trip_in_every_layout() {
             assert_eq!(det.layout, layout, "{name} as {}", layout.short_name());
             let back = decode_header(&bytes, &det).unwrap();
             // NaN != NaN: compare through Debug, which shows the bits of the slots
-            assert_eq!(format!("{back:?}"), format!("{original:?}"), "{name} as {}", layout.short_name());
+            assert_eq!(
+                format!("{back:?}"),
+                format!("{original:?}"),
+                "{name} as {}",
+                layout.short_name()
+            );
         }
         // encoding in the file's own layout gives back its header bytes exactly
         let raw = std::fs::read(data(name)).unwrap();

@@ -15,5 +15,9 @@ fn open_rrd_seeds() {
         rrd_core::fuzz_bodies::open_rrd(&bytes);
         n += 1;
     }
-    assert!(n >= 8, "seed corpus missing: {n} files in {}", dir.display());
+    assert!(
+        n >= 8,
+        "seed corpus missing: {n} files in {}",
+        dir.display()
+    );
 }

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use rrd_core::storage::{FileStorage, MemStorage, OpenMode, Storage};
 use rrd_core::mmap::MmapStorage;
+use rrd_core::storage::{FileStorage, MemStorage, OpenMode, Storage};
 use rrd_core::{create, CreateSpec, Error, Rrd};
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -97,6 +97,9 @@ fn missing_file_and_directory_fail_cleanly() {
     assert!(matches!(e, Error::Io { .. }), "{e:?}");
     std::fs::write(dir.join("empty.rrd"), b"").unwrap();
     let e = Rrd::open_mmap(dir.join("empty.rrd"), OpenMode::ReadOnly).unwrap_err();
-    assert!(matches!(e, Error::HeaderTruncated { actual: 0, .. }), "{e:?}");
+    assert!(
+        matches!(e, Error::HeaderTruncated { actual: 0, .. }),
+        "{e:?}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

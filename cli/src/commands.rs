@@ -1,0 +1,437 @@
+//! The rrdtool commands, each taking its arguments (after the command name)
+//! and writing its normal output to `out`. An `Err` is the message printed
+//! after `ERROR: `.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use rrd_core::dump::{dump, DumpHeader};
+use rrd_core::info::{format_info, info};
+use rrd_core::time::{parse_time, TimeSpec};
+use rrd_core::{create, CreateSpec, Error, OpenMode, Rrd};
+
+use crate::getopt::{self, opt, Arg, Opt};
+
+type CmdResult = Result<(), String>;
+
+const VERSION_LINE: &str = "rrd (rrd-core) compatible with RRDtool 1.7.2";
+
+fn usage_text(command: Option<&str>) -> String {
+    let body = match command {
+        Some("create") => "* create - create a new RRD\n\n\trrd create filename [--start|-b start time]\n\t\t[--step|-s step]\n\t\t[--template|-t template-file]\n\t\t[--no-overwrite|-O]\n\t\t[DS:ds-name:DST:dst arguments]\n\t\t[RRA:CF:cf arguments]\n",
+        Some("info") => "* info - returns the configuration and status of the RRD\n\n\trrd info filename.rrd\n",
+        Some("dump") => "* dump - dump an RRD to XML\n\n\trrd dump [--header|-h {none,xsd,dtd}]\n\t\t[--no-header|-n]\n\t\tfile.rrd [file.xml]\n",
+        Some("restore") => "* restore - restore an RRD file from its XML form\n\n\trrd restore [--range-check|-r] [--force-overwrite|-f] filename.xml filename.rrd\n",
+        Some("first") => "* first - show the timestamp of the first data sample in an RRD\n\n\trrd first [--rraindex number] filename.rrd\n",
+        Some("last") => "* last - show last update time for RRD\n\n\trrd last filename.rrd\n",
+        Some("lastupdate") => "* lastupdate - returns the most recent datum stored for\n  each DS in an RRD\n\n\trrd lastupdate filename.rrd\n",
+        _ => "Valid commands: create, dump, restore, last, lastupdate, first, info\n",
+    };
+    format!("{VERSION_LINE}\n\nUsage: rrd [options] command command_options\n{body}\n")
+}
+
+/// Runs one command line (without the program name).
+pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
+    let Some(cmd) = argv.first() else {
+        return write_out(out, usage_text(None).as_bytes());
+    };
+    let rest = &argv[1..];
+    if matches!(cmd.as_str(), "--version" | "version" | "v" | "-v") {
+        return write_out(out, format!("{VERSION_LINE}\n").as_bytes());
+    }
+    let known = [
+        "create",
+        "info",
+        "dump",
+        "restore",
+        "first",
+        "last",
+        "lastupdate",
+    ];
+    if !known.contains(&cmd.as_str()) {
+        if is_rrdtool_command(cmd) {
+            return Err(format!("the '{cmd}' command is not supported yet"));
+        }
+        return write_out(out, usage_text(None).as_bytes());
+    }
+    if rest.is_empty() {
+        return write_out(out, usage_text(Some(cmd)).as_bytes());
+    }
+    match cmd.as_str() {
+        "create" => cmd_create(rest, out),
+        "info" => cmd_info(rest, out),
+        "dump" => cmd_dump(rest, out),
+        "restore" => cmd_restore(rest),
+        "first" => cmd_first(rest, out),
+        "last" => cmd_last(rest, out),
+        "lastupdate" => cmd_lastupdate(rest, out),
+        _ => unreachable!("checked against the known commands"),
+    }
+}
+
+fn is_rrdtool_command(cmd: &str) -> bool {
+    [
+        "update",
+        "updatev",
+        "graph",
+        "graphv",
+        "list",
+        "fetch",
+        "tune",
+        "resize",
+        "xport",
+        "flushcached",
+    ]
+    .contains(&cmd)
+}
+
+fn write_out(out: &mut dyn Write, bytes: &[u8]) -> CmdResult {
+    out.write_all(bytes)
+        .map_err(|e| format!("writing output: {e}"))
+}
+
+/// C's `strerror` text of an I/O error (Rust appends " (os error N)").
+fn strerror(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// rrdtool's message for a failure to open or decode `path`.
+pub fn open_error(path: &str, e: &Error) -> String {
+    match e {
+        Error::Io { source, .. } if source.to_string() == "not a regular file" => {
+            format!("mmaping file '{path}': No such device")
+        }
+        Error::Io { op, source, .. } => format!("{op} '{path}': {}", strerror(source)),
+        Error::HeaderTruncated { actual: 0, .. } => {
+            format!("mmaping file '{path}': Invalid argument")
+        }
+        Error::HeaderTruncated { .. } => "reached EOF while loading header rrd->stat_head".into(),
+        Error::TooSmall { expected, .. } => {
+            format!("'{path}' is too small (should be {expected} bytes)")
+        }
+        Error::NotRrd => format!("'{path}' is not an RRD file"),
+        Error::UnknownLayout => "This RRD was created on another architecture".into(),
+        Error::Storage(source) => strerror(source),
+        other => other.to_string(),
+    }
+}
+
+fn open_ro(path: &str) -> Result<Rrd, String> {
+    Rrd::open(path, OpenMode::ReadOnly).map_err(|e| open_error(path, &e))
+}
+
+fn parse_opts(argv: &[String], spec: &[Opt]) -> Result<getopt::Parsed, String> {
+    getopt::parse(argv, spec)
+}
+
+fn system_tz() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::system()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
+    const SPEC: &[Opt] = &[
+        opt("start", Some('b'), Arg::Required),
+        opt("step", Some('s'), Arg::Required),
+        opt("no-overwrite", Some('O'), Arg::None),
+        opt("template", Some('t'), Arg::Required),
+        opt("source", Some('r'), Arg::Required),
+        opt("daemon", Some('d'), Arg::Required),
+    ];
+    let p = parse_opts(argv, SPEC)?;
+    if p.flag("daemon") {
+        return Err("--daemon (rrdcached) is not supported yet".into());
+    }
+    if p.flag("source") {
+        return Err("--source (prefilling from existing RRDs) is not supported yet".into());
+    }
+    let mut start = None;
+    let mut step = None;
+    // options are applied in order, as rrdtool does; the last one wins
+    for (name, value) in &p.opts {
+        let value = value.as_deref().unwrap_or_default();
+        match *name {
+            "start" => {
+                let spec = parse_time(value, now(), &system_tz())
+                    .map_err(|e| format!("start time: {}", e.message))?;
+                let t =
+                    match spec {
+                        TimeSpec::Absolute(t) => t,
+                        _ => return Err(
+                            "specifying time relative to the 'start' or 'end' makes no sense here"
+                                .into(),
+                        ),
+                    };
+                if t < create::MIN_START {
+                    return Err("the first entry to the RRD should be after 1980".into());
+                }
+                start = Some(t);
+            }
+            "step" => {
+                step =
+                    Some(create::scaled_duration(value, 1).map_err(|m| format!("step size: {m}"))?);
+            }
+            _ => {}
+        }
+    }
+    let Some(file) = p.args.first() else {
+        return Err("need name of an rrd file to create".into());
+    };
+    let mut ds = Vec::new();
+    let mut rra = Vec::new();
+    if let Some(t) = p.value("template") {
+        let tpl = open_ro(t)?;
+        let h = tpl.header();
+        ds.clone_from(&h.ds);
+        rra.clone_from(&h.rra);
+        if step.is_none() {
+            step = Some(h.step);
+        }
+        if start.is_none() {
+            start = Some(h.last_up);
+        }
+        if rra.iter().any(|r| !r.cf.is_plain()) {
+            return Err("creating Holt-Winters archives is not supported yet (template)".into());
+        }
+    }
+    let step = step.unwrap_or(300);
+    let start = start.unwrap_or_else(|| now() - 10);
+    let mut spec = CreateSpec {
+        start,
+        step,
+        ds,
+        rra,
+    };
+    for arg in &p.args[1..] {
+        if arg.starts_with("DS:") {
+            let d = create::parse_ds(arg, &spec.ds).map_err(|e| e.to_string())?;
+            spec.ds.push(d);
+        } else if arg.starts_with("RRA:") {
+            spec.rra
+                .push(create::parse_rra(arg, step).map_err(|e| e.to_string())?);
+        } else {
+            return Err(format!("can't parse argument '{arg}'"));
+        }
+    }
+    spec.validate().map_err(|e| e.to_string())?;
+    if file == "-" {
+        let hdr = spec.to_header(create::random_row);
+        let mut buf = Vec::new();
+        create::write_rrd(&mut buf, &hdr, None).map_err(|e| e.to_string())?;
+        return write_out(out, &buf);
+    }
+    create::create_file(Path::new(file), &spec, p.flag("no-overwrite")).map_err(|e| match e {
+        Error::Io { op, source, .. } => format!("{op} '{file}': {}", strerror(&source)),
+        other => other.to_string(),
+    })
+}
+
+fn single_file<'a>(p: &'a getopt::Parsed, usage: &str) -> Result<&'a str, String> {
+    match p.args.as_slice() {
+        [f] => Ok(f),
+        _ => Err(usage.to_string()),
+    }
+}
+
+fn cmd_info(argv: &[String], out: &mut dyn Write) -> CmdResult {
+    const SPEC: &[Opt] = &[
+        opt("daemon", Some('d'), Arg::Required),
+        opt("noflush", Some('F'), Arg::None),
+    ];
+    let p = parse_opts(argv, SPEC)?;
+    if p.flag("daemon") {
+        return Err("--daemon (rrdcached) is not supported yet".into());
+    }
+    let file = single_file(
+        &p,
+        "Usage: rrdtool info [--daemon |-d <addr> [--noflush|-F]] <file>",
+    )?;
+    let rrd = open_ro(file)?;
+    let items = info(rrd.header(), file, rrd.header_size());
+    write_out(out, format_info(&items).as_bytes())
+}
+
+fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
+    const SPEC: &[Opt] = &[
+        opt("header", Some('h'), Arg::Required),
+        opt("no-header", Some('n'), Arg::None),
+        opt("daemon", Some('d'), Arg::Required),
+    ];
+    let p = parse_opts(argv, SPEC)?;
+    if p.flag("daemon") {
+        return Err("--daemon (rrdcached) is not supported yet".into());
+    }
+    let mut header = DumpHeader::Dtd;
+    for (name, value) in &p.opts {
+        match (*name, value.as_deref()) {
+            ("no-header", _) => header = DumpHeader::None,
+            ("header", Some("none")) => header = DumpHeader::None,
+            ("header", Some("xsd")) => header = DumpHeader::Xsd,
+            ("header", Some("dtd")) => header = DumpHeader::Dtd,
+            _ => {}
+        }
+    }
+    let (file, output) = match p.args.as_slice() {
+        [f] => (f, None),
+        [f, o] => (f, Some(o)),
+        _ => {
+            return Err("usage rrdtool dump [--header|-h {none,xsd,dtd}]\n[--no-header|-n]\n[--daemon|-d address]\nfile.rrd [file.xml]".into())
+        }
+    };
+    let rrd = open_ro(file)?;
+    let tz = system_tz();
+    match output {
+        None => dump(&rrd, out, header, &tz).map_err(|e| io_message(&e)),
+        Some(o) => {
+            let f = std::fs::File::create(o)
+                .map_err(|e| format!("Cannot open output file '{o}': {}", strerror(&e)))?;
+            let mut w = io::BufWriter::new(f);
+            dump(&rrd, &mut w, header, &tz).map_err(|e| io_message(&e))?;
+            w.flush()
+                .map_err(|e| format!("writing '{o}': {}", strerror(&e)))
+        }
+    }
+}
+
+fn io_message(e: &Error) -> String {
+    match e {
+        Error::Storage(s) => strerror(s),
+        other => other.to_string(),
+    }
+}
+
+fn cmd_restore(argv: &[String]) -> CmdResult {
+    const SPEC: &[Opt] = &[
+        opt("range-check", Some('r'), Arg::None),
+        opt("force-overwrite", Some('f'), Arg::None),
+    ];
+    let p = parse_opts(argv, SPEC)?;
+    let [xml, file] = p.args.as_slice() else {
+        return Err(
+            "usage rrdtool restore [--range-check|-r] [--force-overwrite|-f] file.xml file.rrd"
+                .into(),
+        );
+    };
+    let text = if xml == "-" {
+        let mut s = String::new();
+        io::Read::read_to_string(&mut io::stdin(), &mut s)
+            .map_err(|_| format!("Could not create xml reader for: {xml}"))?;
+        s
+    } else {
+        let bytes =
+            std::fs::read(xml).map_err(|_| format!("Could not create xml reader for: {xml}"))?;
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    let opts = rrd_core::restore::RestoreOptions {
+        range_check: p.flag("range-check"),
+        force_overwrite: p.flag("force-overwrite"),
+    };
+    rrd_core::restore::restore_file(&text, Path::new(file), &opts).map_err(|e| match e {
+        Error::Io { op, source, .. } => format!("{op} '{file}': {}", strerror(&source)),
+        other => other.to_string(),
+    })
+}
+
+/// `first` and `last` print -1 on stdout when they fail, as rrdtool does.
+fn or_minus_one(out: &mut dyn Write, r: CmdResult) -> CmdResult {
+    if r.is_err() {
+        let _ = out.write_all(b"-1\n");
+    }
+    r
+}
+
+fn cmd_first(argv: &[String], out: &mut dyn Write) -> CmdResult {
+    const SPEC: &[Opt] = &[
+        opt("rraindex", None, Arg::Required),
+        opt("daemon", Some('d'), Arg::Required),
+    ];
+    let r = (|| {
+        let p = parse_opts(argv, SPEC)?;
+        if p.flag("daemon") {
+            return Err("--daemon (rrdcached) is not supported yet".into());
+        }
+        // rrdtool reads the index with atoi
+        let idx = p.value("rraindex").map_or(0, atoi);
+        let file = single_file(
+            &p,
+            "Usage: rrdtool first [--rraindex <num>] [--daemon|-d <addr>] <file>",
+        )?;
+        let rrd = open_ro(file)?;
+        let h = rrd.header();
+        if idx < 0 || idx as usize >= h.rra.len() {
+            return Err("invalid rraindex number".into());
+        }
+        write_out(
+            out,
+            format!("{}\n", h.rra_first_time(idx as usize)).as_bytes(),
+        )
+    })();
+    or_minus_one(out, r)
+}
+
+/// C's `atoi`: leading whitespace, optional sign, digits; 0 when none.
+fn atoi(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut v: i64 = 0;
+    for c in digits.bytes().take_while(u8::is_ascii_digit) {
+        v = v.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+fn cmd_last(argv: &[String], out: &mut dyn Write) -> CmdResult {
+    const SPEC: &[Opt] = &[opt("daemon", Some('d'), Arg::Required)];
+    let r = (|| {
+        let p = parse_opts(argv, SPEC)?;
+        if p.flag("daemon") {
+            return Err("--daemon (rrdcached) is not supported yet".into());
+        }
+        let file = single_file(&p, "Usage: rrdtool last [--daemon|-d <addr>] <file>")?;
+        let rrd = open_ro(file)?;
+        write_out(out, format!("{}\n", rrd.header().last_up).as_bytes())
+    })();
+    or_minus_one(out, r)
+}
+
+fn cmd_lastupdate(argv: &[String], out: &mut dyn Write) -> CmdResult {
+    const SPEC: &[Opt] = &[opt("daemon", Some('d'), Arg::Required)];
+    let p = parse_opts(argv, SPEC)?;
+    if p.flag("daemon") {
+        return Err("--daemon (rrdcached) is not supported yet".into());
+    }
+    let file = single_file(&p, "Usage: rrdtool lastupdate [--daemon|-d <addr>] <file>")?;
+    let rrd = open_ro(file)?;
+    let h = rrd.header();
+    let mut s = String::new();
+    for d in &h.ds {
+        s.push(' ');
+        s.push_str(&d.name);
+    }
+    s.push_str("\n\n");
+    s.push_str(&format!("{:10}:", h.last_up));
+    for p in &h.pdp {
+        s.push(' ');
+        s.push_str(&p.last_ds);
+    }
+    s.push('\n');
+    write_out(out, s.as_bytes())
+}

@@ -1,0 +1,2010 @@
+//! `rrdtool restore`: rebuilding an RRD from the XML that `rrdtool dump` writes.
+//!
+//! rrdtool 1.7.2 reads the dump with libxml2's pull parser and a small
+//! hand-written state machine (rrd_restore.c). This module reproduces that
+//! state machine over its own minimal XML reader, so it accepts what rrdtool
+//! accepts (element names in any case, values surrounded by whitespace,
+//! comments, processing instructions, a DOCTYPE, attributes such as the xsd
+//! namespace ones) and refuses what rrdtool refuses, with rrdtool's messages.
+//!
+//! Behaviours reproduced on purpose, all checked against rrdtool 1.7.2:
+//!
+//! - a value is the first whitespace-separated word of its element's text;
+//!   unsigned counts and times parse like C `strtoul`/`strtoll` with base 0
+//!   (hex and octal accepted, garbage reads as 0, a minus sign wraps);
+//!   doubles containing `nan` (any case) are unknown, `-inf`/`inf` are
+//!   infinities, anything else must be a whole number for rrdtool's own
+//!   `rrd_strtod`;
+//! - definitions are raw parameter slots, written in document order: a
+//!   `<cdef>` overwrites the bytes of heartbeat/min/max, elements may repeat
+//!   (the last one wins) and come in any order;
+//! - `-r` compares values with the DS's min and max slots even for COMPUTE
+//!   data sources, where those bytes hold the packed expression;
+//! - the predefined entities and character references are decoded; a
+//!   comment splits a value in two (and rrdtool then fails), a CDATA section
+//!   is skipped.
+//!
+//! The whole document is checked for well-formedness before it is
+//! interpreted, so malformed XML is always reported as such (libxml2 parses
+//! ahead of rrdtool, so for all but large files rrdtool does the same).
+//! Where rrdtool crashes, writes an unreadable file or fails without a
+//! message (an archive without rows, a data source without a type, step or
+//! PDPs per row of 0, a version above 0005, an empty `<params>`, a second
+//! `<database>`, malformed references in text), this module returns an
+//! [`Error::Invalid`] of its own. Line numbers in messages are those of the
+//! offending node; rrdtool prints libxml2's read-ahead position instead,
+//! usually a few lines later. Entities declared in a DOCTYPE are not
+//! supported (rrdtool skips their references, we refuse them).
+//!
+//! ```
+//! use rrd_core::restore::{parse_dump, restore_file, RestoreOptions};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let xml = "<rrd><version>0003</version><step>300</step>
+//!   <lastupdate>1000000000</lastupdate>
+//!   <ds><name>g</name><type>GAUGE</type><minimal_heartbeat>600</minimal_heartbeat>
+//!     <min>NaN</min><max>1.0e2</max><last_ds>U</last_ds><value>NaN</value>
+//!     <unknown_sec>100</unknown_sec></ds>
+//!   <rra><cf>AVERAGE</cf><pdp_per_row>1</pdp_per_row><params><xff>0.5</xff></params>
+//!     <database><row><v>1.5</v></row><row><v>250</v></row></database></rra></rrd>";
+//! let (header, data) = parse_dump(xml)?;
+//! assert_eq!((header.rra[0].rows, header.cur_row[0]), (2, 1));
+//! assert_eq!(data, [1.5, 250.0]);
+//!
+//! let dir = std::env::temp_dir().join(format!("rrd-restore-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! // like `rrdtool restore -r -f`: 250 is above the maximum and becomes unknown
+//! let opts = RestoreOptions { range_check: true, force_overwrite: true };
+//! restore_file(xml, &dir.join("g.rrd"), &opts)?;
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::path::Path;
+
+use crate::create::{random_row, write_file};
+use crate::error::{Error, Result};
+use crate::model::{
+    CdefNode, CdpPrep, ConsolidationFn, DataSource, DsKind, DsParams, Header, PdpPrep, RraDef,
+    RraParams, Unival, DNAN, MAX_CDEF_NODES,
+};
+use crate::strtod::rrd_strtod;
+
+/// Options of `rrdtool restore`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RestoreOptions {
+    /// `-r`/`--range-check`: values outside their data source's [min, max]
+    /// become unknown.
+    pub range_check: bool,
+    /// `-f`/`--force-overwrite`: replace an existing file.
+    pub force_overwrite: bool,
+}
+
+/// Parses a dump (the XML `rrdtool dump` writes, any version 0001-0005) into
+/// a header and the data in physical row order.
+///
+/// Each archive gets as many rows as its `<database>` holds `<row>`s, in
+/// document (time) order, with `cur_row` on the last (newest) one. The
+/// version is what rrdtool would write: 0003 for dumps of version 1 to 3.
+pub fn parse_dump(xml: &str) -> Result<(Header, Vec<f64>)> {
+    let parsed = Parser::new(xml)?.run()?;
+    Ok((parsed.header, parsed.data))
+}
+
+/// `rrdtool restore`: parse, apply -r, choose cur_row at random (rotating
+/// rows so the newest row lands at cur_row), write the file (without
+/// `force_overwrite`: fail if the file exists, with rrdtool's message).
+pub fn restore_file(xml: &str, path: &Path, opts: &RestoreOptions) -> Result<()> {
+    let Parsed {
+        mut header,
+        mut data,
+        bounds,
+    } = Parser::new(xml)?.run()?;
+    let d = header.ds.len();
+    if opts.range_check {
+        for row in data.chunks_mut(d) {
+            for (v, &(min, max)) in row.iter_mut().zip(&bounds) {
+                if (!min.is_nan() && *v < min) || (!max.is_nan() && *v > max) {
+                    *v = DNAN;
+                }
+            }
+        }
+    }
+    let mut first = 0usize;
+    for (i, rra) in header.rra.iter().enumerate() {
+        // rows were counted from actual <row> elements, so they fit in memory
+        let rows = rra.rows as usize;
+        let cur = random_row(rra.rows);
+        // physical order is time order so far; move the newest row to `cur`
+        data[first * d..(first + rows) * d].rotate_right((cur as usize + 1) % rows * d);
+        header.cur_row[i] = cur;
+        first += rows;
+    }
+    write_file(path, &header, Some(&data), !opts.force_overwrite)
+}
+
+/// What the parser produces: the header (`cur_row` on each archive's last
+/// row), the data in time order and each data source's raw min/max slots.
+struct Parsed {
+    header: Header,
+    data: Vec<f64>,
+    bounds: Vec<(f64, f64)>,
+}
+
+// ---------------------------------------------------------------------------
+// XML reader: the node stream libxml2's xmlTextReader delivers, reduced to
+// what rrd_restore.c looks at.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A start tag (or an empty-element tag, which has no matching end).
+    Element,
+    /// An end tag.
+    End,
+    /// Character data that is not only blanks.
+    Text,
+    /// End of the document (after the root element closed).
+    Eof,
+}
+
+#[derive(Debug, Clone)]
+struct Node<'a> {
+    kind: Kind,
+    /// Element name (start and end tags).
+    name: &'a str,
+    /// Character data with references decoded (text nodes).
+    text: Cow<'a, str>,
+    /// Line of the node's first character.
+    line: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Before the root element.
+    Prolog,
+    /// Inside the root element.
+    Content,
+    /// After the root element.
+    Epilog,
+}
+
+/// A libxml2 well-formedness error, as rrdtool reports it (libxml2's
+/// message ends in a newline that rrdtool turns into a space).
+fn xml_err(msg: impl std::fmt::Display) -> Error {
+    Error::Invalid(format!("error reading/parsing XML: {msg} "))
+}
+
+/// XML 1.0 `Char` (surrogates cannot occur in a `str`).
+fn is_xml_char(c: char) -> bool {
+    !((c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}'))
+}
+
+fn is_blank(s: &str) -> bool {
+    s.bytes().all(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// Length in bytes of the XML name at the start of `s` (0 if none).
+fn name_len(s: &str) -> usize {
+    let mut len = 0;
+    for (i, c) in s.char_indices() {
+        let ok = c.is_ascii_alphabetic()
+            || c == '_'
+            || c == ':'
+            || !c.is_ascii()
+            || (i > 0 && (c.is_ascii_digit() || c == '-' || c == '.'));
+        if !ok {
+            break;
+        }
+        len = i + c.len_utf8();
+    }
+    len
+}
+
+/// Character data with the predefined entities and character references
+/// replaced, as libxml2 delivers it.
+fn decode_text(raw: &str) -> Result<Cow<'_, str>> {
+    if !raw.contains('&') {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let r = &rest[i + 1..];
+        if let Some(num) = r.strip_prefix('#') {
+            let (digits, radix, skip, what) = match num.strip_prefix('x') {
+                Some(hex) => (hex, 16, 2, "hexadecimal"),
+                None => (num, 10, 1, "decimal"),
+            };
+            let n = digits
+                .bytes()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .count();
+            let invalid = || xml_err(format_args!("xmlParseCharRef: invalid {what} value"));
+            let out_of_bounds = || xml_err("xmlParseCharRef: character reference out of bounds");
+            if n == 0 || digits.as_bytes().get(n) != Some(&b';') {
+                return Err(invalid());
+            }
+            let digits = &digits[..n];
+            if !digits.bytes().all(|c| char::from(c).is_digit(radix)) {
+                return Err(invalid());
+            }
+            let value = u32::from_str_radix(digits, radix)
+                .ok()
+                .filter(|&v| v <= 0x10_ffff)
+                .ok_or_else(out_of_bounds)?;
+            match char::from_u32(value).filter(|&c| is_xml_char(c)) {
+                Some(c) => out.push(c),
+                None => {
+                    return Err(xml_err(format_args!(
+                        "xmlParseCharRef: invalid xmlChar value {value}"
+                    )))
+                }
+            }
+            rest = &r[skip + n + 1..];
+        } else {
+            let n = name_len(r);
+            if n == 0 {
+                return Err(xml_err("xmlParseEntityRef: no name"));
+            }
+            if r.as_bytes().get(n) != Some(&b';') {
+                return Err(xml_err("EntityRef: expecting ';'"));
+            }
+            let c = match &r[..n] {
+                "lt" => '<',
+                "gt" => '>',
+                "amp" => '&',
+                "apos" => '\'',
+                "quot" => '"',
+                other => return Err(xml_err(format_args!("Entity '{other}' not defined"))),
+            };
+            out.push(c);
+            rest = &r[n + 1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
+}
+
+struct Reader<'a> {
+    src: &'a str,
+    pos: usize,
+    line: u32,
+    /// Open elements and the lines of their start tags.
+    stack: Vec<(&'a str, u32)>,
+    phase: Phase,
+    /// The node returned last.
+    cur: Node<'a>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(src: &'a str) -> Self {
+        let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+        Reader {
+            src,
+            pos: 0,
+            line: 1,
+            stack: Vec::new(),
+            phase: Phase::Prolog,
+            cur: Node {
+                kind: Kind::Eof,
+                name: "",
+                text: Cow::Borrowed(""),
+                line: 1,
+            },
+        }
+    }
+
+    fn rest(&self) -> &'a str {
+        &self.src[self.pos..]
+    }
+
+    fn advance(&mut self, n: usize) {
+        let skipped = &self.src[self.pos..self.pos + n];
+        let lines = skipped.bytes().filter(|&c| c == b'\n').count();
+        self.line = self
+            .line
+            .saturating_add(u32::try_from(lines).unwrap_or(u32::MAX));
+        self.pos += n;
+    }
+
+    fn skip_blanks(&mut self) {
+        let n = self
+            .rest()
+            .bytes()
+            .take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+            .count();
+        self.advance(n);
+    }
+
+    /// The next node that rrd_restore.c distinguishes; comments, processing
+    /// instructions, CDATA sections, the DOCTYPE and blank text are skipped
+    /// (rrdtool skips them too) after checking that they are well formed.
+    fn read(&mut self) -> Result<&Node<'a>> {
+        self.cur = self.next_node()?;
+        Ok(&self.cur)
+    }
+
+    /// Reads to the end, checking that the document is well formed.
+    fn validate(mut self) -> Result<()> {
+        while self.read()?.kind != Kind::Eof {}
+        // characters XML forbids outside text (text was checked on the way)
+        match self.src.chars().find(|&c| !is_xml_char(c)) {
+            Some(c) => Err(xml_err(format_args!(
+                "Char 0x{:X} out of allowed range",
+                u32::from(c)
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn node(&self, kind: Kind, name: &'a str, line: u32) -> Node<'a> {
+        Node {
+            kind,
+            name,
+            text: Cow::Borrowed(""),
+            line,
+        }
+    }
+
+    fn next_node(&mut self) -> Result<Node<'a>> {
+        loop {
+            match self.phase {
+                Phase::Prolog | Phase::Epilog => {
+                    self.skip_blanks();
+                    let r = self.rest();
+                    if r.is_empty() {
+                        if self.phase == Phase::Epilog {
+                            return Ok(self.node(Kind::Eof, "", self.line));
+                        }
+                        return Err(xml_err("Extra content at the end of the document"));
+                    }
+                    if r.starts_with("<?") {
+                        self.skip_pi()?;
+                    } else if r.starts_with("<!--") {
+                        self.skip_comment()?;
+                    } else if self.phase == Phase::Prolog && r.starts_with("<!DOCTYPE") {
+                        self.skip_doctype()?;
+                    } else if self.phase == Phase::Epilog {
+                        return Err(xml_err("Extra content at the end of the document"));
+                    } else if r.starts_with('<') {
+                        self.phase = Phase::Content;
+                        return self.start_tag();
+                    } else {
+                        return Err(xml_err("Document is empty"));
+                    }
+                }
+                Phase::Content => {
+                    let r = self.rest();
+                    if r.starts_with("<!--") {
+                        self.skip_comment()?;
+                    } else if r.starts_with("<![CDATA[") {
+                        match r.find("]]>") {
+                            Some(end) => self.advance(end + 3),
+                            None => return Err(xml_err("CData section not finished")),
+                        }
+                    } else if r.starts_with("<?") {
+                        self.skip_pi()?;
+                    } else if r.starts_with("</") {
+                        return self.end_tag();
+                    } else if r.starts_with('<') {
+                        return self.start_tag();
+                    } else {
+                        let Some(len) = r.find('<') else {
+                            // the root element is still open
+                            return Err(xml_err("Extra content at the end of the document"));
+                        };
+                        let text = &r[..len];
+                        let line = self.line;
+                        if text.contains("]]>") {
+                            return Err(xml_err("Sequence ']]>' not allowed in content"));
+                        }
+                        if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
+                            return Err(xml_err(format_args!(
+                                "PCDATA invalid Char value {}",
+                                u32::from(c)
+                            )));
+                        }
+                        let text = decode_text(text)?;
+                        self.advance(len);
+                        if !is_blank(&text) {
+                            return Ok(Node {
+                                kind: Kind::Text,
+                                name: "",
+                                text,
+                                line,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn skip_comment(&mut self) -> Result<()> {
+        let body = &self.rest()[4..];
+        let Some(end) = body.find("-->") else {
+            return Err(xml_err("Comment not terminated"));
+        };
+        if body[..end].contains("--") {
+            return Err(xml_err("Double hyphen within comment"));
+        }
+        self.advance(4 + end + 3);
+        Ok(())
+    }
+
+    fn skip_pi(&mut self) -> Result<()> {
+        let r = self.rest();
+        let target = &r[2..2 + name_len(&r[2..])];
+        if target.is_empty() {
+            return Err(xml_err("xmlParsePI : no target name"));
+        }
+        if target.eq_ignore_ascii_case("xml") && self.pos != 0 {
+            return Err(xml_err(
+                "XML declaration allowed only at the start of the document",
+            ));
+        }
+        match r.find("?>") {
+            Some(end) => {
+                self.advance(end + 2);
+                Ok(())
+            }
+            None => Err(xml_err(format_args!("ParsePI: PI {target} never end ..."))),
+        }
+    }
+
+    fn skip_doctype(&mut self) -> Result<()> {
+        let r = self.rest();
+        let b = r.as_bytes();
+        let mut i = "<!DOCTYPE".len();
+        let mut depth = 0usize;
+        while let Some(&c) = b.get(i) {
+            match c {
+                b'"' | b'\'' => match r[i + 1..].find(c as char) {
+                    Some(k) => i += k + 1,
+                    None => break,
+                },
+                b'<' if r[i..].starts_with("<!--") => match r[i..].find("-->") {
+                    Some(k) => i += k + 2,
+                    None => break,
+                },
+                b'[' => depth += 1,
+                b']' => depth = depth.saturating_sub(1),
+                b'>' if depth == 0 => {
+                    self.advance(i + 1);
+                    return Ok(());
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        Err(xml_err("DOCTYPE improperly terminated"))
+    }
+
+    fn start_tag(&mut self) -> Result<Node<'a>> {
+        let r = self.rest();
+        let b = r.as_bytes();
+        let line = self.line;
+        let name = &r[1..1 + name_len(&r[1..])];
+        if name.is_empty() {
+            return Err(xml_err("StartTag: invalid element name"));
+        }
+        let unfinished = || xml_err(format_args!("Couldn't find end of Start Tag {name}"));
+        let mut i = 1 + name.len();
+        let mut attrs: HashSet<&str> = HashSet::new();
+        let empty = loop {
+            let ws = r[i..]
+                .bytes()
+                .take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+                .count();
+            i += ws;
+            match b.get(i) {
+                Some(b'>') => {
+                    i += 1;
+                    break false;
+                }
+                Some(b'/') if b.get(i + 1) == Some(&b'>') => {
+                    i += 2;
+                    break true;
+                }
+                Some(_) if ws > 0 => {
+                    let attr = &r[i..i + name_len(&r[i..])];
+                    if attr.is_empty() {
+                        return Err(unfinished());
+                    }
+                    i += attr.len();
+                    i += r[i..]
+                        .bytes()
+                        .take_while(|c| c.is_ascii_whitespace())
+                        .count();
+                    if b.get(i) != Some(&b'=') {
+                        return Err(unfinished());
+                    }
+                    i += 1;
+                    i += r[i..]
+                        .bytes()
+                        .take_while(|c| c.is_ascii_whitespace())
+                        .count();
+                    let quote = match b.get(i) {
+                        Some(&q @ (b'"' | b'\'')) => q as char,
+                        _ => return Err(unfinished()),
+                    };
+                    let Some(len) = r[i + 1..].find(quote) else {
+                        return Err(unfinished());
+                    };
+                    if r[i + 1..i + 1 + len].contains('<') {
+                        return Err(xml_err("Unescaped '<' not allowed in attributes values"));
+                    }
+                    i += len + 2;
+                    if !attrs.insert(attr) {
+                        return Err(xml_err(format_args!("Attribute {attr} redefined")));
+                    }
+                }
+                _ => return Err(unfinished()),
+            }
+        };
+        self.advance(i);
+        if empty {
+            if self.stack.is_empty() {
+                self.phase = Phase::Epilog;
+            }
+        } else {
+            self.stack.push((name, line));
+        }
+        Ok(self.node(Kind::Element, name, line))
+    }
+
+    fn end_tag(&mut self) -> Result<Node<'a>> {
+        let r = self.rest();
+        let line = self.line;
+        let name = &r[2..2 + name_len(&r[2..])];
+        if name.is_empty() {
+            return Err(xml_err("xmlParseEndTag: '</' not found"));
+        }
+        let mut i = 2 + name.len();
+        i += r[i..]
+            .bytes()
+            .take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+            .count();
+        if r.as_bytes().get(i) != Some(&b'>') {
+            return Err(xml_err("expected '>'"));
+        }
+        let Some((open, open_line)) = self.stack.pop() else {
+            return Err(xml_err("Extra content at the end of the document"));
+        };
+        if open != name {
+            return Err(xml_err(format_args!(
+                "Opening and ending tag mismatch: {open} line {open_line} and {name}"
+            )));
+        }
+        self.advance(i + 1);
+        if self.stack.is_empty() {
+            self.phase = Phase::Epilog;
+        }
+        Ok(self.node(Kind::End, name, line))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Numbers as rrd_restore.c reads them.
+
+/// C `atoi`: leading blanks, a sign, digits; anything else ends the number.
+fn atoi(s: &str) -> i64 {
+    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut v: i64 = 0;
+    for d in digits.bytes().take_while(u8::is_ascii_digit) {
+        v = v.saturating_mul(10).saturating_add(i64::from(d - b'0'));
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+/// C `strtoul(s, NULL, 0)` / `strtoll`: the magnitude, whether a minus sign
+/// was seen, and whether it overflowed 64 bits. No digits read as 0.
+fn strto_base0(s: &str) -> (u64, bool, bool) {
+    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let b = t.as_bytes();
+    let mut p = 0;
+    let neg = match b.first() {
+        Some(b'-') => {
+            p = 1;
+            true
+        }
+        Some(b'+') => {
+            p = 1;
+            false
+        }
+        _ => false,
+    };
+    let base: u32 = if matches!(b.get(p..p + 2), Some(b"0x" | b"0X"))
+        && b.get(p + 2).is_some_and(u8::is_ascii_hexdigit)
+    {
+        p += 2;
+        16
+    } else if b.get(p) == Some(&b'0') {
+        8
+    } else {
+        10
+    };
+    let mut v: u64 = 0;
+    let mut overflow = false;
+    while let Some(d) = b.get(p).and_then(|&c| char::from(c).to_digit(base)) {
+        match v
+            .checked_mul(u64::from(base))
+            .and_then(|x| x.checked_add(u64::from(d)))
+        {
+            Some(x) => v = x,
+            None => overflow = true,
+        }
+        p += 1;
+    }
+    (v, neg, overflow)
+}
+
+/// `strerror(ERANGE)` as glibc spells it.
+const ERANGE_TEXT: &str = "Numerical result out of range";
+
+// ---------------------------------------------------------------------------
+// COMPUTE expressions (rpn_parse, parseCDEF_DS, rpn_compact in rrdtool).
+
+/// Operators a COMPUTE data source may not use (TIME LTIME STEPWIDTH PREV
+/// NEWDAY NEWWEEK NEWMONTH NEWYEAR COUNT TREND TRENDNAN PREDICT PREDICTSIGMA
+/// PREDICTPERC).
+const CDEF_REJECTED: [u8; 14] = [7, 33, 60, 3, 61, 62, 63, 64, 37, 42, 43, 47, 48, 55];
+const OP_NUMBER: u8 = 0;
+const OP_VARIABLE: u8 = 1;
+const OP_END: u8 = 32;
+const OP_PREV_OTHER: u8 = 36;
+
+/// The operator whose name is exactly `tok`.
+fn op_code(tok: &str) -> Option<u8> {
+    (2..=u8::MAX).find(|&op| crate::info::op_name(op) == Some(tok))
+}
+
+/// rrdtool's variable-name scan (`%255[-_A-Za-z0-9]`): the length of the run.
+fn vname_len(s: &str) -> usize {
+    s.bytes()
+        .take(255)
+        .take_while(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        .count()
+}
+
+/// Parses a COMPUTE expression, resolving names with `lookup`.
+fn parse_cdef(expr: &str, lookup: impl Fn(&str) -> Option<usize>) -> Result<Vec<CdefNode>> {
+    let failed = || Error::Invalid("failed to parse computed data source".into());
+    let index = |name: &str| lookup(name).map(|i| i as i16);
+    let mut nodes: Vec<(u8, f64, i16)> = Vec::new();
+    let mut p = 0;
+    while p < expr.len() {
+        let rest = &expr[p..];
+        let num_len = rest
+            .bytes()
+            .take(40)
+            .take_while(|c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'+' | b'-'))
+            .count();
+        let number = (num_len > 0 && rest.as_bytes().get(num_len) == Some(&b','))
+            .then(|| rrd_strtod(&rest[..num_len]))
+            .filter(|&(_, used)| used == num_len);
+        let tok_end = rest.find(',').unwrap_or(rest.len());
+        let len = if let Some((v, _)) = number {
+            nodes.push((OP_NUMBER, v, 0));
+            num_len
+        } else if let Some(op) = op_code(&rest[..tok_end]) {
+            nodes.push((op, 0.0, 0));
+            tok_end
+        } else if let Some(arg) = rest.strip_prefix("PREV(") {
+            // `PREV(name)`, where rrdtool never checks the closing parenthesis
+            let n = vname_len(arg);
+            let len = 5 + n + 1;
+            if n == 0 || len > rest.len() || !matches!(rest.as_bytes().get(len), None | Some(b','))
+            {
+                return Err(failed());
+            }
+            nodes.push((OP_PREV_OTHER, 0.0, index(&arg[..n]).ok_or_else(failed)?));
+            len
+        } else {
+            let n = vname_len(rest);
+            let i = if n > 0 { index(&rest[..n]) } else { None };
+            nodes.push((OP_VARIABLE, 0.0, i.ok_or_else(failed)?));
+            n
+        };
+        p += len;
+        match expr.as_bytes().get(p) {
+            None => break,
+            Some(b',') => p += 1,
+            Some(_) => return Err(failed()),
+        }
+    }
+    if nodes.is_empty() {
+        return Err(failed());
+    }
+    if nodes.iter().any(|n| CDEF_REJECTED.contains(&n.0)) {
+        return Err(Error::Invalid(
+            "operators TIME LTIME STEPWIDTH PREV NEW* COUNT TREND TRENDNAN PREDICT \
+             PREDICTSIGMA PREDICTPERC are not supported with DS COMPUTE"
+                .into(),
+        ));
+    }
+    if nodes.len() + 1 > MAX_CDEF_NODES {
+        return Err(Error::Invalid(format!(
+            "Maximum {} RPN nodes permitted. Got {} RPN nodes at present.",
+            MAX_CDEF_NODES - 1,
+            nodes.len()
+        )));
+    }
+    nodes
+        .into_iter()
+        .map(|(op, v, i)| {
+            if op != OP_NUMBER {
+                return Ok(CdefNode { op, val: i });
+            }
+            let t = v.floor();
+            if !(-32768.0..=32767.0).contains(&t) || t != v {
+                return Err(Error::Invalid(
+                    "constants must be integers in the interval (-32768, 32767)".into(),
+                ));
+            }
+            Ok(CdefNode { op, val: t as i16 })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// The dump's structure (parse_tag_* in rrd_restore.c).
+
+/// An 80-byte parameter or scratch area (`unival[10]`), as raw bytes.
+#[derive(Clone, Copy)]
+struct Slots([u8; 80]);
+
+impl Slots {
+    fn zero() -> Self {
+        Slots([0; 80])
+    }
+    fn set(&mut self, slot: usize, bits: u64) {
+        self.0[slot * 8..slot * 8 + 8].copy_from_slice(&bits.to_le_bytes());
+    }
+    fn get(&self, slot: usize) -> u64 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.0[slot * 8..slot * 8 + 8]);
+        u64::from_le_bytes(b)
+    }
+    fn val(&self, slot: usize) -> f64 {
+        f64::from_bits(self.get(slot))
+    }
+}
+
+struct RawDs {
+    name: String,
+    kind: Option<DsKind>,
+    par: Slots,
+    last_ds: String,
+    unknown_sec: u64,
+    value: f64,
+}
+
+struct RawRra {
+    cf: Option<ConsolidationFn>,
+    pdp_cnt: u64,
+    par: Slots,
+    cdp: Vec<Slots>,
+    rows: u64,
+    databases: u32,
+    line: u32,
+}
+
+/// Where a value goes.
+#[derive(Clone, Copy)]
+enum Field {
+    Val(usize),
+    Cnt(usize),
+}
+
+struct Parser<'a> {
+    r: Reader<'a>,
+    version: String,
+    step: u64,
+    last_up: i64,
+    ds: Vec<RawDs>,
+    rra: Vec<RawRra>,
+    data: Vec<f64>,
+}
+
+impl<'a> Parser<'a> {
+    fn new(xml: &'a str) -> Result<Self> {
+        Reader::new(xml).validate()?;
+        Ok(Parser {
+            r: Reader::new(xml),
+            version: String::new(),
+            step: 0,
+            last_up: 0,
+            ds: Vec::new(),
+            rra: Vec::new(),
+            data: Vec::new(),
+        })
+    }
+
+    fn line(&self) -> u32 {
+        self.r.cur.line
+    }
+
+    /// get_xml_element: the next start tag's name, or an end tag's as `/name`.
+    fn element(&mut self) -> Result<String> {
+        let n = self.r.read()?;
+        match n.kind {
+            Kind::Element => Ok(n.name.to_string()),
+            Kind::End => Ok(format!("/{}", n.name)),
+            Kind::Text => Err(Error::Invalid(format!(
+                "line {}: expected element but found text '{}'",
+                n.line, n.text
+            ))),
+            Kind::Eof => Err(Error::Invalid(
+                "the xml ended while we were looking for an element".into(),
+            )),
+        }
+    }
+
+    /// expect_element (rrdtool prints the two names the wrong way round).
+    fn expect(&mut self, want: &str) -> Result<()> {
+        let got = self.element()?;
+        if !got.eq_ignore_ascii_case(want) {
+            return Err(Error::Invalid(format!(
+                "line {}: expected <{got}> element but found <{want}>",
+                self.line()
+            )));
+        }
+        Ok(())
+    }
+
+    /// expect_element_end: the end tag of `name`, which may be the current node.
+    fn expect_end(&mut self, name: &str) -> Result<()> {
+        let got = if self.r.cur.kind == Kind::End {
+            format!("/{}", self.r.cur.name)
+        } else {
+            self.element()?
+        };
+        match got.strip_prefix('/') {
+            Some(n) if n.eq_ignore_ascii_case(name) => Ok(()),
+            _ => Err(Error::Invalid(format!(
+                "line {}: expected </{name}> end element but found <{got}>",
+                self.line()
+            ))),
+        }
+    }
+
+    /// get_xml_text: the first word of the next text, "" at an end tag.
+    fn text(&mut self) -> Result<String> {
+        let n = self.r.read()?;
+        match n.kind {
+            Kind::Element => Err(Error::Invalid(format!(
+                "line {}: expected a value but found a <{}> element",
+                n.line, n.name
+            ))),
+            Kind::End => Ok(String::new()),
+            Kind::Text => Ok(n
+                .text
+                .split(|c: char| c.is_ascii_whitespace())
+                .find(|w| !w.is_empty())
+                .unwrap_or("")
+                .to_string()),
+            Kind::Eof => Err(Error::Invalid("file ended while looking for text".into())),
+        }
+    }
+
+    fn string(&mut self, max_len: usize) -> Result<String> {
+        let t = self.text()?;
+        if t.len() >= max_len {
+            return Err(Error::Invalid(format!("'{t}' is longer than {max_len}")));
+        }
+        Ok(t)
+    }
+
+    fn ulong(&mut self) -> Result<u64> {
+        let t = self.text()?;
+        let (v, neg, overflow) = strto_base0(&t);
+        if overflow {
+            return Err(Error::Invalid(format!(
+                "ling {}: get_xml_ulong from '{t}' {ERANGE_TEXT}",
+                self.line()
+            )));
+        }
+        Ok(if neg { v.wrapping_neg() } else { v })
+    }
+
+    fn time(&mut self) -> Result<i64> {
+        let t = self.text()?;
+        let (v, neg, overflow) = strto_base0(&t);
+        let limit = if neg { 1u64 << 63 } else { i64::MAX as u64 };
+        if overflow || v > limit {
+            return Err(Error::Invalid(format!(
+                "ling {}: get_xml_time_t from '{t}' {ERANGE_TEXT}",
+                self.line()
+            )));
+        }
+        Ok(if neg {
+            (v as i64).wrapping_neg()
+        } else {
+            v as i64
+        })
+    }
+
+    fn double(&mut self) -> Result<f64> {
+        let t = self.text()?;
+        let lower = t.to_ascii_lowercase();
+        if lower.contains("nan") {
+            return Ok(DNAN);
+        }
+        if lower.contains("-inf") {
+            return Ok(f64::NEG_INFINITY);
+        }
+        if lower.contains("inf") {
+            return Ok(f64::INFINITY);
+        }
+        let (v, used) = rrd_strtod(&t);
+        if used == t.len() && used > 0 {
+            return Ok(v);
+        }
+        // rrd_strtod sets ERANGE when it finds no number; a partial
+        // conversion leaves errno alone (0)
+        let why = if used == 0 { ERANGE_TEXT } else { "Success" };
+        Err(Error::Invalid(format!(
+            "ling {}: get_xml_double from '{t}' {why}",
+            self.line()
+        )))
+    }
+
+    fn read_field(&mut self, slots: &mut Slots, field: Field) -> Result<()> {
+        match field {
+            Field::Val(i) => slots.set(i, self.double()?.to_bits()),
+            Field::Cnt(i) => slots.set(i, self.ulong()?),
+        }
+        Ok(())
+    }
+
+    fn run(mut self) -> Result<Parsed> {
+        self.expect("rrd")?;
+        loop {
+            let el = self.element()?;
+            match el.to_ascii_lowercase().as_str() {
+                "version" => self.version = self.string(5)?,
+                "step" => self.step = self.ulong()?,
+                "lastupdate" => self.last_up = self.time()?,
+                "ds" => {
+                    self.parse_ds()?;
+                    continue;
+                }
+                "rra" => {
+                    self.parse_rra()?;
+                    continue;
+                }
+                "/rrd" => break,
+                _ => {
+                    return Err(Error::Invalid(format!("parse_tag_rrd: Unknown tag: {el}")));
+                }
+            }
+            self.expect_end(&el)?;
+        }
+        // rrdtool stops reading here; libxml2 has usually parsed the rest
+        // already and reports trailing garbage
+        if self.r.read()?.kind != Kind::Eof {
+            return Err(xml_err("Extra content at the end of the document"));
+        }
+        self.finish()
+    }
+
+    fn parse_ds(&mut self) -> Result<()> {
+        if !self.rra.is_empty() {
+            return Err(Error::Invalid(
+                "parse_tag_ds: All data source definitions MUST precede the RRA definitions!"
+                    .into(),
+            ));
+        }
+        self.ds.push(RawDs {
+            name: String::new(),
+            kind: None,
+            par: Slots::zero(),
+            last_ds: String::new(),
+            unknown_sec: 0,
+            value: 0.0,
+        });
+        let i = self.ds.len() - 1;
+        loop {
+            let el = self.element()?;
+            match el.to_ascii_lowercase().as_str() {
+                "name" => self.ds[i].name = self.string(20)?,
+                "type" => {
+                    let t = self.text()?;
+                    let kind = DsKind::parse(&t).ok_or_else(|| {
+                        Error::Invalid(format!("parse_tag_ds_type: Unknown data source type: {t}"))
+                    })?;
+                    self.ds[i].kind = Some(kind);
+                }
+                "minimal_heartbeat" => {
+                    let v = self.ulong()?;
+                    self.ds[i].par.set(0, v);
+                }
+                "min" => {
+                    let v = self.double()?;
+                    self.ds[i].par.set(1, v.to_bits());
+                }
+                "max" => {
+                    let v = self.double()?;
+                    self.ds[i].par.set(2, v.to_bits());
+                }
+                "cdef" => {
+                    let expr = self.text()?;
+                    // names resolve against every DS so far, this one included
+                    let ds = &self.ds;
+                    let rpn = parse_cdef(&expr, |n| ds.iter().position(|d| d.name == n))?;
+                    let end = CdefNode { op: OP_END, val: 0 };
+                    let par = &mut self.ds[i].par.0;
+                    for (k, n) in rpn.iter().chain([&end]).enumerate() {
+                        par[4 * k] = n.op;
+                        par[4 * k + 1] = 0;
+                        par[4 * k + 2..4 * k + 4].copy_from_slice(&n.val.to_le_bytes());
+                    }
+                }
+                "last_ds" => self.ds[i].last_ds = self.string(30)?,
+                "value" => self.ds[i].value = self.double()?,
+                "unknown_sec" => self.ds[i].unknown_sec = self.ulong()?,
+                "/ds" => return Ok(()),
+                _ => return Err(Error::Invalid(format!("parse_tag_ds: Unknown tag: {el}"))),
+            }
+            self.expect_end(&el)?;
+        }
+    }
+
+    fn parse_rra(&mut self) -> Result<()> {
+        self.rra.push(RawRra {
+            cf: None,
+            pdp_cnt: 0,
+            par: Slots::zero(),
+            cdp: Vec::new(),
+            rows: 0,
+            databases: 0,
+            line: self.line(),
+        });
+        let i = self.rra.len() - 1;
+        loop {
+            let el = self.element()?;
+            let version = atoi(&self.version);
+            match el.to_ascii_lowercase().as_str() {
+                "cf" => {
+                    let s = self.string(20)?;
+                    let cf = ConsolidationFn::parse(&s).ok_or_else(|| {
+                        Error::Invalid(format!(
+                            "parse_tag_rra_cf: Unknown consolidation function: {s}"
+                        ))
+                    })?;
+                    self.rra[i].cf = Some(cf);
+                }
+                "pdp_per_row" => self.rra[i].pdp_cnt = self.ulong()?,
+                "xff" if version == 1 => {
+                    let v = self.double()?;
+                    self.rra[i].par.set(0, v.to_bits());
+                }
+                "params" if version >= 2 => {
+                    self.parse_params(i)?;
+                    continue;
+                }
+                "cdp_prep" => {
+                    self.parse_cdp_prep(i)?;
+                    continue;
+                }
+                "database" => {
+                    self.parse_database(i)?;
+                    continue;
+                }
+                "/rra" => return Ok(()),
+                _ => {
+                    return Err(Error::Invalid(format!(
+                        "line {}: parse_tag_rra: Unknown tag: {el}",
+                        self.line()
+                    )))
+                }
+            }
+            self.expect_end(&el)?;
+        }
+    }
+
+    fn parse_params(&mut self, i: usize) -> Result<()> {
+        let mut any = false;
+        loop {
+            let el = self.element()?;
+            let field = match el.to_ascii_lowercase().as_str() {
+                "hw_alpha" | "seasonal_gamma" | "delta_pos" => Field::Val(1),
+                "hw_beta" | "smoothing_window" | "delta_neg" => Field::Val(2),
+                "dependent_rra_idx" => Field::Cnt(3),
+                "seasonal_smooth_idx" | "window_len" => Field::Cnt(4),
+                "failure_threshold" => Field::Cnt(5),
+                "xff" => Field::Val(0),
+                "value" => {
+                    self.parse_params_1_0_49(i)?;
+                    self.expect_end(&el)?;
+                    any = true;
+                    continue;
+                }
+                "/params" if any => return Ok(()),
+                // rrdtool fails here without a message
+                "/params" => {
+                    return Err(Error::Invalid(format!(
+                        "line {}: parse_tag_rra_params: empty <params>",
+                        self.line()
+                    )))
+                }
+                _ => {
+                    return Err(Error::Invalid(format!(
+                        "line {}: parse_tag_rra_params: Unknown tag: {el}",
+                        self.line()
+                    )))
+                }
+            };
+            let mut par = self.rra[i].par;
+            self.read_field(&mut par, field)?;
+            self.rra[i].par = par;
+            self.expect_end(&el)?;
+            any = true;
+        }
+    }
+
+    /// rrdtool's "compatibility code for 1.0.49": ten `<value>`s, the first
+    /// one already open. (As in rrdtool, only odd documents get through.)
+    fn parse_params_1_0_49(&mut self, i: usize) -> Result<()> {
+        let mut par = self.rra[i].par;
+        for k in 0..10 {
+            let field = if matches!(k, 3..=5) {
+                Field::Cnt(k)
+            } else {
+                Field::Val(k)
+            };
+            let r = self.read_field(&mut par, field);
+            self.rra[i].par = par;
+            r?;
+            if k >= 1 {
+                self.expect("/value")?;
+                self.expect("value")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn parse_cdp_prep(&mut self, i: usize) -> Result<()> {
+        self.rra[i].cdp.clear();
+        for _ in 0..self.ds.len() {
+            self.expect("ds")?;
+            let cdp = self.parse_cdp_ds()?;
+            self.rra[i].cdp.push(cdp);
+        }
+        self.expect("/cdp_prep")
+    }
+
+    fn parse_cdp_ds(&mut self) -> Result<Slots> {
+        let mut s = Slots::zero();
+        let mut any = false;
+        loop {
+            let el = self.element()?;
+            let field = match el.to_ascii_lowercase().as_str() {
+                "primary_value" => Field::Val(8),
+                "secondary_value" => Field::Val(9),
+                "intercept" | "seasonal" => Field::Val(2),
+                "last_intercept" | "last_seasonal" => Field::Val(3),
+                "slope" => Field::Val(4),
+                "last_slope" => Field::Val(5),
+                "nan_count" | "init_flag" => Field::Cnt(6),
+                "last_nan_count" => Field::Cnt(7),
+                "value" => Field::Val(0),
+                "unknown_datapoints" => Field::Cnt(1),
+                "history" => {
+                    // one byte per digit from the start of the scratch area;
+                    // rrdtool writes past the area for long strings, we stop
+                    let h = self.text()?;
+                    for (b, c) in s.0.iter_mut().zip(h.bytes()) {
+                        *b = u8::from(c == b'1');
+                    }
+                    self.expect_end(&el)?;
+                    any = true;
+                    continue;
+                }
+                "/ds" if any => return Ok(s),
+                // rrdtool fails here without a message
+                "/ds" => {
+                    return Err(Error::Invalid(format!(
+                        "line {}: parse_tag_rra_cdp_prep: empty <ds>",
+                        self.line()
+                    )))
+                }
+                _ => {
+                    return Err(Error::Invalid(format!(
+                        "parse_tag_rra_cdp_prep: Unknown tag: {el}"
+                    )))
+                }
+            };
+            self.read_field(&mut s, field)?;
+            self.expect_end(&el)?;
+            any = true;
+        }
+    }
+
+    fn parse_database(&mut self, i: usize) -> Result<()> {
+        if self.rra[i].databases > 0 {
+            // rrdtool corrupts its heap on this
+            return Err(Error::Invalid(format!(
+                "line {}: parse_tag_rra: more than one <database>",
+                self.line()
+            )));
+        }
+        self.rra[i].databases += 1;
+        loop {
+            let el = self.element()?;
+            if el.eq_ignore_ascii_case("row") {
+                for _ in 0..self.ds.len() {
+                    self.expect("v")?;
+                    let v = self.double()?;
+                    self.data.push(v);
+                    self.expect("/v")?;
+                }
+                self.expect("/row")?;
+                self.rra[i].rows += 1;
+            } else if el.eq_ignore_ascii_case("/database") {
+                return Ok(());
+            } else {
+                return Err(Error::Invalid(format!(
+                    "line {}: found unexpected tag: {el}",
+                    self.line()
+                )));
+            }
+        }
+    }
+
+    /// Turns the raw definitions into a [`Header`], refusing what rrdtool
+    /// would write but could not read back.
+    fn finish(self) -> Result<Parsed> {
+        let invalid = |m: String| Err(Error::Invalid(m));
+        let version = atoi(&self.version);
+        if version > 5 {
+            return Err(Error::UnsupportedVersion {
+                found: self.version,
+            });
+        }
+        let version = version.max(3) as u8;
+        if self.step == 0 {
+            return invalid("step must be positive".into());
+        }
+        if self.ds.is_empty() {
+            return invalid("you must define at least one Data Source".into());
+        }
+        if self.rra.is_empty() {
+            return invalid("you must define at least one Round Robin Archive".into());
+        }
+        let mut ds = Vec::with_capacity(self.ds.len());
+        let mut pdp = Vec::with_capacity(self.ds.len());
+        let mut bounds = Vec::with_capacity(self.ds.len());
+        for (i, d) in self.ds.into_iter().enumerate() {
+            let Some(kind) = d.kind else {
+                return invalid(format!("data source {i} ({}) has no <type>", d.name));
+            };
+            let params = if kind == DsKind::Compute {
+                let nodes: Vec<CdefNode> = d
+                    .par
+                    .0
+                    .chunks_exact(4)
+                    .map(|c| CdefNode {
+                        op: c[0],
+                        val: i16::from_le_bytes([c[2], c[3]]),
+                    })
+                    .collect();
+                let Some(end) = nodes.iter().position(|n| n.op == OP_END) else {
+                    return invalid(format!(
+                        "COMPUTE data source {i} ({}) has no <cdef>",
+                        d.name
+                    ));
+                };
+                DsParams::Compute {
+                    rpn: nodes[..end].to_vec(),
+                }
+            } else {
+                DsParams::Standard {
+                    heartbeat: d.par.get(0),
+                    min: d.par.val(1),
+                    max: d.par.val(2),
+                }
+            };
+            bounds.push((d.par.val(1), d.par.val(2)));
+            ds.push(DataSource {
+                name: d.name,
+                kind,
+                params,
+            });
+            pdp.push(PdpPrep {
+                last_ds: d.last_ds,
+                unknown_sec: d.unknown_sec,
+                value: d.value,
+            });
+        }
+        let mut rra = Vec::with_capacity(self.rra.len());
+        let mut cdp = Vec::new();
+        for (i, a) in self.rra.into_iter().enumerate() {
+            let Some(cf) = a.cf else {
+                return invalid(format!("line {}: archive {i} has no <cf>", a.line));
+            };
+            if a.pdp_cnt == 0 {
+                return invalid(format!(
+                    "line {}: archive {i} needs a positive <pdp_per_row>",
+                    a.line
+                ));
+            }
+            if a.rows == 0 {
+                return invalid(format!("line {}: archive {i} has no rows", a.line));
+            }
+            let p = &a.par;
+            let params = match cf {
+                ConsolidationFn::Average
+                | ConsolidationFn::Min
+                | ConsolidationFn::Max
+                | ConsolidationFn::Last => RraParams::Plain { xff: p.val(0) },
+                ConsolidationFn::HwPredict | ConsolidationFn::MhwPredict => {
+                    RraParams::HoltWinters {
+                        alpha: p.val(1),
+                        beta: p.val(2),
+                        dependent_rra: p.get(3),
+                        period: p.val(4),
+                    }
+                }
+                ConsolidationFn::Seasonal | ConsolidationFn::DevSeasonal => RraParams::Seasonal {
+                    gamma: p.val(1),
+                    smoothing_window: p.val(2),
+                    dependent_rra: p.get(3),
+                    smooth_idx: p.get(4),
+                },
+                ConsolidationFn::DevPredict => RraParams::DevPredict {
+                    dependent_rra: p.get(3),
+                },
+                ConsolidationFn::Failures => RraParams::Failures {
+                    delta_pos: p.val(1),
+                    delta_neg: p.val(2),
+                    dependent_rra: p.get(3),
+                    window_len: p.get(4),
+                    threshold: p.get(5),
+                },
+            };
+            for j in 0..ds.len() {
+                let s = a.cdp.get(j).copied().unwrap_or_else(Slots::zero);
+                let mut c = CdpPrep::default();
+                for (k, u) in c.scratch.iter_mut().enumerate() {
+                    *u = Unival(s.get(k));
+                }
+                cdp.push(c);
+            }
+            rra.push(RraDef {
+                cf,
+                rows: a.rows,
+                pdp_cnt: a.pdp_cnt,
+                params,
+            });
+        }
+        let cur_row = rra.iter().map(|a| a.rows - 1).collect();
+        let header = Header {
+            version,
+            step: self.step,
+            ds,
+            rra,
+            last_up: self.last_up,
+            last_up_usec: 0,
+            pdp,
+            cdp,
+            cur_row,
+        };
+        Ok(Parsed {
+            header,
+            data: self.data,
+            bounds,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dump::{dump, DumpHeader};
+    use crate::format::{encode_header, Layout};
+    use crate::storage::OpenMode;
+    use crate::Rrd;
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    fn data(name: &str) -> String {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/restore")
+            .join(name);
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    /// A scratch directory removed on drop.
+    struct TempDir(PathBuf);
+    impl TempDir {
+        fn new(tag: &str) -> Self {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static N: AtomicU32 = AtomicU32::new(0);
+            let n = N.fetch_add(1, Ordering::Relaxed);
+            let p =
+                std::env::temp_dir().join(format!("rrd-restore-{}-{tag}-{n}", std::process::id()));
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+        fn path(&self, name: &str) -> PathBuf {
+            self.0.join(name)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn our_dump(path: &Path) -> String {
+        let rrd = Rrd::open(path, OpenMode::ReadOnly).unwrap();
+        let mut out = Vec::new();
+        dump(&rrd, &mut out, DumpHeader::Dtd, &jiff::tz::TimeZone::UTC).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// `input` through `parse_dump` + `write_file` and through `restore_file`
+    /// (random `cur_row`) must both dump as `expected`.
+    fn check(input: &str, expected: &str, opts: RestoreOptions) {
+        let dir = TempDir::new("check");
+        if !opts.range_check {
+            let (h, d) = parse_dump(input).unwrap();
+            let p = dir.path("parsed.rrd");
+            write_file(&p, &h, Some(&d), true).unwrap();
+            assert_eq!(our_dump(&p), expected, "parse_dump + write_file");
+        }
+        for k in 0..3 {
+            let p = dir.path(&format!("restored{k}.rrd"));
+            restore_file(input, &p, &opts).unwrap();
+            assert_eq!(our_dump(&p), expected, "restore_file #{k}");
+        }
+    }
+
+    const PLAIN: RestoreOptions = RestoreOptions {
+        range_check: false,
+        force_overwrite: false,
+    };
+    const RANGE: RestoreOptions = RestoreOptions {
+        range_check: true,
+        force_overwrite: false,
+    };
+
+    #[test]
+    fn round_trips_rrdtool_dumps() {
+        for name in [
+            "basic.xml",
+            "compute.xml",
+            "hw.xml",
+            "mhw.xml",
+            "v5.xml",
+            "tiny.xml",
+            "range.xml",
+        ] {
+            let xml = data(name);
+            check(&xml, &xml, PLAIN);
+        }
+    }
+
+    #[test]
+    fn old_versions_and_odd_input() {
+        for name in ["v1", "v2", "quirks"] {
+            check(
+                &data(&format!("{name}.xml")),
+                &data(&format!("{name}.expected.xml")),
+                PLAIN,
+            );
+        }
+    }
+
+    #[test]
+    fn range_check() {
+        check(&data("range.xml"), &data("range.expected.xml"), RANGE);
+        // COMPUTE: rrdtool compares with the packed expression's bytes
+        check(
+            &data("compute.xml"),
+            &data("compute.range.expected.xml"),
+            RANGE,
+        );
+    }
+
+    #[test]
+    fn versions_written() {
+        let version = |name: &str| parse_dump(&data(name)).unwrap().0.version;
+        assert_eq!(version("v1.xml"), 3);
+        assert_eq!(version("v2.xml"), 3);
+        assert_eq!(version("basic.xml"), 3);
+        assert_eq!(version("mhw.xml"), 4);
+        assert_eq!(version("v5.xml"), 5);
+        let xml = data("tiny.xml").replace("<version>0003</version>", "<version>0006</version>");
+        assert_eq!(
+            parse_dump(&xml).unwrap_err().to_string(),
+            "can't handle RRD file version 0006"
+        );
+    }
+
+    #[test]
+    fn header_details() {
+        let (h, d) = parse_dump(&data("hw.xml")).unwrap();
+        // the seasonal period is not in the dump: rrdtool leaves it 0
+        assert!(matches!(
+            h.rra[1].params,
+            RraParams::HoltWinters { period, dependent_rra: 2, .. } if period == 0.0
+        ));
+        assert_eq!(h.last_up_usec, 0);
+        // physical order is time order, the newest row last
+        assert_eq!(
+            h.cur_row,
+            h.rra.iter().map(|a| a.rows - 1).collect::<Vec<_>>()
+        );
+        assert_eq!(d.len() as u64, h.total_rows() * 2);
+        // a COMPUTE DS without a type-specific element list still gets its rpn
+        let (h, _) = parse_dump(&data("compute.xml")).unwrap();
+        assert_eq!(
+            h.ds[2].params,
+            DsParams::Compute {
+                rpn: vec![
+                    CdefNode { op: 1, val: 0 },
+                    CdefNode { op: 1, val: 1 },
+                    CdefNode { op: 8, val: 0 },
+                    CdefNode { op: 0, val: 2 },
+                    CdefNode { op: 12, val: 0 },
+                ]
+            }
+        );
+    }
+
+    #[test]
+    fn cdef_over_gauge_overwrites_its_parameters() {
+        // rrdtool copies the packed expression over heartbeat/min/max
+        let xml = data("tiny.xml").replace(
+            "<minimal_heartbeat>600</minimal_heartbeat>",
+            "<cdef>g,1,+</cdef>",
+        );
+        let (h, _) = parse_dump(&xml).unwrap();
+        assert!(matches!(
+            h.ds[0].params,
+            DsParams::Standard {
+                heartbeat: 281_474_976_710_657,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn no_overwrite_without_force() {
+        let dir = TempDir::new("exists");
+        let p = dir.path("a.rrd");
+        let xml = data("tiny.xml");
+        restore_file(&xml, &p, &PLAIN).unwrap();
+        assert_eq!(
+            restore_file(&xml, &p, &PLAIN).unwrap_err().to_string(),
+            format!("creating '{}': File exists", p.display())
+        );
+        let force = RestoreOptions {
+            force_overwrite: true,
+            ..PLAIN
+        };
+        restore_file(&xml, &p, &force).unwrap();
+        assert_eq!(our_dump(&p), xml);
+    }
+
+    #[test]
+    fn cdef_parsing() {
+        let names = ["a", "b", "2"];
+        let parse = |e: &str| {
+            parse_cdef(e, |n| names.iter().position(|&x| x == n))
+                .map(|v| v.iter().map(|n| (n.op, n.val)).collect::<Vec<_>>())
+                .map_err(|e| e.to_string())
+        };
+        let failed = Err("failed to parse computed data source".to_string());
+        assert_eq!(parse("a,b,+"), Ok(vec![(1, 0), (1, 1), (8, 0)]));
+        assert_eq!(parse("a,1,+,"), Ok(vec![(1, 0), (0, 1), (8, 0)]));
+        assert_eq!(parse("a,1e,+"), Ok(vec![(1, 0), (0, 1), (8, 0)]));
+        assert_eq!(
+            parse("a,+5,-,-3,*"),
+            Ok(vec![(1, 0), (0, 5), (10, 0), (0, -3), (11, 0)])
+        );
+        assert_eq!(parse("a,2.0,+"), Ok(vec![(1, 0), (0, 2), (8, 0)]));
+        assert_eq!(parse("PREV(b),a,+"), Ok(vec![(36, 1), (1, 0), (8, 0)]));
+        assert_eq!(parse("-"), Ok(vec![(10, 0)]));
+        // a number must be followed by a comma; "2" is then a name
+        assert_eq!(parse("a,2"), Ok(vec![(1, 0), (1, 2)]));
+        for bad in [
+            "", "a,,+", ",a", "a,1,+,,", "a,.,+", "a,0x10,+", "a-b", "c", "PREV(c)", "PREV(a)x",
+            "PREV(a", "a,%%,+", "a,max",
+        ] {
+            assert_eq!(parse(bad), failed, "{bad:?}");
+        }
+        let forty = format!("a,{}1,+", "0".repeat(39));
+        assert_eq!(parse(&forty), Ok(vec![(1, 0), (0, 1), (8, 0)]));
+        let forty_one = format!("a,{}1,+", "0".repeat(40));
+        assert_eq!(parse(&forty_one), failed);
+        assert_eq!(
+            parse("a,2.5,+"),
+            Err("constants must be integers in the interval (-32768, 32767)".into())
+        );
+        assert_eq!(parse("a,-32768,+,32767,+").map(|v| v.len()), Ok(5));
+        assert!(parse("a,40000,+").unwrap_err().starts_with("constants"));
+        for op in [
+            "TIME",
+            "LTIME",
+            "STEPWIDTH",
+            "PREV",
+            "NEWDAY",
+            "COUNT",
+            "TREND",
+            "PREDICTPERC",
+        ] {
+            assert!(
+                parse(&format!("a,{op},+"))
+                    .unwrap_err()
+                    .starts_with("operators TIME LTIME"),
+                "{op}"
+            );
+        }
+        let long = format!("a{}", ",1,+".repeat(10));
+        assert_eq!(
+            parse(&long),
+            Err("Maximum 19 RPN nodes permitted. Got 21 RPN nodes at present.".into())
+        );
+        assert_eq!(
+            parse(&format!("a{}", ",1,+".repeat(9))).map(|v| v.len()),
+            Ok(19)
+        );
+    }
+
+    #[test]
+    fn c_number_parsing() {
+        assert_eq!(strto_base0("300"), (300, false, false));
+        assert_eq!(strto_base0("0x12c"), (300, false, false));
+        assert_eq!(strto_base0("010"), (8, false, false));
+        assert_eq!(strto_base0("08"), (0, false, false));
+        assert_eq!(strto_base0("0x"), (0, false, false));
+        assert_eq!(strto_base0("-5"), (5, true, false));
+        assert_eq!(strto_base0("abc"), (0, false, false));
+        assert_eq!(
+            strto_base0("18446744073709551615"),
+            (u64::MAX, false, false)
+        );
+        assert!(strto_base0("18446744073709551616").2);
+        assert_eq!(atoi("0003"), 3);
+        assert_eq!(atoi(" 12x"), 12);
+        assert_eq!(atoi("x"), 0);
+        assert_eq!(atoi("-2"), -2);
+    }
+
+    /// `line 12`/`ling 12` -> `line N`: rrdtool prints libxml2's read-ahead
+    /// position, we print the node's own line.
+    fn normalize(msg: &str) -> String {
+        let mut out = String::new();
+        let mut rest = msg;
+        while let Some(i) = rest.find("lin") {
+            let (head, tail) = rest.split_at(i);
+            out.push_str(head);
+            if tail.starts_with("line ") || tail.starts_with("ling ") {
+                out.push_str(&tail[..5]);
+                let digits = tail[5..].bytes().take_while(u8::is_ascii_digit).count();
+                if digits > 0 {
+                    out.push('N');
+                }
+                rest = &tail[5 + digits..];
+            } else {
+                out.push_str(&tail[..3]);
+                rest = &tail[3..];
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn have_rrdtool() -> bool {
+        static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *ONCE.get_or_init(|| {
+            let ok = Command::new("rrdtool")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if !ok {
+                eprintln!("rrdtool not on PATH: skipping the differential restore tests");
+            }
+            ok
+        })
+    }
+
+    /// rrdtool's error for `xml`, if it reports one.
+    fn rrdtool_error(xml: &str, dir: &TempDir) -> Option<String> {
+        let src = dir.path("in.xml");
+        std::fs::write(&src, xml).unwrap();
+        let out = Command::new("rrdtool")
+            .arg("restore")
+            .arg("-f")
+            .arg(&src)
+            .arg(dir.path("out.rrd"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("ERROR: "))
+            .map(str::to_string)
+    }
+
+    /// Where rrdtool's answer comes from.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Source {
+        /// rrdtool prints the same message.
+        Rrdtool,
+        /// rrdtool crashes, fails silently or writes a file it cannot read.
+        Ours,
+    }
+    use Source::*;
+
+    fn check_errors(base: &str, cases: &[(&str, &str, Source, &str)]) {
+        let dir = TempDir::new("errors");
+        let mut mismatches = Vec::new();
+        for &(from, to, source, expected) in cases {
+            assert!(
+                from.is_empty() || base.contains(from),
+                "{from:?} not in base"
+            );
+            let xml = if from.is_empty() {
+                to.to_string()
+            } else {
+                base.replacen(from, to, 1)
+            };
+            let got = parse_dump(&xml)
+                .err()
+                .unwrap_or_else(|| panic!("{from:?} -> {to:?} parsed"))
+                .to_string();
+            if normalize(&got) != expected {
+                mismatches.push(format!("{from:?} -> {to:?}: we say {got:?}"));
+            }
+            assert!(restore_file(&xml, &dir.path("x.rrd"), &PLAIN).is_err());
+            assert!(!dir.path("x.rrd").exists());
+            if source == Rrdtool && have_rrdtool() {
+                let theirs = rrdtool_error(&xml, &dir).map(|m| normalize(&m));
+                if theirs.as_deref() != Some(expected) {
+                    mismatches.push(format!("{from:?} -> {to:?}: rrdtool says {theirs:?}"));
+                }
+            }
+        }
+        assert!(mismatches.is_empty(), "{mismatches:#?}");
+    }
+
+    const ROW0: &str = "<row><v>2.0333333333e+01</v><v>3.3333333333e+00</v></row>";
+    const STEP: &str = "<step>300</step>";
+
+    #[test]
+    fn errors() {
+        let base = data("tiny.xml");
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, Source, &str)] = &[
+            // rows
+            (ROW0, "<row><v>1</v></row>", Rrdtool, "line N: expected </row> element but found <v>"),
+            (ROW0, "<row><v>1</v><v>2</v><v>3</v></row>", Rrdtool, "line N: expected <v> element but found </row>"),
+            (ROW0, "<row><v/><v>2</v></row>", Rrdtool, "line N: expected a value but found a <v> element"),
+            (ROW0, "<row><v></v><v>2</v></row>", Rrdtool, "ling N: get_xml_double from '' Numerical result out of range"),
+            (ROW0, "<row><v>abc</v><v>2</v></row>", Rrdtool, "ling N: get_xml_double from 'abc' Numerical result out of range"),
+            (ROW0, "<row><v>1x</v><v>2</v></row>", Rrdtool, "ling N: get_xml_double from '1x' Success"),
+            (ROW0, "<row><v>1e9999</v><v>2</v></row>", Rrdtool, "ling N: get_xml_double from '1e9999' Numerical result out of range"),
+            (ROW0, "<row><t>1</t><v>2</v></row>", Rrdtool, "line N: expected <t> element but found <v>"),
+            ("<database>", "<database><foo/>", Ours, "line N: found unexpected tag: foo"),
+            // numbers and strings
+            ("<unknown_sec> 0 </unknown_sec>", "<unknown_sec> 99999999999999999999 </unknown_sec>", Rrdtool, "ling N: get_xml_ulong from '99999999999999999999' Numerical result out of range"),
+            ("<lastupdate>1000003600</lastupdate>", "<lastupdate>99999999999999999999</lastupdate>", Rrdtool, "ling N: get_xml_time_t from '99999999999999999999' Numerical result out of range"),
+            ("<version>0003</version>", "<version>00003</version>", Rrdtool, "'00003' is longer than 5"),
+            ("<name> g </name>", "<name> abcdefghijabcdefghij </name>", Rrdtool, "'abcdefghijabcdefghij' is longer than 20"),
+            ("<last_ds>34</last_ds>", "<last_ds>123456789012345678901234567890</last_ds>", Rrdtool, "'123456789012345678901234567890' is longer than 30"),
+            ("<cf>AVERAGE</cf>", "<cf>average</cf>", Rrdtool, "parse_tag_rra_cf: Unknown consolidation function: average"),
+            ("<type> GAUGE </type>", "<type> gauge </type>", Rrdtool, "parse_tag_ds_type: Unknown data source type: gauge"),
+            ("<xff>5.0000000000e-01</xff>", "<xff>abc</xff>", Rrdtool, "ling N: get_xml_double from 'abc' Numerical result out of range"),
+            // structure
+            ("<version>0003</version>", "<version>0001</version>", Rrdtool, "line N: parse_tag_rra: Unknown tag: params"),
+            ("<version>0003</version>", "", Rrdtool, "line N: parse_tag_rra: Unknown tag: params"),
+            ("<last_ds>34</last_ds>", "<last_ds>34</last_ds><foo>1</foo>", Rrdtool, "parse_tag_ds: Unknown tag: foo"),
+            ("<xff>5.0000000000e-01</xff>", "<foo></foo>", Rrdtool, "line N: parse_tag_rra_params: Unknown tag: foo"),
+            ("<xff>5.0000000000e-01</xff>", "<value>0.5</value>", Rrdtool, "ling N: get_xml_double from '' Numerical result out of range"),
+            ("<primary_value>3.1666666667e+01</primary_value>", "<foo>1</foo>", Rrdtool, "parse_tag_rra_cdp_prep: Unknown tag: foo"),
+            ("\t\t\t<ds>\n\t\t\t<primary_value>3.3333333333e+00</primary_value>\n\t\t\t<secondary_value>0.0000000000e+00</secondary_value>\n\t\t\t<value>NaN</value>\n\t\t\t<unknown_datapoints>0</unknown_datapoints>\n\t\t\t</ds>\n", "", Rrdtool, "line N: expected </cdp_prep> element but found <ds>"),
+            ("<params>\n\t\t<xff>5.0000000000e-01</xff>\n\t\t</params>", "<xff>0.5</xff>", Rrdtool, "line N: parse_tag_rra: Unknown tag: xff"),
+            ("</rrd>", "<ds><name>x</name></ds></rrd>", Rrdtool, "parse_tag_ds: All data source definitions MUST precede the RRA definitions!"),
+            (STEP, "<step>300</step><foo>1</foo>", Rrdtool, "parse_tag_rrd: Unknown tag: foo"),
+            (STEP, "<step/>", Rrdtool, "line N: expected a value but found a <lastupdate> element"),
+            (STEP, "<step>30<!--x-->0</step>", Rrdtool, "line N: expected element but found text '0'"),
+            (STEP, "<step>300</step>junk", Rrdtool, "line N: expected element but found text 'junk '"),
+            ("<rrd>", "<foo></foo><rrd>", Rrdtool, "error reading/parsing XML: Extra content at the end of the document "),
+            // references
+            (STEP, "<step>3&#0;0</step>", Rrdtool, "error reading/parsing XML: xmlParseCharRef: invalid xmlChar value 0 "),
+            (STEP, "<step>3&#1;0</step>", Rrdtool, "error reading/parsing XML: xmlParseCharRef: invalid xmlChar value 1 "),
+            (STEP, "<step>3&#99999999;0</step>", Rrdtool, "error reading/parsing XML: xmlParseCharRef: character reference out of bounds "),
+            // (rrdtool's reader recovers from these and reports something odd later)
+            (STEP, "<step>3&0</step>", Ours, "error reading/parsing XML: xmlParseEntityRef: no name "),
+            (STEP, "<step>3&amp0</step>", Ours, "error reading/parsing XML: EntityRef: expecting ';' "),
+            (STEP, "<step>3&foo;0</step>", Ours, "error reading/parsing XML: Entity 'foo' not defined "),
+            // malformed XML
+            (STEP, "<step>300</stp>", Rrdtool, "error reading/parsing XML: Opening and ending tag mismatch: step line N and stp "),
+            (STEP, "<STEP>300</Step>", Rrdtool, "error reading/parsing XML: Opening and ending tag mismatch: STEP line N and Step "),
+            (STEP, "<step>3<0</step>", Rrdtool, "error reading/parsing XML: StartTag: invalid element name "),
+            (STEP, "<step a=1>300</step>", Rrdtool, "error reading/parsing XML: Couldn't find end of Start Tag step "),
+            (STEP, "<step a='1' a=\"2\">300</step>", Rrdtool, "error reading/parsing XML: Attribute a redefined "),
+            ("", "", Rrdtool, "error reading/parsing XML: Extra content at the end of the document "),
+            ("", " \n ", Rrdtool, "error reading/parsing XML: Extra content at the end of the document "),
+            ("", "hello<rrd></rrd>", Rrdtool, "error reading/parsing XML: Document is empty "),
+            ("", "<foo></foo>", Rrdtool, "line N: expected <foo> element but found <rrd>"),
+            ("", "<rrd/>", Rrdtool, "the xml ended while we were looking for an element"),
+            ("", "<rrd><!-- x", Rrdtool, "error reading/parsing XML: Comment not terminated "),
+            ("", "<rrd>", Rrdtool, "error reading/parsing XML: Extra content at the end of the document "),
+            ("", "<rrd a=1></rrd>", Rrdtool, "error reading/parsing XML: Couldn't find end of Start Tag rrd "),
+            ("</rrd>", "</rrd>x", Ours, "error reading/parsing XML: Extra content at the end of the document "),
+            ("</rrd>", "</rrd><rrd/>", Ours, "error reading/parsing XML: Extra content at the end of the document "),
+            ("</rrd>", "", Ours, "error reading/parsing XML: Extra content at the end of the document "),
+            (STEP, "<step>3\u{1}00</step>", Rrdtool, "error reading/parsing XML: PCDATA invalid Char value 1 "),
+            (STEP, "<step>300</step><!-- \u{1} -->", Ours, "error reading/parsing XML: Char 0x1 out of allowed range "),
+            (STEP, "<step><![CDATA[300</step>", Ours, "error reading/parsing XML: CData section not finished "),
+            (STEP, "<step>300</step><?pi", Ours, "error reading/parsing XML: ParsePI: PI pi never end ... "),
+            // what rrdtool writes although it cannot read it back, or crashes on
+            ("", "<rrd></rrd>", Ours, "step must be positive"),
+            (STEP, "<step>abc</step>", Ours, "step must be positive"),
+            (STEP, "<step><![CDATA[300]]></step>", Ours, "step must be positive"),
+            ("<version>0003</version>", "<version>0006</version>", Ours, "can't handle RRD file version 0006"),
+            ("<type> GAUGE </type>", "", Ours, "data source 0 (g) has no <type>"),
+            ("<type> GAUGE </type>", "<type> COMPUTE </type>", Ours, "COMPUTE data source 0 (g) has no <cdef>"),
+            ("<cf>AVERAGE</cf>", "", Ours, "line N: archive 0 has no <cf>"),
+            ("<pdp_per_row>1</pdp_per_row>", "", Ours, "line N: archive 0 needs a positive <pdp_per_row>"),
+            ("<database>", "<database></database><foo/><database>", Ours, "line N: parse_tag_rra: Unknown tag: foo"),
+            (STEP, "<step>300</step><foo/>", Rrdtool, "parse_tag_rrd: Unknown tag: foo"),
+            ("</database>\n\t</rra>", "</database><database></database>\n\t</rra>", Ours, "line N: parse_tag_rra: more than one <database>"),
+            ("<params>\n\t\t<xff>5.0000000000e-01</xff>\n\t\t</params>", "<params></params>", Ours, "line N: parse_tag_rra_params: empty <params>"),
+            ("<ds>\n\t\t\t<primary_value>3.1666666667e+01</primary_value>\n\t\t\t<secondary_value>0.0000000000e+00</secondary_value>\n\t\t\t<value>NaN</value>\n\t\t\t<unknown_datapoints>0</unknown_datapoints>\n\t\t\t</ds>", "<ds></ds>", Ours, "line N: parse_tag_rra_cdp_prep: empty <ds>"),
+        ];
+        check_errors(&base, cases);
+        // archives without rows: rrdtool divides by zero
+        let no_rows = {
+            let start = base.find("<database>").unwrap();
+            let end = base.find("</database>").unwrap();
+            format!("{}<database>{}", &base[..start], &base[end..])
+        };
+        assert_eq!(
+            normalize(&parse_dump(&no_rows).unwrap_err().to_string()),
+            "line N: archive 0 has no rows"
+        );
+    }
+
+    #[test]
+    fn cdef_errors() {
+        let base = data("compute.xml");
+        let cdef = "<cdef> a,b,+,2,/ </cdef>";
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, Source, &str)] = &[
+            (cdef, "<cdef> t,1,+ </cdef>", Rrdtool, "failed to parse computed data source"),
+            (cdef, "<cdef> a,2 </cdef>", Rrdtool, "failed to parse computed data source"),
+            (cdef, "<cdef></cdef>", Rrdtool, "failed to parse computed data source"),
+            (cdef, "<cdef> a,2.5,+ </cdef>", Rrdtool, "constants must be integers in the interval (-32768, 32767)"),
+            (cdef, "<cdef> a,TIME,+ </cdef>", Rrdtool, "operators TIME LTIME STEPWIDTH PREV NEW* COUNT TREND TRENDNAN PREDICT PREDICTSIGMA PREDICTPERC are not supported with DS COMPUTE"),
+            (cdef, "<cdef> a,1,+,1,+,1,+,1,+,1,+,1,+,1,+,1,+,1,+,1,+ </cdef>", Rrdtool, "Maximum 19 RPN nodes permitted. Got 21 RPN nodes at present."),
+        ];
+        check_errors(&base, cases);
+        // names resolve against earlier data sources and the one being defined
+        let xml = base.replacen(cdef, "<cdef> s,1,+,a,</cdef>", 1);
+        let (h, _) = parse_dump(&xml).unwrap();
+        assert_eq!(
+            h.ds[2].params,
+            DsParams::Compute {
+                rpn: vec![
+                    CdefNode { op: 1, val: 2 },
+                    CdefNode { op: 0, val: 1 },
+                    CdefNode { op: 8, val: 0 },
+                    CdefNode { op: 1, val: 0 },
+                ]
+            }
+        );
+    }
+
+    /// Cutting the document anywhere or replacing any byte never panics; a
+    /// document cut before its end is always refused.
+    #[test]
+    fn corruption_never_panics() {
+        let xml = data("tiny.xml");
+        let end = xml.trim_end().len();
+        for cut in 0..xml.len() {
+            let r = parse_dump(&xml[..cut]);
+            assert_eq!(r.is_err(), cut < end, "cut at {cut}");
+        }
+        let mut bytes = xml.clone().into_bytes();
+        for i in 0..bytes.len() {
+            let old = bytes[i];
+            for b in [
+                b'<', b'>', b'&', b'/', b'x', b'0', b' ', b'"', b'-', b'!', b'?', b'[',
+            ] {
+                bytes[i] = b;
+                let s = std::str::from_utf8(&bytes).unwrap();
+                let _ = parse_dump(s);
+            }
+            bytes[i] = old;
+        }
+        let huge_rows = format!(
+            "<rrd><version>3</version><step>1</step><ds><name>a</name><type>GAUGE</type>\
+             </ds><rra><cf>AVERAGE</cf><pdp_per_row>18446744073709551615</pdp_per_row>\
+             <database>{}</database></rra></rrd>",
+            "<row><v>1</v></row>".repeat(3)
+        );
+        assert!(parse_dump(&huge_rows).is_ok());
+        // deep nesting is only a stack of names, never recursion
+        let deep = format!("<rrd>{}", "<a>".repeat(100_000));
+        assert!(parse_dump(&deep).is_err());
+    }
+
+    /// rrdtool's own restore of every input decodes to the same header
+    /// (up to `cur_row`) and rows as ours.
+    #[test]
+    fn differential_against_rrdtool() {
+        if !have_rrdtool() {
+            return;
+        }
+        let dir = TempDir::new("diff");
+        for (name, opts) in [
+            ("basic.xml", PLAIN),
+            ("compute.xml", PLAIN),
+            ("compute.xml", RANGE),
+            ("hw.xml", PLAIN),
+            ("mhw.xml", PLAIN),
+            ("v5.xml", PLAIN),
+            ("v1.xml", PLAIN),
+            ("v2.xml", PLAIN),
+            ("quirks.xml", PLAIN),
+            ("range.xml", RANGE),
+        ] {
+            let src = dir.path(name);
+            std::fs::write(&src, data(name)).unwrap();
+            let theirs = dir.path("theirs.rrd");
+            let mut cmd = Command::new("rrdtool");
+            cmd.arg("restore").arg("-f");
+            if opts.range_check {
+                cmd.arg("-r");
+            }
+            let st = cmd.arg(&src).arg(&theirs).status().unwrap();
+            assert!(st.success(), "rrdtool restore {name}");
+            let ours = dir.path("ours.rrd");
+            let force = RestoreOptions {
+                force_overwrite: true,
+                ..opts
+            };
+            restore_file(&data(name), &ours, &force).unwrap();
+            let a = Rrd::open(&theirs, OpenMode::ReadOnly).unwrap();
+            let b = Rrd::open(&ours, OpenMode::ReadOnly).unwrap();
+            let norm = |r: &Rrd| {
+                let mut h = r.header().clone();
+                h.cur_row.iter_mut().for_each(|c| *c = 0);
+                encode_header(&h, Layout::NATIVE)
+            };
+            assert_eq!(norm(&a), norm(&b), "{name}: header");
+            for i in 0..a.header().rra.len() {
+                let rows = |r: &Rrd| -> Vec<(i64, Vec<u64>)> {
+                    r.rows(i)
+                        .unwrap()
+                        .map(|x| {
+                            let (t, v) = x.unwrap();
+                            (t, v.iter().map(|f| f.to_bits()).collect())
+                        })
+                        .collect()
+                };
+                assert_eq!(rows(&a), rows(&b), "{name}: rra {i}");
+            }
+        }
+    }
+}
