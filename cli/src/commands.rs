@@ -109,7 +109,9 @@ pub fn open_error(path: &str, e: &Error) -> String {
         Error::HeaderTruncated { actual: 0, .. } => {
             format!("mmaping file '{path}': Invalid argument")
         }
-        Error::HeaderTruncated { .. } => "reached EOF while loading header rrd->stat_head".into(),
+        Error::HeaderTruncated { section, .. } => {
+            format!("reached EOF while loading header rrd->{section}")
+        }
         Error::TooSmall { expected, .. } => {
             format!("'{path}' is too small (should be {expected} bytes)")
         }
@@ -190,7 +192,8 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
     let mut ds = Vec::new();
     let mut rra = Vec::new();
     if let Some(t) = p.value("template") {
-        let tpl = open_ro(t)?;
+        let tpl = Rrd::open(t, OpenMode::ReadOnly)
+            .map_err(|_| format!("Cannot open template RRD {t}"))?;
         let h = tpl.header();
         ds.clone_from(&h.ds);
         rra.clone_from(&h.rra);
@@ -206,11 +209,14 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let step = step.unwrap_or(300);
     let start = start.unwrap_or_else(|| now() - 10);
+    let template_ds = ds.len();
+    let template_rra = rra.len();
     let mut spec = CreateSpec {
         start,
         step,
         ds,
         rra,
+        version: None,
     };
     for arg in &p.args[1..] {
         if arg.starts_with("DS:") {
@@ -224,6 +230,16 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     spec.validate().map_err(|e| e.to_string())?;
+    if template_ds + template_rra > 0 {
+        // rrdtool decides the version while parsing arguments: what the
+        // template brings does not count
+        let own = CreateSpec {
+            ds: spec.ds[template_ds..].to_vec(),
+            rra: spec.rra[template_rra..].to_vec(),
+            ..spec.clone()
+        };
+        spec.version = Some(own.version());
+    }
     if file == "-" {
         let hdr = spec.to_header(create::random_row);
         let mut buf = Vec::new();
@@ -231,6 +247,10 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
         return write_out(out, &buf);
     }
     create::create_file(Path::new(file), &spec, p.flag("no-overwrite")).map_err(|e| match e {
+        Error::Io { op, .. } if op.starts_with("creating a temporary") => {
+            "Cannot create temporary file".into()
+        }
+        Error::Io { op: "renaming", .. } => "Cannot rename temporary file to final file!".into(),
         Error::Io { op, source, .. } => format!("{op} '{file}': {}", strerror(&source)),
         other => other.to_string(),
     })
@@ -267,7 +287,8 @@ fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
         opt("no-header", Some('n'), Arg::None),
         opt("daemon", Some('d'), Arg::Required),
     ];
-    let p = parse_opts(argv, SPEC)?;
+    const USAGE: &str = "usage rrdtool dump [--header|-h {none,xsd,dtd}]\n[--no-header|-n]\n[--daemon|-d address]\nfile.rrd [file.xml]";
+    let p = parse_opts(argv, SPEC).map_err(|_| USAGE.to_string())?;
     if p.flag("daemon") {
         return Err("--daemon (rrdcached) is not supported yet".into());
     }
@@ -284,9 +305,7 @@ fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
     let (file, output) = match p.args.as_slice() {
         [f] => (f, None),
         [f, o] => (f, Some(o)),
-        _ => {
-            return Err("usage rrdtool dump [--header|-h {none,xsd,dtd}]\n[--no-header|-n]\n[--daemon|-d address]\nfile.rrd [file.xml]".into())
-        }
+        _ => return Err(USAGE.into()),
     };
     let rrd = open_ro(file)?;
     let tz = system_tz();
@@ -337,6 +356,10 @@ fn cmd_restore(argv: &[String]) -> CmdResult {
         force_overwrite: p.flag("force-overwrite"),
     };
     rrd_core::restore::restore_file(&text, Path::new(file), &opts).map_err(|e| match e {
+        // rrdtool opens the target itself, so it names the target
+        Error::Io { op, source, .. } if op.starts_with("creating") => {
+            format!("creating '{file}': {}", strerror(&source))
+        }
         Error::Io { op, source, .. } => format!("{op} '{file}': {}", strerror(&source)),
         other => other.to_string(),
     })
@@ -360,12 +383,14 @@ fn cmd_first(argv: &[String], out: &mut dyn Write) -> CmdResult {
         if p.flag("daemon") {
             return Err("--daemon (rrdcached) is not supported yet".into());
         }
-        // rrdtool reads the index with atoi
-        let idx = p.value("rraindex").map_or(0, atoi);
-        let file = single_file(
-            &p,
-            "Usage: rrdtool first [--rraindex <num>] [--daemon|-d <addr>] <file>",
-        )?;
+        // rrdtool reads the index with strtol(.., 0) into an int
+        let idx = p
+            .value("rraindex")
+            .map_or(0, |v| i64::from(strtol0(v) as i32));
+        // extra files are ignored, as rrdtool does
+        let file = p.args.first().ok_or_else(|| {
+            "usage rrdtool first [--rraindex number] [--daemon|-d <addr>] file.rrd".to_string()
+        })?;
         let rrd = open_ro(file)?;
         let h = rrd.header();
         if idx < 0 || idx as usize >= h.rra.len() {
@@ -379,23 +404,33 @@ fn cmd_first(argv: &[String], out: &mut dyn Write) -> CmdResult {
     or_minus_one(out, r)
 }
 
-/// C's `atoi`: leading whitespace, optional sign, digits; 0 when none.
-fn atoi(s: &str) -> i64 {
+/// C's `strtol(s, NULL, 0)`: whitespace, sign, then hex (`0x`), octal
+/// (leading `0`) or decimal digits; 0 when none; saturating like strtol.
+fn strtol0(s: &str) -> i64 {
     let t = s.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
+    let (neg, t) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let mut v: i64 = 0;
-    for c in digits.bytes().take_while(u8::is_ascii_digit) {
-        v = v.saturating_mul(10).saturating_add(i64::from(c - b'0'));
-    }
-    if neg {
-        -v
+    let (radix, digits) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        if h.bytes().next().is_some_and(|c| c.is_ascii_hexdigit()) {
+            (16, h)
+        } else {
+            (10, "0")
+        }
+    } else if t.starts_with('0') {
+        (8, t)
     } else {
-        v
+        (10, t)
+    };
+    let mut v: i128 = 0;
+    for c in digits.chars() {
+        let Some(d) = c.to_digit(radix) else { break };
+        v = (v * i128::from(radix) + i128::from(d)).min(i128::from(i64::MAX) + 1);
     }
+    let v = if neg { -v } else { v };
+    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 fn cmd_last(argv: &[String], out: &mut dyn Write) -> CmdResult {

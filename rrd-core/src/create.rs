@@ -30,6 +30,8 @@ pub struct CreateSpec {
     pub ds: Vec<DataSource>,
     /// Archives.
     pub rra: Vec<RraDef>,
+    /// File version to write; `None` applies rrdtool's rule ([`CreateSpec::version`]).
+    pub version: Option<u8>,
 }
 
 /// rrdtool's `rrd_scaled_duration`: a count, or a number with a suffix
@@ -217,6 +219,7 @@ impl CreateSpec {
             step,
             ds: Vec::new(),
             rra: Vec::new(),
+            version: None,
         };
         for arg in args {
             if arg.starts_with("DS:") {
@@ -283,8 +286,13 @@ impl CreateSpec {
         Ok(())
     }
 
-    /// The file version rrdtool 1.7.2 writes for these definitions.
+    /// The file version rrdtool 1.7.2 writes for these definitions: 0005
+    /// with a DCOUNTER or DDERIVE source, 0004 with an MHWPREDICT archive,
+    /// else 0003 (unless [`CreateSpec::version`] the field says otherwise).
     pub fn version(&self) -> u8 {
+        if let Some(v) = self.version {
+            return v;
+        }
         if self
             .ds
             .iter()
@@ -450,8 +458,7 @@ pub fn write_file(
                 break;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => tmp = temp_path(path),
-            // rrdtool's words; the cause is usually a missing or read-only directory
-            Err(_) => return Err(Error::Invalid("Cannot create temporary file".into())),
+            Err(e) => return Err(Error::io("creating a temporary file for", path, e)),
         }
     }
     let file: File = file.ok_or_else(|| {

@@ -40,9 +40,15 @@ pub enum Error {
         /// What is wrong.
         what: String,
     },
-    /// The file ends inside its header.
-    #[error("reached EOF while loading header (should be {expected} bytes, is {actual})")]
+    /// The file ends inside its header, in structure `section` (rrdtool's
+    /// name: `stat_head`, `ds_def`, `rra_def`, `live_head`, `pdp_prep`,
+    /// `cdp_prep` or `rra_ptr`).
+    #[error(
+        "reached EOF while loading header rrd->{section} (should be {expected} bytes, is {actual})"
+    )]
     HeaderTruncated {
+        /// The structure being read when the bytes ran out.
+        section: &'static str,
         /// Header size the counts call for.
         expected: u64,
         /// Actual file size.

@@ -272,6 +272,7 @@ impl Reader<'_> {
 /// Parses the version string at offset 4 (`"0003\0"`).
 fn parse_version(bytes: &[u8]) -> Result<u8> {
     let raw = bytes.get(4..9).ok_or(Error::HeaderTruncated {
+        section: "stat_head",
         expected: 9,
         actual: bytes.len() as u64,
     })?;
@@ -295,13 +296,15 @@ fn parse_version(bytes: &[u8]) -> Result<u8> {
 /// is checked by [`crate::Rrd::from_storage`]; a longer file is accepted,
 /// as rrdtool does).
 pub fn detect(prefix: &[u8], file_len: u64) -> Result<Detected> {
-    if prefix.len() < 4 || &prefix[..4] != MAGIC {
-        if prefix.len() < 4 {
-            return Err(Error::HeaderTruncated {
-                expected: 4,
-                actual: file_len,
-            });
-        }
+    // rrdtool reads a whole native stat_head before looking at anything
+    if file_len < DETECT_BYTES as u64 || prefix.len() < 9 {
+        return Err(Error::HeaderTruncated {
+            section: "stat_head",
+            expected: DETECT_BYTES as u64,
+            actual: file_len,
+        });
+    }
+    if &prefix[..4] != MAGIC {
         return Err(Error::NotRrd);
     }
     let version = parse_version(prefix)?;
@@ -332,6 +335,7 @@ pub fn detect(prefix: &[u8], file_len: u64) -> Result<Detected> {
         };
         if header_size > file_len {
             too_small.get_or_insert(Error::HeaderTruncated {
+                section: truncated_section(layout, version, ds_cnt, rra_cnt, file_len),
                 expected: header_size,
                 actual: file_len,
             });
@@ -345,14 +349,33 @@ pub fn detect(prefix: &[u8], file_len: u64) -> Result<Detected> {
             header_size,
         });
     }
-    Err(too_small.unwrap_or(if file_len < DETECT_BYTES as u64 {
-        Error::HeaderTruncated {
-            expected: DETECT_BYTES as u64,
-            actual: file_len,
+    Err(too_small.unwrap_or(Error::UnknownLayout))
+}
+
+/// The header structure in which a file of `len` bytes ends (rrdtool reads
+/// them one after the other and names the first that comes up short).
+fn truncated_section(layout: Layout, version: u8, ds: u64, rra: u64, len: u64) -> &'static str {
+    let o = layout.offsets();
+    let sections = [
+        ("stat_head", o.stat_head),
+        ("ds_def", ds.saturating_mul(o.ds_def)),
+        ("rra_def", rra.saturating_mul(o.rra_def)),
+        ("live_head", layout.live_head_size(version)),
+        ("pdp_prep", ds.saturating_mul(o.pdp_prep)),
+        (
+            "cdp_prep",
+            ds.saturating_mul(rra).saturating_mul(o.cdp_prep),
+        ),
+        ("rra_ptr", rra.saturating_mul(o.rra_ptr)),
+    ];
+    let mut end = 0u64;
+    for (name, size) in sections {
+        end = end.saturating_add(size);
+        if end > len {
+            return name;
         }
-    } else {
-        Error::UnknownLayout
-    }))
+    }
+    "rra_ptr"
 }
 
 /// Decodes a whole header (`bytes` holds at least `det.header_size` bytes).
