@@ -5,11 +5,21 @@ use std::io::Write;
 use jiff::tz::TimeZone;
 
 use crate::error::Result;
-use crate::fmt::exp10_or_nan;
+use crate::snprintf::rrd_exp;
 use crate::info::{cdef_to_string, history_string};
 use crate::model::{cdp_slot, ConsolidationFn, DsParams, RraParams};
 use crate::rrd::Rrd;
 use crate::storage::Storage;
+
+/// A double as dump prints it: `NaN`, or `%0.10e` through rrdtool's own
+/// `rrd_snprintf` (which rounds differently from the C library's printf).
+fn exp10_or_nan(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_string()
+    } else {
+        rrd_exp(v, 10)
+    }
+}
 
 /// Which document header `dump` writes (`--header`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -45,6 +45,7 @@ pub mod dump;
 
 mod error;
 pub mod fmt;
+pub mod snprintf;
 pub mod format;
 #[doc(hidden)]
 pub mod fuzz_bodies;
