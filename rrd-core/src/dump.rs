@@ -5,10 +5,10 @@ use std::io::Write;
 use jiff::tz::TimeZone;
 
 use crate::error::Result;
-use crate::snprintf::rrd_exp;
 use crate::info::{cdef_to_string, history_string};
 use crate::model::{cdp_slot, ConsolidationFn, DsParams, RraParams};
 use crate::rrd::Rrd;
+use crate::snprintf::rrd_exp;
 use crate::storage::Storage;
 
 /// A double as dump prints it: `NaN`, or `%0.10e` through rrdtool's own

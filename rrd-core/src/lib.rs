@@ -45,11 +45,11 @@ pub mod dump;
 
 mod error;
 pub mod fmt;
-pub mod snprintf;
 pub mod format;
 #[doc(hidden)]
 pub mod fuzz_bodies;
 pub mod info;
+pub mod snprintf;
 mod strtod;
 pub use strtod::{rrd_strtod, strtodbl};
 
