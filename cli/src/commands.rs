@@ -24,6 +24,7 @@ fn usage_text(command: Option<&str>) -> String {
         Some("restore") => "* restore - restore an RRD file from its XML form\n\n\trrd restore [--range-check|-r] [--force-overwrite|-f] filename.xml filename.rrd\n",
         Some("first") => "* first - show the timestamp of the first data sample in an RRD\n\n\trrd first [--rraindex number] filename.rrd\n",
         Some("last") => "* last - show last update time for RRD\n\n\trrd last filename.rrd\n",
+        Some("fetch") => "* fetch - fetch data out of an RRD\n\n\trrd fetch filename.rrd CF\n\t\t[-r|--resolution resolution]\n\t\t[-s|--start start] [-e|--end end]\n\t\t[-a|--align-start]\n\t\t[-d|--daemon <address>]\n",
         Some("lastupdate") => "* lastupdate - returns the most recent datum stored for\n  each DS in an RRD\n\n\trrd lastupdate filename.rrd\n",
         _ => "Valid commands: create, dump, restore, last, lastupdate, first, info\n",
     };
@@ -47,6 +48,9 @@ pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
         "first",
         "last",
         "lastupdate",
+        "fetch",
+        "update",
+        "updatev",
     ];
     if !known.contains(&cmd.as_str()) {
         if is_rrdtool_command(cmd) {
@@ -65,18 +69,18 @@ pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
         "first" => cmd_first(rest, out),
         "last" => cmd_last(rest, out),
         "lastupdate" => cmd_lastupdate(rest, out),
+        "fetch" => cmd_fetch(rest, out),
+        "update" => crate::update_cmd::cmd_update(rest, out, false),
+        "updatev" => crate::update_cmd::cmd_update(rest, out, true),
         _ => unreachable!("checked against the known commands"),
     }
 }
 
 fn is_rrdtool_command(cmd: &str) -> bool {
     [
-        "update",
-        "updatev",
         "graph",
         "graphv",
         "list",
-        "fetch",
         "tune",
         "resize",
         "xport",
@@ -85,7 +89,7 @@ fn is_rrdtool_command(cmd: &str) -> bool {
     .contains(&cmd)
 }
 
-fn write_out(out: &mut dyn Write, bytes: &[u8]) -> CmdResult {
+pub(crate) fn write_out(out: &mut dyn Write, bytes: &[u8]) -> CmdResult {
     out.write_all(bytes)
         .map_err(|e| format!("writing output: {e}"))
 }
@@ -469,4 +473,82 @@ fn cmd_lastupdate(argv: &[String], out: &mut dyn Write) -> CmdResult {
     }
     s.push('\n');
     write_out(out, s.as_bytes())
+}
+
+fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
+    use rrd_core::fetch::{self, FetchRequest};
+    use rrd_core::time::{proc_start_end, CalendarOffset};
+
+    const SPEC: &[Opt] = &[
+        opt("resolution", Some('r'), Arg::Required),
+        opt("start", Some('s'), Arg::Required),
+        opt("end", Some('e'), Arg::Required),
+        opt("align-start", Some('a'), Arg::None),
+        opt("daemon", Some('d'), Arg::Required),
+    ];
+    // rrdtool acts on each option as it reads it: a bad time before a
+    // malformed option is the error it reports. The longest prefix that
+    // parses holds exactly the options it acted on.
+    let (p, bad_option) = match parse_opts(argv, SPEC) {
+        Ok(p) => (p, None),
+        Err(e) => {
+            let before = (0..argv.len())
+                .rev()
+                .find_map(|k| parse_opts(&argv[..k], SPEC).ok())
+                .unwrap_or_default();
+            (before, Some(e))
+        }
+    };
+    let tz = system_tz();
+    let now = now();
+    // rrdtool's defaults: "end-24h" and "now"
+    let mut start = TimeSpec::RelativeToEnd(CalendarOffset {
+        seconds: -86400,
+        ..CalendarOffset::default()
+    });
+    let mut end = TimeSpec::Absolute(now);
+    let mut resolution = 1;
+    let mut align_start = false;
+    for (name, value) in &p.opts {
+        let value = value.as_deref().unwrap_or_default();
+        match *name {
+            "start" => {
+                start = parse_time(value, now, &tz)
+                    .map_err(|e| format!("start time: {}", e.message))?;
+            }
+            "end" => {
+                end =
+                    parse_time(value, now, &tz).map_err(|e| format!("end time: {}", e.message))?;
+            }
+            "resolution" => {
+                resolution =
+                    create::scaled_duration(value, 1).map_err(|m| format!("resolution: {m}"))?;
+            }
+            "align-start" => align_start = true,
+            _ => {}
+        }
+    }
+    if let Some(e) = bad_option {
+        return Err(e);
+    }
+    let (start, end) = proc_start_end(&start, &end, &tz).map_err(|e| e.message)?;
+    let (start, end) =
+        fetch::prepare_window(start, end, resolution, align_start).map_err(|e| e.to_string())?;
+    // extra arguments are ignored, as rrdtool does
+    let [file, cf, ..] = p.args.as_slice() else {
+        return Err("Usage: rrdtool fetch <file> <CF> [options]".into());
+    };
+    if p.flag("daemon") {
+        return Err("--daemon (rrdcached) is not supported yet".into());
+    }
+    let cf = fetch::parse_cf(cf).map_err(|e| e.to_string())?;
+    let rrd = open_ro(file)?;
+    let req = FetchRequest {
+        cf,
+        start,
+        end,
+        resolution,
+    };
+    let result = fetch::fetch(&rrd, &req).map_err(|e| io_message(&e))?;
+    write_out(out, result.to_text().as_bytes())
 }

@@ -11,5 +11,6 @@
 
 mod commands;
 mod getopt;
+mod update_cmd;
 
 pub use commands::run;

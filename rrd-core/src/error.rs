@@ -62,6 +62,14 @@ pub enum Error {
         /// Actual size.
         actual: u64,
     },
+    /// An update is not later than the last one.
+    #[error("illegal attempt to update using time {given} when last update time is {last} (minimum one second step)")]
+    UpdateTooOld {
+        /// Time of the last update.
+        last: i64,
+        /// Time given.
+        given: i64,
+    },
     /// Another process holds a conflicting lock.
     #[error("could not lock RRD")]
     Locked,

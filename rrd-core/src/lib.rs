@@ -42,6 +42,7 @@
 
 pub mod create;
 pub mod dump;
+pub mod fetch;
 
 mod error;
 pub mod fmt;
@@ -62,11 +63,13 @@ pub mod restore;
 mod rrd;
 pub mod storage;
 pub mod time;
+pub mod update;
 
 pub use create::CreateSpec;
 pub use error::{Error, Result};
 pub use model::{
     ConsolidationFn, DataSource, DsKind, DsParams, Header, PdpPrep, RraDef, RraParams, DNAN,
 };
-pub use rrd::{Rows, Rrd};
+pub use rrd::{RowObserver, Rows, Rrd};
 pub use storage::{FileStorage, MemStorage, OpenMode, Storage};
+pub use update::{UpdateTime, Value};

@@ -3,24 +3,53 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::format::{self, decode_value, Detected, Layout, DETECT_BYTES};
+use crate::format::{self, decode_value, encode_value, Detected, Layout, DETECT_BYTES};
 use crate::mmap::MmapStorage;
 use crate::model::Header;
 use crate::storage::{FileStorage, MemStorage, OpenMode, Storage};
+use crate::update::{self, RowWrite, Scratch, UpdateTime, Value};
 
-/// An open RRD: its decoded header and access to its rows.
+/// An open RRD: its decoded header, access to its rows, and updates.
 ///
 /// `Rrd<S>` is `Send` and `Sync` when `S` is (all backends of this crate
-/// are); reading needs `&self`, writing `&mut self`.
+/// are); reading needs `&self`, updating `&mut self`.
+///
+/// Updates are applied to the in-memory header at once and reach the
+/// storage at [`Rrd::flush`], [`Rrd::close`] or drop. While a writer is
+/// open it holds rrdtool's exclusive lock, so no cooperating process can
+/// observe the file in between.
 #[derive(Debug)]
-pub struct Rrd<S = FileStorage> {
+pub struct Rrd<S: Storage = FileStorage> {
     storage: S,
     layout: Layout,
     header: Header,
     header_size: u64,
     /// Byte offset of each archive's first row.
     rra_offsets: Vec<u64>,
+    /// Header state changed since the last flush.
+    dirty: bool,
+    /// Rows written by updates, not yet in storage: per archive, a run of
+    /// consecutive physical rows.
+    pending: Vec<PendingRows>,
+    scratch: Scratch,
 }
+
+/// What [`Rrd::update_args`] calls for every row written: the header after
+/// the pass and the row.
+pub type RowObserver<'a> = dyn FnMut(&Header, &RowWrite<'_>) + 'a;
+
+/// Consecutive rows of one archive waiting to be written.
+#[derive(Debug, Default, Clone)]
+struct PendingRows {
+    first: u64,
+    values: Vec<f64>,
+}
+
+/// Bytes read at open before the header size is known.
+const HEADER_READ_BYTES: u64 = 4096;
+
+/// Rows buffered per archive before they are written anyway.
+const PENDING_ROWS_MAX: usize = 4096;
 
 impl Rrd<FileStorage> {
     /// Opens a file with `pread`/`pwrite`, taking rrdtool's lock (shared
@@ -48,12 +77,16 @@ impl<S: Storage> Rrd<S> {
     /// Decodes the header of `storage` in whatever layout it was written.
     pub fn from_storage(storage: S) -> Result<Self> {
         let len = storage.len();
-        let mut prefix = vec![0u8; (len.min(DETECT_BYTES as u64)) as usize];
-        storage.read_at(0, &mut prefix)?;
-        let det: Detected = format::detect(&prefix, len)?;
-        // detect() checked header_size <= len, so this allocation is bounded
-        let mut hbytes = vec![0u8; det.header_size as usize];
+        // one read serves detection and, for most files, the whole header
+        let first = len.min(HEADER_READ_BYTES) as usize;
+        let mut hbytes = vec![0u8; first];
         storage.read_at(0, &mut hbytes)?;
+        let det: Detected = format::detect(&hbytes[..first.min(DETECT_BYTES)], len)?;
+        if det.header_size > first as u64 {
+            // detect() checked header_size <= len, so this allocation is bounded
+            hbytes.resize(det.header_size as usize, 0);
+            storage.read_at(first as u64, &mut hbytes[first..])?;
+        }
         let header = format::decode_header(&hbytes, &det)?;
         let d = header.ds.len() as u64;
         let mut rra_offsets = Vec::with_capacity(header.rra.len());
@@ -73,12 +106,16 @@ impl<S: Storage> Rrd<S> {
                 actual: len,
             });
         }
+        let pending = vec![PendingRows::default(); header.rra.len()];
         Ok(Rrd {
             storage,
             layout: det.layout,
             header,
             header_size: det.header_size,
             rra_offsets,
+            dirty: false,
+            pending,
+            scratch: Scratch::default(),
         })
     }
 
@@ -98,9 +135,144 @@ impl<S: Storage> Rrd<S> {
     pub fn storage(&self) -> &S {
         &self.storage
     }
-    /// Gives the storage back.
-    pub fn into_storage(self) -> S {
-        self.storage
+    /// Applies one update (one `time:v1:v2...` of rrdtool) with one value
+    /// per data source in file order. Rows and header changes are buffered
+    /// until [`Rrd::flush`]; on error, what rrdtool would have changed
+    /// before failing has changed here too (see [`crate::update`]).
+    ///
+    /// Does not allocate once the buffers have grown to the file's size.
+    pub fn update(&mut self, time: UpdateTime, values: &[Value<'_>]) -> Result<()> {
+        if let Some(why) = update::unsupported_reason(&self.header) {
+            return Err(Error::Unsupported(why));
+        }
+        self.dirty = true;
+        let Rrd {
+            header,
+            scratch,
+            pending,
+            storage,
+            rra_offsets,
+            layout,
+            ..
+        } = self;
+        let d = header.ds.len();
+        let mut write_error = None;
+        let r = update::apply(header, scratch, time, values, &mut |w: RowWrite<'_>| {
+            if let Err(e) = pend_row(pending, storage, rra_offsets, *layout, d, &w) {
+                write_error.get_or_insert(e);
+            }
+        });
+        match write_error {
+            Some(e) => Err(e),
+            None => r,
+        }
+    }
+
+    /// Applies updates given as rrdtool command-line arguments
+    /// (`time:v1:v2...`, `N:...`, `at-time@...`), in order, stopping at the
+    /// first that fails (earlier ones stay applied, as in rrdtool).
+    /// `template` maps argument positions to data source indexes. With
+    /// `skip_past`, arguments not later than the last update are ignored.
+    /// `on_row`, if given, sees every row written (for `updatev`).
+    pub fn update_args(
+        &mut self,
+        args: &[&str],
+        template: Option<&[usize]>,
+        skip_past: bool,
+        now: UpdateTime,
+        tz: &jiff::tz::TimeZone,
+        mut on_row: Option<&mut RowObserver<'_>>,
+    ) -> Result<()> {
+        if let Some(why) = update::unsupported_reason(&self.header) {
+            return Err(Error::Unsupported(why));
+        }
+        let d = self.header.ds.len();
+        let mut vals: Vec<Value<'_>> = Vec::with_capacity(d);
+        for arg in args {
+            let (t, at) = update::split_argument(arg, d, template, &mut vals)?;
+            let mut time = update::parse_update_time(t, at, now, tz)?;
+            if self.header.version < 3 {
+                time.usec = 0;
+            }
+            let h = &self.header;
+            if skip_past
+                && (time.sec < h.last_up || (time.sec == h.last_up && time.usec <= h.last_up_usec))
+            {
+                continue;
+            }
+            self.dirty = true;
+            let Rrd {
+                header,
+                scratch,
+                pending,
+                storage,
+                rra_offsets,
+                layout,
+                ..
+            } = self;
+            let mut write_error = None;
+            // updatev reports rows with the header as it is after the pass
+            let mut rows: Vec<(usize, u64, u64, i64, Vec<f64>)> = Vec::new();
+            let want_rows = on_row.is_some();
+            let r = update::apply(header, scratch, time, &vals, &mut |w: RowWrite<'_>| {
+                if let Err(e) = pend_row(pending, storage, rra_offsets, *layout, d, &w) {
+                    write_error.get_or_insert(e);
+                }
+                if want_rows {
+                    rows.push((w.rra, w.index, w.count, w.pass_time, w.values.to_vec()));
+                }
+            });
+            if let Some(f) = on_row.as_mut() {
+                for (rra, index, count, pass_time, values) in &rows {
+                    f(
+                        header,
+                        &RowWrite {
+                            rra: *rra,
+                            row: 0,
+                            values,
+                            index: *index,
+                            count: *count,
+                            pass_time: *pass_time,
+                        },
+                    );
+                }
+            }
+            if let Some(e) = write_error {
+                return Err(e);
+            }
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Writes buffered rows and header changes to the storage.
+    pub fn flush(&mut self) -> Result<()> {
+        for rra in 0..self.pending.len() {
+            write_pending(
+                &mut self.pending[rra],
+                &mut self.storage,
+                self.rra_offsets[rra],
+                self.layout,
+                self.header.ds.len(),
+            )?;
+        }
+        if self.dirty {
+            let bytes = format::encode_header(&self.header, self.layout);
+            let live = format::live_head_offset(
+                self.layout,
+                self.header.ds.len() as u64,
+                self.header.rra.len() as u64,
+            );
+            self.storage.write_at(live, &bytes[live as usize..])?;
+            self.dirty = false;
+        }
+        Ok(())
+    }
+
+    /// Flushes and closes, reporting any error (dropping flushes too, but
+    /// cannot report).
+    pub fn close(mut self) -> Result<()> {
+        self.flush()
     }
 
     fn check_rra(&self, rra: usize) -> Result<()> {
@@ -134,6 +306,14 @@ impl<S: Storage> Rrd<S> {
         for (v, b) in out.iter_mut().zip(buf.chunks_exact(8)) {
             *v = decode_value(b.try_into().expect("8 bytes"), endian);
         }
+        // rows written by updates but not flushed yet
+        let p = &self.pending[rra];
+        let pn = (p.values.len() / d.max(1)) as u64;
+        for r in p.first.max(first)..(p.first + pn).min(first + n) {
+            let src = ((r - p.first) as usize) * d;
+            let dst = ((r - first) as usize) * d;
+            out[dst..dst + d].copy_from_slice(&p.values[src..src + d]);
+        }
         Ok(())
     }
 
@@ -155,9 +335,55 @@ impl<S: Storage> Rrd<S> {
     }
 }
 
+fn pend_row<S: Storage>(
+    pending: &mut [PendingRows],
+    storage: &mut S,
+    rra_offsets: &[u64],
+    layout: Layout,
+    d: usize,
+    w: &RowWrite<'_>,
+) -> Result<()> {
+    let p = &mut pending[w.rra];
+    let n = (p.values.len() / d.max(1)) as u64;
+    if n > 0 && (w.row != p.first + n || n as usize >= PENDING_ROWS_MAX) {
+        write_pending(p, storage, rra_offsets[w.rra], layout, d)?;
+    }
+    if p.values.is_empty() {
+        p.first = w.row;
+    }
+    p.values.extend_from_slice(w.values);
+    Ok(())
+}
+
+fn write_pending<S: Storage>(
+    p: &mut PendingRows,
+    storage: &mut S,
+    rra_offset: u64,
+    layout: Layout,
+    d: usize,
+) -> Result<()> {
+    if p.values.is_empty() {
+        return Ok(());
+    }
+    let mut buf = Vec::with_capacity(p.values.len() * 8);
+    for v in &p.values {
+        buf.extend_from_slice(&encode_value(*v, layout.endian));
+    }
+    storage.write_at(rra_offset + p.first * d as u64 * 8, &buf)?;
+    p.values.clear();
+    Ok(())
+}
+
+impl<S: Storage> Drop for Rrd<S> {
+    fn drop(&mut self) {
+        // errors cannot be reported here; Rrd::close reports them
+        let _ = self.flush();
+    }
+}
+
 /// Rows of one archive in time order; see [`Rrd::rows`].
 #[derive(Debug)]
-pub struct Rows<'a, S> {
+pub struct Rows<'a, S: Storage> {
     rrd: &'a Rrd<S>,
     rra: usize,
     step: i64,

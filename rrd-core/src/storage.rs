@@ -67,11 +67,9 @@ pub(crate) fn open_locked(path: &Path, mode: OpenMode) -> Result<(File, u64)> {
             LockKind::Shared
         },
     )?;
-    // read the length under the lock: a writer may have been growing it
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io("opening", path, e))?
-        .len();
+    // rrdtool never changes a file's length in place (it replaces files by
+    // rename), so the length read before locking is the length under it
+    let len = meta.len();
     Ok((file, len))
 }
 
