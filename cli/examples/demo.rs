@@ -41,6 +41,23 @@ fn main() -> Result<(), String> {
         "RRA:AVERAGE:0.5:1:6",
         "RRA:MAX:0.5:1h:2",
     ])?;
+    rrd(&[
+        "update",
+        file,
+        "1704067500:21.5:1000",
+        "1704067800:22:1600",
+        "1704068100:22.5:2500",
+    ])?;
+    rrd(&["updatev", file, "1704068400:23:2800"])?;
+    rrd(&[
+        "fetch",
+        file,
+        "AVERAGE",
+        "--start",
+        "1704067200",
+        "--end",
+        "1704068400",
+    ])?;
     rrd(&["info", file])?;
     rrd(&["first", file])?;
     rrd(&["first", "--rraindex", "1", file])?;
