@@ -150,46 +150,79 @@ fn is_unknown(v: &Value<'_>) -> bool {
     }
 }
 
-/// An integer reading as rrdtool's COUNTER/DERIVE check sees it: `None`
-/// when it is not a plain (signed, for DERIVE) digit string.
-fn integer_of(v: &Value<'_>, signed: bool) -> Option<i128> {
+/// rrdtool's COUNTER/DERIVE check of a new reading: digits only, and for
+/// DERIVE a leading `-`. (An empty reading passes, and later diffs to
+/// unknown.)
+fn simple_integer(v: &Value<'_>, signed: bool) -> bool {
     match v {
-        Value::Num(x) => {
-            if x.fract() == 0.0 && x.is_finite() && (signed || *x >= 0.0) && x.abs() < 1e38 {
-                Some(*x as i128)
-            } else {
-                None
-            }
-        }
-        Value::Text(t) => parse_digits(t, signed),
-        Value::Unknown => None,
+        Value::Text(t) => t
+            .bytes()
+            .enumerate()
+            .all(|(k, c)| c.is_ascii_digit() || (signed && k == 0 && c == b'-')),
+        Value::Num(x) => x.is_finite() && x.fract() == 0.0 && (signed || *x >= 0.0),
+        Value::Unknown => false,
     }
 }
 
-/// rrdtool accepts digits only (and, for DERIVE, a leading `-`); an empty
-/// string passes its check and counts as 0.
-fn parse_digits(t: &str, signed: bool) -> Option<i128> {
-    let (neg, digits) = match t.strip_prefix('-') {
-        Some(d) if signed => (true, d),
-        _ => (false, t),
-    };
-    if !digits.bytes().all(|c| c.is_ascii_digit()) {
+/// Longest digit string `rrd_diff` handles.
+const DIFF_MAX_DIGITS: usize = 30;
+
+/// What rrdtool's `rrd_diff` reads of a reading: leading non-digits are
+/// skipped (a `-` among them makes it negative), then digits up to the
+/// first non-digit. `None` when there are no digits or too many.
+fn diff_operand(s: &str) -> Option<(bool, u128)> {
+    let b = s.as_bytes();
+    let start = b.iter().position(u8::is_ascii_digit)?;
+    let negative = b[..start].contains(&b'-');
+    let len = b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if len > DIFF_MAX_DIGITS {
         return None;
     }
-    let mut v: i128 = 0;
-    for c in digits.bytes() {
-        v = v.checked_mul(10)?.checked_add(i128::from(c - b'0'))?;
+    // at most 30 digits: fits a u128
+    let mut v: u128 = 0;
+    for &c in &b[start..start + len] {
+        v = v * 10 + u128::from(c - b'0');
     }
-    Some(if neg { -v } else { v })
+    Some((negative, v))
 }
 
-/// rrdtool's `rrd_diff`: exact decimal difference of two integer strings;
-/// operands of different sign give NaN.
-fn rrd_diff(new: i128, old: i128) -> f64 {
-    if (new < 0) != (old < 0) {
+/// rrdtool's `rrd_diff(new, old)`: the exact decimal difference of the
+/// magnitudes, read back through rrdtool's own number parser (which rounds
+/// long digit strings its own way); operands of different sign give NaN,
+/// two negative ones the negated difference (so equal negative readings
+/// give -0).
+fn rrd_diff(new: (bool, u128), old: (bool, u128)) -> f64 {
+    if new.0 != old.0 {
         return DNAN;
     }
-    (new - old) as f64
+    let (mag, below) = if new.1 >= old.1 {
+        (new.1 - old.1, false)
+    } else {
+        (old.1 - new.1, true)
+    };
+    // rrd_strtod accumulates digit by digit: n = n * 10 + d
+    let mut digits = [0u8; 40];
+    let mut k = digits.len();
+    let mut m = mag;
+    loop {
+        k -= 1;
+        digits[k] = (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    let mut v = 0.0f64;
+    for &d in &digits[k..] {
+        v = v * 10.0 + f64::from(d);
+    }
+    if below {
+        v = -v;
+    }
+    if new.0 {
+        v = -v;
+    }
+    v
 }
 
 /// Parses a value for GAUGE, ABSOLUTE, DCOUNTER or DDERIVE, with rrdtool's
@@ -233,7 +266,7 @@ fn update_pdp_prep(
             match kind {
                 DsKind::Counter | DsKind::Derive => {
                     let signed = kind == DsKind::Derive;
-                    let Some(n) = integer_of(v, signed) else {
+                    if !simple_integer(v, signed) {
                         let shown = match v {
                             Value::Text(t) => t.to_string(),
                             Value::Num(x) => x.to_string(),
@@ -244,14 +277,21 @@ fn update_pdp_prep(
                         } else {
                             format!("not a simple unsigned integer: '{shown}'")
                         }));
-                    };
+                    }
                     let last = &h.pdp[i].last_ds;
                     if last.starts_with('U') {
                         new = DNAN;
                     } else {
-                        new = match parse_digits(last, true) {
-                            Some(old) => rrd_diff(n, old),
-                            None => DNAN,
+                        let reading = match v {
+                            Value::Text(t) => diff_operand(t),
+                            Value::Num(x) if x.abs() < 1e30 => {
+                                Some((x.is_sign_negative(), x.abs() as u128))
+                            }
+                            _ => None,
+                        };
+                        new = match (reading, diff_operand(last)) {
+                            (Some(a), Some(b)) => rrd_diff(a, b),
+                            _ => DNAN,
                         };
                         if kind == DsKind::Counter {
                             if new < 0.0 {
@@ -279,7 +319,15 @@ fn update_pdp_prep(
                         new = DNAN;
                     } else {
                         let x = float_of(v, kind)?;
-                        let old = strtodbl(last, None).unwrap_or(DNAN);
+                        // rrdtool parses the stored reading too, and fails on it
+                        let old = strtodbl(
+                            last,
+                            Some(&format!(
+                                "Function update_pdp_prep, case DST_{}",
+                                kind.as_str()
+                            )),
+                        )
+                        .map_err(Error::Invalid)?;
                         new = x - old;
                         if kind == DsKind::DCounter
                             && ((x > 0.0 && old > x) || (x < 0.0 && x > old))
@@ -736,12 +784,15 @@ pub fn split_argument<'a>(
     out.resize(ds_count, Value::Unknown);
     let wanted = template.map_or(ds_count, <[usize]>::len);
     let mut got = 0;
+    let mut offset = 0;
     for (k, v) in rest.split(':').enumerate() {
         if k >= wanted {
             return Err(Error::Invalid(format!(
-                "found extra data on update argument: {v}"
+                "found extra data on update argument: {}",
+                &rest[offset..]
             )));
         }
+        offset += v.len() + 1;
         let idx = template.map_or(k, |t| t[k]);
         out[idx] = Value::Text(v);
         got += 1;
@@ -905,8 +956,8 @@ mod tests {
         assert_eq!(out, [Value::Text("1"), Value::Text("2")]);
         split_argument("noon@5", 3, Some(&[2]), &mut out).unwrap();
         assert_eq!(out, [Value::Unknown, Value::Unknown, Value::Text("5")]);
-        let e = split_argument("1:2:3", 1, None, &mut out).unwrap_err();
-        assert_eq!(e.to_string(), "found extra data on update argument: 3");
+        let e = split_argument("1:2:3:4", 1, None, &mut out).unwrap_err();
+        assert_eq!(e.to_string(), "found extra data on update argument: 3:4");
         let e = split_argument("5", 1, None, &mut out).unwrap_err();
         assert_eq!(
             e.to_string(),

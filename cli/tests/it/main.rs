@@ -12,3 +12,4 @@ mod golden;
 mod locking;
 mod random_defs;
 mod support;
+mod update_diff;
