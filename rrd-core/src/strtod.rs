@@ -96,6 +96,9 @@ pub fn rrd_strtod(s: &str) -> (f64, usize) {
 /// prefixed with `context` (e.g. `parsing min val`).
 pub fn strtodbl(s: &str, context: Option<&str>) -> Result<f64, String> {
     let (v, used) = rrd_strtod(s);
+    if used == s.len() && used > 0 {
+        return Ok(v);
+    }
     let prefix = context.map(|c| format!("{c} - ")).unwrap_or_default();
     if used == 0 {
         match s.to_ascii_lowercase().as_str() {

@@ -231,14 +231,11 @@ fn float_of(v: &Value<'_>, kind: DsKind) -> Result<f64> {
     match v {
         Value::Num(x) => Ok(*x),
         Value::Unknown => Ok(DNAN),
-        Value::Text(t) => strtodbl(
-            t,
-            Some(&format!(
-                "Function update_pdp_prep, case DST_{}",
-                kind.as_str()
-            )),
-        )
-        .map_err(Error::Invalid),
+        Value::Text(t) => strtodbl(t, None).map_err(|_| {
+            // the message is only built on failure: this is the hot path
+            let context = format!("Function update_pdp_prep, case DST_{}", kind.as_str());
+            Error::Invalid(strtodbl(t, Some(&context)).unwrap_err())
+        }),
     }
 }
 
@@ -320,14 +317,7 @@ fn update_pdp_prep(
                     } else {
                         let x = float_of(v, kind)?;
                         // rrdtool parses the stored reading too, and fails on it
-                        let old = strtodbl(
-                            last,
-                            Some(&format!(
-                                "Function update_pdp_prep, case DST_{}",
-                                kind.as_str()
-                            )),
-                        )
-                        .map_err(Error::Invalid)?;
+                        let old = float_of(&Value::Text(last), kind)?;
                         new = x - old;
                         if kind == DsKind::DCounter
                             && ((x > 0.0 && old > x) || (x < 0.0 && x > old))

@@ -1,0 +1,255 @@
+/*
+ * librrd-bench: the workloads of `rrd-bench` (benches/src/main.rs) run
+ * against C librrd 1.7.2, for side-by-side comparison (benches/compare.sh).
+ * Every run prints what it did, then the rate as a bare number on its last
+ * line.
+ *
+ *   librrd-bench update --mode one|batch --n N FILE
+ *       create FILE with workload W, then updates 1..=N through
+ *       rrd_update_r: one "t:v" argument per call (`one`, alias `reopen`:
+ *       librrd opens and closes the file on every call), or 1000 per call
+ *       (`batch`); prints updates/s
+ *   librrd-bench fetch --n N FILE
+ *       rrd_fetch_r(FILE, AVERAGE, start 1000000000, end 1000086400,
+ *       step 1) N times; FILE is prepared with W and 86400 updates when it
+ *       does not exist; prints fetches/s
+ *   librrd-bench collectd --files F --rounds R DIR
+ *       create F files (W's definitions, step 10) in DIR, sync, then R rounds of
+ *       one rrd_update_r per file (collectd's rrdtool plugin does just
+ *       this); prints updates/s
+ *
+ * Workload W: create --start 1000000000 --step 1 DS:v:GAUGE:120:U:U
+ * RRA:AVERAGE:0.5:1:3600 RRA:AVERAGE:0.5:60:1440 RRA:MIN:0.5:60:1440
+ * RRA:MAX:0.5:60:1440; update i (from 1) at 1000000000+i with value i%100.
+ */
+#define _DEFAULT_SOURCE /* sync() */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rrd.h>
+
+#define W_START 1000000000L
+#define DAY 86400L
+#define BATCH 1000
+#define COLLECTD_STEP 10
+
+static const char *W_DEFS[] = {
+    "DS:v:GAUGE:120:U:U",     "RRA:AVERAGE:0.5:1:3600", "RRA:AVERAGE:0.5:60:1440",
+    "RRA:MIN:0.5:60:1440",    "RRA:MAX:0.5:60:1440",
+};
+#define W_NDEFS ((int)(sizeof W_DEFS / sizeof W_DEFS[0]))
+
+static const char *USAGE =
+    "usage:\n"
+    "  librrd-bench update --mode one|reopen|batch --n N FILE\n"
+    "  librrd-bench fetch --n N FILE\n"
+    "  librrd-bench collectd --files F --rounds R DIR\n";
+
+static void usage(const char *msg) {
+    fprintf(stderr, "librrd-bench: %s\n%s", msg, USAGE);
+    exit(1);
+}
+
+static void die_rrd(const char *what, const char *path) {
+    fprintf(stderr, "librrd-bench: %s %s: %s\n", what, path, rrd_get_error());
+    exit(1);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void create_with_step(const char *path, unsigned long step) {
+    unlink(path);
+    rrd_clear_error();
+    if (rrd_create_r(path, step, (time_t)W_START, W_NDEFS, W_DEFS) != 0)
+        die_rrd("creating", path);
+}
+
+/* Updates first..first+n-1 of W, `per_call` "t:v" arguments per call. */
+static void update_w(const char *path, long first, long n, int per_call) {
+    static char bufs[BATCH][40];
+    static const char *argv[BATCH];
+    long end = first + n;
+    for (long i = first; i < end;) {
+        int k = 0;
+        for (; k < per_call && i < end; k++, i++) {
+            snprintf(bufs[k], sizeof bufs[k], "%ld:%ld", W_START + i, i % 100);
+            argv[k] = bufs[k];
+        }
+        if (rrd_update_r(path, NULL, k, argv) != 0)
+            die_rrd("updating", path);
+    }
+}
+
+/* The value of `--NAME` in argv (either `--NAME V` or `--NAME=V`), and the
+ * one positional argument left in *pos. */
+struct opts {
+    const char *names[4];
+    const char *values[4];
+    int count;
+    const char *pos;
+};
+
+static void parse_opts(int argc, char **argv, struct opts *o) {
+    o->pos = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) == 0) {
+            const char *name = a + 2;
+            const char *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            const char *value;
+            if (eq)
+                value = eq + 1;
+            else if (i + 1 < argc)
+                value = argv[++i];
+            else
+                usage("an option needs a value");
+            int found = 0;
+            for (int j = 0; j < o->count; j++) {
+                if (strlen(o->names[j]) == len && strncmp(o->names[j], name, len) == 0) {
+                    o->values[j] = value;
+                    found = 1;
+                }
+            }
+            if (!found)
+                usage("unknown option");
+        } else if (o->pos == NULL) {
+            o->pos = a;
+        } else {
+            usage("one path expected");
+        }
+    }
+    if (o->pos == NULL)
+        usage("a path is required");
+}
+
+static long count_opt(const struct opts *o, int j) {
+    if (o->values[j] == NULL)
+        usage("a count option is missing");
+    char *end;
+    errno = 0;
+    long v = strtol(o->values[j], &end, 10);
+    if (errno || *end || v <= 0)
+        usage("a count wants a positive integer");
+    return v;
+}
+
+static int cmd_update(int argc, char **argv) {
+    struct opts o = {{"mode", "n"}, {NULL, NULL}, 2, NULL};
+    parse_opts(argc, argv, &o);
+    if (o.values[0] == NULL)
+        usage("--mode is required");
+    int per_call;
+    if (strcmp(o.values[0], "one") == 0 || strcmp(o.values[0], "reopen") == 0)
+        per_call = 1;
+    else if (strcmp(o.values[0], "batch") == 0)
+        per_call = BATCH;
+    else
+        usage("--mode wants one, reopen or batch");
+    long n = count_opt(&o, 1);
+    create_with_step(o.pos, 1);
+    double t0 = now_s();
+    update_w(o.pos, 1, n, per_call);
+    double secs = now_s() - t0;
+    printf("librrd update, %d per rrd_update_r call: %ld updates in %.4f s\n", per_call, n, secs);
+    printf("%.0f\n", (double)n / secs);
+    return 0;
+}
+
+static long fetch_day(const char *path) {
+    time_t start = W_START, end = W_START + DAY;
+    unsigned long step = 1, ds_cnt = 0;
+    char **ds_namv = NULL;
+    rrd_value_t *data = NULL;
+    if (rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &ds_cnt, &ds_namv, &data) != 0)
+        die_rrd("fetching from", path);
+    for (unsigned long i = 0; i < ds_cnt; i++)
+        free(ds_namv[i]);
+    free(ds_namv);
+    free(data);
+    return (long)((end - start) / (long)step);
+}
+
+static int cmd_fetch(int argc, char **argv) {
+    struct opts o = {{"n"}, {NULL}, 1, NULL};
+    parse_opts(argc, argv, &o);
+    long n = count_opt(&o, 0);
+    if (access(o.pos, F_OK) != 0) {
+        create_with_step(o.pos, 1);
+        update_w(o.pos, 1, DAY, BATCH);
+        printf("prepared %s with workload W, %ld updates\n", o.pos, DAY);
+    }
+    long rows = fetch_day(o.pos);
+    if (rows != 1441) {
+        fprintf(stderr, "librrd-bench: %s: the day's fetch gave %ld rows, not 1441\n", o.pos, rows);
+        return 1;
+    }
+    double t0 = now_s();
+    for (long i = 0; i < n; i++)
+        fetch_day(o.pos);
+    double secs = now_s() - t0;
+    printf("librrd fetch AVERAGE -s %ld -e %ld: %ld fetches of %ld rows in %.4f s\n", W_START,
+           W_START + DAY, n, rows, secs);
+    printf("%.0f\n", (double)n / secs);
+    return 0;
+}
+
+static int cmd_collectd(int argc, char **argv) {
+    struct opts o = {{"files", "rounds"}, {NULL, NULL}, 2, NULL};
+    parse_opts(argc, argv, &o);
+    long files = count_opt(&o, 0), rounds = count_opt(&o, 1);
+    if (mkdir(o.pos, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "librrd-bench: creating %s: %s\n", o.pos, strerror(errno));
+        return 1;
+    }
+    size_t plen = strlen(o.pos) + 32;
+    char *path = malloc(plen);
+    if (path == NULL)
+        return 1;
+    for (long k = 0; k < files; k++) {
+        snprintf(path, plen, "%s/f%05ld.rrd", o.pos, k);
+        create_with_step(path, COLLECTD_STEP);
+    }
+    /* as rrd-bench: the rounds start on clean pages */
+    sync();
+    char buf[40];
+    const char *args[1] = {buf};
+    double t0 = now_s();
+    for (long r = 1; r <= rounds; r++) {
+        for (long k = 0; k < files; k++) {
+            snprintf(path, plen, "%s/f%05ld.rrd", o.pos, k);
+            snprintf(buf, sizeof buf, "%ld:%ld", W_START + r * COLLECTD_STEP, (r + k) % 100);
+            if (rrd_update_r(path, NULL, 1, args) != 0)
+                die_rrd("updating", path);
+        }
+    }
+    double secs = now_s() - t0;
+    long n = files * rounds;
+    printf("librrd collectd: %ld files x %ld rounds = %ld updates in %.4f s\n", files, rounds, n,
+           secs);
+    printf("%.0f\n", (double)n / secs);
+    free(path);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2)
+        usage("a subcommand is required");
+    if (strcmp(argv[1], "update") == 0)
+        return cmd_update(argc - 2, argv + 2);
+    if (strcmp(argv[1], "fetch") == 0)
+        return cmd_fetch(argc - 2, argv + 2);
+    if (strcmp(argv[1], "collectd") == 0)
+        return cmd_collectd(argc - 2, argv + 2);
+    usage("unknown subcommand");
+    return 1;
+}

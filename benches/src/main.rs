@@ -1,0 +1,237 @@
+//! `rrd-bench`: runs one workload of `rrd_benches` and prints its rate, for
+//! side-by-side runs against `benches/librrd/bench.c` (see
+//! `benches/compare.sh`). Every run prints what it did, then the rate as a
+//! bare number on its last line.
+#![forbid(unsafe_code)]
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use rrd_benches::{
+    collectd_create, collectd_round, create_w, day_request, fetch_once, fill_w, update_run, w_time,
+    Backend, UpdateMode, DAY,
+};
+
+const USAGE: &str = "usage:
+  rrd-bench update --mode open|reopen|batch --n N [--storage file|mmap] FILE
+      create FILE with workload W, run updates 1..=N, print updates/s
+  rrd-bench fetch --n N FILE
+      fetch AVERAGE -s 1000086400-1d -e 1000086400 (open, fetch, close) N times;
+      FILE is prepared with W and 86400 updates when it does not exist; print fetches/s
+  rrd-bench collectd --files F --rounds R DIR
+      create F files (W's definitions, step 10) in DIR, sync, then R rounds that each open,
+      update once and close every file; print updates/s";
+
+/// A command line error: printed with the usage, exit status 1.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+/// The options (`--name value` or `--name=value`) and the one positional
+/// argument of a subcommand.
+struct Args {
+    opts: Vec<(String, String)>,
+    positional: Vec<String>,
+}
+
+impl Args {
+    fn parse(argv: &[String], known: &[&str]) -> Result<Args> {
+        let mut opts = Vec::new();
+        let mut positional = Vec::new();
+        let mut it = argv.iter();
+        while let Some(a) = it.next() {
+            if let Some(name) = a.strip_prefix("--") {
+                let (name, value) = match name.split_once('=') {
+                    Some((n, v)) => (n.to_string(), v.to_string()),
+                    None => {
+                        let v = it
+                            .next()
+                            .ok_or_else(|| usage(format!("--{name} needs a value")))?;
+                        (name.to_string(), v.clone())
+                    }
+                };
+                if !known.contains(&name.as_str()) {
+                    return Err(usage(format!("unknown option --{name}")));
+                }
+                opts.push((name, value));
+            } else {
+                positional.push(a.clone());
+            }
+        }
+        Ok(Args { opts, positional })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.opts
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn count(&self, name: &str) -> Result<u64> {
+        let v = self
+            .get(name)
+            .ok_or_else(|| usage(format!("--{name} is required")))?;
+        match v.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(usage(format!(
+                "--{name} wants a positive integer, not '{v}'"
+            ))),
+        }
+    }
+
+    fn path(&self) -> Result<PathBuf> {
+        match self.positional.as_slice() {
+            [p] => Ok(PathBuf::from(p)),
+            [] => Err(usage("a path is required")),
+            _ => Err(usage(format!(
+                "one path expected, got {}",
+                self.positional.len()
+            ))),
+        }
+    }
+}
+
+/// Prints what was measured, then `count / secs` as a bare number on the
+/// last line (an error, not a panic, when stdout is gone).
+fn report(what: std::fmt::Arguments<'_>, count: u64, secs: f64) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{what}")?;
+    writeln!(out, "{:.0}", count as f64 / secs.max(1e-9))?;
+    out.flush()?;
+    Ok(())
+}
+
+fn cmd_update(argv: &[String]) -> Result<()> {
+    let a = Args::parse(argv, &["mode", "n", "storage"])?;
+    let mode = a.get("mode").ok_or_else(|| usage("--mode is required"))?;
+    let mode = UpdateMode::parse(mode)
+        .ok_or_else(|| usage(format!("--mode wants open, reopen or batch, not '{mode}'")))?;
+    let backend = match a.get("storage") {
+        None => Backend::File,
+        Some(s) => Backend::parse(s)
+            .ok_or_else(|| usage(format!("--storage wants file or mmap, not '{s}'")))?,
+    };
+    let n = a.count("n")?;
+    let path = a.path()?;
+    create_w(&path)?;
+    let t0 = Instant::now();
+    update_run(&path, mode, backend, n)?;
+    let secs = t0.elapsed().as_secs_f64();
+    report(
+        format_args!(
+            "rrd-core update --mode {} --storage {}: {n} updates in {secs:.4} s",
+            mode.name(),
+            backend.name()
+        ),
+        n,
+        secs,
+    )
+}
+
+fn cmd_fetch(argv: &[String]) -> Result<()> {
+    let a = Args::parse(argv, &["n"])?;
+    let n = a.count("n")?;
+    let path = a.path()?;
+    let end = w_time(DAY as u64);
+    if !path.exists() {
+        fill_w(&path, DAY as u64)?;
+        writeln!(
+            std::io::stdout(),
+            "prepared {} with workload W, {DAY} updates",
+            path.display()
+        )?;
+    }
+    let req = day_request(end);
+    let first = fetch_once(&path, &req)?;
+    if first.rows != 1441 {
+        bail!(
+            "{}: the day's fetch gave {} rows, not 1441: is it a file of workload W last updated at {end}?",
+            path.display(),
+            first.rows
+        );
+    }
+    let t0 = Instant::now();
+    let mut rows = 0;
+    for _ in 0..n {
+        rows += std::hint::black_box(fetch_once(&path, &req)?).rows;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    report(
+        format_args!(
+            "rrd-core fetch AVERAGE -s {} -e {end}: {n} fetches of {} rows in {secs:.4} s",
+            end - DAY,
+            rows as u64 / n
+        ),
+        n,
+        secs,
+    )
+}
+
+fn cmd_collectd(argv: &[String]) -> Result<()> {
+    let a = Args::parse(argv, &["files", "rounds"])?;
+    let files = usize::try_from(a.count("files")?).context("--files")?;
+    let rounds = a.count("rounds")?;
+    let dir = a.path()?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    collectd_create(&dir, files)?;
+    let t0 = Instant::now();
+    for r in 1..=rounds {
+        collectd_round(&dir, files, r)?;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let n = files as u64 * rounds;
+    report(
+        format_args!(
+            "rrd-core collectd: {files} files x {rounds} rounds = {n} updates in {secs:.4} s"
+        ),
+        n,
+        secs,
+    )
+}
+
+fn run(argv: &[String]) -> Result<()> {
+    match argv.split_first() {
+        Some((cmd, rest)) => match cmd.as_str() {
+            "update" => cmd_update(rest),
+            "fetch" => cmd_fetch(rest),
+            "collectd" => cmd_collectd(rest),
+            "-h" | "--help" | "help" => {
+                writeln!(std::io::stdout(), "{USAGE}")?;
+                Ok(())
+            }
+            other => Err(usage(format!("unknown subcommand '{other}'"))),
+        },
+        None => Err(usage("a subcommand is required")),
+    }
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    match run(&argv) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<UsageError>() => {
+            eprintln!("rrd-bench: {e}\n{USAGE}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("rrd-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
