@@ -3,4 +3,5 @@
 mod corrupt;
 mod foreign;
 mod fuzz_seeds;
+mod model;
 mod storage;
