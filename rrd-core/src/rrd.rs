@@ -168,6 +168,16 @@ impl<S: Storage> Rrd<S> {
         }
     }
 
+    /// Applies several updates in order, stopping at the first that fails
+    /// (earlier ones stay applied, as in rrdtool). Each item is a time and
+    /// one value per data source.
+    pub fn update_batch(&mut self, updates: &[(UpdateTime, &[Value<'_>])]) -> Result<()> {
+        for (t, values) in updates {
+            self.update(*t, values)?;
+        }
+        Ok(())
+    }
+
     /// Applies updates given as rrdtool command-line arguments
     /// (`time:v1:v2...`, `N:...`, `at-time@...`), in order, stopping at the
     /// first that fails (earlier ones stay applied, as in rrdtool).

@@ -103,3 +103,39 @@ fn missing_file_and_directory_fail_cleanly() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn handles_can_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Rrd<FileStorage>>();
+    send_sync::<Rrd<MmapStorage>>();
+    send_sync::<Rrd<MemStorage>>();
+    // a reader shared by threads, a writer moved to one
+    let dir = temp_dir("threads");
+    let path = make_file(&dir);
+    let reader = Rrd::open(&path, OpenMode::ReadOnly).unwrap();
+    let shared = &reader;
+    let counts: Vec<usize> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..2)
+            .map(|rra| s.spawn(move || shared.rows(rra).unwrap().count()))
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(counts, [10, 5]);
+    drop(reader);
+    let mut writer = Rrd::open(&path, OpenMode::ReadWrite).unwrap();
+    let t = std::thread::spawn(move || {
+        use rrd_core::{UpdateTime, Value};
+        let v = [Value::Num(1.0), Value::Unknown];
+        let batch = [
+            (UpdateTime::from_secs(1_000_000_300), &v[..]),
+            (UpdateTime::from_secs(1_000_000_600), &v[..]),
+        ];
+        writer.update_batch(&batch).unwrap();
+        writer.close().unwrap();
+    });
+    t.join().unwrap();
+    let r = Rrd::open(&path, OpenMode::ReadOnly).unwrap();
+    assert_eq!(r.header().last_up, 1_000_000_600);
+    std::fs::remove_dir_all(dir).unwrap();
+}
