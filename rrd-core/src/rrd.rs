@@ -43,6 +43,8 @@ pub type RowObserver<'a> = dyn FnMut(&Header, &RowWrite<'_>) + 'a;
 struct PendingRows {
     first: u64,
     values: Vec<f64>,
+    /// Encoding buffer, kept so that steady updating does not allocate.
+    bytes: Vec<u8>,
 }
 
 /// Bytes read at open before the header size is known.
@@ -375,11 +377,11 @@ fn write_pending<S: Storage>(
     if p.values.is_empty() {
         return Ok(());
     }
-    let mut buf = Vec::with_capacity(p.values.len() * 8);
+    p.bytes.clear();
     for v in &p.values {
-        buf.extend_from_slice(&encode_value(*v, layout.endian));
+        p.bytes.extend_from_slice(&encode_value(*v, layout.endian));
     }
-    storage.write_at(rra_offset + p.first * d as u64 * 8, &buf)?;
+    storage.write_at(rra_offset + p.first * d as u64 * 8, &p.bytes)?;
     p.values.clear();
     Ok(())
 }
