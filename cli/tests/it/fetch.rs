@@ -13,144 +13,24 @@
 //! `RRD_FETCH_SEED=n` runs only definition n; `RRD_FETCH_COUNT=n` sets how
 //! many definitions.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::support::{
-    argv, copy_files, have_rrdtool, note, output_diff, rrd, rrdtool, zone_missing, Output, Rng,
-    TempDir,
+    argv, data_dir, have_rrdtool, note, output_diff, replay_transcript, rrd, rrdtool, seeds,
+    zone_missing, Rng, TempDir,
 };
-
-fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fetch")
-}
 
 // ------------------------------------------------------------------ golden
 
-/// One recorded command.
-#[derive(Debug)]
-struct Case {
-    title: String,
-    tz: String,
-    args: Vec<String>,
-    want: Output,
-}
-
-#[derive(Debug)]
-enum Step {
-    Mkdir(String),
-    Run(Case),
-}
-
-/// Reads the transcript: `#### ` marker lines and byte-counted blobs, in
-/// the format of `tests/data/golden/README.md` (without `mask` and `file`).
-fn parse_transcript(t: &[u8]) -> Vec<Step> {
-    let mut pos = 0;
-    let mut steps = Vec::new();
-    let mut case: Option<Case> = None;
-    while pos < t.len() {
-        let n = t[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .unwrap_or(t.len() - pos);
-        let line = std::str::from_utf8(&t[pos..pos + n]).expect("marker lines are UTF-8");
-        pos += n + 1;
-        let m = line
-            .strip_prefix("#### ")
-            .unwrap_or_else(|| panic!("transcript: expected a marker line, got {line:?}"));
-        let (key, rest) = m.split_once(' ').unwrap_or((m, ""));
-        let mut blob = || -> Vec<u8> {
-            let len: usize = rest.parse().expect("a blob length");
-            let b = t[pos..pos + len].to_vec();
-            pos += len;
-            b
-        };
-        match key {
-            "mkdir" => steps.push(Step::Mkdir(rest.to_string())),
-            "case" => {
-                case = Some(Case {
-                    title: rest.to_string(),
-                    tz: String::new(),
-                    args: Vec::new(),
-                    want: Output {
-                        status: -2,
-                        stdout: Vec::new(),
-                        stderr: Vec::new(),
-                    },
-                })
-            }
-            "end" => steps.push(Step::Run(case.take().expect("end without case"))),
-            _ => {
-                let c = case
-                    .as_mut()
-                    .unwrap_or_else(|| panic!("{key} outside a case"));
-                match key {
-                    "tz" => c.tz = rest.to_string(),
-                    "arg" => c.args.push(rest.to_string()),
-                    "status" => c.want.status = rest.parse().unwrap(),
-                    "stdout" => c.want.stdout = blob(),
-                    "stderr" => c.want.stderr = blob(),
-                    other => panic!("transcript: unknown marker {other:?}"),
-                }
-            }
-        }
-    }
-    assert!(case.is_none(), "transcript ends inside a case");
-    steps
-}
-
 #[test]
 fn golden_transcript_replays_byte_for_byte() {
-    let t = std::fs::read(data_dir().join("transcript.txt")).unwrap();
-    let dir = TempDir::new("fetch-golden");
-    copy_files(&data_dir().join("fixtures"), dir.path());
-    let (mut ran, mut ok, mut errors) = (0, 0, 0);
-    let mut skipped = Vec::new();
-    let mut failures = Vec::new();
-    for step in parse_transcript(&t) {
-        let case = match step {
-            Step::Mkdir(d) => {
-                std::fs::create_dir(dir.path().join(d)).unwrap();
-                continue;
-            }
-            Step::Run(c) => c,
-        };
-        if zone_missing(&case.tz) {
-            skipped.push(case.title);
-            continue;
-        }
-        ran += 1;
-        if case.want.status == 0 {
-            ok += 1;
-        } else {
-            errors += 1;
-        }
-        let got = rrd(dir.path(), &case.tz, &case.args);
-        if let Some(d) = output_diff(&case.want, &got) {
-            failures.push(format!(
-                "case {} (TZ={} rrd {}):\n{d}",
-                case.title,
-                case.tz,
-                case.args.join(" ")
-            ));
-        }
-    }
-    if !skipped.is_empty() {
-        note(&format!(
-            "fetch golden: skipped {} cases whose time zone is not installed: {}",
-            skipped.len(),
-            skipped.join("; ")
-        ));
-    }
+    let r = replay_transcript(&data_dir("fetch"), "fetch-golden", "fetch golden");
+    let (ok, errors) = (r.ok, r.ran - r.ok);
     assert!(
         ok > 60 && errors > 30,
         "the transcript holds only {ok} successes and {errors} errors"
     );
-    assert!(
-        failures.is_empty(),
-        "{} of {ran} golden fetches differ from rrdtool 1.7.2:\n\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    r.assert_agreed("golden fetches");
 }
 
 // ------------------------------------------------------------ differential
@@ -475,22 +355,17 @@ fn random_fetch(rng: &mut Rng, def: &Def, file: &str) -> (Vec<String>, bool) {
     (args, clock)
 }
 
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.parse().ok())
-}
-
 #[test]
 fn differential_random_windows() {
     if !have_rrdtool() {
         return;
     }
-    let seeds: Vec<u64> = match env_u64("RRD_FETCH_SEED") {
-        Some(s) => vec![s],
-        None => {
-            let n = env_u64("RRD_FETCH_COUNT").unwrap_or(DEFAULT_COUNT);
-            (FIRST_SEED..FIRST_SEED + n).collect()
-        }
-    };
+    let seeds = seeds(
+        "RRD_FETCH_SEED",
+        "RRD_FETCH_COUNT",
+        FIRST_SEED,
+        DEFAULT_COUNT,
+    );
     let dir = TempDir::new("fetch-diff");
     let mut fetches = 0;
     let mut errors = 0;

@@ -3,10 +3,13 @@
 //! same file. (POSIX locks belong to a process, so the other side must be
 //! another process.)
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rrd_core::{create, CreateSpec, OpenMode, Rrd};
+
+/// A file of one data source and one archive.
+const SMALL: [&str; 2] = ["DS:a:GAUGE:600:U:U", "RRA:AVERAGE:0.5:1:10"];
 
 fn rrd_bin() -> &'static str {
     env!("CARGO_BIN_EXE_rrd")
@@ -30,27 +33,33 @@ fn has_rrdtool() -> bool {
     Command::new("rrdtool").arg("--version").output().is_ok()
 }
 
+/// A fresh directory `TMPDIR/TAG-PID` holding `file`, made by rrd-core
+/// (start 1000000000, `step`, the DS and RRA `defs`), and its spec.
+fn setup(tag: &str, file: &str, step: u64, defs: &[&str]) -> (PathBuf, CreateSpec) {
+    let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = CreateSpec::parse(1_000_000_000, step, defs).unwrap();
+    create::create_file(&dir.join(file), &spec, false).unwrap();
+    (dir, spec)
+}
+
+/// `program ARGS`, run in `dir`, must be refused for the lock.
+#[track_caller]
+fn assert_locked(program: &str, args: &[&str], dir: &Path) {
+    let (code, _, err) = run(program, args, dir);
+    assert_eq!((code, err.as_str()), (1, "ERROR: could not lock RRD\n"));
+}
+
 #[test]
 fn writer_lock_excludes_readers_and_writers_of_both_tools() {
-    let dir = std::env::temp_dir().join(format!("rrd-lock-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = CreateSpec::parse(
-        1_000_000_000,
-        300,
-        &["DS:a:GAUGE:600:U:U", "RRA:AVERAGE:0.5:1:10"],
-    )
-    .unwrap();
-    create::create_file(&dir.join("l.rrd"), &spec, false).unwrap();
+    let (dir, _) = setup("rrd-lock", "l.rrd", 300, &SMALL);
 
     {
         let _writer = Rrd::open(dir.join("l.rrd"), OpenMode::ReadWrite).unwrap();
-        let (code, _, err) = run(rrd_bin(), &["info", "l.rrd"], &dir);
-        assert_eq!((code, err.as_str()), (1, "ERROR: could not lock RRD\n"));
+        assert_locked(rrd_bin(), &["info", "l.rrd"], &dir);
         if has_rrdtool() {
-            let (code, _, err) = run("rrdtool", &["info", "l.rrd"], &dir);
-            assert_eq!((code, err.as_str()), (1, "ERROR: could not lock RRD\n"));
-            let (code, _, err) = run("rrdtool", &["update", "l.rrd", "N:1"], &dir);
-            assert_eq!((code, err.as_str()), (1, "ERROR: could not lock RRD\n"));
+            assert_locked("rrdtool", &["info", "l.rrd"], &dir);
+            assert_locked("rrdtool", &["update", "l.rrd", "N:1"], &dir);
         }
     }
     {
@@ -61,8 +70,7 @@ fn writer_lock_excludes_readers_and_writers_of_both_tools() {
         if has_rrdtool() {
             let (code, out, _) = run("rrdtool", &["last", "l.rrd"], &dir);
             assert_eq!((code, out.as_str()), (0, "1000000000\n"));
-            let (code, _, err) = run("rrdtool", &["update", "l.rrd", "1000000300:1"], &dir);
-            assert_eq!((code, err.as_str()), (1, "ERROR: could not lock RRD\n"));
+            assert_locked("rrdtool", &["update", "l.rrd", "1000000300:1"], &dir);
         }
     }
     // released: rrdtool can write again
@@ -77,21 +85,11 @@ fn writer_lock_excludes_readers_and_writers_of_both_tools() {
 
 #[test]
 fn a_second_rrd_writer_is_refused() {
-    let dir = std::env::temp_dir().join(format!("rrd-lock2-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = CreateSpec::parse(
-        1_000_000_000,
-        300,
-        &["DS:a:GAUGE:600:U:U", "RRA:AVERAGE:0.5:1:10"],
-    )
-    .unwrap();
-    create::create_file(&dir.join("w.rrd"), &spec, false).unwrap();
+    let (dir, _) = setup("rrd-lock2", "w.rrd", 300, &SMALL);
     {
         let _writer = Rrd::open(dir.join("w.rrd"), OpenMode::ReadWrite).unwrap();
-        let (code, _, err) = run(rrd_bin(), &["update", "w.rrd", "1000000300:1"], &dir);
-        assert_eq!((code, err.as_str()), (1, "ERROR: could not lock RRD\n"));
-        let (code, _, err) = run(rrd_bin(), &["fetch", "w.rrd", "AVERAGE"], &dir);
-        assert_eq!((code, err.as_str()), (1, "ERROR: could not lock RRD\n"));
+        assert_locked(rrd_bin(), &["update", "w.rrd", "1000000300:1"], &dir);
+        assert_locked(rrd_bin(), &["fetch", "w.rrd", "AVERAGE"], &dir);
     }
     let (code, _, err) = run(rrd_bin(), &["update", "w.rrd", "1000000300:1"], &dir);
     assert_eq!((code, err.as_str()), (0, ""));
@@ -104,19 +102,16 @@ fn a_second_rrd_writer_is_refused() {
 /// exactly the updates that succeeded.
 #[test]
 fn concurrent_processes_never_corrupt_a_file() {
-    let dir = std::env::temp_dir().join(format!("rrd-conc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = CreateSpec::parse(
-        1_000_000_000,
+    let (dir, spec) = setup(
+        "rrd-conc",
+        "c.rrd",
         1,
         &[
             "DS:a:GAUGE:600:U:U",
             "RRA:LAST:0.5:1:5000",
             "RRA:AVERAGE:0.5:10:500",
         ],
-    )
-    .unwrap();
-    create::create_file(&dir.join("c.rrd"), &spec, false).unwrap();
+    );
     let tools: Vec<&str> = if has_rrdtool() {
         vec![rrd_bin(), "rrdtool"]
     } else {

@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::support::{
-    argv, have_rrdtool, mask_cur_row, note, output_diff, rrd, rrd_file_diff, zone_missing, Output,
-    Pipe, Rng, TempDir,
+    argv, have_rrdtool, mask_cur_row, note, on_workers, output_diff, rrd, rrd_file_diff, seeds,
+    write_report, zone_missing, Checks, Output, Pipe, Rng,
 };
 
 /// Definitions per run: enough for every kind and option form to meet many
@@ -537,29 +537,25 @@ struct Tally {
     reports: Vec<(u64, String)>,
 }
 
-/// One worker: scratch directories a..e and an rrdtool pipe per time zone.
-struct Worker {
-    dir: TempDir,
-    pipes: HashMap<&'static str, Pipe>,
-}
-
 struct Run<'a> {
-    w: &'a mut Worker,
+    /// The worker's scratch directory, holding a..e.
+    dir: &'a Path,
+    /// The worker's rrdtool pipes, one per time zone.
+    pipes: &'a mut HashMap<&'static str, Pipe>,
     def: &'a Def,
     tally: Tally,
-    problems: Vec<String>,
+    checks: Checks,
 }
 
 impl Run<'_> {
     fn d(&self, sub: &str) -> PathBuf {
-        self.w.dir.path().join(sub)
+        self.dir.join(sub)
     }
     fn tool(&mut self, sub: &str, args: &[String]) -> Output {
         let dir = self.d(sub);
         let tz = self.def.tz;
-        let base = self.w.dir.path().to_path_buf();
-        self.w
-            .pipes
+        let base = self.dir.to_path_buf();
+        self.pipes
             .entry(tz)
             .or_insert_with(|| Pipe::new(&base, tz))
             .run(&dir, args)
@@ -567,18 +563,12 @@ impl Run<'_> {
     fn ours(&mut self, sub: &str, args: &[String]) -> Output {
         rrd(&self.d(sub), self.def.tz, args)
     }
-    fn record(&mut self, what: &str, diff: Option<String>) {
-        self.tally.comparisons += 1;
-        if let Some(d) = diff {
-            self.problems.push(format!("{what}: {d}"));
-        }
-    }
     /// rrdtool and ours run `args` in `sub`; everything must agree.
     fn same(&mut self, sub: &str, args: &[String]) -> Output {
         let want = self.tool(sub, args);
         let got = self.ours(sub, args);
-        self.record(
-            &format!("{sub}: rrd {}", args.join(" ")),
+        self.checks.record(
+            format!("{sub}: rrd {}", args.join(" ")),
             output_diff(&want, &got),
         );
         want
@@ -592,8 +582,8 @@ impl Run<'_> {
             want.stdout = mask_cur_row(&want.out()).into_bytes();
             got.stdout = mask_cur_row(&got.out()).into_bytes();
         }
-        self.record(
-            &format!("rrdtool {} on {sub}/ vs on {reference}/", args.join(" ")),
+        self.checks.record(
+            format!("rrdtool {} on {sub}/ vs on {reference}/", args.join(" ")),
             output_diff(&want, &got),
         );
     }
@@ -603,11 +593,11 @@ impl Run<'_> {
             (Ok(x), Ok(y)) => rrd_file_diff(&x, &y),
             (x, y) => Some(format!("reading: {:?} / {:?}", x.err(), y.err())),
         };
-        self.record(what, diff);
+        self.checks.record(what, diff);
     }
     fn expect_ok(&mut self, what: &str, o: &Output) -> bool {
         if o.status != 0 {
-            self.problems.push(format!("{what} failed: {o}"));
+            self.checks.problems.push(format!("{what} failed: {o}"));
         }
         o.status == 0
     }
@@ -628,7 +618,7 @@ impl Run<'_> {
         // b: ours, from the same arguments
         let ours = self.ours("b", &def.create_args(&f));
         if def.supported {
-            self.record("rrd create", output_diff(&made, &ours));
+            self.checks.record("rrd create", output_diff(&made, &ours));
             if ours.status == 0 {
                 self.tally.files += 1;
                 self.files_agree(
@@ -648,7 +638,8 @@ impl Run<'_> {
         } else {
             self.tally.refusals += 1;
             if ours.status != 1 || !ours.err().contains("not supported yet") {
-                self.problems
+                self.checks
+                    .problems
                     .push(format!("rrd create should refuse this definition: {ours}"));
             }
         }
@@ -656,7 +647,7 @@ impl Run<'_> {
         // the same updates for both files
         let last = self.tool("a", &a(&["last", &f]));
         let Ok(last) = last.out().trim().parse::<i64>() else {
-            self.problems.push(format!("rrdtool last: {last}"));
+            self.checks.problems.push(format!("rrdtool last: {last}"));
             return;
         };
         let ups = updates(&mut Rng::new(def.seed ^ 0x5eed), def, last);
@@ -669,7 +660,8 @@ impl Run<'_> {
             }
             if def.supported && ours.status == 0 {
                 let done_b = self.tool("b", &u);
-                self.record("rrdtool update of our file", output_diff(&done, &done_b));
+                self.checks
+                    .record("rrdtool update of our file", output_diff(&done, &done_b));
             }
         }
 
@@ -726,7 +718,7 @@ impl Run<'_> {
         std::fs::copy(self.d("c").join(&x), self.d("d").join(&x)).unwrap();
         let theirs = self.tool("d", &a(&["restore", &x, &f]));
         let ours_r = self.ours("c", &a(&["restore", &x, &f]));
-        self.record(
+        self.checks.record(
             "rrd restore of rrdtool's dump",
             output_diff(&theirs, &ours_r),
         );
@@ -766,7 +758,7 @@ impl Run<'_> {
                 &std::fs::read(p).unwrap(),
                 &std::fs::read(q).unwrap_or_default(),
             );
-            self.record("rrd dump to a file vs rrdtool's", diff);
+            self.checks.record("rrd dump to a file vs rrdtool's", diff);
             let back = self.tool("e", &a(&["restore", &x, &f]));
             if self.expect_ok("rrdtool restore of our dump", &back) {
                 self.tally.files += 1;
@@ -777,7 +769,7 @@ impl Run<'_> {
             }
         }
 
-        if self.problems.is_empty() {
+        if self.checks.problems.is_empty() {
             for sub in ["a", "b", "c", "d", "e"] {
                 let _ = std::fs::remove_file(self.d(sub).join(&f));
                 let _ = std::fs::remove_file(self.d(sub).join(&x));
@@ -807,14 +799,6 @@ fn report(def: &Def, problems: &[String]) -> String {
         def.seed
     );
     s
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    let v = std::env::var(name).ok()?;
-    Some(
-        v.parse()
-            .unwrap_or_else(|_| panic!("{name}={v}: not a number")),
-    )
 }
 
 #[test]
@@ -870,66 +854,46 @@ fn random_definitions() {
     if !have_rrdtool() {
         return;
     }
-    let seeds: Vec<u64> = match env_u64("RRD_DIFF_SEED") {
-        Some(s) => vec![s],
-        None => {
-            let n = env_u64("RRD_DIFF_COUNT").unwrap_or(DEFAULT_COUNT);
-            (FIRST_SEED..FIRST_SEED + n).collect()
-        }
-    };
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 4);
+    let seeds = seeds("RRD_DIFF_SEED", "RRD_DIFF_COUNT", FIRST_SEED, DEFAULT_COUNT);
     let total = Mutex::new(Tally::default());
-    std::thread::scope(|s| {
-        for k in 0..workers {
-            let seeds = &seeds;
-            let total = &total;
-            s.spawn(move || {
-                let dir = TempDir::new("differential");
-                for sub in ["a", "b", "c", "d", "e"] {
-                    dir.sub(sub);
-                }
-                let mut w = Worker {
-                    dir,
-                    pipes: HashMap::new(),
-                };
-                let mut failed = false;
-                for &seed in seeds.iter().skip(k).step_by(workers) {
-                    let def = definition(seed);
-                    let mut run = Run {
-                        w: &mut w,
-                        def: &def,
-                        tally: Tally::default(),
-                        problems: Vec::new(),
-                    };
-                    run.go();
-                    let Run {
-                        tally, problems, ..
-                    } = run;
-                    let mut t = total.lock().unwrap();
-                    t.definitions += tally.definitions;
-                    t.files += tally.files;
-                    t.comparisons += tally.comparisons;
-                    t.refusals += tally.refusals;
-                    for (v, n) in tally.versions {
-                        *t.versions.entry(v).or_default() += n;
-                    }
-                    if !problems.is_empty() {
-                        failed = true;
-                        t.disagreements += problems.len() as u64;
-                        t.reports.push((seed, report(&def, &problems)));
-                    }
-                }
-                let Worker { dir, pipes } = w;
-                drop(pipes);
-                if failed {
-                    // the files of the failing definitions are left in a..e
-                    note(&format!("differential: kept {}", dir.keep().display()));
-                }
-            });
-        }
-    });
+    // the files of the failing definitions are left in a..e
+    on_workers(
+        &seeds,
+        "differential",
+        &["a", "b", "c", "d", "e"],
+        "differential",
+        |_| HashMap::new(),
+        |pipes, dir, seed| {
+            let def = definition(seed);
+            let mut run = Run {
+                dir,
+                pipes,
+                def: &def,
+                tally: Tally::default(),
+                checks: Checks::default(),
+            };
+            run.go();
+            let Run { tally, checks, .. } = run;
+            let Checks {
+                comparisons,
+                problems,
+            } = checks;
+            let mut t = total.lock().unwrap();
+            t.definitions += tally.definitions;
+            t.files += tally.files;
+            t.comparisons += comparisons;
+            t.refusals += tally.refusals;
+            for (v, n) in tally.versions {
+                *t.versions.entry(v).or_default() += n;
+            }
+            if problems.is_empty() {
+                return false;
+            }
+            t.disagreements += problems.len() as u64;
+            t.reports.push((seed, report(&def, &problems)));
+            true
+        },
+    );
     let mut t = total.into_inner().unwrap();
     t.reports.sort();
     let reports: Vec<&str> = t.reports.iter().map(|(_, r)| r.as_str()).collect();
@@ -955,9 +919,7 @@ fn random_definitions() {
         t.comparisons,
         t.refusals
     ));
-    if let Ok(path) = std::env::var("RRD_DIFF_REPORT") {
-        std::fs::write(&path, reports.join("\n")).unwrap();
-    }
+    write_report("RRD_DIFF_REPORT", &reports);
     assert!(
         t.reports.is_empty(),
         "{verdict}; first ones:\n{}",

@@ -1,6 +1,7 @@
 //! What the suites share: running `rrd` and `rrdtool`, rrdtool's pipe mode,
-//! scratch directories, a seeded PRNG, and comparisons that say where two
-//! outputs part.
+//! scratch directories, a seeded PRNG, comparisons that say where two
+//! outputs part, recorded transcripts and their replay, and the seeds and
+//! worker threads of the differential suites.
 
 use std::fmt;
 use std::io::{BufRead, BufReader, Write};
@@ -183,9 +184,16 @@ pub fn copy_files(from: &Path, to: &Path) {
     }
 }
 
+/// The committed data of one suite: `tests/data/NAME`.
+pub fn data_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
 /// The committed golden data.
 pub fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden")
+    data_dir("golden")
 }
 
 /// xorshift64*: small, seeded, the same on every machine.
@@ -450,5 +458,288 @@ impl Drop for Pipe {
     fn drop(&mut self) {
         drop(self.stdin.take());
         let _ = self.child.wait();
+    }
+}
+
+// ------------------------------------------------------------ transcripts
+
+/// One recorded command of a transcript.
+#[derive(Debug)]
+pub struct Case {
+    pub title: String,
+    pub tz: String,
+    pub args: Vec<String>,
+    /// Compare stdout with `cur_row` masked (see [`mask_cur_row`]).
+    pub mask: bool,
+    pub want: Output,
+    /// Files the command wrote, as rrdtool wrote them.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// One step of a transcript.
+#[derive(Debug)]
+pub enum Step {
+    Mkdir(String),
+    Run(Case),
+}
+
+/// Reads the transcript format of `tests/data/golden/README.md`: `#### `
+/// marker lines and byte-counted blobs (every marker: `mkdir`, `case`,
+/// `tz`, `arg`, `mask`, `status`, `stdout`, `stderr`, `file`, `end`).
+pub fn parse_transcript(t: &[u8]) -> Vec<Step> {
+    let mut pos = 0;
+    let mut steps = Vec::new();
+    let mut case: Option<Case> = None;
+    while pos < t.len() {
+        let n = t[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(t.len() - pos);
+        let line = std::str::from_utf8(&t[pos..pos + n]).expect("marker lines are UTF-8");
+        pos += n + 1;
+        let m = line
+            .strip_prefix("#### ")
+            .unwrap_or_else(|| panic!("transcript: expected a marker line, got {line:?}"));
+        let (key, rest) = m.split_once(' ').unwrap_or((m, ""));
+        // the blob's length is the last word (`file NAME LENGTH`)
+        let mut blob = || -> Vec<u8> {
+            let len: usize = rest
+                .rsplit(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .expect("a blob length");
+            let b = t[pos..pos + len].to_vec();
+            pos += len;
+            b
+        };
+        match key {
+            "mkdir" => steps.push(Step::Mkdir(rest.to_string())),
+            "case" => {
+                case = Some(Case {
+                    title: rest.to_string(),
+                    tz: String::new(),
+                    args: Vec::new(),
+                    mask: false,
+                    want: Output {
+                        status: -2,
+                        stdout: Vec::new(),
+                        stderr: Vec::new(),
+                    },
+                    files: Vec::new(),
+                })
+            }
+            "end" => steps.push(Step::Run(case.take().expect("end without case"))),
+            _ => {
+                let c = case
+                    .as_mut()
+                    .unwrap_or_else(|| panic!("{key} outside a case"));
+                match key {
+                    "tz" => c.tz = rest.to_string(),
+                    "arg" => c.args.push(rest.to_string()),
+                    "mask" => c.mask = true,
+                    "status" => c.want.status = rest.parse().unwrap(),
+                    "stdout" => c.want.stdout = blob(),
+                    "stderr" => c.want.stderr = blob(),
+                    "file" => {
+                        let (name, _) = rest.rsplit_once(' ').unwrap();
+                        let bytes = blob();
+                        c.files.push((name.to_string(), bytes));
+                    }
+                    other => panic!("transcript: unknown marker {other:?}"),
+                }
+            }
+        }
+    }
+    assert!(case.is_none(), "transcript ends inside a case");
+    steps
+}
+
+/// The transcript of `data` (a [`data_dir`]).
+pub fn read_transcript(data: &Path) -> Vec<Step> {
+    parse_transcript(&std::fs::read(data.join("transcript.txt")).unwrap())
+}
+
+/// Runs one recorded case with `rrd` in `dir`: where its output and the
+/// files it wrote part from rrdtool's, or `None` when they match.
+pub fn check_case(dir: &Path, case: &Case) -> Option<String> {
+    let mut got = rrd(dir, &case.tz, &case.args);
+    let mut want = case.want.clone();
+    if case.mask {
+        want.stdout = mask_cur_row(&want.out()).into_bytes();
+        got.stdout = mask_cur_row(&got.out()).into_bytes();
+    }
+    let mut problems = output_diff(&want, &got).unwrap_or_default();
+    for (name, bytes) in &case.files {
+        match std::fs::read(dir.join(name)) {
+            Ok(b) => {
+                if let Some(d) = text_diff(bytes, &b) {
+                    problems.push_str(&format!("file {name}: {d}"));
+                }
+            }
+            Err(e) => problems.push_str(&format!("file {name}: {e}\n")),
+        }
+    }
+    (!problems.is_empty()).then_some(problems)
+}
+
+/// What [`replay_transcript`] found.
+pub struct Replayed {
+    /// Cases run (not skipped).
+    pub ran: usize,
+    /// Of those, the ones recorded with status 0.
+    pub ok: usize,
+    /// One message per case that differs.
+    pub failures: Vec<String>,
+    /// The scratch directory, kept while the caller asserts (and kept for a
+    /// look if an assertion fails).
+    _dir: TempDir,
+}
+
+impl Replayed {
+    /// Asserts that no case differed; `what` names the cases ("golden cases").
+    pub fn assert_agreed(&self, what: &str) {
+        assert!(
+            self.failures.is_empty(),
+            "{} of {} {what} differ from rrdtool 1.7.2:\n\n{}",
+            self.failures.len(),
+            self.ran,
+            self.failures.join("\n")
+        );
+    }
+}
+
+/// Replays the transcript of `data` (a [`data_dir`]) with `rrd` on copies
+/// of its fixtures, in a scratch directory `tag`. Cases whose time zone is
+/// not installed are skipped, and a note starting with `label` says which.
+pub fn replay_transcript(data: &Path, tag: &str, label: &str) -> Replayed {
+    let dir = TempDir::new(tag);
+    copy_files(&data.join("fixtures"), dir.path());
+    let (mut ran, mut ok) = (0, 0);
+    let mut skipped = Vec::new();
+    let mut failures = Vec::new();
+    for step in read_transcript(data) {
+        let case = match step {
+            Step::Mkdir(d) => {
+                std::fs::create_dir(dir.path().join(d)).unwrap();
+                continue;
+            }
+            Step::Run(c) => c,
+        };
+        if zone_missing(&case.tz) {
+            skipped.push(case.title);
+            continue;
+        }
+        ran += 1;
+        if case.want.status == 0 {
+            ok += 1;
+        }
+        if let Some(p) = check_case(dir.path(), &case) {
+            failures.push(format!(
+                "case {} (TZ={} rrd {}):\n{p}",
+                case.title,
+                case.tz,
+                case.args.join(" ")
+            ));
+        }
+    }
+    if !skipped.is_empty() {
+        note(&format!(
+            "{label}: skipped {} cases whose time zone is not installed: {}",
+            skipped.len(),
+            skipped.join("; ")
+        ));
+    }
+    Replayed {
+        ran,
+        ok,
+        failures,
+        _dir: dir,
+    }
+}
+
+// ------------------------------------------------------------ differential runs
+
+/// The number in the environment variable `name`, if set (it must be one).
+pub fn env_u64(name: &str) -> Option<u64> {
+    let v = std::env::var(name).ok()?;
+    Some(
+        v.parse()
+            .unwrap_or_else(|_| panic!("{name}={v}: not a number")),
+    )
+}
+
+/// The seeds of a differential run: only `$seed_var` when it is set, else
+/// `$count_var` (or `default_count`) seeds from `first`.
+pub fn seeds(seed_var: &str, count_var: &str, first: u64, default_count: u64) -> Vec<u64> {
+    match env_u64(seed_var) {
+        Some(s) => vec![s],
+        None => {
+            let n = env_u64(count_var).unwrap_or(default_count);
+            (first..first + n).collect()
+        }
+    }
+}
+
+/// Runs `each` for every seed, spread over up to four threads (one a core).
+/// Each thread has a scratch directory `tag` with the subdirectories `subs`,
+/// and its own state made by `start` from that directory (rrdtool pipes),
+/// dropped before the directory. `each(state, dir, seed)` says whether the
+/// seed failed (leaving its files in the directory); a thread with a failing
+/// seed keeps its directory and notes `{label}: kept DIR`.
+pub fn on_workers<S>(
+    seeds: &[u64],
+    tag: &str,
+    subs: &[&str],
+    label: &str,
+    start: impl Fn(&Path) -> S + Sync,
+    each: impl Fn(&mut S, &Path, u64) -> bool + Sync,
+) {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    std::thread::scope(|s| {
+        for k in 0..workers {
+            let (start, each) = (&start, &each);
+            s.spawn(move || {
+                let dir = TempDir::new(tag);
+                for sub in subs {
+                    dir.sub(sub);
+                }
+                let mut state = start(dir.path());
+                let mut failed = false;
+                for &seed in seeds.iter().skip(k).step_by(workers) {
+                    failed |= each(&mut state, dir.path(), seed);
+                }
+                drop(state);
+                if failed {
+                    note(&format!("{label}: kept {}", dir.keep().display()));
+                }
+            });
+        }
+    });
+}
+
+/// The comparisons of one differential run, and the disagreements found.
+#[derive(Default)]
+pub struct Checks {
+    pub comparisons: u64,
+    pub problems: Vec<String>,
+}
+
+impl Checks {
+    /// Counts a comparison; a difference becomes the problem `what: diff`.
+    pub fn record(&mut self, what: impl fmt::Display, diff: Option<String>) {
+        self.comparisons += 1;
+        if let Some(d) = diff {
+            self.problems.push(format!("{what}: {d}"));
+        }
+    }
+}
+
+/// Writes `reports` to the file named by `$var`, when it is set.
+pub fn write_report(var: &str, reports: &[&str]) {
+    if let Ok(path) = std::env::var(var) {
+        std::fs::write(&path, reports.join("\n")).unwrap();
     }
 }

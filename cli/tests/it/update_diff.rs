@@ -30,8 +30,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::support::{
-    argv, copy_files, golden_dir, have_rrdtool, mask_cur_row, note, output_diff, rrd,
-    rrd_file_diff, Output, Pipe, Rng, TempDir,
+    argv, check_case, copy_files, data_dir, golden_dir, have_rrdtool, mask_cur_row, note,
+    on_workers, output_diff, read_transcript, rrd, rrd_file_diff, seeds, write_report, Case,
+    Checks, Output, Pipe, Rng, Step, TempDir,
 };
 
 /// Scenarios per run: each is one definition and one stream, run three ways.
@@ -874,10 +875,9 @@ struct Run<'a> {
     dir: &'a Path,
     pipe: &'a mut Pipe,
     sc: &'a Scenario,
-    comparisons: u64,
+    checks: Checks,
     refused: u64,
     surprises: u64,
-    problems: Vec<String>,
 }
 
 impl Run<'_> {
@@ -891,12 +891,6 @@ impl Run<'_> {
     fn ours(&self, sub: &str, args: &[String]) -> Output {
         rrd(&self.d(sub), TZ, args)
     }
-    fn record(&mut self, what: String, diff: Option<String>) {
-        self.comparisons += 1;
-        if let Some(d) = diff {
-            self.problems.push(format!("{what}: {d}"));
-        }
-    }
 
     /// Runs the scenario; returns whether modes B and C ran.
     fn go(&mut self) -> (bool, bool) {
@@ -905,14 +899,16 @@ impl Run<'_> {
         let create = sc.create_args();
         let made = self.tool("a", &create);
         if made.status != 0 {
-            self.problems
+            self.checks
+                .problems
                 .push(format!("rrdtool create failed (a generator bug): {made}"));
             return (false, false);
         }
         // C starts from rrdtool's new file, B from ours
         std::fs::copy(self.d("a").join(f), self.d("c").join(f)).unwrap();
         let ours = self.ours("b", &create);
-        self.record("B: rrd create".into(), output_diff(&made, &ours));
+        self.checks
+            .record("B: rrd create", output_diff(&made, &ours));
         let b = ours.status == 0;
         for (k, call) in sc.calls.iter().enumerate() {
             let want = self.tool("a", &call.args);
@@ -920,15 +916,18 @@ impl Run<'_> {
             self.surprises += u64::from((want.status != 0) != call.bad);
             if b {
                 let got = self.ours("b", &call.args);
-                self.record(format!("B: call {}", k + 1), output_diff(&want, &got));
+                self.checks
+                    .record(format!("B: call {}", k + 1), output_diff(&want, &got));
             }
             let got = self.ours("c", &call.args);
-            self.record(format!("C: call {}", k + 1), output_diff(&want, &got));
+            self.checks
+                .record(format!("C: call {}", k + 1), output_diff(&want, &got));
         }
         for r in &sc.reads {
             let want = self.tool("a", r);
             let ours = self.ours("a", r);
-            self.record(format!("A: rrd {}", shell(r)), output_diff(&want, &ours));
+            self.checks
+                .record(format!("A: rrd {}", shell(r)), output_diff(&want, &ours));
             let mut masked = want.clone();
             if r[0] == "info" {
                 masked.stdout = mask_cur_row(&want.out()).into_bytes();
@@ -938,13 +937,13 @@ impl Run<'_> {
                 if r[0] == "info" {
                     got.stdout = mask_cur_row(&got.out()).into_bytes();
                 }
-                self.record(
+                self.checks.record(
                     format!("B: rrdtool {} of our file", shell(r)),
                     output_diff(&masked, &got),
                 );
             }
             let got = self.tool("c", r);
-            self.record(
+            self.checks.record(
                 format!("C: rrdtool {} of the file we updated", shell(r)),
                 output_diff(&want, &got),
             );
@@ -952,25 +951,15 @@ impl Run<'_> {
         let read = |sub: &str| std::fs::read(self.d(sub).join(f)).unwrap_or_default();
         let (fa, fb, fc) = (read("a"), read("b"), read("c"));
         if b {
-            self.record(
-                "B: files (rows in time order)".into(),
-                rrd_file_diff(&fa, &fb),
-            );
+            self.checks
+                .record("B: files (rows in time order)", rrd_file_diff(&fa, &fb));
         }
         let raw = (fa != fc).then(|| {
             rrd_file_diff(&fa, &fc).unwrap_or_else(|| "files differ in cur_row only".into())
         });
-        self.record("C: files byte for byte".into(), raw);
+        self.checks.record("C: files byte for byte", raw);
         (b, true)
     }
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    let v = std::env::var(name).ok()?;
-    Some(
-        v.parse()
-            .unwrap_or_else(|_| panic!("{name}={v}: not a number")),
-    )
 }
 
 #[test]
@@ -1033,84 +1022,72 @@ fn differential_updates() {
     if !have_rrdtool() {
         return;
     }
-    let seeds: Vec<u64> = match env_u64("RRD_UPDATE_SEED") {
-        Some(s) => vec![s],
-        None => {
-            let n = env_u64("RRD_UPDATE_COUNT").unwrap_or(DEFAULT_COUNT);
-            (FIRST_SEED..FIRST_SEED + n).collect()
-        }
-    };
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 4);
+    let seeds = seeds(
+        "RRD_UPDATE_SEED",
+        "RRD_UPDATE_COUNT",
+        FIRST_SEED,
+        DEFAULT_COUNT,
+    );
     let total = Mutex::new(Tally::default());
-    std::thread::scope(|s| {
-        for k in 0..workers {
-            let (seeds, total) = (&seeds, &total);
-            s.spawn(move || {
-                let dir = TempDir::new("update-diff");
+    on_workers(
+        &seeds,
+        "update-diff",
+        &["a", "b", "c"],
+        "differential update",
+        |dir| Pipe::new(dir, TZ),
+        |pipe, dir, seed| {
+            let sc = scenario(seed);
+            let mut run = Run {
+                dir,
+                pipe,
+                sc: &sc,
+                checks: Checks::default(),
+                refused: 0,
+                surprises: 0,
+            };
+            let (b, c) = run.go();
+            let (refused, surprises) = (run.refused, run.surprises);
+            let Checks {
+                comparisons,
+                problems,
+            } = run.checks;
+            let bad = sc.calls.iter().filter(|c| c.bad).count() as u64;
+            let mut t = total.lock().unwrap();
+            t.scenarios += 1;
+            t.modes[0] += 1;
+            t.modes[1] += u64::from(b);
+            t.modes[2] += u64::from(c);
+            t.updates += sc.updates as u64;
+            t.calls += sc.calls.len() as u64;
+            t.bad_calls += bad;
+            t.refused += refused;
+            t.surprises += surprises;
+            t.comparisons += comparisons;
+            if problems.is_empty() {
                 for sub in ["a", "b", "c"] {
-                    dir.sub(sub);
+                    let _ = std::fs::remove_file(dir.join(sub).join(&sc.file));
                 }
-                let mut pipe = Pipe::new(dir.path(), TZ);
-                let mut failed = false;
-                for &seed in seeds.iter().skip(k).step_by(workers) {
-                    let sc = scenario(seed);
-                    let mut run = Run {
-                        dir: dir.path(),
-                        pipe: &mut pipe,
-                        sc: &sc,
-                        comparisons: 0,
-                        refused: 0,
-                        surprises: 0,
-                        problems: Vec::new(),
-                    };
-                    let (b, c) = run.go();
-                    let (refused, surprises) = (run.refused, run.surprises);
-                    let (comparisons, problems) = (run.comparisons, run.problems);
-                    let bad = sc.calls.iter().filter(|c| c.bad).count() as u64;
-                    let mut t = total.lock().unwrap();
-                    t.scenarios += 1;
-                    t.modes[0] += 1;
-                    t.modes[1] += u64::from(b);
-                    t.modes[2] += u64::from(c);
-                    t.updates += sc.updates as u64;
-                    t.calls += sc.calls.len() as u64;
-                    t.bad_calls += bad;
-                    t.refused += refused;
-                    t.surprises += surprises;
-                    t.comparisons += comparisons;
-                    if problems.is_empty() {
-                        for sub in ["a", "b", "c"] {
-                            let _ = std::fs::remove_file(dir.path().join(sub).join(&sc.file));
-                        }
-                    } else {
-                        failed = true;
-                        let mut r = format!("scenario {seed} ({} updates):\n", sc.updates);
-                        r.push_str(&sc.commands());
-                        for p in problems.iter().take(8) {
-                            for l in p.lines() {
-                                let _ = writeln!(r, "  ! {l}");
-                            }
-                        }
-                        if problems.len() > 8 {
-                            let _ = writeln!(r, "  ! ... and {} more", problems.len() - 8);
-                        }
-                        let _ = writeln!(
-                            r,
-                            "  reproduce: RRD_UPDATE_SEED={seed} cargo test -p rrd-cli differential_updates"
-                        );
-                        let first = problems[0].lines().next().unwrap_or_default().to_string();
-                        t.failures.push((seed, first, r));
-                    }
+                return false;
+            }
+            let mut r = format!("scenario {seed} ({} updates):\n", sc.updates);
+            r.push_str(&sc.commands());
+            for p in problems.iter().take(8) {
+                for l in p.lines() {
+                    let _ = writeln!(r, "  ! {l}");
                 }
-                drop(pipe);
-                if failed {
-                    note(&format!("differential update: kept {}", dir.keep().display()));
-                }
-            });
-        }
-    });
+            }
+            if problems.len() > 8 {
+                let _ = writeln!(r, "  ! ... and {} more", problems.len() - 8);
+            }
+            let _ = writeln!(
+                r,
+                "  reproduce: RRD_UPDATE_SEED={seed} cargo test -p rrd-cli differential_updates"
+            );
+            let first = problems[0].lines().next().unwrap_or_default().to_string();
+            t.failures.push((seed, first, r));
+            true
+        },
+    );
     let mut t = total.into_inner().unwrap();
     t.failures.sort();
     let verdict = if t.failures.is_empty() {
@@ -1122,10 +1099,8 @@ fn differential_updates() {
         "differential update: {} scenarios (A: {}, B: {}, C: {}), {} updates in {} calls ({} with a bad argument, {} refused by rrdtool, {} unexpectedly), {} comparisons, {verdict}",
         t.scenarios, t.modes[0], t.modes[1], t.modes[2], t.updates, t.calls, t.bad_calls, t.refused, t.surprises, t.comparisons
     ));
-    if let Ok(path) = std::env::var("RRD_UPDATE_REPORT") {
-        let all: Vec<&str> = t.failures.iter().map(|f| f.2.as_str()).collect();
-        std::fs::write(&path, all.join("\n")).unwrap();
-    }
+    let all: Vec<&str> = t.failures.iter().map(|f| f.2.as_str()).collect();
+    write_report("RRD_UPDATE_REPORT", &all);
     if !t.failures.is_empty() {
         let mut msg = format!("{verdict}; the first in full:\n");
         for f in t.failures.iter().take(2) {
@@ -1141,98 +1116,26 @@ fn differential_updates() {
 
 // ------------------------------------------------------------------ golden
 
-fn update_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/update")
-}
-
-/// One recorded command of `tests/data/update/transcript.txt`.
-#[derive(Debug)]
-struct Case {
-    title: String,
-    tz: String,
-    args: Vec<String>,
-    mask: bool,
-    want: Output,
-}
-
-/// Reads the transcript format of `tests/data/golden/README.md` (the
-/// markers this transcript uses: no `mkdir`, no `file`).
-fn parse_transcript(t: &[u8]) -> Vec<Case> {
-    let mut pos = 0;
-    let mut cases = Vec::new();
-    let mut case: Option<Case> = None;
-    while pos < t.len() {
-        let n = t[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .unwrap_or(t.len() - pos);
-        let line = std::str::from_utf8(&t[pos..pos + n]).expect("marker lines are UTF-8");
-        pos += n + 1;
-        let m = line
-            .strip_prefix("#### ")
-            .unwrap_or_else(|| panic!("transcript: expected a marker line, got {line:?}"));
-        let (key, rest) = m.split_once(' ').unwrap_or((m, ""));
-        if key == "case" {
-            case = Some(Case {
-                title: rest.to_string(),
-                tz: String::new(),
-                args: Vec::new(),
-                mask: false,
-                want: Output {
-                    status: -2,
-                    stdout: Vec::new(),
-                    stderr: Vec::new(),
-                },
-            });
-            continue;
-        }
-        if key == "end" {
-            cases.push(case.take().expect("end without case"));
-            continue;
-        }
-        let c = case
-            .as_mut()
-            .unwrap_or_else(|| panic!("{key} outside a case"));
-        let mut blob = || -> Vec<u8> {
-            let len: usize = rest.parse().unwrap();
-            let b = t[pos..pos + len].to_vec();
-            pos += len;
-            b
-        };
-        match key {
-            "tz" => c.tz = rest.to_string(),
-            "arg" => c.args.push(rest.to_string()),
-            "mask" => c.mask = true,
-            "status" => c.want.status = rest.parse().unwrap(),
-            "stdout" => c.want.stdout = blob(),
-            "stderr" => c.want.stderr = blob(),
-            other => panic!("transcript: unknown marker {other:?}"),
-        }
-    }
-    assert!(case.is_none(), "transcript ends inside a case");
-    cases
-}
-
 #[test]
 fn golden_update_transcript() {
-    let t = std::fs::read(update_data().join("transcript.txt")).unwrap();
-    let cases = parse_transcript(&t);
+    let data = data_dir("update");
+    let cases: Vec<Case> = read_transcript(&data)
+        .into_iter()
+        .map(|s| match s {
+            Step::Run(c) => c,
+            Step::Mkdir(d) => panic!("transcript: unexpected mkdir {d}"),
+        })
+        .collect();
     let dir = TempDir::new("update-golden");
-    copy_files(&update_data().join("fixtures"), dir.path());
-    let mut fixtures: BTreeSet<String> = std::fs::read_dir(update_data().join("fixtures"))
+    copy_files(&data.join("fixtures"), dir.path());
+    let mut fixtures: BTreeSet<String> = std::fs::read_dir(data.join("fixtures"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     let mut failures = Vec::new();
     for case in &cases {
         fixtures.retain(|f| !case.args.contains(f));
-        let mut got = rrd(dir.path(), &case.tz, &case.args);
-        let mut want = case.want.clone();
-        if case.mask {
-            want.stdout = mask_cur_row(&want.out()).into_bytes();
-            got.stdout = mask_cur_row(&got.out()).into_bytes();
-        }
-        if let Some(d) = output_diff(&want, &got) {
+        if let Some(d) = check_case(dir.path(), case) {
             failures.push(format!(
                 "case {} (rrd {}):\n{d}",
                 case.title,
