@@ -40,6 +40,8 @@
 
 mod error;
 mod eval;
+#[doc(hidden)]
+pub mod fuzz_bodies;
 mod op;
 mod parse;
 

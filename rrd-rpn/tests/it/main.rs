@@ -5,6 +5,7 @@
 mod calendar;
 mod differential;
 mod fuzz;
+mod fuzz_seeds;
 mod golden;
 mod ops;
 mod parse;
