@@ -87,8 +87,9 @@ fn valid_ds_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
-/// Parses one `DS:name:DST:heartbeat:min:max` argument. `earlier` are the
-/// data sources already defined (for the duplicate-name check).
+/// Parses one `DS:name:DST:heartbeat:min:max` or `DS:name:COMPUTE:rpn`
+/// argument. `earlier` are the data sources already defined (for the
+/// duplicate-name check, and the names a COMPUTE expression may use).
 pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
     let invalid = || Error::Invalid("invalid DS format".into());
     let rest = arg.strip_prefix("DS:").ok_or_else(invalid)?;
@@ -99,7 +100,12 @@ pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
         return Err(invalid());
     }
     let (dst, args) = rest.split_once(':').ok_or_else(invalid)?;
-    if dst.is_empty() || dst.len() > 19 || !dst.bytes().all(|c| c.is_ascii_uppercase()) {
+    // rrdtool's DS regex wants a non-empty argument part
+    if dst.is_empty()
+        || dst.len() > 19
+        || !dst.bytes().all(|c| c.is_ascii_uppercase())
+        || args.is_empty()
+    {
         return Err(invalid());
     }
     if let Some(d) = earlier.iter().find(|d| d.name == name) {
@@ -108,9 +114,14 @@ pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
     let kind = DsKind::parse(dst)
         .ok_or_else(|| Error::Invalid(format!("invalid DS type specified ({dst})")))?;
     if kind == DsKind::Compute {
-        return Err(Error::Unsupported(format!(
-            "creating COMPUTE data sources is not supported yet ({arg})"
-        )));
+        // names resolve against the data sources defined before this one
+        let names: Vec<&str> = earlier.iter().map(|d| d.name.as_str()).collect();
+        let rpn = crate::compute::parse_for_create(args, &names)?;
+        return Ok(DataSource {
+            name: name.to_string(),
+            kind,
+            params: DsParams::Compute { rpn },
+        });
     }
     let fail = |msg: &str| Error::Invalid(format!("failed to parse data source {args}: {msg}"));
     let (hb, minmax) = args
@@ -565,9 +576,80 @@ mod tests {
             err(&["DS:a:GAUGE:600:1x:U", rra]),
             "parsing min val - Converted '1x' to 1.000000, but cannot convert 'x'"
         );
-        assert!(err(&["DS:a:COMPUTE:a,1,+", rra]).contains("not supported yet"));
+        assert_eq!(
+            err(&["DS:a:COMPUTE:a,1,+", rra]),
+            "failed to parse computed data source"
+        );
         assert!(err(&["DS:a:GAUGE:600:U:U", "RRA:HWPREDICT:10:0.1:0.1:5"])
             .contains("not supported yet"));
+    }
+
+    #[test]
+    fn compute_nodes_are_packed_as_rrdtool_packs_them() {
+        let spec = CreateSpec::parse(
+            1_000_000_000,
+            300,
+            &[
+                "DS:a:GAUGE:600:U:U",
+                "DS:b:GAUGE:600:U:U",
+                "DS:c:COMPUTE:a,b,+,2,/,UN,1,IF",
+                "RRA:AVERAGE:0.5:1:10",
+            ],
+        )
+        .unwrap();
+        let h = spec.to_header(|_| 0);
+        assert_eq!(h.version, 3);
+        let bytes = encode_header(&h, Layout::NATIVE);
+        // ds_def[2].par[], as `rrdtool create` wrote it (reference §1.3)
+        let par = &bytes[128 + 2 * 120 + 40..128 + 3 * 120];
+        let want: [u8; 36] = [
+            1, 0, 0, 0, 1, 0, 1, 0, 8, 0, 0, 0, 0, 0, 2, 0, 12, 0, 0, 0, 31, 0, 0, 0, 0, 0, 1, 0,
+            25, 0, 0, 0, 32, 0, 0, 0,
+        ];
+        assert_eq!(&par[..36], &want);
+        assert!(par[36..].iter().all(|&b| b == 0));
+        assert_eq!(&bytes[128 + 2 * 120 + 20..128 + 2 * 120 + 28], b"COMPUTE\0");
+    }
+
+    #[test]
+    fn compute_errors_are_rrdtools() {
+        let e = |expr: &str| {
+            err(&[
+                "DS:a:GAUGE:600:U:U",
+                &format!("DS:c:COMPUTE:{expr}"),
+                "RRA:AVERAGE:0.5:1:10",
+            ])
+        };
+        let ints = "constants must be integers in the interval (-32768, 32767)";
+        assert_eq!(e("a,2.5,*"), ints);
+        assert_eq!(e("a,32768,*"), ints);
+        assert_eq!(e("a,d,*"), "failed to parse computed data source");
+        assert_eq!(e("c,2,*"), "failed to parse computed data source");
+        assert_eq!(e("a,2"), "failed to parse computed data source");
+        assert_eq!(e(""), "invalid DS format");
+        assert!(e("a,TIME,+").starts_with("operators TIME LTIME STEPWIDTH PREV NEW* COUNT"));
+        assert_eq!(
+            e("a,1,+,1,+,1,+,1,+,1,+,1,+,1,+,1,+,1,+,1,+"),
+            "Maximum 19 RPN nodes permitted. Got 21 RPN nodes at present."
+        );
+        // accepted, as by rrdtool: 19 nodes, the limits, no stack check
+        for ok in [
+            "a,1,+,1,+,1,+,1,+,1,+,1,+,1,+,1,+,1,+",
+            "a,-32768,+,32767,+",
+            "a,+",
+            "PREV(a),1,+",
+        ] {
+            CreateSpec::parse(
+                1_000_000_000,
+                300,
+                &[
+                    "DS:a:GAUGE:600:U:U",
+                    &format!("DS:c:COMPUTE:{ok}"),
+                    "RRA:AVERAGE:0.5:1:10",
+                ],
+            )
+            .unwrap();
+        }
     }
 
     #[test]

@@ -69,7 +69,7 @@ use crate::create::{random_row, write_file};
 use crate::error::{Error, Result};
 use crate::model::{
     CdefNode, CdpPrep, ConsolidationFn, DataSource, DsKind, DsParams, Header, PdpPrep, RraDef,
-    RraParams, Unival, DNAN, MAX_CDEF_NODES,
+    RraParams, Unival, DNAN,
 };
 use crate::strtod::rrd_strtod;
 
@@ -658,107 +658,8 @@ const ERANGE_TEXT: &str = "Numerical result out of range";
 // ---------------------------------------------------------------------------
 // COMPUTE expressions (rpn_parse, parseCDEF_DS, rpn_compact in rrdtool).
 
-/// Operators a COMPUTE data source may not use (TIME LTIME STEPWIDTH PREV
-/// NEWDAY NEWWEEK NEWMONTH NEWYEAR COUNT TREND TRENDNAN PREDICT PREDICTSIGMA
-/// PREDICTPERC).
-const CDEF_REJECTED: [u8; 14] = [7, 33, 60, 3, 61, 62, 63, 64, 37, 42, 43, 47, 48, 55];
-const OP_NUMBER: u8 = 0;
-const OP_VARIABLE: u8 = 1;
-const OP_END: u8 = 32;
-const OP_PREV_OTHER: u8 = 36;
-
-/// The operator whose name is exactly `tok`.
-fn op_code(tok: &str) -> Option<u8> {
-    (2..=u8::MAX).find(|&op| crate::info::op_name(op) == Some(tok))
-}
-
-/// rrdtool's variable-name scan (`%255[-_A-Za-z0-9]`): the length of the run.
-fn vname_len(s: &str) -> usize {
-    s.bytes()
-        .take(255)
-        .take_while(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-        .count()
-}
-
-/// Parses a COMPUTE expression, resolving names with `lookup`.
-fn parse_cdef(expr: &str, lookup: impl Fn(&str) -> Option<usize>) -> Result<Vec<CdefNode>> {
-    let failed = || Error::Invalid("failed to parse computed data source".into());
-    let index = |name: &str| lookup(name).map(|i| i as i16);
-    let mut nodes: Vec<(u8, f64, i16)> = Vec::new();
-    let mut p = 0;
-    while p < expr.len() {
-        let rest = &expr[p..];
-        let num_len = rest
-            .bytes()
-            .take(40)
-            .take_while(|c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'+' | b'-'))
-            .count();
-        let number = (num_len > 0 && rest.as_bytes().get(num_len) == Some(&b','))
-            .then(|| rrd_strtod(&rest[..num_len]))
-            .filter(|&(_, used)| used == num_len);
-        let tok_end = rest.find(',').unwrap_or(rest.len());
-        let len = if let Some((v, _)) = number {
-            nodes.push((OP_NUMBER, v, 0));
-            num_len
-        } else if let Some(op) = op_code(&rest[..tok_end]) {
-            nodes.push((op, 0.0, 0));
-            tok_end
-        } else if let Some(arg) = rest.strip_prefix("PREV(") {
-            // `PREV(name)`, where rrdtool never checks the closing parenthesis
-            let n = vname_len(arg);
-            let len = 5 + n + 1;
-            if n == 0 || len > rest.len() || !matches!(rest.as_bytes().get(len), None | Some(b','))
-            {
-                return Err(failed());
-            }
-            nodes.push((OP_PREV_OTHER, 0.0, index(&arg[..n]).ok_or_else(failed)?));
-            len
-        } else {
-            let n = vname_len(rest);
-            let i = if n > 0 { index(&rest[..n]) } else { None };
-            nodes.push((OP_VARIABLE, 0.0, i.ok_or_else(failed)?));
-            n
-        };
-        p += len;
-        match expr.as_bytes().get(p) {
-            None => break,
-            Some(b',') => p += 1,
-            Some(_) => return Err(failed()),
-        }
-    }
-    if nodes.is_empty() {
-        return Err(failed());
-    }
-    if nodes.iter().any(|n| CDEF_REJECTED.contains(&n.0)) {
-        return Err(Error::Invalid(
-            "operators TIME LTIME STEPWIDTH PREV NEW* COUNT TREND TRENDNAN PREDICT \
-             PREDICTSIGMA PREDICTPERC are not supported with DS COMPUTE"
-                .into(),
-        ));
-    }
-    if nodes.len() + 1 > MAX_CDEF_NODES {
-        return Err(Error::Invalid(format!(
-            "Maximum {} RPN nodes permitted. Got {} RPN nodes at present.",
-            MAX_CDEF_NODES - 1,
-            nodes.len()
-        )));
-    }
-    nodes
-        .into_iter()
-        .map(|(op, v, i)| {
-            if op != OP_NUMBER {
-                return Ok(CdefNode { op, val: i });
-            }
-            let t = v.floor();
-            if !(-32768.0..=32767.0).contains(&t) || t != v {
-                return Err(Error::Invalid(
-                    "constants must be integers in the interval (-32768, 32767)".into(),
-                ));
-            }
-            Ok(CdefNode { op, val: t as i16 })
-        })
-        .collect()
-}
+use crate::compute::parse_cdef;
+use crate::format::OP_END;
 
 // ---------------------------------------------------------------------------
 // The dump's structure (parse_tag_* in rrd_restore.c).

@@ -199,6 +199,12 @@ impl<S: Storage> Rrd<S> {
             return Err(Error::Unsupported(why));
         }
         let d = self.header.ds.len();
+        // without a template, arguments skip the COMPUTE sources
+        let default = template
+            .is_none()
+            .then(|| update::default_template(&self.header))
+            .flatten();
+        let template = template.or(default.as_deref());
         let mut vals: Vec<Value<'_>> = Vec::with_capacity(d);
         for arg in args {
             let (t, at) = update::split_argument(arg, d, template, &mut vals)?;

@@ -10,8 +10,8 @@
 //! picks it at random).
 //!
 //! Left out on purpose, because `rrd` differs by design: the usage texts
-//! (no arguments), `--daemon`, and creating COMPUTE or Holt-Winters archives
-//! (refused until their issues land).
+//! (no arguments), `--daemon`, and creating Holt-Winters archives
+//! (refused until their issue lands).
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -7,6 +7,7 @@
 //!   rrdtool 1.7.2 is on PATH, and otherwise say so once.
 
 mod cli_cases;
+mod compute;
 mod fetch;
 mod golden;
 mod locking;
