@@ -25,8 +25,10 @@ fn usage_text(command: Option<&str>) -> String {
         Some("first") => "* first - show the timestamp of the first data sample in an RRD\n\n\trrd first [--rraindex number] filename.rrd\n",
         Some("last") => "* last - show last update time for RRD\n\n\trrd last filename.rrd\n",
         Some("fetch") => "* fetch - fetch data out of an RRD\n\n\trrd fetch filename.rrd CF\n\t\t[-r|--resolution resolution]\n\t\t[-s|--start start] [-e|--end end]\n\t\t[-a|--align-start]\n\t\t[-d|--daemon <address>]\n",
+        Some("update") | Some("updatev") => "* update - update an RRD\n\n\trrd update filename\n\t\t[--template|-t ds-name:ds-name:...]\n\t\t[--skip-past-updates|-s]\n\t\ttime|N:value[:value...]\n\n\t\tat-time@value[:value...]\n\n\t\t[ time:value[:value...] ..]\n",
+        Some("xport") => "* xport - generate XML dump from one or several RRD\n\n\trrd xport [-s|--start seconds] [-e|--end seconds]\n\t\t[-m|--maxrows rows] [--step seconds]\n\t\t[--enumds] [--json] [-t|--showtime]\n\t\t[DEF:vname=rrd:ds-name:CF]\n\t\t[CDEF:vname=rpn-expression]\n\t\t[VDEF:vname=rpn-expression]\n\t\t[XPORT:vname:legend]\n",
         Some("lastupdate") => "* lastupdate - returns the most recent datum stored for\n  each DS in an RRD\n\n\trrd lastupdate filename.rrd\n",
-        _ => "Valid commands: create, dump, restore, last, lastupdate, first, info\n",
+        _ => "Valid commands: create, update, updatev, dump, restore, last, lastupdate,\n\t\tfirst, info, fetch, xport\n",
     };
     format!("{VERSION_LINE}\n\nUsage: rrd [options] command command_options\n{body}\n")
 }
@@ -51,6 +53,7 @@ pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
         "fetch",
         "update",
         "updatev",
+        "xport",
     ];
     if !known.contains(&cmd.as_str()) {
         if is_rrdtool_command(cmd) {
@@ -72,21 +75,13 @@ pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
         "fetch" => cmd_fetch(rest, out),
         "update" => crate::update_cmd::cmd_update(rest, out, false),
         "updatev" => crate::update_cmd::cmd_update(rest, out, true),
+        "xport" => crate::xport_cmd::cmd_xport(rest, out),
         _ => unreachable!("checked against the known commands"),
     }
 }
 
 fn is_rrdtool_command(cmd: &str) -> bool {
-    [
-        "graph",
-        "graphv",
-        "list",
-        "tune",
-        "resize",
-        "xport",
-        "flushcached",
-    ]
-    .contains(&cmd)
+    ["graph", "graphv", "list", "tune", "resize", "flushcached"].contains(&cmd)
 }
 
 pub(crate) fn write_out(out: &mut dyn Write, bytes: &[u8]) -> CmdResult {

@@ -12,5 +12,6 @@
 mod commands;
 mod getopt;
 mod update_cmd;
+mod xport_cmd;
 
 pub use commands::run;

@@ -14,3 +14,4 @@ mod locking;
 mod random_defs;
 mod support;
 mod update_diff;
+mod xport;

@@ -1,0 +1,730 @@
+//! The data pipeline of rrdtool's graph and xport (`data_fetch`,
+//! `reduce_data`, `data_calc`, `vdef_calc`): DEFs fetched and coarsened,
+//! CDEFs evaluated on the common step of their inputs, VDEFs reduced to a
+//! value.
+
+use std::collections::HashMap;
+
+use jiff::tz::TimeZone;
+use rrd_core::fetch::{fetch, FetchRequest, FetchResult};
+use rrd_core::{ConsolidationFn, OpenMode, Rrd};
+use rrd_rpn::{eval_series, EvalContext, Op, Token};
+
+use crate::error::{Error, Result};
+use crate::spec::{program_inputs, Cdef, Def, Element, ElementId, GraphSpec, Vdef, VdefFn};
+
+/// The graph window: what `--start`, `--end` and the graph step
+/// (`max(--step, (end - start) / width)`) resolved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Start, seconds since the epoch.
+    pub start: i64,
+    /// End, seconds since the epoch.
+    pub end: i64,
+    /// The graph step, seconds: DEFs are fetched at least this coarse.
+    pub step: u64,
+}
+
+/// A time series: `values[k]` covers `(start + k·step, start + (k+1)·step]`.
+///
+/// `values` normally holds `(end - start) / step` values; a reduction of a
+/// very short window can leave more, as in rrdtool, where readers by time
+/// see them and VDEFs do not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Start (exclusive), seconds since the epoch.
+    pub start: i64,
+    /// End, seconds since the epoch.
+    pub end: i64,
+    /// Seconds per value.
+    pub step: u64,
+    /// The values; unknown is NaN.
+    pub values: Vec<f64>,
+}
+
+impl Series {
+    /// The value rrdtool's xport and graph read for time `t`: index
+    /// `floor((t - start) / step)`, `None` outside the series.
+    pub fn value_at(&self, t: i64) -> Option<f64> {
+        let k = ((t - self.start) as f64 / self.step as f64).floor();
+        if k < 0.0 {
+            return None;
+        }
+        self.values.get(k as usize).copied()
+    }
+}
+
+/// The result of a VDEF.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VdefValue {
+    /// The value; NaN when unknown.
+    pub value: f64,
+    /// The time it belongs to, for functions with a time component
+    /// (`None` is rrdtool's "never").
+    pub time: Option<i64>,
+}
+
+/// What one element computed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Computed {
+    /// DEF or CDEF data.
+    Series(Series),
+    /// VDEF result.
+    Value(VdefValue),
+    /// Elements that compute nothing (XPORT).
+    Nothing,
+}
+
+/// The computed data of a [`GraphSpec`], one entry per element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphData {
+    computed: Vec<Computed>,
+}
+
+impl GraphData {
+    /// What element `id` computed.
+    pub fn get(&self, id: ElementId) -> Option<&Computed> {
+        self.computed.get(id.0)
+    }
+
+    /// The series of DEF or CDEF `id`.
+    pub fn series(&self, id: ElementId) -> Option<&Series> {
+        match self.computed.get(id.0) {
+            Some(Computed::Series(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of VDEF `id`.
+    pub fn value(&self, id: ElementId) -> Option<VdefValue> {
+        match self.computed.get(id.0) {
+            Some(Computed::Value(v)) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+/// What evaluation needs from the environment.
+#[derive(Debug, Clone)]
+pub struct EvalEnv<'a> {
+    /// Wall clock for `NOW`, seconds since the epoch.
+    pub now: i64,
+    /// Time zone for `LTIME` and the `NEW*` operators.
+    pub tz: &'a TimeZone,
+}
+
+/// Where DEF data comes from: the default opens files read-only.
+pub trait Source {
+    /// Fetches `req` from `file`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Open`] or [`Error::Fetch`].
+    fn fetch(&mut self, file: &str, req: &FetchRequest) -> Result<FetchResult>;
+}
+
+/// Reads RRD files from the file system.
+#[derive(Debug, Default)]
+pub struct Files;
+
+impl Source for Files {
+    fn fetch(&mut self, file: &str, req: &FetchRequest) -> Result<FetchResult> {
+        let rrd = Rrd::open(file, OpenMode::ReadOnly).map_err(|source| Error::Open {
+            path: file.to_string(),
+            source,
+        })?;
+        fetch(&rrd, req).map_err(|source| Error::Fetch {
+            path: file.to_string(),
+            source,
+        })
+    }
+}
+
+/// Runs the pipeline over `spec` in rrdtool's order: all DEFs first, then
+/// CDEFs and VDEFs in argument order.
+///
+/// # Errors
+///
+/// Fetch errors, rrdtool's refusals (`rpn expressions without DEF or CDEF
+/// variables are not supported`, `No DS called …`) and
+/// [`Error::Unsupported`] where rrdtool's result is undefined or not
+/// reproduced (see the crate doc).
+pub fn compute(
+    spec: &GraphSpec,
+    win: &Window,
+    env: &EvalEnv<'_>,
+    source: &mut dyn Source,
+) -> Result<GraphData> {
+    let n = spec.elements().len();
+    let mut computed = vec![Computed::Nothing; n];
+    let mut cache: HashMap<FetchKey, Fetched> = HashMap::new();
+    for (i, e) in spec.elements().iter().enumerate() {
+        if let Element::Def(d) = e {
+            computed[i] = Computed::Series(def_series(d, win, source, &mut cache)?);
+        }
+    }
+    for (i, e) in spec.elements().iter().enumerate() {
+        match e {
+            Element::Cdef(c) => {
+                computed[i] = Computed::Series(cdef_series(c, &computed, env)?);
+            }
+            Element::Vdef(v) => {
+                computed[i] = Computed::Value(vdef_value(v, &computed)?);
+            }
+            _ => {}
+        }
+    }
+    Ok(GraphData { computed })
+}
+
+/// What rrdtool 1.7.2 looks a fetch up by: file, function, `:reduce=`
+/// (absent counts as AVERAGE), start, end and a step. A DEF looks up with
+/// its own step (`:step=`, else the graph step) and, once done, files its
+/// data under the step the data ended up with, so a later DEF whose own
+/// step equals an earlier DEF's final step reuses that DEF's data, archive
+/// choice and reduction included (all verified against rrdtool).
+type FetchKey = (String, ConsolidationFn, ConsolidationFn, i64, i64, u64);
+
+/// A fetch and how the DEF that made it reduced it.
+#[derive(Clone)]
+struct Fetched {
+    result: std::rc::Rc<FetchResult>,
+    wanted: u64,
+    reduce: ConsolidationFn,
+}
+
+impl Fetched {
+    fn final_step(&self) -> u64 {
+        if self.result.step < self.wanted {
+            self.wanted.div_ceil(self.result.step) * self.result.step
+        } else {
+            self.result.step
+        }
+    }
+}
+
+fn def_series(
+    d: &Def,
+    win: &Window,
+    source: &mut dyn Source,
+    cache: &mut HashMap<FetchKey, Fetched>,
+) -> Result<Series> {
+    let start = d.start.unwrap_or(win.start);
+    let end = d.end.unwrap_or(win.end);
+    let def_step = d.step.unwrap_or(win.step);
+    let key_reduce = d.reduce.unwrap_or(ConsolidationFn::Average);
+    let key = (d.file.clone(), d.cf, key_reduce, start, end, def_step);
+    let fetched = match cache.get(&key) {
+        Some(f) => f.clone(),
+        None => {
+            let req = FetchRequest {
+                cf: d.cf,
+                start,
+                end,
+                resolution: def_step,
+            };
+            Fetched {
+                result: std::rc::Rc::new(source.fetch(&d.file, &req)?),
+                wanted: def_step.max(win.step),
+                reduce: d.reduce.unwrap_or(d.cf),
+            }
+        }
+    };
+    let result = &*fetched.result;
+    // rrdtool keeps the last data source of that name
+    let Some(ds) = result.ds_names.iter().rposition(|n| *n == d.ds) else {
+        return Err(Error::NoSuchDs {
+            ds: d.ds.clone(),
+            path: d.file.clone(),
+        });
+    };
+    let cols = result.ds_names.len();
+    let column: Vec<f64> = (0..result.rows)
+        .map(|r| result.values[r * cols + ds])
+        .collect();
+    let series = if result.step < fetched.wanted {
+        reduce(
+            fetched.reduce,
+            result.step,
+            fetched.wanted,
+            result.start,
+            result.end,
+            &column,
+        )?
+    } else {
+        Series {
+            start: result.start,
+            end: result.end,
+            step: result.step,
+            values: column,
+        }
+    };
+    let filed = (key.0, key.1, key.2, key.3, key.4, fetched.final_step());
+    cache.insert(filed, fetched);
+    Ok(series)
+}
+
+/// rrdtool's `reduce_data` on one column: `cur_step` rows combined in groups
+/// of `ceil(wanted / cur_step)`, the window widened to multiples of the new
+/// step with an unknown first row when the start moved and an unknown last
+/// row when the end moved.
+pub fn reduce(
+    cf: ConsolidationFn,
+    cur_step: u64,
+    wanted: u64,
+    start: i64,
+    end: i64,
+    src: &[f64],
+) -> Result<Series> {
+    let factor = wanted.div_ceil(cur_step);
+    let step = cur_step * factor;
+    let (mut start, mut end) = (start, end);
+    let start_offset = start as u64 % step;
+    let end_offset = end as u64 % step;
+    // rrdtool counts rows in an unsigned long that may wrap below zero;
+    // its loop then stops at once (the count reads as negative)
+    let mut rows = src.len() as u64;
+    let mut pos = 0usize;
+    let mut out = Vec::with_capacity(src.len() / factor as usize + 2);
+    if start_offset != 0 {
+        start -= start_offset as i64;
+        let skip = factor - start_offset / cur_step;
+        pos = skip as usize;
+        out.push(f64::NAN);
+        rows = rows.wrapping_sub(skip);
+    }
+    if end_offset != 0 {
+        end = end - end_offset as i64 + step as i64;
+        rows = rows.wrapping_sub(end_offset / cur_step);
+    }
+    if rows % factor != 0 {
+        // rrdtool's own complaint, trailing blank and newline included
+        return Err(Error::refused(format!(
+            "SANITY CHECK: {rows} rows cannot be reduced by {factor} \n"
+        )));
+    }
+    while (rows as i64) >= factor as i64 {
+        let group = src
+            .get(pos..pos + factor as usize)
+            .ok_or_else(|| Error::unsupported("reducing past the fetched rows"))?;
+        out.push(combine(cf, group));
+        pos += factor as usize;
+        rows -= factor;
+    }
+    if end_offset != 0 {
+        out.push(f64::NAN);
+    }
+    Ok(Series {
+        start,
+        end,
+        step,
+        values: out,
+    })
+}
+
+fn combine(cf: ConsolidationFn, group: &[f64]) -> f64 {
+    let mut acc = f64::NAN;
+    let mut valid = 0u32;
+    for &v in group {
+        if v.is_nan() {
+            continue;
+        }
+        valid += 1;
+        if acc.is_nan() {
+            acc = v;
+            continue;
+        }
+        acc = match cf {
+            ConsolidationFn::Min => acc.min(v),
+            ConsolidationFn::Max | ConsolidationFn::Failures => acc.max(v),
+            ConsolidationFn::Last => v,
+            _ => acc + v,
+        };
+    }
+    if valid == 0 {
+        return f64::NAN;
+    }
+    match cf {
+        ConsolidationFn::Min
+        | ConsolidationFn::Max
+        | ConsolidationFn::Failures
+        | ConsolidationFn::Last => acc,
+        _ => acc / f64::from(valid),
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+fn cdef_series(c: &Cdef, computed: &[Computed], env: &EvalEnv<'_>) -> Result<Series> {
+    let unsupported = |why: &str| Error::unsupported(format!("CDEF '{}': {why}", c.vname));
+    if c.program.tokens().iter().any(|t| {
+        matches!(
+            t,
+            Token::Op(Op::Trend | Op::TrendNan | Op::Predict | Op::PredictSigma | Op::PredictPerc)
+        )
+    }) {
+        return Err(unsupported(
+            "TREND, TRENDNAN and PREDICT* (they read data before the CDEF start)",
+        ));
+    }
+    let mut start = 0i64;
+    let mut end: Option<i64> = None;
+    let mut step = 0u64;
+    let mut any = false;
+    for (id, _) in program_inputs(&c.program) {
+        if let Some(Computed::Series(s)) = computed.get(id.0) {
+            any = true;
+            start = start.max(s.start);
+            end = Some(end.map_or(s.end, |e| e.min(s.end)));
+            step = if step == 0 { s.step } else { gcd(step, s.step) };
+        }
+    }
+    let Some(end) = end.filter(|_| any) else {
+        return Err(Error::refused(
+            "rpn expressions without DEF or CDEF variables are not supported",
+        ));
+    };
+    if end < start || step == 0 {
+        return Err(unsupported("inputs that do not overlap in time"));
+    }
+    let rows = ((end - start) as u64 / step) as usize;
+    let times: Vec<i64> = (1..=rows as i64).map(|k| start + k * step as i64).collect();
+    let mut inputs: Vec<Vec<f64>> = vec![Vec::new(); computed.len()];
+    // `PREV(v)` reads the input row before the current one, which is not
+    // the previous point when the input is coarser: each becomes a
+    // variable of its own, in an extra input slot
+    let mut tokens = c.program.tokens().to_vec();
+    let mut rewritten = false;
+    for tok in tokens.iter_mut() {
+        let (id, prev) = match *tok {
+            Token::Var(v) => (ElementId(v.0), false),
+            Token::PrevVar(v) => (ElementId(v.0), true),
+            _ => continue,
+        };
+        match computed.get(id.0) {
+            Some(Computed::Series(s)) => {
+                if !prev && !inputs[id.0].is_empty() {
+                    continue;
+                }
+                let col = walk_input(s, start, &times, prev)
+                    .ok_or_else(|| unsupported("an input read outside its data"))?;
+                if prev {
+                    inputs.push(col);
+                    *tok = Token::Var(rrd_rpn::VarId(inputs.len() - 1));
+                    rewritten = true;
+                } else {
+                    inputs[id.0] = col;
+                }
+            }
+            // VDEFs are constants, PREV(vdef) too
+            Some(Computed::Value(v)) => {
+                if prev {
+                    inputs.push(vec![v.value; rows]);
+                    *tok = Token::Var(rrd_rpn::VarId(inputs.len() - 1));
+                    rewritten = true;
+                } else {
+                    inputs[id.0] = vec![v.value; rows];
+                }
+            }
+            _ => return Err(unsupported("a variable that is not a DEF, CDEF or VDEF")),
+        }
+    }
+    let rewritten_program;
+    let program = if rewritten {
+        rewritten_program = rrd_rpn::Program::from_tokens(tokens).map_err(|source| Error::Rpn {
+            vname: c.vname.clone(),
+            expr: c.expr.clone(),
+            source,
+        })?;
+        &rewritten_program
+    } else {
+        &c.program
+    };
+    let refs: Vec<&[f64]> = inputs.iter().map(Vec::as_slice).collect();
+    let mut ctx = EvalContext::new(step as i64, env.tz);
+    ctx.now = env.now;
+    let mut out = vec![0.0; rows];
+    eval_series(program, &ctx, &refs, &times, &mut out, &mut Vec::new()).map_err(|source| {
+        Error::Rpn {
+            vname: c.vname.clone(),
+            expr: c.expr.clone(),
+            source,
+        }
+    })?;
+    Ok(Series {
+        start,
+        end: start + (rows as u64 * step) as i64,
+        step,
+        values: out,
+    })
+}
+
+/// What one variable token of a CDEF reads at each of `times`, as
+/// rrdtool's `rpn_calc` walks its pointer: it starts at the input row
+/// holding the CDEF start and advances after each time that is a multiple
+/// of the input's step; `PREV(v)` reads the row before the pointer
+/// (unknown at the first point). `None` where rrdtool would read outside
+/// the data.
+fn walk_input(s: &Series, start: i64, times: &[i64], prev: bool) -> Option<Vec<f64>> {
+    let diff = start - s.start;
+    let mut r = if diff > 0 {
+        (diff / s.step as i64) as usize
+    } else {
+        0
+    };
+    let mut col = Vec::with_capacity(times.len());
+    for (k, &t) in times.iter().enumerate() {
+        let v = if !prev {
+            *s.values.get(r)?
+        } else if k == 0 {
+            f64::NAN
+        } else {
+            *s.values.get(r.checked_sub(1)?)?
+        };
+        col.push(v);
+        if t % s.step as i64 == 0 {
+            r += 1;
+        }
+    }
+    Some(col)
+}
+
+/// rrdtool's order for percentiles: NaN < -inf < finite < +inf.
+fn percent_cmp(a: &f64, b: &f64) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        _ => a.partial_cmp(b).unwrap_or(Ordering::Equal),
+    }
+}
+
+fn vdef_value(v: &Vdef, computed: &[Computed]) -> Result<VdefValue> {
+    let Some(Computed::Series(s)) = computed.get(v.source.0) else {
+        return Err(Error::unsupported(format!(
+            "VDEF '{}' of something that is not a DEF or CDEF",
+            v.vname
+        )));
+    };
+    let steps = ((s.end - s.start) / s.step as i64).max(0) as usize;
+    if steps > s.values.len() {
+        return Err(Error::unsupported(format!(
+            "VDEF '{}' of a series shorter than its window (rrdtool reads past it)",
+            v.vname
+        )));
+    }
+    let s = &Series {
+        values: s.values[..steps].to_vec(),
+        ..s.clone()
+    };
+    if matches!(v.func, VdefFn::PercentNan(_)) && s.values.iter().all(|x| x.is_nan()) {
+        // rrdtool 1.7.2 reads before its buffer here and yields garbage
+        return Err(Error::unsupported(format!(
+            "VDEF '{}': PERCENTNAN of a series without known values",
+            v.vname
+        )));
+    }
+    Ok(vdef_calc(v.func, s))
+}
+
+/// rrdtool's `vdef_calc` over a whole series. `PercentNan` of a series
+/// without known values is NaN here (rrdtool 1.7.2 returns garbage).
+pub fn vdef_calc(func: VdefFn, s: &Series) -> VdefValue {
+    let data = &s.values;
+    let step = s.step as i64;
+    let never = VdefValue {
+        value: f64::NAN,
+        time: None,
+    };
+    let plain = |value: f64| VdefValue { value, time: None };
+    match func {
+        VdefFn::Percent(p) | VdefFn::PercentNan(p) => {
+            let mut a: Vec<f64> = if matches!(func, VdefFn::Percent(_)) {
+                data.clone()
+            } else {
+                data.iter().copied().filter(|x| !x.is_nan()).collect()
+            };
+            if a.is_empty() {
+                return never;
+            }
+            a.sort_by(percent_cmp);
+            let field = (p * (a.len() - 1) as f64 / 100.0).round() as usize;
+            plain(a[field.min(a.len() - 1)])
+        }
+        VdefFn::Maximum | VdefFn::Minimum => {
+            let Some(first) = data.iter().position(|x| !x.is_nan()) else {
+                return never;
+            };
+            let mut best = data[first];
+            let mut at = first;
+            for (k, &x) in data.iter().enumerate().skip(first) {
+                let better = match func {
+                    VdefFn::Maximum => x > best,
+                    _ => x < best,
+                };
+                if x.is_finite() && better {
+                    best = x;
+                    at = k;
+                }
+            }
+            VdefValue {
+                value: best,
+                time: Some(s.start + (at as i64 + 1) * step),
+            }
+        }
+        VdefFn::Total | VdefFn::Stdev | VdefFn::Average => {
+            let finite: Vec<f64> = data.iter().copied().filter(|x| x.is_finite()).collect();
+            if finite.is_empty() {
+                return never;
+            }
+            let cnt = finite.len() as f64;
+            let sum: f64 = finite.iter().fold(0.0, |a, &x| a + x);
+            plain(match func {
+                VdefFn::Total => sum * s.step as f64,
+                VdefFn::Average => sum / cnt,
+                _ => {
+                    let avg = sum / cnt;
+                    let sq = finite.iter().fold(0.0, |a, &x| a + (x - avg).powf(2.0));
+                    (sq / cnt).powf(0.5)
+                }
+            })
+        }
+        VdefFn::First => match data.iter().position(|x| !x.is_nan()) {
+            None => never,
+            Some(k) => VdefValue {
+                value: data[k],
+                time: Some(s.start + k as i64 * step),
+            },
+        },
+        VdefFn::Last => match data.iter().rposition(|x| !x.is_nan()) {
+            None => never,
+            Some(k) => VdefValue {
+                value: data[k],
+                time: Some(s.start + (k as i64 + 1) * step),
+            },
+        },
+        VdefFn::LslSlope | VdefFn::LslInt | VdefFn::LslCorrel => {
+            let (mut cnt, mut sx, mut sy, mut sxy, mut sxx, mut syy) =
+                (0i64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+            for (k, &y) in data.iter().enumerate() {
+                if y.is_finite() {
+                    let k = k as i64;
+                    cnt += 1;
+                    sx += k as f64;
+                    sxx += (k * k) as f64;
+                    sxy += k as f64 * y;
+                    sy += y;
+                    syy += y * y;
+                }
+            }
+            if cnt == 0 {
+                return never;
+            }
+            let n = cnt as f64;
+            let slope = (sx * sy - n * sxy) / (sx * sx - n * sxx);
+            plain(match func {
+                VdefFn::LslSlope => slope,
+                VdefFn::LslInt => (sy - slope * sx) / n,
+                _ => (sxy - (sx * sy) / n) / ((sxx - (sx * sx) / n) * (syy - (sy * sy) / n)).sqrt(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(values: &[f64]) -> Series {
+        Series {
+            start: 0,
+            end: 60 * values.len() as i64,
+            step: 60,
+            values: values.to_vec(),
+        }
+    }
+
+    fn check_reduce(cf: ConsolidationFn, wanted: u64, start: i64, src: &[f64], want: &[f64]) {
+        let end = start + 60 * src.len() as i64;
+        let got = reduce(cf, 60, wanted, start, end, src).expect("reduce");
+        let same = got.values.len() == want.len()
+            && got
+                .values
+                .iter()
+                .zip(want)
+                .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
+        assert!(same, "{:?} vs {want:?}", got.values);
+        assert_eq!(got.start % got.step as i64, 0);
+    }
+
+    #[test]
+    fn reduce_aligned_groups() {
+        let nan = f64::NAN;
+        check_reduce(
+            ConsolidationFn::Average,
+            120,
+            0,
+            &[1.0, 3.0, nan, 4.0],
+            &[2.0, 4.0],
+        );
+        check_reduce(
+            ConsolidationFn::Max,
+            120,
+            0,
+            &[1.0, 3.0, nan, nan],
+            &[3.0, nan],
+        );
+        check_reduce(
+            ConsolidationFn::Last,
+            120,
+            0,
+            &[1.0, 3.0, 5.0, nan],
+            &[3.0, 5.0],
+        );
+        check_reduce(
+            ConsolidationFn::Min,
+            100,
+            0,
+            &[1.0, 3.0, 5.0, 0.5],
+            &[1.0, 0.5],
+        );
+    }
+
+    #[test]
+    fn reduce_unaligned_start_skips_a_partial_group() {
+        // start 60 in a 120 grid: first output row unknown, one row skipped
+        check_reduce(
+            ConsolidationFn::Average,
+            120,
+            60,
+            &[9.0, 1.0, 3.0, 5.0],
+            &[f64::NAN, 2.0, f64::NAN],
+        );
+    }
+
+    #[test]
+    fn vdef_functions() {
+        let s = series(&[f64::NAN, 2.0, 4.0, f64::INFINITY, 6.0]);
+        let v = |f| vdef_calc(f, &s);
+        assert_eq!(v(VdefFn::Maximum).value, 6.0);
+        assert_eq!(v(VdefFn::Maximum).time, Some(300));
+        assert_eq!(v(VdefFn::Minimum).value, 2.0);
+        assert_eq!(v(VdefFn::Average).value, 4.0);
+        assert_eq!(v(VdefFn::Total).value, 720.0);
+        assert_eq!(v(VdefFn::First).time, Some(60));
+        assert_eq!(v(VdefFn::Last).value, 6.0);
+        assert_eq!(v(VdefFn::Percent(100.0)).value, f64::INFINITY);
+        assert!(v(VdefFn::Percent(0.0)).value.is_nan());
+        assert_eq!(v(VdefFn::PercentNan(0.0)).value, 2.0);
+        assert!((v(VdefFn::Stdev).value - (8.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert!(vdef_calc(VdefFn::Average, &series(&[f64::NAN]))
+            .value
+            .is_nan());
+    }
+}

@@ -1,0 +1,66 @@
+//! rrdtool 1.7.2's graph definitions and the data pipeline behind `graph`
+//! and `xport`.
+//!
+//! * [`GraphSpec`] parses `DEF`, `CDEF`, `VDEF` and `XPORT` arguments into
+//!   typed [`Element`]s whose variable references are [`ElementId`]s.
+//! * [`compute`] runs rrdtool's pipeline over a [`Window`]: each DEF is
+//!   fetched with `rrd_core::fetch` and [`reduce`]d when its archive is
+//!   finer than wanted; CDEFs are evaluated with `rrd_rpn` on the greatest
+//!   common divisor of their inputs' steps over the intersection of their
+//!   windows; VDEFs ([`vdef_calc`]) become values.
+//! * [`xport_table`] and [`render`] produce `rrdtool xport` output.
+//!
+//! ```
+//! use rrd_core::fetch::{FetchRequest, FetchResult};
+//! use rrd_graph::{compute, render, xport_table, EvalEnv, GraphSpec, ParseContext, Source};
+//! use rrd_graph::{Window, XportFormat};
+//!
+//! /// An in-memory stand-in for RRD files ([`rrd_graph::Files`] reads real ones).
+//! struct Ramp;
+//! impl Source for Ramp {
+//!     fn fetch(&mut self, _file: &str, req: &FetchRequest) -> rrd_graph::Result<FetchResult> {
+//!         let start = req.start - req.start % 300;
+//!         let end = req.end + 300 - req.end % 300;
+//!         let rows = ((end - start) / 300) as usize;
+//!         Ok(FetchResult {
+//!             start, end, step: 300, ds_names: vec!["x".into()], rows,
+//!             values: (0..rows).map(|i| i as f64).collect(), rra: 0,
+//!         })
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), rrd_graph::Error> {
+//! let tz = jiff::tz::TimeZone::UTC;
+//! let ctx = ParseContext { now: 1_000_003_000, tz: &tz };
+//! let args = ["DEF:a=ramp.rrd:x:AVERAGE", "VDEF:m=a,MAXIMUM", "CDEF:b=a,m,/", "XPORT:b:scaled"];
+//! let graph = GraphSpec::parse(&args, &ctx)?;
+//! let win = Window { start: 1_000_000_000, end: 1_000_001_200, step: 300 };
+//! let data = compute(&graph, &win, &EvalEnv { now: ctx.now, tz: &tz }, &mut Ramp)?;
+//! let table = xport_table(&graph, &data, &win)?;
+//! assert_eq!((table.step, table.rows), (300, 5));
+//! assert_eq!(table.row(4), (1_000_001_400, &[1.0][..]));
+//! assert!(render(&table, XportFormat::default()).contains("<entry>scaled</entry>"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Not supported (each fails with [`Error::Unsupported`] naming it): graph
+//! elements other than DEF/CDEF/VDEF/XPORT (SHIFT, LINE, PRINT, …), DEF
+//! `:daemon=`, DEF `:start=`/`:end=` relative to the window, CDEFs using
+//! `TREND`/`TRENDNAN`/`PREDICT*`, `PREV(v)` of a series at another step or
+//! of a VDEF, and every case where rrdtool reads outside its buffers.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod data;
+mod error;
+mod spec;
+mod xport;
+
+pub use data::{
+    compute, reduce, vdef_calc, Computed, EvalEnv, Files, GraphData, Series, Source, VdefValue,
+    Window,
+};
+pub use error::{Error, Result};
+pub use spec::{Cdef, Def, Element, ElementId, GraphSpec, ParseContext, Vdef, VdefFn, Xport};
+pub use xport::{render, xport_table, XportFormat, XportTable};

@@ -1,0 +1,621 @@
+//! Typed graph arguments: `DEF`, `CDEF`, `VDEF` and `XPORT`, parsed from
+//! rrdtool's syntax.
+
+use jiff::tz::TimeZone;
+use rrd_core::time::{parse_time, TimeSpec};
+use rrd_core::ConsolidationFn;
+use rrd_rpn::{Program, Token, VarId};
+
+use crate::error::{Error, Result};
+
+/// Index of an element within its [`GraphSpec`]; variables refer to earlier
+/// elements by this index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ElementId(pub usize);
+
+/// `DEF:vname=file:ds:CF[:step=s][:start=t][:end=t][:reduce=CF]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Def {
+    /// The variable name.
+    pub vname: String,
+    /// The RRD file.
+    pub file: String,
+    /// The data source name in the file.
+    pub ds: String,
+    /// The consolidation function to fetch.
+    pub cf: ConsolidationFn,
+    /// Wished step (`:step=`), seconds; the graph step when absent.
+    pub step: Option<u64>,
+    /// Own window start (`:start=`), seconds since the epoch.
+    pub start: Option<i64>,
+    /// Own window end (`:end=`), seconds since the epoch.
+    pub end: Option<i64>,
+    /// Function combining rows when the data must be coarsened
+    /// (`:reduce=`); `cf` when absent.
+    pub reduce: Option<ConsolidationFn>,
+}
+
+/// `CDEF:vname=rpn`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cdef {
+    /// The variable name.
+    pub vname: String,
+    /// The expression as written.
+    pub expr: String,
+    /// The parsed expression; `VarId(i)` is element `ElementId(i)`.
+    pub program: Program,
+}
+
+/// A VDEF function (rrdtool's `vdef_parse`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VdefFn {
+    /// Largest value, with its time.
+    Maximum,
+    /// Smallest value, with its time.
+    Minimum,
+    /// Mean of the finite values.
+    Average,
+    /// Population standard deviation of the finite values.
+    Stdev,
+    /// Last known value, with its time.
+    Last,
+    /// First known value, with its time.
+    First,
+    /// Sum of the finite values times the step.
+    Total,
+    /// The `p`-th percentile, unknown values sorting lowest.
+    Percent(f64),
+    /// The `p`-th percentile of the known values.
+    PercentNan(f64),
+    /// Least-squares slope.
+    LslSlope,
+    /// Least-squares intercept.
+    LslInt,
+    /// Least-squares correlation coefficient.
+    LslCorrel,
+}
+
+/// `VDEF:vname=source,FUNC` or `VDEF:vname=source,param,FUNC`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vdef {
+    /// The variable name.
+    pub vname: String,
+    /// The DEF or CDEF it reduces.
+    pub source: ElementId,
+    /// The function.
+    pub func: VdefFn,
+}
+
+/// `XPORT:vname[:legend]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Xport {
+    /// The DEF or CDEF exported.
+    pub source: ElementId,
+    /// The column legend (possibly empty).
+    pub legend: String,
+}
+
+/// One graph argument.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Element {
+    /// Data fetched from a file.
+    Def(Def),
+    /// A series computed by an RPN expression.
+    Cdef(Cdef),
+    /// A single value (and time) computed from a series.
+    Vdef(Vdef),
+    /// A column of `xport` output.
+    Xport(Xport),
+}
+
+impl Element {
+    /// The variable this element defines, if any.
+    pub fn vname(&self) -> Option<&str> {
+        match self {
+            Element::Def(d) => Some(&d.vname),
+            Element::Cdef(c) => Some(&c.vname),
+            Element::Vdef(v) => Some(&v.vname),
+            Element::Xport(_) => None,
+        }
+    }
+}
+
+/// What parsing needs besides the text: the wall clock and time zone for
+/// the `:start=` and `:end=` times of DEFs.
+#[derive(Debug, Clone)]
+pub struct ParseContext<'a> {
+    /// Seconds since the epoch standing for `now`.
+    pub now: i64,
+    /// The time zone at-style times are read in.
+    pub tz: &'a TimeZone,
+}
+
+/// An ordered list of graph elements whose variable references all point
+/// backwards.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GraphSpec {
+    elements: Vec<Element>,
+}
+
+const VNAME_MAX: usize = 255;
+
+fn valid_vname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= VNAME_MAX
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Splits at unescaped colons, unescaping `\:`; each field keeps the byte
+/// offset where it starts in the argument.
+fn split_fields(arg: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut start = 0;
+    let mut chars = arg.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if chars.peek().is_some_and(|&(_, n)| n == ':') => {
+                cur.push(':');
+                chars.next();
+            }
+            ':' => {
+                out.push((start, std::mem::take(&mut cur)));
+                start = i + 1;
+            }
+            _ => cur.push(c),
+        }
+    }
+    out.push((start, cur));
+    out
+}
+
+impl GraphSpec {
+    /// Parses graph arguments in order. Each may refer only to variables
+    /// defined by earlier ones.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Syntax`] or [`Error::Rpn`] with rrdtool's message for a
+    /// malformed argument; [`Error::Unsupported`] for graph elements other
+    /// than DEF, CDEF, VDEF and XPORT and for DEF times relative to the
+    /// graph window.
+    pub fn parse<S: AsRef<str>>(args: &[S], ctx: &ParseContext<'_>) -> Result<GraphSpec> {
+        let mut spec = GraphSpec::default();
+        for (i, arg) in args.iter().enumerate() {
+            let e = spec.parse_one(i, arg.as_ref(), ctx)?;
+            spec.elements.push(e);
+        }
+        Ok(spec)
+    }
+
+    /// The elements in order.
+    pub fn elements(&self) -> &[Element] {
+        &self.elements
+    }
+
+    /// The element `id`.
+    ///
+    /// # Panics
+    ///
+    /// When `id` is not from this spec.
+    pub fn element(&self, id: ElementId) -> &Element {
+        &self.elements[id.0]
+    }
+
+    /// The element defining `vname` (the latest, as rrdtool's map keeps).
+    pub fn find(&self, vname: &str) -> Option<ElementId> {
+        self.elements
+            .iter()
+            .rposition(|e| e.vname() == Some(vname))
+            .map(ElementId)
+    }
+
+    fn parse_one(&self, arg_no: usize, arg: &str, ctx: &ParseContext<'_>) -> Result<Element> {
+        let syntax = |message: String, span: std::ops::Range<usize>| Error::Syntax {
+            message,
+            arg: arg_no,
+            span,
+        };
+        let kw_len = arg.bytes().take_while(|b| b.is_ascii_uppercase()).count();
+        let keyword = &arg[..kw_len];
+        if kw_len == 0 || arg.as_bytes().get(kw_len) != Some(&b':') {
+            return Err(match keyword {
+                "DEF" | "CDEF" | "VDEF" | "XPORT" => syntax(
+                    format!("Function {keyword} needs parameters.  Line: {arg}\n"),
+                    0..arg.len(),
+                ),
+                _ => Error::unsupported(format!("graph argument '{arg}'")),
+            });
+        }
+        const GRAPH_FUNCTIONS: [&str; 15] = [
+            "PRINT",
+            "GPRINT",
+            "COMMENT",
+            "HRULE",
+            "VRULE",
+            "LINE",
+            "AREA",
+            "STACK",
+            "TICK",
+            "TEXTALIGN",
+            "DEF",
+            "CDEF",
+            "VDEF",
+            "SHIFT",
+            "XPORT",
+        ];
+        if !GRAPH_FUNCTIONS.contains(&keyword) {
+            return Err(syntax(
+                format!("'{keyword}' is not a valid function name in {arg}"),
+                0..kw_len,
+            ));
+        }
+        let body = &arg[kw_len + 1..];
+        let base = kw_len + 1;
+        match keyword {
+            "DEF" => self
+                .parse_def(arg, body, base, ctx, &syntax)
+                .map(Element::Def),
+            "CDEF" => {
+                let (vname, expr) = self.split_assign(arg, body, base, &syntax)?;
+                let program = rrd_rpn::parse(expr, |name| self.find(name).map(|id| VarId(id.0)))
+                    .map_err(|source| Error::Rpn {
+                        vname: vname.to_string(),
+                        expr: expr.to_string(),
+                        source,
+                    })?;
+                Ok(Element::Cdef(Cdef {
+                    vname: vname.to_string(),
+                    expr: expr.to_string(),
+                    program,
+                }))
+            }
+            "VDEF" => {
+                let (vname, expr) = self.split_assign(arg, body, base, &syntax)?;
+                self.parse_vdef(vname, expr, base + vname.len() + 1, &syntax)
+                    .map(Element::Vdef)
+            }
+            "XPORT" => {
+                let fields = split_fields(body);
+                let (off, name) = &fields[0];
+                let span = base + off..base + off + name.len();
+                let Some(id) = self.find(name) else {
+                    return Err(syntax(format!("{name} is not a vname nor a number"), span));
+                };
+                if matches!(self.elements[id.0], Element::Vdef(_)) {
+                    return Err(syntax(
+                        format!("Cannot shift a VDEF: '{name}' in line '{arg}'\n"),
+                        span,
+                    ));
+                }
+                if fields.len() > 2 {
+                    let rest: Vec<&str> = fields[2..].iter().map(|(_, f)| f.as_str()).collect();
+                    let (off, _) = fields[2];
+                    return Err(syntax(
+                        format!("Unused Arguments \"{}\" in command : {arg}", rest.join(":")),
+                        base + off..arg.len(),
+                    ));
+                }
+                let legend = fields.get(1).map(|(_, l)| l.clone()).unwrap_or_default();
+                Ok(Element::Xport(Xport { source: id, legend }))
+            }
+            "SHIFT" => Err(Error::unsupported(format!("SHIFT ('{arg}')"))),
+            other => Err(Error::unsupported(format!(
+                "graph element {other} ('{arg}') in this command"
+            ))),
+        }
+    }
+
+    fn split_assign<'s>(
+        &self,
+        arg: &str,
+        body: &'s str,
+        base: usize,
+        syntax: &dyn Fn(String, std::ops::Range<usize>) -> Error,
+    ) -> Result<(&'s str, &'s str)> {
+        let Some(eq) = body.find('=') else {
+            return Err(syntax(
+                format!("Could not parse line '{arg}'"),
+                base..base + body.len(),
+            ));
+        };
+        let vname = &body[..eq];
+        if !valid_vname(vname) {
+            return Err(syntax(
+                format!("Invalid variable name '{vname}' in '{arg}'"),
+                base..base + eq,
+            ));
+        }
+        Ok((vname, &body[eq + 1..]))
+    }
+
+    fn parse_def(
+        &self,
+        arg: &str,
+        body: &str,
+        base: usize,
+        ctx: &ParseContext<'_>,
+        syntax: &dyn Fn(String, std::ops::Range<usize>) -> Error,
+    ) -> Result<Def> {
+        let fields = split_fields(body);
+        let span_of = |k: usize| {
+            let (off, f) = &fields[k];
+            base + off..base + off + f.len()
+        };
+        if fields.len() < 2 {
+            return Err(syntax(
+                format!("No argument for definition of DS in {arg}"),
+                arg.len()..arg.len(),
+            ));
+        }
+        let first = &fields[0].1;
+        let Some(eq) = first.find('=') else {
+            return Err(syntax(format!("Could not parse line '{arg}'"), span_of(0)));
+        };
+        let vname = &first[..eq];
+        if !valid_vname(vname) {
+            return Err(syntax(
+                format!("Invalid variable name '{vname}' in '{arg}'"),
+                span_of(0),
+            ));
+        }
+        let file = &first[eq + 1..];
+        for (k, what) in [(1, "DS"), (2, "CF")] {
+            if fields.len() <= k {
+                return Err(syntax(
+                    format!("No argument for definition of {what} in {arg}"),
+                    arg.len()..arg.len(),
+                ));
+            }
+        }
+        let ds = fields[1].1.clone();
+        let cf_name = &fields[2].1;
+        let cf = ConsolidationFn::parse(cf_name)
+            .ok_or_else(|| syntax(format!("bad CF: {cf_name}"), span_of(2)))?;
+        let mut def = Def {
+            vname: vname.to_string(),
+            file: file.to_string(),
+            ds,
+            cf,
+            step: None,
+            start: None,
+            end: None,
+            reduce: None,
+        };
+        for k in 3..fields.len() {
+            let f = &fields[k].1;
+            let (key, value) = f.split_once('=').unwrap_or((f.as_str(), ""));
+            match key {
+                "step" => {
+                    let step = value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|&s| s > 0)
+                        .ok_or_else(|| syntax(format!("Bad step value: {value}"), span_of(k)))?;
+                    def.step = Some(step);
+                }
+                "start" | "end" => {
+                    let t = match parse_time(value, ctx.now, ctx.tz) {
+                        Ok(TimeSpec::Absolute(t)) => t,
+                        Ok(_) => {
+                            return Err(Error::unsupported(format!(
+                                "DEF {key} relative to start or end ('{value}')"
+                            )))
+                        }
+                        Err(e) => {
+                            return Err(syntax(format!("{key} time: {}", e.message), span_of(k)))
+                        }
+                    };
+                    if key == "start" {
+                        def.start = Some(t);
+                    } else {
+                        def.end = Some(t);
+                    }
+                }
+                "reduce" => {
+                    def.reduce =
+                        Some(ConsolidationFn::parse(value).ok_or_else(|| {
+                            syntax(format!("bad reduce CF: {value}"), span_of(k))
+                        })?);
+                }
+                "daemon" => return Err(Error::unsupported("DEF :daemon= (rrdcached)")),
+                _ => {
+                    let rest: Vec<&str> = fields[k..].iter().map(|(_, f)| f.as_str()).collect();
+                    return Err(syntax(
+                        format!("Unused Arguments \"{}\" in command : {arg}", rest.join(":")),
+                        span_of(k),
+                    ));
+                }
+            }
+        }
+        Ok(def)
+    }
+
+    fn parse_vdef(
+        &self,
+        vname: &str,
+        expr: &str,
+        base: usize,
+        syntax: &dyn Fn(String, std::ops::Range<usize>) -> Error,
+    ) -> Result<Vdef> {
+        let parts: Vec<&str> = expr.split(',').collect();
+        let src = parts[0];
+        let span = base..base + src.len();
+        let Some(source) = self.find(src) else {
+            return Err(syntax(
+                format!("Not a valid vname: {src} in line {expr}"),
+                span,
+            ));
+        };
+        if matches!(
+            self.elements[source.0],
+            Element::Vdef(_) | Element::Xport(_)
+        ) {
+            return Err(syntax(
+                format!("variable '{src}' not DEF nor CDEF in VDEF '{expr}'"),
+                span,
+            ));
+        }
+        if parts.len() == 1 {
+            return Err(syntax(
+                format!("Comma expected in VDEF definition {expr}"),
+                base..base + expr.len(),
+            ));
+        }
+        let is_number = |p: &str| p.parse::<f64>().is_ok();
+        let (param, func) = match parts.as_slice() {
+            // a lone number is the parameter of a missing function
+            [_, p] if is_number(p) => (Some(*p), ""),
+            [_, f] => (None, *f),
+            [_, p, f] if is_number(p) => (Some(*p), *f),
+            [_, p, f] => {
+                return Err(syntax(
+                    format!("Unknown function string '{p},{f}' in VDEF '{vname}'"),
+                    base + src.len() + 1..base + expr.len(),
+                ))
+            }
+            _ => {
+                return Err(syntax(
+                    format!("Cannot parse VDEF '{vname}' in '{expr}'"),
+                    base..base + expr.len(),
+                ))
+            }
+        };
+        let fspan = base + expr.len() - func.len()..base + expr.len();
+        let func = match func {
+            "MAXIMUM" => VdefFn::Maximum,
+            "MINIMUM" => VdefFn::Minimum,
+            "AVERAGE" => VdefFn::Average,
+            "STDEV" => VdefFn::Stdev,
+            "LAST" => VdefFn::Last,
+            "FIRST" => VdefFn::First,
+            "TOTAL" => VdefFn::Total,
+            "LSLSLOPE" => VdefFn::LslSlope,
+            "LSLINT" => VdefFn::LslInt,
+            "LSLCORREL" => VdefFn::LslCorrel,
+            "PERCENT" => VdefFn::Percent(f64::NAN),
+            "PERCENTNAN" => VdefFn::PercentNan(f64::NAN),
+            other => {
+                return Err(syntax(
+                    format!("Unknown function '{other}' in VDEF '{vname}'\n"),
+                    fspan,
+                ))
+            }
+        };
+        let func = match (func, param) {
+            (VdefFn::Percent(_) | VdefFn::PercentNan(_), None) => {
+                return Err(syntax(
+                    format!(
+                        "Function '{}' needs parameter in VDEF '{vname}'\n",
+                        parts[1]
+                    ),
+                    fspan,
+                ))
+            }
+            (VdefFn::Percent(_) | VdefFn::PercentNan(_), Some(p)) => {
+                let Ok(v) = p.parse::<f64>() else {
+                    return Err(Error::unsupported(format!(
+                        "VDEF parameter '{p}' in VDEF '{vname}'"
+                    )));
+                };
+                if !(0.0..=100.0).contains(&v) {
+                    return Err(syntax(
+                        format!("Parameter '{v:.6}' out of range in VDEF '{vname}'\n"),
+                        fspan,
+                    ));
+                }
+                if matches!(func, VdefFn::Percent(_)) {
+                    VdefFn::Percent(v)
+                } else {
+                    VdefFn::PercentNan(v)
+                }
+            }
+            (f, None) => f,
+            (_, Some(_)) => {
+                return Err(syntax(
+                    format!(
+                        "Function '{}' needs no parameter in VDEF '{vname}'\n",
+                        parts[2]
+                    ),
+                    fspan,
+                ))
+            }
+        };
+        Ok(Vdef {
+            vname: vname.to_string(),
+            source,
+            func,
+        })
+    }
+}
+
+/// The elements a CDEF program reads, in token order (duplicates kept).
+pub(crate) fn program_inputs(p: &Program) -> impl Iterator<Item = (ElementId, bool)> + '_ {
+    p.tokens().iter().filter_map(|t| match t {
+        Token::Var(v) => Some((ElementId(v.0), false)),
+        Token::PrevVar(v) => Some((ElementId(v.0), true)),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `args`; returns "ok" or the error message and span.
+    fn check(args: &[&str], want: &str) {
+        let tz = TimeZone::UTC;
+        let ctx = ParseContext {
+            now: 1_000_000_000,
+            tz: &tz,
+        };
+        let got = match GraphSpec::parse(args, &ctx) {
+            Ok(_) => "ok".to_string(),
+            Err(e) => format!("{e} {:?}", e.span()),
+        };
+        assert_eq!(got, want, "{args:?}");
+    }
+
+    #[test]
+    fn parses_and_rejects_like_rrdtool() {
+        check(
+            &["DEF:a=x.rrd:ds:AVERAGE:step=60:reduce=MAX", "XPORT:a:leg"],
+            "ok",
+        );
+        check(
+            &[
+                "DEF:a=x\\:y.rrd:ds:MIN",
+                "CDEF:b=a,2,*",
+                "VDEF:c=b,95,PERCENT",
+            ],
+            "ok",
+        );
+        check(&["DEF:a=x.rrd:ds:FOO"], "bad CF: FOO Some(15..18)");
+        check(
+            &["DEF:a=x.rrd:ds:MAX:foo=1"],
+            "Unused Arguments \"foo=1\" in command : DEF:a=x.rrd:ds:MAX:foo=1 Some(19..24)",
+        );
+        check(&["XPORT:b"], "b is not a vname nor a number Some(6..7)");
+        check(
+            &["DEF:a=x.rrd:ds:MAX", "CDEF:b=a,1"],
+            "don't understand '1' Some(2..3)",
+        ); // span within the expression
+        check(
+            &["DEF:a=x.rrd:ds:MAX", "VDEF:v=a,FOO"],
+            "Unknown function 'FOO' in VDEF 'v'\n Some(9..12)",
+        );
+        check(
+            &["DEF:a=x.rrd:ds:MAX", "VDEF:v=a,MAXIMUM", "XPORT:v"],
+            "Cannot shift a VDEF: 'v' in line 'XPORT:v'\n Some(6..7)",
+        );
+        check(
+            &["SHIFT:a:60"],
+            "SHIFT ('SHIFT:a:60') is not supported None",
+        );
+        check(
+            &["LINE1:a#ff0000"],
+            "graph argument 'LINE1:a#ff0000' is not supported None",
+        );
+    }
+}

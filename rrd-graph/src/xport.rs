@@ -1,0 +1,196 @@
+//! `xport`: the XPORTed series resampled on one time grid, and rrdtool's
+//! XML and JSON renderings of it.
+
+use std::fmt::Write as _;
+
+use rrd_core::snprintf::rrd_exp;
+
+use crate::data::{GraphData, Window};
+use crate::error::{Error, Result};
+use crate::spec::{Element, GraphSpec};
+
+/// The exported table: `rows` rows of `legends.len()` columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XportTable {
+    /// Start (exclusive): row `i` ends at `start + (i+1)·step`.
+    pub start: i64,
+    /// End: `start + rows·step`.
+    pub end: i64,
+    /// Seconds per row.
+    pub step: u64,
+    /// Column legends, leading white space removed.
+    pub legends: Vec<String>,
+    /// Number of rows.
+    pub rows: usize,
+    /// Row-major values; NaN is unknown.
+    pub values: Vec<f64>,
+}
+
+impl XportTable {
+    /// Row `i`: its time and values.
+    ///
+    /// # Panics
+    ///
+    /// When `i >= self.rows`.
+    pub fn row(&self, i: usize) -> (i64, &[f64]) {
+        let c = self.legends.len();
+        (
+            self.start + (i as i64 + 1) * self.step as i64,
+            &self.values[i * c..(i + 1) * c],
+        )
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Builds the table as `rrd_xport_fn` does: the step is the greatest common
+/// divisor of the exported series' steps, the window is the graph window
+/// aligned to it (the end always moved forward), and each cell reads the
+/// series value holding the row's start time.
+///
+/// # Errors
+///
+/// `no XPORT found, nothing to do`; [`Error::Unsupported`] when a cell
+/// falls outside its series (rrdtool reads out of bounds there).
+pub fn xport_table(spec: &GraphSpec, data: &GraphData, win: &Window) -> Result<XportTable> {
+    let mut cols = Vec::new();
+    for e in spec.elements() {
+        if let Element::Xport(x) = e {
+            let s = data.series(x.source).ok_or_else(|| {
+                Error::unsupported("XPORT of something that is not a DEF or CDEF")
+            })?;
+            let legend = x
+                .legend
+                .trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r'])
+                .to_string();
+            cols.push((s, legend));
+        }
+    }
+    if cols.is_empty() {
+        return Err(Error::refused("no XPORT found, nothing to do"));
+    }
+    let step = cols.iter().fold(0, |g, (s, _)| gcd(g, s.step));
+    if step == 0 {
+        return Err(Error::unsupported("exporting series of step 0"));
+    }
+    let start = win.start - (win.start as u64 % step) as i64;
+    let rem = (win.end as u64 % step) as i64;
+    // an aligned end stays; any other moves up to the next multiple
+    let end = if rem == 0 {
+        win.end
+    } else {
+        win.end - rem + step as i64
+    };
+    let rows = ((end - start) as u64 / step) as usize;
+    let mut values = Vec::with_capacity(rows * cols.len());
+    for i in 0..rows {
+        let t = start + i as i64 * step as i64;
+        for (s, _) in &cols {
+            values.push(s.value_at(t).ok_or_else(|| {
+                Error::unsupported(format!(
+                    "exporting a series outside its window (time {t}; rrdtool reads out of bounds)"
+                ))
+            })?);
+        }
+    }
+    Ok(XportTable {
+        start,
+        end,
+        step,
+        legends: cols.into_iter().map(|(_, l)| l).collect(),
+        rows,
+        values,
+    })
+}
+
+/// How `rrdtool xport` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct XportFormat {
+    /// `--json` rather than XML.
+    pub json: bool,
+    /// `--enumds`: XML value tags `<v0>`, `<v1>`, ….
+    pub enumds: bool,
+    /// `-t`/`--showtime`: each row starts with its time.
+    pub showtime: bool,
+}
+
+/// rrdtool 1.7.2's `rrd_xport_format_xmljson` output, byte for byte.
+/// Legends are printed as they are (rrdtool escapes nothing).
+pub fn render(t: &XportTable, f: XportFormat) -> String {
+    let c = t.legends.len();
+    let mut s = String::with_capacity(1024 + (12 + 19 * c) * (1 + t.rows));
+    let start = t.start + t.step as i64;
+    if f.json {
+        s.push_str("{ \"about\": \"RRDtool graph JSON output\",\n  \"meta\": {\n");
+        let _ = write!(
+            s,
+            "    \"start\": {start},\n    \"end\": {},\n    \"step\": {},\n    \"legend\": [\n",
+            t.end, t.step
+        );
+        for (j, l) in t.legends.iter().enumerate() {
+            let _ = write!(s, "      \"{l}\"");
+            if j + 1 < c {
+                s.push(',');
+            }
+            s.push('\n');
+        }
+        s.push_str("          ]\n     },\n  \"data\": [\n");
+        for i in 0..t.rows {
+            let (time, vals) = t.row(i);
+            s.push_str("    [ ");
+            if f.showtime {
+                let _ = write!(s, "\"{time}\",");
+            }
+            for (j, &v) in vals.iter().enumerate() {
+                if v.is_finite() {
+                    s.push_str(&rrd_exp(v, 10));
+                } else {
+                    s.push_str("null");
+                }
+                if j + 1 < c {
+                    s.push_str(", ");
+                }
+            }
+            s.push_str(if i + 1 < t.rows { " ],\n" } else { " ]\n" });
+        }
+        s.push_str("  ]\n}\n");
+    } else {
+        s.push_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\n<xport>\n  <meta>\n");
+        let _ = write!(
+            s,
+            "    <start>{start}</start>\n    <end>{}</end>\n    <step>{}</step>\n    <rows>{}</rows>\n    <columns>{c}</columns>\n    <legend>\n",
+            t.end, t.step, t.rows
+        );
+        for l in &t.legends {
+            let _ = writeln!(s, "      <entry>{l}</entry>");
+        }
+        s.push_str("    </legend>\n  </meta>\n  <data>\n");
+        for i in 0..t.rows {
+            let (time, vals) = t.row(i);
+            s.push_str("    <row>");
+            if f.showtime {
+                let _ = write!(s, "<t>{time}</t>");
+            }
+            for (j, &v) in vals.iter().enumerate() {
+                let text = if v.is_nan() {
+                    "NaN".to_string()
+                } else {
+                    rrd_exp(v, 10)
+                };
+                if f.enumds {
+                    let _ = write!(s, "<v{j}>{text}</v{j}>");
+                } else {
+                    let _ = write!(s, "<v>{text}</v>");
+                }
+            }
+            s.push_str("</row>\n");
+        }
+        s.push_str("  </data>\n</xport>\n");
+    }
+    s
+}
