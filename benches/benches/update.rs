@@ -4,14 +4,28 @@
 use std::hint::black_box;
 use std::path::PathBuf;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use rrd_benches::{create_w, w_time, w_value, Batch, BATCH};
-use rrd_core::{OpenMode, Rrd, UpdateTime, Value};
+use rrd_core::{OpenMode, Rrd, Storage, UpdateTime, Value};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rrd-benches-update-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("creating the scratch directory");
     dir.join(name)
+}
+
+/// Single-value updates on one handle kept open, whatever its storage.
+fn open_handle<S: Storage>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, mut rrd: Rrd<S>) {
+    let mut i = 0;
+    g.bench_function(name, |b| {
+        b.iter(|| {
+            i += 1;
+            rrd.update(UpdateTime::from_secs(w_time(i)), &[Value::Num(w_value(i))])
+                .expect("update")
+        })
+    });
+    rrd.close().expect("close");
 }
 
 fn update(c: &mut Criterion) {
@@ -20,31 +34,17 @@ fn update(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     let path = scratch("open.rrd");
     create_w(&path).expect("create");
-    {
-        let mut rrd = Rrd::open(&path, OpenMode::ReadWrite).expect("open");
-        let mut i = 0;
-        g.bench_function("open/file", |b| {
-            b.iter(|| {
-                i += 1;
-                rrd.update(UpdateTime::from_secs(w_time(i)), &[Value::Num(w_value(i))])
-                    .expect("update")
-            })
-        });
-        rrd.close().expect("close");
-    }
+    open_handle(
+        &mut g,
+        "open/file",
+        Rrd::open(&path, OpenMode::ReadWrite).expect("open"),
+    );
     create_w(&path).expect("create");
-    {
-        let mut rrd = Rrd::open_mmap(&path, OpenMode::ReadWrite).expect("open");
-        let mut i = 0;
-        g.bench_function("open/mmap", |b| {
-            b.iter(|| {
-                i += 1;
-                rrd.update(UpdateTime::from_secs(w_time(i)), &[Value::Num(w_value(i))])
-                    .expect("update")
-            })
-        });
-        rrd.close().expect("close");
-    }
+    open_handle(
+        &mut g,
+        "open/mmap",
+        Rrd::open_mmap(&path, OpenMode::ReadWrite).expect("open"),
+    );
 
     create_w(&path).expect("create");
     let mut i = 0;
