@@ -7,17 +7,53 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+/// Stdout that stops writing, silently, once the reader has gone (a closed
+/// pipe, as with `rrd dump f.rrd | head`), where rrdtool would die quietly
+/// of SIGPIPE.
+struct PipeSafe<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Write for PipeSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match self.inner.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            r => r,
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.inner.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            r => r,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(PipeSafe {
+        inner: stdout.lock(),
+        closed: false,
+    });
     let code = rrd_cli::run(&argv, &mut out);
     let flushed = out.flush();
     match code {
         Ok(()) => match flushed {
             Ok(()) => ExitCode::SUCCESS,
-            // a closed pipe is not worth an error message
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("ERROR: writing output: {e}");
                 ExitCode::from(1)
