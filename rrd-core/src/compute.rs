@@ -146,7 +146,7 @@ impl Compiled {
         stack: &mut Vec<f64>,
     ) -> std::result::Result<f64, String> {
         let program = self.0.as_ref().map_err(Clone::clone)?;
-        const UNKNOWN: [f64; 1] = [f64::NAN];
+        const UNKNOWN: [f64; 1] = [rrd_rpn::DNAN];
         let inputs: Vec<&[f64]> = (0..pdp_temp.len())
             .map(|j| {
                 if j <= ds {
@@ -158,7 +158,7 @@ impl Compiled {
             .collect();
         let tz = jiff::tz::TimeZone::UTC;
         let ctx = rrd_rpn::EvalContext::new(1, &tz);
-        let mut out = [f64::NAN];
+        let mut out = [rrd_rpn::DNAN];
         rrd_rpn::eval_series(program, &ctx, &inputs, &[0], &mut out, stack)
             .map_err(|e| e.to_string())?;
         Ok(out[0])

@@ -8,6 +8,12 @@ use crate::error::{Error, Result, Span};
 use crate::op::Op;
 use crate::parse::{to_count, Count, Program, Token, MAX_STACK_DEPTH};
 
+/// rrdtool's unknown value (`DNAN`): on x86-64 a negative quiet NaN
+/// (`0xFFF8000000000000`), which `printf` shows as `-nan`. Operators that
+/// produce "unknown" themselves push this one; those that pass an unknown
+/// operand on keep that operand's bits, as rrdtool does.
+pub const DNAN: f64 = f64::from_bits(0xFFF8_0000_0000_0000);
+
 /// What the evaluator needs to know besides the input series.
 #[derive(Debug, Clone)]
 pub struct EvalContext<'a> {
@@ -133,10 +139,12 @@ fn rrd_cmp(a: &f64, b: &f64) -> std::cmp::Ordering {
     }
 }
 
-/// Comparisons: unknown if either side is unknown, else 1 or 0.
+/// Comparisons: the unknown operand (the first one if both are), else 1 or 0.
 fn cmp_op(a: f64, b: f64, f: impl Fn(f64, f64) -> bool) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
+    if a.is_nan() {
+        a
+    } else if b.is_nan() {
+        b
     } else if f(a, b) {
         1.0
     } else {
@@ -171,7 +179,7 @@ fn tz_offset(ctx: &EvalContext<'_>, t: i64) -> Option<i64> {
 
 fn new_period(ctx: &EvalContext<'_>, op: Op, t: i64) -> f64 {
     let (Some(now), Some(before)) = (local(ctx, t), local(ctx, t.saturating_sub(ctx.step))) else {
-        return f64::NAN;
+        return DNAN;
     };
     let changed = match op {
         Op::NewDay => now.date() != before.date(),
@@ -209,7 +217,7 @@ fn eval_point(
                 continue;
             }
             Token::PrevVar(v) => {
-                st.push(if i == 0 { f64::NAN } else { inputs[v.0][i - 1] });
+                st.push(if i == 0 { DNAN } else { inputs[v.0][i - 1] });
                 continue;
             }
             Token::Op(op) => op,
@@ -221,16 +229,16 @@ fn eval_point(
             // constants and context
             Op::Inf => st.push(f64::INFINITY),
             Op::NegInf => st.push(f64::NEG_INFINITY),
-            Op::Unkn => st.push(f64::NAN),
+            Op::Unkn => st.push(DNAN),
             Op::Now => st.push(ctx.now as f64),
             Op::Time => st.push(t as f64),
             Op::LTime => st.push(match tz_offset(ctx, t) {
                 Some(off) => t as f64 + off as f64,
-                None => f64::NAN,
+                None => DNAN,
             }),
             Op::StepWidth => st.push(ctx.step as f64),
             Op::Count => st.push((i + 1) as f64),
-            Op::Prev => st.push(if i == 0 { f64::NAN } else { out[i - 1] }),
+            Op::Prev => st.push(if i == 0 { DNAN } else { out[i - 1] }),
             Op::NewDay | Op::NewWeek | Op::NewMonth | Op::NewYear => {
                 st.push(new_period(ctx, op, t))
             }
@@ -321,7 +329,8 @@ fn eval_point(
                     Op::Ge => cmp_op(a, b, |a, b| a >= b),
                     Op::Eq => cmp_op(a, b, |a, b| a == b),
                     Op::Ne => cmp_op(a, b, |a, b| a != b),
-                    Op::Min | Op::Max if a.is_nan() || b.is_nan() => f64::NAN,
+                    Op::Min | Op::Max if a.is_nan() => a,
+                    Op::Min | Op::Max if b.is_nan() => b,
                     Op::Min => {
                         if a > b {
                             b
@@ -366,8 +375,17 @@ fn eval_point(
                 let lo = pop(st, span)?;
                 let top = st.len() - 1;
                 let x = st[top];
-                if x.is_nan() || lo.is_nan() || hi.is_nan() || x < lo || x > hi {
-                    st[top] = f64::NAN;
+                // an unknown operand passes on (x, then lo, then hi)
+                if !x.is_nan() {
+                    st[top] = if lo.is_nan() {
+                        lo
+                    } else if hi.is_nan() {
+                        hi
+                    } else if x < lo || x > hi {
+                        DNAN
+                    } else {
+                        x
+                    };
                 }
             }
             Op::Trend | Op::TrendNan => {
@@ -393,7 +411,7 @@ fn eval_point(
                 };
                 let series = inputs[v.0];
                 let value = if want > (i as i64) + 1 {
-                    f64::NAN
+                    DNAN
                 } else {
                     let window = &series[i + 1 - want as usize..=i];
                     let (sum, n) = window
@@ -401,7 +419,7 @@ fn eval_point(
                         .filter(|x| op == Op::Trend || !x.is_nan())
                         .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
                     if n == 0 {
-                        f64::NAN
+                        DNAN
                     } else {
                         sum / n as f64
                     }
@@ -416,7 +434,7 @@ fn eval_point(
             }
             Op::Avg if peek_negative(st) => {
                 st.pop();
-                st.push(f64::NAN);
+                st.push(DNAN);
             }
             Op::Sort | Op::Rev => {
                 let (n, _) = count_arg(st, op, span)?;
@@ -639,7 +657,7 @@ fn predict(
             let c = count as f64;
             let v = c * sum2 - sum * sum;
             if v < 0.0 {
-                f64::NAN
+                DNAN
             } else {
                 (v / (c * (c - 1.0))).sqrt()
             }
@@ -660,7 +678,7 @@ fn predict(
                 samples[((-pct / 100.0 * last).round() as usize).min(count - 1)]
             }
         }
-        _ => f64::NAN,
+        _ => DNAN,
     };
     st.truncate(first);
     Ok(result)
@@ -674,17 +692,25 @@ fn reduce(op: Op, w: &mut [f64]) -> f64 {
         Op::Avg => {
             let (s, n) = known().fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
             if n == 0 {
-                f64::NAN
+                DNAN
             } else {
                 s / n as f64
             }
         }
-        Op::SMin => known().fold(f64::NAN, |m, x| if m.is_nan() || x < m { x } else { m }),
-        Op::SMax => known().fold(f64::NAN, |m, x| if m.is_nan() || x > m { x } else { m }),
+        // from the top of the stack down; with no known value, the deepest
+        // unknown is the result (its bits, as in rrdtool)
+        Op::SMin => w
+            .iter()
+            .rev()
+            .fold(DNAN, |m, &x| if m.is_nan() || x < m { x } else { m }),
+        Op::SMax => w
+            .iter()
+            .rev()
+            .fold(DNAN, |m, &x| if m.is_nan() || x > m { x } else { m }),
         Op::Stdev => {
             let (s, n) = known().fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
             if n < 2 {
-                return f64::NAN;
+                return DNAN;
             }
             let mean = s / n as f64;
             let ss: f64 = known().map(|x| (x - mean) * (x - mean)).sum();
@@ -701,7 +727,7 @@ fn reduce(op: Op, w: &mut [f64]) -> f64 {
             }
             let known = &mut w[..n];
             if n == 0 {
-                return f64::NAN;
+                return DNAN;
             }
             known.sort_unstable_by(rrd_cmp);
             if n % 2 == 1 {

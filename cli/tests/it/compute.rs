@@ -582,6 +582,10 @@ fn check_case(seed: u64, tally: &Mutex<Tally>) {
         "fetch",
         s(&["fetch", "x.rrd", &cf, "-s", &start, "-e", &end]),
     );
+    if !problems.borrow().is_empty() {
+        let created = format!("seed {seed}: created with `{}`", case.create.join(" "));
+        problems.borrow_mut().push(created);
+    }
     tally
         .lock()
         .unwrap()

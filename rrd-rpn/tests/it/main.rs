@@ -6,6 +6,7 @@ mod calendar;
 mod differential;
 mod fuzz;
 mod fuzz_seeds;
+mod nan_sign;
 mod golden;
 mod ops;
 mod parse;
