@@ -2,13 +2,15 @@
 
 use std::io::Write;
 
-use rrd_core::time::{parse_time, proc_start_end, CalendarOffset, TimeSpec};
+use rrd_core::time::proc_start_end;
 use rrd_graph::{
     compute, render, xport_table, EvalEnv, Files, GraphSpec, ParseContext, Window, XportFormat,
 };
 
-use crate::commands::{open_error, write_out};
-use crate::getopt::{self, opt, Arg, Opt};
+use crate::commands::{
+    default_window, open_error, parse_opts_until_error, parse_window_time, write_out,
+};
+use crate::getopt::{opt, Arg, Opt};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -59,37 +61,18 @@ pub fn cmd_xport(argv: &[String], out: &mut dyn Write) -> Result<(), String> {
     ];
     // rrdtool acts on each option as it reads it: the longest prefix that
     // parses holds exactly the options it acted on before a bad one
-    let (p, bad_option) = match getopt::parse(argv, SPEC) {
-        Ok(p) => (p, None),
-        Err(e) => {
-            let before = (0..argv.len())
-                .rev()
-                .find_map(|k| getopt::parse(&argv[..k], SPEC).ok())
-                .unwrap_or_default();
-            (before, Some(e))
-        }
-    };
+    let (p, bad_option) = parse_opts_until_error(argv, SPEC);
     let tz = jiff::tz::TimeZone::system();
     let now = now();
-    let mut start = TimeSpec::RelativeToEnd(CalendarOffset {
-        seconds: -86400,
-        ..CalendarOffset::default()
-    });
-    let mut end = TimeSpec::Absolute(now);
+    let (mut start, mut end) = default_window(now);
     let mut width: i64 = 400;
     let mut step: i64 = 0;
     let mut format = XportFormat::default();
     for (name, value) in &p.opts {
         let value = value.as_deref().unwrap_or_default();
         match *name {
-            "start" => {
-                start = parse_time(value, now, &tz)
-                    .map_err(|e| format!("start time: {}", e.message))?;
-            }
-            "end" => {
-                end =
-                    parse_time(value, now, &tz).map_err(|e| format!("end time: {}", e.message))?;
-            }
+            "start" => start = parse_window_time("start", value, now, &tz)?,
+            "end" => end = parse_window_time("end", value, now, &tz)?,
             "maxrows" => {
                 width = atol(value);
                 if width < 10 {
