@@ -89,19 +89,9 @@ fn compiled<'s>(h: &Header, cache: &'s mut Vec<Option<Compiled>>) -> &'s [Option
     cache
 }
 
-/// Why a file cannot be updated by this engine yet, if it cannot.
-///
-/// COMPUTE sources are refused: the evaluation below is wired in, but
-/// differential runs against rrdtool 1.7.2 still disagree (the sign of NaN
-/// results, which `fetch` prints and the file stores, and some values), so
-/// it is not enabled yet.
+/// Why a file cannot be updated by this engine yet, if it cannot: only
+/// Holt-Winters archives are refused (their issue comes later).
 pub fn unsupported_reason(h: &Header) -> Option<String> {
-    if let Some(d) = h.ds.iter().find(|d| d.kind == DsKind::Compute) {
-        return Some(format!(
-            "updating files with COMPUTE data sources ({}) is not supported yet",
-            d.name
-        ));
-    }
     if let Some(r) = h.rra.iter().find(|r| !r.cf.is_plain()) {
         return Some(format!(
             "updating files with Holt-Winters archives ({}) is not supported yet",

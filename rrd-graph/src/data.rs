@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use jiff::tz::TimeZone;
 use rrd_core::fetch::{fetch, FetchRequest, FetchResult};
 use rrd_core::{ConsolidationFn, OpenMode, Rrd};
+use rrd_rpn::csort::{glibc_qsort, vdef_percent_compare};
 use rrd_rpn::{eval_series, EvalContext, Op, Token};
 
 use crate::error::{Error, Result};
@@ -494,17 +495,6 @@ fn walk_input(s: &Series, start: i64, times: &[i64], prev: bool) -> Option<Vec<f
     Some(col)
 }
 
-/// rrdtool's order for percentiles: NaN < -inf < finite < +inf.
-fn percent_cmp(a: &f64, b: &f64) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Less,
-        (false, true) => Ordering::Greater,
-        _ => a.partial_cmp(b).unwrap_or(Ordering::Equal),
-    }
-}
-
 fn vdef_value(v: &Vdef, computed: &[Computed]) -> Result<VdefValue> {
     let Some(Computed::Series(s)) = computed.get(v.source.0) else {
         return Err(Error::unsupported(format!(
@@ -553,7 +543,8 @@ pub fn vdef_calc(func: VdefFn, s: &Series) -> VdefValue {
             if a.is_empty() {
                 return never;
             }
-            a.sort_by(percent_cmp);
+            let mut tmp = vec![0.0; a.len()];
+            glibc_qsort(&mut a, &mut tmp, vdef_percent_compare);
             let field = (p * (a.len() - 1) as f64 / 100.0).round() as usize;
             plain(a[field.min(a.len() - 1)])
         }

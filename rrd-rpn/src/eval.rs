@@ -4,6 +4,7 @@ use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
+use crate::csort;
 use crate::error::{Error, Result, Span};
 use crate::op::Op;
 use crate::parse::{to_count, Count, Program, Token, MAX_STACK_DEPTH};
@@ -129,14 +130,55 @@ fn peek_negative(st: &[f64]) -> bool {
         .is_some_and(|&v| matches!(to_count(v), Count::Negative))
 }
 
-/// rrdtool's sort order: unknown first, then ascending (-inf .. +inf).
-fn rrd_cmp(a: &f64, b: &f64) -> std::cmp::Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Less,
-        (false, true) => std::cmp::Ordering::Greater,
-        (false, false) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
+/// Sorts the top `n` values of the stack as rrdtool's `qsort` does.
+fn sort_top(st: &mut Vec<f64>, n: usize) {
+    sort_top_at(st, st.len() - n, n);
+}
+
+/// rrdtool's MEDIAN of the top `n` values: unknowns are swapped out from the
+/// back, the rest sorted by its `qsort`, the middle (or the mean of the two
+/// middle values) taken. Leaves the window reordered.
+fn median_top(st: &mut Vec<f64>, n: usize) -> f64 {
+    if n == 0 {
+        return DNAN;
     }
+    let len = st.len();
+    let w = &mut st[len - n..];
+    let (mut good, mut bad, mut known) = (0, n - 1, n);
+    while good < bad {
+        if w[good].is_nan() {
+            w[good] = w[bad];
+            bad -= 1;
+            known -= 1;
+        } else {
+            good += 1;
+        }
+    }
+    if w[good].is_nan() {
+        known -= 1;
+    }
+    if known == 0 {
+        // rrdtool averages the unknown w[0] with the value below the
+        // window: the unknown (with its sign) is the result
+        return 0.5 * w[0];
+    }
+    sort_top_at(st, len - n, known);
+    let w = &st[len - n..];
+    if known % 2 == 1 {
+        w[known / 2]
+    } else {
+        0.5 * (w[known / 2] + w[known / 2 - 1])
+    }
+}
+
+/// Sorts `st[from..from + n]` as rrdtool's `qsort` does, with scratch space
+/// above the stack's top (no allocation once the stack has grown).
+fn sort_top_at(st: &mut Vec<f64>, from: usize, n: usize) {
+    let len = st.len();
+    st.resize(len + n, 0.0);
+    let (data, tmp) = st.split_at_mut(len);
+    csort::glibc_qsort(&mut data[from..from + n], tmp, csort::rpn_compare);
+    st.truncate(len);
 }
 
 /// Comparisons: the unknown operand (the first one if both are), else 1 or 0.
@@ -440,14 +482,20 @@ fn eval_point(
                 let (n, _) = count_arg(st, op, span)?;
                 need(st, n, span)?;
                 let len = st.len();
-                let w = &mut st[len - n..];
                 if op == Op::Sort {
-                    w.sort_unstable_by(rrd_cmp);
+                    sort_top(st, n);
                 } else {
-                    w.reverse();
+                    st[len - n..].reverse();
                 }
             }
-            Op::Avg | Op::SMin | Op::SMax | Op::Median | Op::Stdev => {
+            Op::Median => {
+                let (n, _) = count_arg(st, op, span)?;
+                need(st, n, span)?;
+                let r = median_top(st, n);
+                st.truncate(st.len() - n);
+                st.push(r);
+            }
+            Op::Avg | Op::SMin | Op::SMax | Op::Stdev => {
                 let (n, _) = count_arg(st, op, span)?;
                 need(st, n, span)?;
                 let len = st.len();
@@ -473,9 +521,8 @@ fn eval_point(
                         span,
                     });
                 }
-                let w = &mut st[len - n..];
-                w.sort_unstable_by(rrd_cmp);
-                let r = w[(rank as usize - 1).min(n - 1)];
+                sort_top(st, n);
+                let r = st[len - n + (rank as usize - 1).min(n - 1)];
                 st.truncate(len - n);
                 st.push(r);
             }
@@ -663,8 +710,8 @@ fn predict(
             }
         }
         Op::PredictPerc if count > 0 => {
-            let samples = &mut st[base..];
-            samples.sort_unstable_by(rrd_cmp);
+            sort_top(st, st.len() - base);
+            let samples = &st[base..];
             let last = (count - 1) as f64;
             if pct >= 0.0 {
                 let pos = pct / 100.0 * last;
@@ -687,10 +734,14 @@ fn predict(
 /// AVG, SMIN, SMAX, MEDIAN, STDEV over a window, ignoring unknowns.
 /// May reorder the window.
 fn reduce(op: Op, w: &mut [f64]) -> f64 {
-    let known = || w.iter().copied().filter(|x| !x.is_nan());
     match op {
+        // summed from the top of the stack down, as rrdtool does
         Op::Avg => {
-            let (s, n) = known().fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+            let (s, n) = w
+                .iter()
+                .rev()
+                .filter(|x| !x.is_nan())
+                .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
             if n == 0 {
                 DNAN
             } else {
@@ -707,33 +758,19 @@ fn reduce(op: Op, w: &mut [f64]) -> f64 {
             .iter()
             .rev()
             .fold(DNAN, |m, &x| if m.is_nan() || x > m { x } else { m }),
-        Op::Stdev => {
-            let (s, n) = known().fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-            if n < 2 {
-                return DNAN;
-            }
-            let mean = s / n as f64;
-            let ss: f64 = known().map(|x| (x - mean) * (x - mean)).sum();
-            (ss / (n - 1) as f64).sqrt()
-        }
+        // Welford's running mean from the top of the stack down, as rrdtool
         _ => {
-            // MEDIAN: move the known values to the front, sort them
-            let mut n = 0;
-            for j in 0..w.len() {
-                if !w[j].is_nan() {
-                    w.swap(n, j);
-                    n += 1;
-                }
+            let (mut n, mut mean, mut m2) = (0usize, 0.0f64, 0.0f64);
+            for &x in w.iter().rev().filter(|x| !x.is_nan()) {
+                n += 1;
+                let delta = x - mean;
+                mean += delta / n as f64;
+                m2 += delta * (x - mean);
             }
-            let known = &mut w[..n];
-            if n == 0 {
-                return DNAN;
-            }
-            known.sort_unstable_by(rrd_cmp);
-            if n % 2 == 1 {
-                known[n / 2]
+            if n < 2 {
+                DNAN
             } else {
-                0.5 * (known[n / 2] + known[n / 2 - 1])
+                (m2 / (n - 1) as f64).sqrt()
             }
         }
     }

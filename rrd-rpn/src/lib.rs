@@ -38,6 +38,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+pub mod csort;
 mod error;
 mod eval;
 #[doc(hidden)]
