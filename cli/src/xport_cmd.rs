@@ -106,7 +106,12 @@ pub fn cmd_xport(argv: &[String], out: &mut dyn Write) -> Result<(), String> {
         end,
         step: graph_step.max(0) as u64,
     };
-    let ctx = ParseContext { now, tz: &tz };
+    let ctx = ParseContext {
+        now,
+        tz: &tz,
+        start,
+        end,
+    };
     let spec = GraphSpec::parse(&p.args, &ctx).map_err(graph_error)?;
     if spec.elements().is_empty() {
         return Err("can't make an xport without contents".into());

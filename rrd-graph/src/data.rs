@@ -9,10 +9,12 @@ use jiff::tz::TimeZone;
 use rrd_core::fetch::{fetch, FetchRequest, FetchResult};
 use rrd_core::{ConsolidationFn, OpenMode, Rrd};
 use rrd_rpn::csort::{glibc_qsort, vdef_percent_compare};
-use rrd_rpn::{eval_series, EvalContext, Op, Token};
+use rrd_rpn::{eval_inputs, EvalContext, Input, Token};
 
 use crate::error::{Error, Result};
-use crate::spec::{program_inputs, Cdef, Def, Element, ElementId, GraphSpec, Vdef, VdefFn};
+use crate::spec::{
+    program_inputs, Cdef, Def, Element, ElementId, GraphSpec, ShiftBy, Vdef, VdefFn,
+};
 
 /// The graph window: what `--start`, `--end` and the graph step
 /// (`max(--step, (end - start) / width)`) resolved to.
@@ -164,6 +166,8 @@ pub fn compute(
             computed[i] = Computed::Series(def_series(d, win, source, &mut cache)?);
         }
     }
+    // the shift each series carries now (a later SHIFT replaces it)
+    let mut shifts = vec![0i64; n];
     for (i, e) in spec.elements().iter().enumerate() {
         match e {
             Element::Cdef(c) => {
@@ -171,6 +175,31 @@ pub fn compute(
             }
             Element::Vdef(v) => {
                 computed[i] = Computed::Value(vdef_value(v, &computed)?);
+            }
+            Element::Shift(sh) => {
+                let by = match sh.by {
+                    ShiftBy::Seconds(s) => s,
+                    ShiftBy::Vdef(id) => match computed.get(id.0) {
+                        // C's double to time_t conversion
+                        Some(Computed::Value(v)) if v.value.is_finite() => v.value as i64,
+                        _ => {
+                            return Err(Error::unsupported(
+                                "SHIFT by an unknown or infinite VDEF value",
+                            ))
+                        }
+                    },
+                };
+                let t = sh.target.0;
+                let Some(Computed::Series(s)) = computed.get_mut(t) else {
+                    return Err(Error::unsupported(
+                        "SHIFT of something that is not a series",
+                    ));
+                };
+                // rounded towards zero to a multiple of the series' step
+                let by = by / s.step as i64 * s.step as i64;
+                s.start = s.start - shifts[t] + by;
+                s.end = s.end - shifts[t] + by;
+                shifts[t] = by;
             }
             _ => {}
         }
@@ -363,29 +392,17 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 
 fn cdef_series(c: &Cdef, computed: &[Computed], env: &EvalEnv<'_>) -> Result<Series> {
     let unsupported = |why: &str| Error::unsupported(format!("CDEF '{}': {why}", c.vname));
-    if c.program.tokens().iter().any(|t| {
-        matches!(
-            t,
-            Token::Op(Op::Trend | Op::TrendNan | Op::Predict | Op::PredictSigma | Op::PredictPerc)
-        )
-    }) {
-        return Err(unsupported(
-            "TREND, TRENDNAN and PREDICT* (they read data before the CDEF start)",
-        ));
-    }
     let mut start = 0i64;
     let mut end: Option<i64> = None;
     let mut step = 0u64;
-    let mut any = false;
     for (id, _) in program_inputs(&c.program) {
         if let Some(Computed::Series(s)) = computed.get(id.0) {
-            any = true;
             start = start.max(s.start);
             end = Some(end.map_or(s.end, |e| e.min(s.end)));
             step = if step == 0 { s.step } else { gcd(step, s.step) };
         }
     }
-    let Some(end) = end.filter(|_| any) else {
+    let Some(end) = end else {
         return Err(Error::refused(
             "rpn expressions without DEF or CDEF variables are not supported",
         ));
@@ -395,66 +412,52 @@ fn cdef_series(c: &Cdef, computed: &[Computed], env: &EvalEnv<'_>) -> Result<Ser
     }
     let rows = ((end - start) as u64 / step) as usize;
     let times: Vec<i64> = (1..=rows as i64).map(|k| start + k * step as i64).collect();
-    let mut inputs: Vec<Vec<f64>> = vec![Vec::new(); computed.len()];
-    // `PREV(v)` reads the input row before the current one, which is not
-    // the previous point when the input is coarser: each becomes a
-    // variable of its own, in an extra input slot
-    let mut tokens = c.program.tokens().to_vec();
-    let mut rewritten = false;
-    for tok in tokens.iter_mut() {
-        let (id, prev) = match *tok {
-            Token::Var(v) => (ElementId(v.0), false),
-            Token::PrevVar(v) => (ElementId(v.0), true),
+    // each DEF/CDEF input is read from the row holding the CDEF start at
+    // its own step; VDEFs become numbers, as rrdtool's data_calc makes them
+    let mut program = std::borrow::Cow::Borrowed(&c.program);
+    let mut inputs = vec![
+        Input {
+            values: &[],
+            first: 0,
+            step: 1,
+        };
+        computed.len()
+    ];
+    for (k, tok) in c.program.tokens().iter().enumerate() {
+        let id = match *tok {
+            Token::Var(v) | Token::PrevVar(v) => ElementId(v.0),
             _ => continue,
         };
         match computed.get(id.0) {
             Some(Computed::Series(s)) => {
-                if !prev && !inputs[id.0].is_empty() {
-                    continue;
-                }
-                let col = walk_input(s, start, &times, prev)
-                    .ok_or_else(|| unsupported("an input read outside its data"))?;
-                if prev {
-                    inputs.push(col);
-                    *tok = Token::Var(rrd_rpn::VarId(inputs.len() - 1));
-                    rewritten = true;
-                } else {
-                    inputs[id.0] = col;
-                }
+                let diff = start - s.start;
+                inputs[id.0] = Input {
+                    values: &s.values,
+                    first: if diff > 0 {
+                        (diff / s.step as i64) as usize
+                    } else {
+                        0
+                    },
+                    step: s.step as i64,
+                };
             }
-            // VDEFs are constants, PREV(vdef) too
             Some(Computed::Value(v)) => {
-                if prev {
-                    inputs.push(vec![v.value; rows]);
-                    *tok = Token::Var(rrd_rpn::VarId(inputs.len() - 1));
-                    rewritten = true;
-                } else {
-                    inputs[id.0] = vec![v.value; rows];
-                }
+                program.to_mut().replace_token(k, Token::Number(v.value));
             }
             _ => return Err(unsupported("a variable that is not a DEF, CDEF or VDEF")),
         }
     }
-    let rewritten_program;
-    let program = if rewritten {
-        rewritten_program = rrd_rpn::Program::from_tokens(tokens).map_err(|source| Error::Rpn {
-            vname: c.vname.clone(),
-            expr: c.expr.clone(),
-            source,
-        })?;
-        &rewritten_program
-    } else {
-        &c.program
-    };
-    let refs: Vec<&[f64]> = inputs.iter().map(Vec::as_slice).collect();
     let mut ctx = EvalContext::new(step as i64, env.tz);
     ctx.now = env.now;
     let mut out = vec![0.0; rows];
-    eval_series(program, &ctx, &refs, &times, &mut out, &mut Vec::new()).map_err(|source| {
-        Error::Rpn {
-            vname: c.vname.clone(),
-            expr: c.expr.clone(),
-            source,
+    eval_inputs(&program, &ctx, &inputs, &times, &mut out, &mut Vec::new()).map_err(|source| {
+        match source {
+            rrd_rpn::Error::OutsideInput { .. } => unsupported("an input read outside its data"),
+            source => Error::Rpn {
+                vname: c.vname.clone(),
+                expr: c.expr.clone(),
+                source,
+            },
         }
     })?;
     Ok(Series {
@@ -463,36 +466,6 @@ fn cdef_series(c: &Cdef, computed: &[Computed], env: &EvalEnv<'_>) -> Result<Ser
         step,
         values: out,
     })
-}
-
-/// What one variable token of a CDEF reads at each of `times`, as
-/// rrdtool's `rpn_calc` walks its pointer: it starts at the input row
-/// holding the CDEF start and advances after each time that is a multiple
-/// of the input's step; `PREV(v)` reads the row before the pointer
-/// (unknown at the first point). `None` where rrdtool would read outside
-/// the data.
-fn walk_input(s: &Series, start: i64, times: &[i64], prev: bool) -> Option<Vec<f64>> {
-    let diff = start - s.start;
-    let mut r = if diff > 0 {
-        (diff / s.step as i64) as usize
-    } else {
-        0
-    };
-    let mut col = Vec::with_capacity(times.len());
-    for (k, &t) in times.iter().enumerate() {
-        let v = if !prev {
-            *s.values.get(r)?
-        } else if k == 0 {
-            f64::NAN
-        } else {
-            *s.values.get(r.checked_sub(1)?)?
-        };
-        col.push(v);
-        if t % s.step as i64 == 0 {
-            r += 1;
-        }
-    }
-    Some(col)
 }
 
 fn vdef_value(v: &Vdef, computed: &[Computed]) -> Result<VdefValue> {

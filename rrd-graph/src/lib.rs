@@ -31,7 +31,7 @@
 //!
 //! # fn main() -> Result<(), rrd_graph::Error> {
 //! let tz = jiff::tz::TimeZone::UTC;
-//! let ctx = ParseContext { now: 1_000_003_000, tz: &tz };
+//! let ctx = ParseContext { now: 1_000_003_000, tz: &tz, start: 1_000_000_000, end: 1_000_001_200 };
 //! let args = ["DEF:a=ramp.rrd:x:AVERAGE", "VDEF:m=a,MAXIMUM", "CDEF:b=a,m,/", "XPORT:b:scaled"];
 //! let graph = GraphSpec::parse(&args, &ctx)?;
 //! let win = Window { start: 1_000_000_000, end: 1_000_001_200, step: 300 };
@@ -45,10 +45,8 @@
 //! ```
 //!
 //! Not supported (each fails with [`Error::Unsupported`] naming it): graph
-//! elements other than DEF/CDEF/VDEF/XPORT (SHIFT, LINE, PRINT, …), DEF
-//! `:daemon=`, DEF `:start=`/`:end=` relative to the window, CDEFs using
-//! `TREND`/`TRENDNAN`/`PREDICT*`, `PREV(v)` of a series at another step or
-//! of a VDEF, and every case where rrdtool reads outside its buffers.
+//! elements other than DEF/CDEF/VDEF/SHIFT/XPORT (LINE, PRINT, …), DEF
+//! `:daemon=`, and every case where rrdtool reads outside its buffers.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -62,5 +60,7 @@ pub use data::{
     Window,
 };
 pub use error::{Error, Result};
-pub use spec::{Cdef, Def, Element, ElementId, GraphSpec, ParseContext, Vdef, VdefFn, Xport};
+pub use spec::{
+    Cdef, Def, Element, ElementId, GraphSpec, ParseContext, Shift, ShiftBy, Vdef, VdefFn, Xport,
+};
 pub use xport::{render, xport_table, XportFormat, XportTable};

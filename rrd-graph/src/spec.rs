@@ -2,7 +2,7 @@
 //! rrdtool's syntax.
 
 use jiff::tz::TimeZone;
-use rrd_core::time::{parse_time, TimeSpec};
+use rrd_core::time::{parse_time, proc_start_end, TimeSpec};
 use rrd_core::ConsolidationFn;
 use rrd_rpn::{Program, Token, VarId};
 
@@ -26,9 +26,10 @@ pub struct Def {
     pub cf: ConsolidationFn,
     /// Wished step (`:step=`), seconds; the graph step when absent.
     pub step: Option<u64>,
-    /// Own window start (`:start=`), seconds since the epoch.
+    /// Own window start, seconds since the epoch: set (with `end`) when the
+    /// DEF has `:start=` or `:end=`, resolved against the graph window.
     pub start: Option<i64>,
-    /// Own window end (`:end=`), seconds since the epoch.
+    /// Own window end, seconds since the epoch (see `start`).
     pub end: Option<i64>,
     /// Function combining rows when the data must be coarsened
     /// (`:reduce=`); `cf` when absent.
@@ -95,6 +96,26 @@ pub struct Xport {
     pub legend: String,
 }
 
+/// What a [`Shift`] moves its series by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ShiftBy {
+    /// A number of seconds.
+    Seconds(i64),
+    /// The value of a VDEF, in seconds.
+    Vdef(ElementId),
+}
+
+/// `SHIFT:vname:offset`: the DEF or CDEF's times move by the offset,
+/// rounded towards zero to a multiple of its step (the data stays; a later
+/// SHIFT of the same series replaces the earlier one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shift {
+    /// The DEF or CDEF shifted.
+    pub target: ElementId,
+    /// By how much.
+    pub by: ShiftBy,
+}
+
 /// One graph argument.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Element {
@@ -106,6 +127,8 @@ pub enum Element {
     Vdef(Vdef),
     /// A column of `xport` output.
     Xport(Xport),
+    /// A time shift of a series.
+    Shift(Shift),
 }
 
 impl Element {
@@ -115,19 +138,24 @@ impl Element {
             Element::Def(d) => Some(&d.vname),
             Element::Cdef(c) => Some(&c.vname),
             Element::Vdef(v) => Some(&v.vname),
-            Element::Xport(_) => None,
+            Element::Xport(_) | Element::Shift(_) => None,
         }
     }
 }
 
-/// What parsing needs besides the text: the wall clock and time zone for
-/// the `:start=` and `:end=` times of DEFs.
+/// What parsing needs besides the text: the wall clock, time zone and
+/// graph window for the `:start=` and `:end=` times of DEFs (`end-1h` is
+/// counted from the graph's end, as in rrdtool).
 #[derive(Debug, Clone)]
 pub struct ParseContext<'a> {
     /// Seconds since the epoch standing for `now`.
     pub now: i64,
     /// The time zone at-style times are read in.
     pub tz: &'a TimeZone,
+    /// The graph's start as given (`--start`), seconds since the epoch.
+    pub start: i64,
+    /// The graph's end as given (`--end`), seconds since the epoch.
+    pub end: i64,
 }
 
 /// An ordered list of graph elements whose variable references all point
@@ -300,11 +328,90 @@ impl GraphSpec {
                 let legend = fields.get(1).map(|(_, l)| l.clone()).unwrap_or_default();
                 Ok(Element::Xport(Xport { source: id, legend }))
             }
-            "SHIFT" => Err(Error::unsupported(format!("SHIFT ('{arg}')"))),
+            "SHIFT" => self
+                .parse_shift(arg, body, base, &syntax)
+                .map(Element::Shift),
             other => Err(Error::unsupported(format!(
                 "graph element {other} ('{arg}') in this command"
             ))),
         }
+    }
+
+    /// `SHIFT:vname:offset` (also `vname=`/`shift=` keys), with the
+    /// checks and messages of rrdtool's `parse_shift`.
+    fn parse_shift(
+        &self,
+        arg: &str,
+        body: &str,
+        base: usize,
+        syntax: &dyn Fn(String, std::ops::Range<usize>) -> Error,
+    ) -> Result<Shift> {
+        let fields = split_fields(body);
+        let span_of = |k: usize| {
+            let (off, f) = &fields[k];
+            base + off..base + off + f.len()
+        };
+        let (mut vname, mut shift) = (None, None);
+        let mut positional = Vec::new();
+        let mut unused = Vec::new();
+        for (k, (_, f)) in fields.iter().enumerate() {
+            match f.split_once('=') {
+                Some(("vname", v)) => vname = Some((v.to_string(), k)),
+                Some(("shift", v)) => shift = Some((v.to_string(), k)),
+                Some(_) => unused.push(k),
+                None => positional.push(k),
+            }
+        }
+        let mut positional = positional.into_iter();
+        let (vname, vk) = match vname {
+            Some(v) => v,
+            None => match positional.next() {
+                Some(k) => (fields[k].1.clone(), k),
+                None => {
+                    return Err(syntax(
+                        format!("No argument for definition of vdef/rrd in {arg}"),
+                        base..arg.len(),
+                    ))
+                }
+            },
+        };
+        let Some(target) = self.find(&vname) else {
+            return Err(syntax(format!("vname {vname} not found"), span_of(vk)));
+        };
+        if matches!(self.elements[target.0], Element::Vdef(_)) {
+            return Err(syntax(
+                format!("Cannot shift a VDEF: '{vname}' in line '{arg}'\n"),
+                span_of(vk),
+            ));
+        }
+        let (shift, sk) =
+            match shift.or_else(|| positional.next().map(|k| (fields[k].1.clone(), k))) {
+                Some(s) => s,
+                None => return Err(syntax("No shift given".into(), base..arg.len())),
+            };
+        let by = match self.find(&shift) {
+            Some(id) if matches!(self.elements[id.0], Element::Vdef(_)) => ShiftBy::Vdef(id),
+            Some(_) => {
+                return Err(syntax(
+                    format!("Offset cannot be a (C)DEF: '{shift}' in line '{arg}'\n"),
+                    span_of(sk),
+                ))
+            }
+            None => ShiftBy::Seconds(
+                c_strtol(&shift)
+                    .ok_or_else(|| syntax(format!("error parsing number {shift}"), span_of(sk)))?,
+            ),
+        };
+        unused.extend(positional);
+        if let Some(&first) = unused.iter().min() {
+            unused.sort_unstable();
+            let rest: Vec<&str> = unused.iter().map(|&k| fields[k].1.as_str()).collect();
+            return Err(syntax(
+                format!("Unused Arguments \"{}\" in command : {arg}", rest.join(":")),
+                span_of(first),
+            ));
+        }
+        Ok(Shift { target, by })
     }
 
     fn split_assign<'s>(
@@ -383,6 +490,8 @@ impl GraphSpec {
             end: None,
             reduce: None,
         };
+        let mut start_spec: Option<(TimeSpec, usize)> = None;
+        let mut end_spec: Option<(TimeSpec, usize)> = None;
         for k in 3..fields.len() {
             let f = &fields[k].1;
             let (key, value) = f.split_once('=').unwrap_or((f.as_str(), ""));
@@ -396,21 +505,12 @@ impl GraphSpec {
                     def.step = Some(step);
                 }
                 "start" | "end" => {
-                    let t = match parse_time(value, ctx.now, ctx.tz) {
-                        Ok(TimeSpec::Absolute(t)) => t,
-                        Ok(_) => {
-                            return Err(Error::unsupported(format!(
-                                "DEF {key} relative to start or end ('{value}')"
-                            )))
-                        }
-                        Err(e) => {
-                            return Err(syntax(format!("{key} time: {}", e.message), span_of(k)))
-                        }
-                    };
+                    let t = parse_time(value, ctx.now, ctx.tz)
+                        .map_err(|e| syntax(format!("{key} time: {}", e.message), span_of(k)))?;
                     if key == "start" {
-                        def.start = Some(t);
+                        start_spec = Some((t, k));
                     } else {
-                        def.end = Some(t);
+                        end_spec = Some((t, k));
                     }
                 }
                 "reduce" => {
@@ -428,6 +528,34 @@ impl GraphSpec {
                     ));
                 }
             }
+        }
+        if start_spec.is_some() || end_spec.is_some() {
+            // both are set from the pair, the missing one being the
+            // graph's, so `start=end-1h` counts from the graph's end
+            let span = start_spec
+                .iter()
+                .chain(&end_spec)
+                .map(|&(_, k)| span_of(k))
+                .reduce(|a, b| a.start.min(b.start)..a.end.max(b.end))
+                .unwrap_or(0..arg.len());
+            let s = start_spec.map_or(TimeSpec::Absolute(ctx.start), |(t, _)| t);
+            let e = end_spec.map_or(TimeSpec::Absolute(ctx.end), |(t, _)| t);
+            let (start, end) =
+                proc_start_end(&s, &e, ctx.tz).map_err(|e| syntax(e.message, span.clone()))?;
+            if start < rrd_core::fetch::MIN_START {
+                return Err(syntax(
+                    format!("the first entry to fetch should be after 1980 ({start})"),
+                    span,
+                ));
+            }
+            if end < start {
+                return Err(syntax(
+                    format!("start ({start}) should be less than end ({end})"),
+                    span,
+                ));
+            }
+            def.start = Some(start);
+            def.end = Some(end);
         }
         Ok(def)
     }
@@ -550,6 +678,30 @@ impl GraphSpec {
     }
 }
 
+/// C's `strtol(s, &end, 10)` where the whole string must be consumed:
+/// leading white space, an optional sign, decimal digits; saturating.
+fn c_strtol(s: &str) -> Option<i64> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for b in digits.bytes() {
+        let d = i64::from(b - b'0');
+        v = if neg {
+            v.saturating_mul(10).saturating_sub(d)
+        } else {
+            v.saturating_mul(10).saturating_add(d)
+        };
+    }
+    Some(v)
+}
+
 /// The elements a CDEF program reads, in token order (duplicates kept).
 pub(crate) fn program_inputs(p: &Program) -> impl Iterator<Item = (ElementId, bool)> + '_ {
     p.tokens().iter().filter_map(|t| match t {
@@ -569,6 +721,8 @@ mod tests {
         let ctx = ParseContext {
             now: 1_000_000_000,
             tz: &tz,
+            start: 999_900_000,
+            end: 1_000_000_000,
         };
         let got = match GraphSpec::parse(args, &ctx) {
             Ok(_) => "ok".to_string(),
@@ -609,9 +763,23 @@ mod tests {
             &["DEF:a=x.rrd:ds:MAX", "VDEF:v=a,MAXIMUM", "XPORT:v"],
             "Cannot shift a VDEF: 'v' in line 'XPORT:v'\n Some(6..7)",
         );
+        check(&["SHIFT:a:60"], "vname a not found Some(6..7)");
+        check(&["DEF:a=x.rrd:ds:MAX", "SHIFT:a: -60"], "ok");
         check(
-            &["SHIFT:a:60"],
-            "SHIFT ('SHIFT:a:60') is not supported None",
+            &["DEF:a=x.rrd:ds:MAX", "SHIFT:a"],
+            "No shift given Some(6..7)",
+        );
+        check(
+            &["DEF:a=x.rrd:ds:MAX", "SHIFT:a:60x"],
+            "error parsing number 60x Some(8..11)",
+        );
+        check(
+            &["DEF:a=x.rrd:ds:MAX", "SHIFT:a:a"],
+            "Offset cannot be a (C)DEF: 'a' in line 'SHIFT:a:a'\n Some(8..9)",
+        );
+        check(
+            &["DEF:a=x.rrd:ds:MAX", "SHIFT:a:60:x"],
+            "Unused Arguments \"x\" in command : SHIFT:a:60:x Some(11..12)",
         );
         check(
             &["LINE1:a#ff0000"],

@@ -126,6 +126,15 @@ pub enum Error {
         /// The operator token.
         span: Span,
     },
+    /// A read before the first or after the last row of an input, where
+    /// rrdtool reads whatever memory lies there.
+    #[error("input {index} would be read outside its data (rrdtool reads unrelated memory there)")]
+    OutsideInput {
+        /// Which input (the [`VarId`](crate::VarId) index).
+        index: usize,
+        /// The token reading it.
+        span: Span,
+    },
     /// The evaluator was handed inputs that do not fit the program.
     #[error("input series {index}: {what}")]
     BadInput {
@@ -155,6 +164,7 @@ impl Error {
             | Error::UnsupportedPercentile { span, .. }
             | Error::NegativeShift { span, .. }
             | Error::InvalidArgument { span, .. }
+            | Error::OutsideInput { span, .. }
             | Error::Unsupported { span, .. } => Some(*span),
         }
     }

@@ -50,7 +50,8 @@ impl<'a> EvalContext<'a> {
 /// calls so evaluation does not allocate per point.
 ///
 /// `TREND`/`TRENDNAN` windows count points of the input series at this
-/// `step`; callers must hand inputs already at the evaluation step.
+/// `step`; callers must hand inputs already at the evaluation step (see
+/// [`eval_inputs`] for inputs at other steps).
 pub fn eval_series(
     program: &Program,
     ctx: &EvalContext<'_>,
@@ -59,6 +60,83 @@ pub fn eval_series(
     out: &mut [f64],
     stack: &mut Vec<f64>,
 ) -> Result<()> {
+    for v in program.variables() {
+        match inputs.get(v.0) {
+            Some(s) if s.len() < times.len() => {
+                return Err(Error::BadInput {
+                    index: v.0,
+                    what: "shorter than times",
+                })
+            }
+            _ => {}
+        }
+    }
+    let walks: Vec<Input<'_>> = inputs
+        .iter()
+        .map(|values| Input {
+            values,
+            first: 0,
+            step: ctx.step,
+        })
+        .collect();
+    run(program, ctx, &walks, true, times, out, stack, true)
+}
+
+/// One input of [`eval_inputs`]: a series at its own step, read the way
+/// rrdtool's `rpn_calc` reads DEF and CDEF data inside a CDEF.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// The input's rows; unknown is NaN.
+    pub values: &'a [f64],
+    /// The row read at the first point.
+    pub first: usize,
+    /// The input's step, seconds: its row pointer moves to the next row
+    /// after each point whose time is a multiple of it, and `TREND` and
+    /// `PREDICT` windows count rows of this size.
+    pub step: i64,
+}
+
+/// Evaluates `program` at `times` over inputs at their own steps (rrdtool's
+/// `data_calc`: a CDEF runs at the greatest common divisor of its inputs'
+/// steps). A variable reads its input's current row; `PREV(v)` the row
+/// before it; `TREND`/`TRENDNAN` and `PREDICT*` look back from the current
+/// row in rows of the input's step.
+///
+/// # Errors
+///
+/// Those of [`eval_series`], and [`Error::OutsideInput`] where rrdtool would
+/// read outside an input's rows.
+pub fn eval_inputs(
+    program: &Program,
+    ctx: &EvalContext<'_>,
+    inputs: &[Input<'_>],
+    times: &[i64],
+    out: &mut [f64],
+    stack: &mut Vec<f64>,
+) -> Result<()> {
+    if let Some(v) = inputs.iter().position(|i| i.step <= 0) {
+        return Err(Error::BadInput {
+            index: v,
+            what: "step must be positive",
+        });
+    }
+    run(program, ctx, inputs, false, times, out, stack, true)
+}
+
+/// The evaluation loop. `aligned`: every input moves on one row per point
+/// (inputs already at the evaluation step). `blocks`: whether programs
+/// without history may run block by block (tests compare both ways).
+#[allow(clippy::too_many_arguments)] // internal
+fn run(
+    program: &Program,
+    ctx: &EvalContext<'_>,
+    inputs: &[Input<'_>],
+    aligned: bool,
+    times: &[i64],
+    out: &mut [f64],
+    stack: &mut Vec<f64>,
+    blocks: bool,
+) -> Result<()> {
     if out.len() != times.len() {
         return Err(Error::BadInput {
             index: usize::MAX,
@@ -66,20 +144,11 @@ pub fn eval_series(
         });
     }
     for v in program.variables() {
-        match inputs.get(v.0) {
-            None => {
-                return Err(Error::BadInput {
-                    index: v.0,
-                    what: "missing",
-                })
-            }
-            Some(s) if s.len() < times.len() => {
-                return Err(Error::BadInput {
-                    index: v.0,
-                    what: "shorter than times",
-                })
-            }
-            Some(_) => {}
+        if inputs.get(v.0).is_none() {
+            return Err(Error::BadInput {
+                index: v.0,
+                what: "missing",
+            });
         }
     }
     if ctx.step <= 0 {
@@ -88,14 +157,263 @@ pub fn eval_series(
             what: "step must be positive",
         });
     }
+    if blocks && blockable(program) && run_blocks(program, ctx, inputs, aligned, times, out, stack)
+    {
+        return Ok(());
+    }
     if let Some(d) = program.max_depth {
         stack.reserve(d);
     }
-    for i in 0..times.len() {
-        let value = eval_point(program, ctx, inputs, times, out, i, stack)?;
-        out[i] = value;
+    let mut rows: Vec<usize> = inputs.iter().map(|i| i.first).collect();
+    for (i, &t) in times.iter().enumerate() {
+        let at = Point {
+            i,
+            t,
+            rows: &rows,
+            aligned,
+        };
+        out[i] = eval_point(program, ctx, inputs, &at, out, stack)?;
+        for (r, input) in rows.iter_mut().zip(inputs) {
+            if aligned || t % input.step == 0 {
+                *r += 1;
+            }
+        }
     }
     Ok(())
+}
+
+/// Points evaluated together by [`run_blocks`].
+const BLOCK: usize = 256;
+
+/// Whether every point of `program` can be computed independently of the
+/// others, with a stack depth known in advance: then [`run_blocks`] runs it
+/// token by token over blocks of points instead of point by point.
+fn blockable(program: &Program) -> bool {
+    program.max_depth.is_some()
+        && program.tokens.iter().all(|t| match t {
+            Token::Number(_) | Token::Var(_) | Token::PrevVar(_) => true,
+            Token::Op(op) => matches!(
+                op,
+                Op::Sin
+                    | Op::Cos
+                    | Op::Log
+                    | Op::Exp
+                    | Op::Sqrt
+                    | Op::Atan
+                    | Op::Floor
+                    | Op::Ceil
+                    | Op::Abs
+                    | Op::Un
+                    | Op::IsInf
+                    | Op::Rad2Deg
+                    | Op::Deg2Rad
+                    | Op::Add
+                    | Op::Sub
+                    | Op::Mul
+                    | Op::Div
+                    | Op::Mod
+                    | Op::Pow
+                    | Op::AddNan
+                    | Op::Atan2
+                    | Op::Lt
+                    | Op::Le
+                    | Op::Gt
+                    | Op::Ge
+                    | Op::Eq
+                    | Op::Ne
+                    | Op::Min
+                    | Op::Max
+                    | Op::MinNan
+                    | Op::MaxNan
+                    | Op::If
+                    | Op::Limit
+                    | Op::Dup
+                    | Op::Pop
+                    | Op::Exc
+                    | Op::Inf
+                    | Op::NegInf
+                    | Op::Unkn
+                    | Op::Now
+                    | Op::Time
+                    | Op::StepWidth
+                    | Op::Count
+            ),
+        })
+}
+
+/// Evaluates a [`blockable`] program over blocks of [`BLOCK`] points: each
+/// token once per block, on a stack of blocks. Every value goes through
+/// the same operations as in [`eval_point`], so results are identical.
+/// Returns `false`, having possibly written part of `out`, where the point
+/// by point evaluation must run instead (to report an error at the point
+/// and token where it occurs).
+fn run_blocks(
+    program: &Program,
+    ctx: &EvalContext<'_>,
+    inputs: &[Input<'_>],
+    aligned: bool,
+    times: &[i64],
+    out: &mut [f64],
+    stack: &mut Vec<f64>,
+) -> bool {
+    let Some(depth) = program.max_depth else {
+        return false;
+    };
+    stack.clear();
+    stack.resize(depth.max(1) * BLOCK, 0.0);
+    let mut rows: Vec<usize> = inputs.iter().map(|i| i.first).collect();
+    // each input's row at each point of the block
+    let mut at: Vec<Vec<usize>> = vec![Vec::new(); inputs.len()];
+    let used: Vec<bool> = (0..inputs.len())
+        .map(|v| program.variables().any(|x| x.0 == v))
+        .collect();
+    let mut i0 = 0;
+    while i0 < times.len() {
+        let n = (times.len() - i0).min(BLOCK);
+        let t = &times[i0..i0 + n];
+        for (v, input) in inputs.iter().enumerate() {
+            if !used[v] {
+                continue;
+            }
+            let idx = &mut at[v];
+            idx.clear();
+            for &tk in t {
+                idx.push(rows[v]);
+                if aligned || tk % input.step == 0 {
+                    rows[v] += 1;
+                }
+            }
+        }
+        let mut sp = 0usize;
+        for tok in &program.tokens {
+            let (pops, pushes) = match tok {
+                Token::Number(_) | Token::Var(_) | Token::PrevVar(_) => (0, 1),
+                Token::Op(op) => op.static_arity().unwrap_or((usize::MAX, 0)),
+            };
+            if sp < pops || sp - pops + pushes > depth {
+                return false;
+            }
+            let new_slot = sp * BLOCK..sp * BLOCK + n;
+            match *tok {
+                Token::Number(x) => stack[new_slot].fill(x),
+                Token::Var(v) => {
+                    let values = inputs[v.0].values;
+                    for (slot, &r) in stack[new_slot].iter_mut().zip(&at[v.0]) {
+                        match values.get(r) {
+                            Some(&x) => *slot = x,
+                            None => return false,
+                        }
+                    }
+                }
+                Token::PrevVar(v) => {
+                    let values = inputs[v.0].values;
+                    for (k, (slot, &r)) in stack[new_slot].iter_mut().zip(&at[v.0]).enumerate() {
+                        *slot = if i0 + k == 0 {
+                            DNAN
+                        } else {
+                            match r.checked_sub(1).and_then(|r| values.get(r)) {
+                                Some(&x) => x,
+                                None => return false,
+                            }
+                        };
+                    }
+                }
+                Token::Op(op) => {
+                    let base = sp - pops;
+                    let (lo, hi) = stack.split_at_mut((base + 1) * BLOCK);
+                    let a = &mut lo[base * BLOCK..base * BLOCK + n];
+                    match op {
+                        Op::Inf => a.fill(f64::INFINITY),
+                        Op::NegInf => a.fill(f64::NEG_INFINITY),
+                        Op::Unkn => a.fill(DNAN),
+                        Op::Now => a.fill(ctx.now as f64),
+                        Op::StepWidth => a.fill(ctx.step as f64),
+                        Op::Time => {
+                            for (x, &tk) in a.iter_mut().zip(t) {
+                                *x = tk as f64;
+                            }
+                        }
+                        Op::Count => {
+                            for (k, x) in a.iter_mut().enumerate() {
+                                *x = (i0 + k + 1) as f64;
+                            }
+                        }
+                        Op::Dup => hi[..n].copy_from_slice(a),
+                        Op::Pop => {}
+                        Op::Exc => {
+                            let b = &mut hi[..n];
+                            a.swap_with_slice(b);
+                        }
+                        Op::If => {
+                            let (b, c) = hi.split_at_mut(BLOCK);
+                            for k in 0..n {
+                                a[k] = if_op(a[k], b[k], c[k]);
+                            }
+                        }
+                        Op::Limit => {
+                            let (l, h) = hi.split_at_mut(BLOCK);
+                            for k in 0..n {
+                                a[k] = limit(a[k], l[k], h[k]);
+                            }
+                        }
+                        Op::Add => {
+                            for (x, &y) in a.iter_mut().zip(&hi[..n]) {
+                                *x = binary(Op::Add, *x, y);
+                            }
+                        }
+                        Op::Sub => {
+                            for (x, &y) in a.iter_mut().zip(&hi[..n]) {
+                                *x = binary(Op::Sub, *x, y);
+                            }
+                        }
+                        Op::Mul => {
+                            for (x, &y) in a.iter_mut().zip(&hi[..n]) {
+                                *x = binary(Op::Mul, *x, y);
+                            }
+                        }
+                        Op::Div => {
+                            for (x, &y) in a.iter_mut().zip(&hi[..n]) {
+                                *x = binary(Op::Div, *x, y);
+                            }
+                        }
+                        _ if pops == 2 => {
+                            for (x, &y) in a.iter_mut().zip(&hi[..n]) {
+                                *x = binary(op, *x, y);
+                            }
+                        }
+                        _ => {
+                            for x in a.iter_mut() {
+                                *x = unary(op, *x);
+                            }
+                        }
+                    }
+                }
+            }
+            sp = sp - pops + pushes;
+        }
+        if sp != 1 {
+            return false;
+        }
+        out[i0..i0 + n].copy_from_slice(&stack[..n]);
+        i0 += n;
+    }
+    true
+}
+
+/// Where the evaluation is: point `i` at time `t`, each input's current row.
+struct Point<'r> {
+    i: usize,
+    t: i64,
+    rows: &'r [usize],
+    aligned: bool,
+}
+
+impl Point<'_> {
+    /// The row after input `v`'s pointer has moved past this point, which
+    /// rrdtool's TREND and PREDICT count back from.
+    fn after(&self, v: usize, input: &Input<'_>) -> usize {
+        self.rows[v] + usize::from(self.aligned || self.t % input.step == 0)
+    }
 }
 
 /// Pops one value; the caller has checked the depth.
@@ -181,6 +499,130 @@ fn sort_top_at(st: &mut Vec<f64>, from: usize, n: usize) {
     st.truncate(len);
 }
 
+/// The unary operators (SIN … DEG2RAD, UN, ISINF) on one value.
+#[inline(always)]
+fn unary(op: Op, x: f64) -> f64 {
+    match op {
+        Op::Sin => x.sin(),
+        Op::Cos => x.cos(),
+        Op::Log => x.ln(),
+        Op::Exp => x.exp(),
+        Op::Sqrt => x.sqrt(),
+        Op::Atan => x.atan(),
+        Op::Floor => x.floor(),
+        Op::Ceil => x.ceil(),
+        Op::Abs => x.abs(),
+        Op::Un => f64::from(u8::from(x.is_nan())),
+        Op::IsInf => f64::from(u8::from(x.is_infinite())),
+        // rrdtool's exact (slightly imprecise) constants
+        Op::Rad2Deg => 57.29577951 * x,
+        _ => 0.0174532952 * x,
+    }
+}
+
+/// The binary operators (arithmetic, comparisons, MIN/MAX and their NAN
+/// forms, ADDNAN, ATAN2, POW) on `a` (deeper) and `b` (top).
+#[inline(always)]
+fn binary(op: Op, a: f64, b: f64) -> f64 {
+    match op {
+        // x86's rule, which rrdtool's results follow, made explicit so that
+        // no reordering of operands can change it: of two unknowns the
+        // first one (with its sign) comes out
+        Op::Add => first_nan(a, b, a + b),
+        Op::Sub => first_nan(a, b, a - b),
+        Op::Mul => first_nan(a, b, a * b),
+        Op::Div => first_nan(a, b, a / b),
+        Op::Mod => a % b, // C fmod
+        Op::Pow => a.powf(b),
+        Op::Atan2 => a.atan2(b),
+        Op::AddNan => {
+            if a.is_nan() {
+                b
+            } else if b.is_nan() {
+                a
+            } else {
+                a + b
+            }
+        }
+        Op::Lt => cmp_op(a, b, |a, b| a < b),
+        Op::Le => cmp_op(a, b, |a, b| a <= b),
+        Op::Gt => cmp_op(a, b, |a, b| a > b),
+        Op::Ge => cmp_op(a, b, |a, b| a >= b),
+        Op::Eq => cmp_op(a, b, |a, b| a == b),
+        Op::Ne => cmp_op(a, b, |a, b| a != b),
+        Op::Min | Op::Max if a.is_nan() => a,
+        Op::Min | Op::Max if b.is_nan() => b,
+        Op::Min => {
+            if a > b {
+                b
+            } else {
+                a
+            }
+        }
+        Op::Max => {
+            if a < b {
+                b
+            } else {
+                a
+            }
+        }
+        Op::MinNan | Op::MaxNan if a.is_nan() => b,
+        Op::MinNan | Op::MaxNan if b.is_nan() => a,
+        Op::MinNan => {
+            if a > b {
+                b
+            } else {
+                a
+            }
+        }
+        _ => {
+            if a < b {
+                b
+            } else {
+                a
+            }
+        }
+    }
+}
+
+/// `a` if it is unknown, else `b` if that is, else `r`.
+#[inline(always)]
+fn first_nan(a: f64, b: f64, r: f64) -> f64 {
+    if a.is_nan() {
+        a
+    } else if b.is_nan() {
+        b
+    } else {
+        r
+    }
+}
+
+/// `a,b,c,IF`.
+#[inline(always)]
+fn if_op(a: f64, b: f64, c: f64) -> f64 {
+    if a.is_nan() || a == 0.0 {
+        c
+    } else {
+        b
+    }
+}
+
+/// `x,lo,hi,LIMIT`: an unknown operand passes on (x, then lo, then hi).
+#[inline(always)]
+fn limit(x: f64, lo: f64, hi: f64) -> f64 {
+    if x.is_nan() {
+        x
+    } else if lo.is_nan() {
+        lo
+    } else if hi.is_nan() {
+        hi
+    } else if x < lo || x > hi {
+        DNAN
+    } else {
+        x
+    }
+}
+
 /// Comparisons: the unknown operand (the first one if both are), else 1 or 0.
 fn cmp_op(a: f64, b: f64, f: impl Fn(f64, f64) -> bool) -> f64 {
     if a.is_nan() {
@@ -240,14 +682,13 @@ fn new_period(ctx: &EvalContext<'_>, op: Op, t: i64) -> f64 {
 fn eval_point(
     program: &Program,
     ctx: &EvalContext<'_>,
-    inputs: &[&[f64]],
-    times: &[i64],
+    inputs: &[Input<'_>],
+    at: &Point<'_>,
     out: &[f64],
-    i: usize,
     st: &mut Vec<f64>,
 ) -> Result<f64> {
     st.clear();
-    let t = times[i];
+    let (i, t) = (at.i, at.t);
     for (k, (tok, &span)) in program.tokens.iter().zip(&program.spans).enumerate() {
         let op = match *tok {
             Token::Number(v) => {
@@ -255,11 +696,18 @@ fn eval_point(
                 continue;
             }
             Token::Var(v) => {
-                st.push(inputs[v.0][i]);
+                let x = inputs[v.0].values.get(at.rows[v.0]);
+                st.push(*x.ok_or(Error::OutsideInput { index: v.0, span })?);
                 continue;
             }
             Token::PrevVar(v) => {
-                st.push(if i == 0 { DNAN } else { inputs[v.0][i - 1] });
+                let x = if i == 0 {
+                    Some(&DNAN)
+                } else {
+                    let r = at.rows[v.0].checked_sub(1);
+                    r.and_then(|r| inputs[v.0].values.get(r))
+                };
+                st.push(*x.ok_or(Error::OutsideInput { index: v.0, span })?);
                 continue;
             }
             Token::Op(op) => op,
@@ -300,23 +748,7 @@ fn eval_point(
             | Op::Rad2Deg
             | Op::Deg2Rad => {
                 let top = st.len() - 1;
-                let x = st[top];
-                st[top] = match op {
-                    Op::Sin => x.sin(),
-                    Op::Cos => x.cos(),
-                    Op::Log => x.ln(),
-                    Op::Exp => x.exp(),
-                    Op::Sqrt => x.sqrt(),
-                    Op::Atan => x.atan(),
-                    Op::Floor => x.floor(),
-                    Op::Ceil => x.ceil(),
-                    Op::Abs => x.abs(),
-                    Op::Un => f64::from(u8::from(x.is_nan())),
-                    Op::IsInf => f64::from(u8::from(x.is_infinite())),
-                    // rrdtool's exact (slightly imprecise) constants
-                    Op::Rad2Deg => 57.29577951 * x,
-                    _ => 0.0174532952 * x,
-                };
+                st[top] = unary(op, st[top]);
             }
             Op::Dup => st.push(st[st.len() - 1]),
             Op::Pop => {
@@ -347,88 +779,19 @@ fn eval_point(
             | Op::MaxNan => {
                 let b = pop(st, span)?;
                 let top = st.len() - 1;
-                let a = st[top];
-                st[top] = match op {
-                    Op::Add => a + b,
-                    Op::Sub => a - b,
-                    Op::Mul => a * b,
-                    Op::Div => a / b,
-                    Op::Mod => a % b, // C fmod
-                    Op::Pow => a.powf(b),
-                    Op::Atan2 => a.atan2(b),
-                    Op::AddNan => {
-                        if a.is_nan() {
-                            b
-                        } else if b.is_nan() {
-                            a
-                        } else {
-                            a + b
-                        }
-                    }
-                    Op::Lt => cmp_op(a, b, |a, b| a < b),
-                    Op::Le => cmp_op(a, b, |a, b| a <= b),
-                    Op::Gt => cmp_op(a, b, |a, b| a > b),
-                    Op::Ge => cmp_op(a, b, |a, b| a >= b),
-                    Op::Eq => cmp_op(a, b, |a, b| a == b),
-                    Op::Ne => cmp_op(a, b, |a, b| a != b),
-                    Op::Min | Op::Max if a.is_nan() => a,
-                    Op::Min | Op::Max if b.is_nan() => b,
-                    Op::Min => {
-                        if a > b {
-                            b
-                        } else {
-                            a
-                        }
-                    }
-                    Op::Max => {
-                        if a < b {
-                            b
-                        } else {
-                            a
-                        }
-                    }
-                    Op::MinNan | Op::MaxNan if a.is_nan() => b,
-                    Op::MinNan | Op::MaxNan if b.is_nan() => a,
-                    Op::MinNan => {
-                        if a > b {
-                            b
-                        } else {
-                            a
-                        }
-                    }
-                    _ => {
-                        if a < b {
-                            b
-                        } else {
-                            a
-                        }
-                    }
-                };
+                st[top] = binary(op, st[top], b);
             }
             Op::If => {
                 let c = pop(st, span)?;
                 let b = pop(st, span)?;
                 let top = st.len() - 1;
-                let a = st[top];
-                st[top] = if a.is_nan() || a == 0.0 { c } else { b };
+                st[top] = if_op(st[top], b, c);
             }
             Op::Limit => {
                 let hi = pop(st, span)?;
                 let lo = pop(st, span)?;
                 let top = st.len() - 1;
-                let x = st[top];
-                // an unknown operand passes on (x, then lo, then hi)
-                if !x.is_nan() {
-                    st[top] = if lo.is_nan() {
-                        lo
-                    } else if hi.is_nan() {
-                        hi
-                    } else if x < lo || x > hi {
-                        DNAN
-                    } else {
-                        x
-                    };
-                }
+                st[top] = limit(st[top], lo, hi);
             }
             Op::Trend | Op::TrendNan => {
                 let dur = pop(st, span)?;
@@ -446,18 +809,28 @@ fn eval_point(
                     });
                 }
                 let dur = dur as i64; // C (time_t) cast, saturating
+                let input = &inputs[v.0];
+                let step = input.step;
+                // rrdtool checks the point count against a float ceiling
+                // and then reads ceil(dur/step) rows (at least one)
+                let enough = c_int(f64::from(((dur as f32) / (step as f32)).ceil()));
                 let want = if dur <= 0 {
                     1
                 } else {
-                    dur / ctx.step + i64::from(dur % ctx.step != 0)
+                    dur / step + i64::from(dur % step != 0)
                 };
-                let series = inputs[v.0];
-                let value = if want > (i as i64) + 1 {
+                let value = if (i as i64) + 1 < i64::from(enough) {
                     DNAN
                 } else {
-                    let window = &series[i + 1 - want as usize..=i];
+                    let end = at.after(v.0, input);
+                    let window = end
+                        .checked_sub(want as usize)
+                        .and_then(|from| input.values.get(from..end))
+                        .ok_or(Error::OutsideInput { index: v.0, span })?;
+                    // newest row first, as rrdtool sums
                     let (sum, n) = window
                         .iter()
+                        .rev()
                         .filter(|x| op == Op::Trend || !x.is_nan())
                         .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
                     if n == 0 {
@@ -563,10 +936,13 @@ fn eval_point(
             }
             Op::Predict | Op::PredictSigma | Op::PredictPerc => {
                 let var = match k.checked_sub(1).and_then(|j| program.tokens.get(j)) {
-                    Some(Token::Var(v)) => Some(inputs[v.0]),
+                    Some(Token::Var(v)) => {
+                        let input = &inputs[v.0];
+                        Some((v.0, input.values, at.after(v.0, input), input.step))
+                    }
                     _ => None,
                 };
-                let r = predict(op, st, var, i, ctx.step, span)?;
+                let r = predict(op, st, var, i, !at.aligned, span)?;
                 st.push(r);
             }
             Op::Number | Op::Variable | Op::PrevOther | Op::End => {
@@ -616,14 +992,16 @@ const MAX_PREDICT_SHIFTS: i32 = 1 << 16;
 /// of `w` steps take offsets `o = sh ..= sh + w` with `0 <= o < i`, and
 /// offset `o` reads the value at index `i + 1 - o` (one step *after* what
 /// the documentation says). At the last point that reads past the series,
-/// which is undefined in rrdtool; such values are skipped here. When the
+/// which is undefined in rrdtool (it reads an uninitialised row); such
+/// values are skipped by [`eval_series`] and an error with
+/// [`eval_inputs`] (`strict`). When the
 /// token before the operator is not a variable rrdtool yields unknown.
 fn predict(
     op: Op,
     st: &mut Vec<f64>,
-    var: Option<&[f64]>,
+    var: Option<(usize, &[f64], usize, i64)>,
     i: usize,
-    step: i64,
+    strict: bool,
     span: Span,
 ) -> Result<f64> {
     let perc = op == Op::PredictPerc;
@@ -660,6 +1038,8 @@ fn predict(
     // Samples are collected on the stack above the shifts, so evaluation
     // does not allocate per point.
     let base = st.len();
+    // the variable's index, rows, row after its pointer, and step
+    let step = var.map_or(1, |(_, _, _, step)| step);
     let locstep = c_steps(win, step);
     let (mut sum, mut sum2, mut count) = (0.0, 0.0, 0usize);
     for k in 0..n.unsigned_abs() as usize {
@@ -671,7 +1051,9 @@ fn predict(
         if shift < 0 {
             return Err(Error::NegativeShift { value: shift, span });
         }
-        let Some(series) = var else { continue };
+        let Some((index, series, after, _)) = var else {
+            continue;
+        };
         let sh = c_steps(shift, step);
         let mut j = 0;
         while j <= locstep {
@@ -680,8 +1062,12 @@ fn predict(
                 break;
             }
             if o >= 0 {
-                let row = i as i64 + 1 - o;
-                if let Some(&v) = series.get(row as usize) {
+                let row = usize::try_from(after as i64 - o)
+                    .map_err(|_| Error::OutsideInput { index, span })?;
+                if strict && row >= series.len() {
+                    return Err(Error::OutsideInput { index, span });
+                }
+                if let Some(&v) = series.get(row) {
                     if !v.is_nan() {
                         sum += v;
                         sum2 += v * v;
@@ -773,5 +1159,147 @@ fn reduce(op: Op, w: &mut [f64]) -> f64 {
                 (m2 / (n - 1) as f64).sqrt()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{parse, VarId};
+
+    /// A tiny deterministic generator (splitmix64).
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+            &v[(self.next() % v.len() as u64) as usize]
+        }
+    }
+
+    fn expr(r: &mut Rng, depth: u32) -> String {
+        let leaves = [
+            "a",
+            "b",
+            "PREV(a)",
+            "PREV(b)",
+            "2",
+            "-1.5",
+            "0",
+            "UNKN",
+            "INF",
+            "NEGINF",
+            "TIME",
+            "COUNT",
+            "STEPWIDTH",
+            "NOW",
+        ];
+        if depth == 0 || r.next() % 4 == 0 {
+            return r.pick(&leaves).to_string();
+        }
+        let sub = |r: &mut Rng| expr(r, depth - 1);
+        match r.next() % 6 {
+            0 | 1 => {
+                let (x, y) = (sub(r), sub(r));
+                let ops = [
+                    "+", "-", "*", "/", "%", "POW", "ADDNAN", "ATAN2", "LT", "LE", "GT", "GE",
+                    "EQ", "NE", "MIN", "MAX", "MINNAN", "MAXNAN",
+                ];
+                format!("{x},{y},{}", r.pick(&ops))
+            }
+            2 => {
+                let x = sub(r);
+                let ops = [
+                    "SIN", "COS", "LOG", "EXP", "SQRT", "ATAN", "FLOOR", "CEIL", "ABS", "UN",
+                    "ISINF", "RAD2DEG", "DEG2RAD",
+                ];
+                format!("{x},{}", r.pick(&ops))
+            }
+            3 => {
+                let (x, y, z) = (sub(r), sub(r), sub(r));
+                format!("{x},{y},{z},{}", r.pick(&["IF", "LIMIT"]))
+            }
+            4 => {
+                let (x, y) = (sub(r), sub(r));
+                format!("{x},{y},EXC,-")
+            }
+            _ => {
+                let (x, y) = (sub(r), sub(r));
+                format!("{x},DUP,*,{y},POP")
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_give_the_bits_of_point_by_point_evaluation() {
+        let mut r = Rng(7);
+        let n = 1000; // several blocks and a partial one
+        let specials = [
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.0,
+            -0.0,
+        ];
+        let series = |r: &mut Rng| -> Vec<f64> {
+            (0..n + 10)
+                .map(|_| match r.next() % 8 {
+                    0 => *r.pick(&specials),
+                    _ => (r.next() % 2000) as f64 / 7.0 - 140.0,
+                })
+                .collect()
+        };
+        let a = series(&mut r);
+        let b = series(&mut r);
+        let tz = TimeZone::UTC;
+        let mut ctx = EvalContext::new(60, &tz);
+        ctx.now = 1_000_000_000;
+        let mut compared = 0;
+        for case in 0..400 {
+            // (a number cannot end an expression, as in rrdtool)
+            let text = format!("{},a,POP", expr(&mut r, 4));
+            let program = parse(&text, |name| match name {
+                "a" => Some(VarId(0)),
+                "b" => Some(VarId(1)),
+                _ => None,
+            })
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert!(blockable(&program), "{text}");
+            // aligned inputs, and inputs at their own steps (b coarser)
+            let walk = case % 2 == 1;
+            let inputs = [
+                Input {
+                    values: &a,
+                    first: 3,
+                    step: 60,
+                },
+                Input {
+                    values: &b,
+                    first: 1,
+                    step: if walk { 180 } else { 60 },
+                },
+            ];
+            let times: Vec<i64> = (1..=n as i64).map(|k| 1_000_000_000 + 60 * k).collect();
+            let (mut x, mut y) = (vec![0.0; n], vec![0.0; n]);
+            let (mut s1, mut s2) = (Vec::new(), Vec::new());
+            let r1 = run(
+                &program, &ctx, &inputs, !walk, &times, &mut x, &mut s1, true,
+            );
+            let r2 = run(
+                &program, &ctx, &inputs, !walk, &times, &mut y, &mut s2, false,
+            );
+            assert_eq!(r1, r2, "{text}");
+            for k in 0..n {
+                assert_eq!(x[k].to_bits(), y[k].to_bits(), "{text} at {k}");
+            }
+            compared += 1;
+        }
+        assert_eq!(compared, 400);
     }
 }

@@ -48,6 +48,6 @@ mod op;
 mod parse;
 
 pub use error::{render_error, Error, Result, Span};
-pub use eval::{eval_series, EvalContext, DNAN};
+pub use eval::{eval_inputs, eval_series, EvalContext, Input, DNAN};
 pub use op::Op;
 pub use parse::{parse, Program, Token, VarId, MAX_STACK_DEPTH, MAX_VNAME_LEN};

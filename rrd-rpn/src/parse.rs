@@ -78,6 +78,22 @@ impl Program {
         Ok(program)
     }
 
+    /// Replaces token `k` by `tok`, keeping spans, where both push exactly
+    /// one value (a number, a variable or `PREV(variable)`): how rrdtool
+    /// substitutes a VDEF's value for its name.
+    ///
+    /// # Panics
+    ///
+    /// When `k` is out of range or either token is an operator.
+    pub fn replace_token(&mut self, k: usize, tok: Token) {
+        let operand = |t: &Token| !matches!(t, Token::Op(_));
+        assert!(
+            operand(&self.tokens[k]) && operand(&tok),
+            "replace_token: only operands can be replaced"
+        );
+        self.tokens[k] = tok;
+    }
+
     /// The tokens in order.
     pub fn tokens(&self) -> &[Token] {
         &self.tokens

@@ -260,6 +260,32 @@ fn rpn(rng: &mut Rng, vars: &[String], consts: &[String], depth: u32) -> String 
         return leaf(rng);
     }
     let sub = |rng: &mut Rng| rpn(rng, vars, consts, depth - 1);
+    match rng.range(0, 11) {
+        // a window over the variable's own rows, as rrdtool reads it
+        9 => {
+            let op = rng.pick(&["TREND", "TRENDNAN"]);
+            let dur = rng.pick(&[60, 300, 600, 900, 1800, 3600]);
+            return format!("{},{dur},{op}", rng.pick(vars));
+        }
+        10 => {
+            let n = rng.range(1, 4);
+            let shifts: Vec<String> = (0..n)
+                .map(|_| rng.pick(&[600, 1800, 3600, 7200]).to_string())
+                .collect();
+            let win = rng.pick(&[300, 600, 1800]);
+            let v = rng.pick(vars);
+            return match rng.range(0, 3) {
+                0 => format!("{},{n},{win},{v},PREDICT", shifts.join(",")),
+                1 => format!("{},{n},{win},{v},PREDICTSIGMA", shifts.join(",")),
+                _ => format!(
+                    "{},{n},{win},{},{v},PREDICTPERC",
+                    shifts.join(","),
+                    rng.range(0, 101)
+                ),
+            };
+        }
+        _ => {}
+    }
     match rng.range(0, 9) {
         0..=4 => {
             let op = rng.pick(&[
@@ -344,8 +370,30 @@ fn random_xport(rng: &mut Rng, files: &[File]) -> Vec<String> {
                 rng.pick(&["AVERAGE", "MIN", "MAX", "LAST"])
             ));
         }
+        // a window of its own (relative to the graph's or absolute),
+        // mostly reaching back far enough for TREND and PREDICT, or a
+        // window moved back and SHIFTed forward onto the graph's
+        let hours = (end - start) / 3600 + 1;
+        let shift = rng
+            .chance(10)
+            .then(|| *rng.pick(&[-3600i64, -600, 300, 450, 1800, 3600]));
+        match (shift, rng.range(0, 10)) {
+            (Some(by), _) => def.push_str(&format!(":start={}:end={}", start - by, end - by)),
+            (None, 0) => def.push_str(&format!(":start=end-{}h", hours + rng.range(0, 6) as i64)),
+            (None, 1) => def.push_str(&format!(":end=start+{}h", hours + rng.range(0, 3) as i64)),
+            (None, 2) => def.push_str(&format!(
+                ":start={}:end=start+{}min",
+                start - rng.range(0, 20000) as i64,
+                hours * 60 + rng.range(300, 2000) as i64
+            )),
+            (None, 3..=5) => def.push_str(&format!(":start={}", start - 14400)),
+            _ => {}
+        }
         a.push(def);
         series.push(format!("v{k}"));
+        if let Some(by) = shift {
+            a.push(format!("SHIFT:v{k}:{by}"));
+        }
     }
     for k in 0..rng.range(0, 2) {
         let src = rng.pick(&series).clone();
@@ -400,7 +448,7 @@ fn differential_random_xports() {
         .map(|chunk| {
             let chunk = chunk.to_vec();
             std::thread::spawn(move || {
-                let (mut same, mut refused, mut succeeded) = (0, 0, 0);
+                let (mut same, mut refused, mut succeeded, mut exprs) = (0, 0, 0, 0);
                 let mut failures = Vec::new();
                 for seed in chunk {
                     let failed_before = failures.len();
@@ -419,6 +467,7 @@ fn differential_random_xports() {
                                 same += 1;
                                 if want.status == 0 {
                                     succeeded += 1;
+                                    exprs += args.iter().filter(|a| a.starts_with("CDEF:")).count();
                                 }
                             }
                             Some(_)
@@ -442,20 +491,21 @@ fn differential_random_xports() {
                         let _ = std::fs::remove_dir_all(&dir);
                     }
                 }
-                (same, refused, succeeded, failures)
+                (same, refused, succeeded, exprs, failures)
             })
         })
         .collect();
-    let (mut same, mut refused, mut succeeded, mut failures) = (0, 0, 0, Vec::new());
+    let (mut same, mut refused, mut succeeded, mut exprs, mut failures) = (0, 0, 0, 0, Vec::new());
     for h in handles {
-        let (s, r, ok, f) = h.join().expect("worker");
+        let (s, r, ok, e, f) = h.join().expect("worker");
         same += s;
         refused += r;
         succeeded += ok;
+        exprs += e;
         failures.extend(f);
     }
     note(&format!(
-        "xport differential: {same} agreed ({succeeded} successful exports), {refused} refused as unsupported, {} differ",
+        "xport differential: {same} agreed ({succeeded} successful exports with {exprs} random CDEF expressions), {refused} refused as unsupported, {} differ",
         failures.len()
     ));
     assert!(
