@@ -11,7 +11,8 @@
 #                                       and librrd's headers, see librrd/build.sh)
 # Knobs (environment): REPEAT=5 N_OPEN=2000000 N_REOPEN=50000 N_BATCH=2000000
 #   N_ONE=20000 N_LBATCH=2000000 FETCHES=20000 PROC_REPEAT=3 PROCS=2000
-#   FETCH_PROCS=500 CD_REPEAT=3 CD_FILES=10000 CD_ROUNDS=5 WORKDIR=/tmp/...
+#   FETCH_PROCS=500 CD_REPEAT=3 CD_FILES=10000 CD_ROUNDS=5 XP_REPEAT=5
+#   XPORTS=200 BIG_XPORTS=3 XPORT_PROCS=200 WORKDIR=/tmp/...
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -31,6 +32,10 @@ FETCH_PROCS=${FETCH_PROCS:-500}
 CD_REPEAT=${CD_REPEAT:-3}
 CD_FILES=${CD_FILES:-10000}
 CD_ROUNDS=${CD_ROUNDS:-5}
+XP_REPEAT=${XP_REPEAT:-5}
+XPORTS=${XPORTS:-200}
+BIG_XPORTS=${BIG_XPORTS:-3}
+XPORT_PROCS=${XPORT_PROCS:-200}
 
 command -v rrdtool >/dev/null || { echo "compare.sh: rrdtool is not on PATH (apt-get install rrdtool)" >&2; exit 1; }
 
@@ -99,8 +104,39 @@ collectd() {
     rm -rf "$work/cd"
 }
 
+# per_s SCALE CMD...: runs CMD, whose last line is milliseconds per run, and
+# prints SCALE*1000/ms (runs, or SCALE units, per second) as its last line
+per_s() {
+    local scale=$1; shift
+    local out
+    out=$("$@")
+    sed '$d' <<<"$out"
+    tail -n1 <<<"$out" | awk -v s="$scale" '{printf "%.0f\n", s * 1000 / $1}'
+}
+
+# proc_xport TOOL N ARGS...: N `TOOL xport ARGS >/dev/null` processes
+proc_xport() {
+    local tool=$1 n=$2 i t0 t1
+    shift 2
+    t0=$(date +%s.%N)
+    for ((i = 1; i <= n; i++)); do
+        "$tool" xport "$@" >/dev/null
+    done
+    t1=$(date +%s.%N)
+    echo "$tool xport: $n processes in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') s"
+    awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f\n", n/(b-a)}'
+}
+
 # one file for both fetchers, written by librrd
 "$LB" fetch --n 1 "$work/day.rrd" >/dev/null
+# a million one-second rows for the long CDEF
+"$RB" big --rows 1000000 "$work/big.rrd" >/dev/null
+# xport of a day from three DEFs of W (the per-minute archives) and a CDEF
+XDAY=(-s 1000000000 -e 1000086400 -m 1440 "DEF:a=$work/day.rrd:v:AVERAGE" "DEF:b=$work/day.rrd:v:MIN"
+    "DEF:c=$work/day.rrd:v:MAX" "CDEF:d=a,b,+,c,-,2,*" XPORT:a XPORT:d)
+# a 10-operator CDEF over 1,000,000 points, exported
+XBIG=(-s 1000000000 -e 1001000000 --step 1 -m 1000000 "DEF:a=$work/big.rrd:v:AVERAGE"
+    "CDEF:c=a,2,*,1,+,a,/,3,-,ABS,SQRT,10,MIN,a,MAX,0.5,+,FLOOR" XPORT:c)
 
 echo "measuring in $work" >&2
 for ((k = 1; k <= REPEAT; k++)); do
@@ -120,6 +156,15 @@ for ((k = 1; k <= PROC_REPEAT; k++)); do
     run p_c proc_update rrdtool "$PROCS"
     run fp_ours proc_fetch "$RRD" "$FETCH_PROCS" "$work/day.rrd"
     run fp_c proc_fetch rrdtool "$FETCH_PROCS" "$work/day.rrd"
+done
+for ((k = 1; k <= XP_REPEAT; k++)); do
+    echo "xport round $k of $XP_REPEAT" >&2
+    run x_ours per_s 1 "$RB" xport --n "$XPORTS" -- "${XDAY[@]}"
+    run x_c per_s 1 "$LB" xport --n "$XPORTS" -- "${XDAY[@]}"
+    run xb_ours per_s 1000000 "$RB" xport --n "$BIG_XPORTS" -- "${XBIG[@]}"
+    run xb_c per_s 1000000 "$LB" xport --n "$BIG_XPORTS" -- "${XBIG[@]}"
+    run xp_ours proc_xport "$RRD" "$XPORT_PROCS" "${XDAY[@]}"
+    run xp_c proc_xport rrdtool "$XPORT_PROCS" "${XDAY[@]}"
 done
 for ((k = 1; k <= CD_REPEAT; k++)); do
     echo "collectd round $k of $CD_REPEAT" >&2
@@ -143,7 +188,7 @@ row() {
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 echo
 echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, Linux $(uname -r); $(rustc --version); $(rrdtool -v | head -n1 | cut -d' ' -f1-2); load average before the run: $load."
-echo "Rates per second: median of $REPEAT rounds (process rows: $PROC_REPEAT, collectd: $CD_REPEAT), best in brackets."
+echo "Rates per second: median of $REPEAT rounds (process rows: $PROC_REPEAT, collectd: $CD_REPEAT, xport: $XP_REPEAT), best in brackets."
 echo
 echo "| measurement | rrd-core / \`rrd\` | C rrdtool 1.7.2 | ours / C | goal | met |"
 echo "|---|---:|---:|---:|---|---|"
@@ -155,3 +200,6 @@ row "\`rrd update FILE t:v\` vs \`rrdtool update FILE t:v\`, $PROCS processes fr
 row "fetch a day, 1441 rows (open, fetch, close) vs \`rrd_fetch_r\`, $FETCHES fetches" "$(r f_ours)" "$(r f_c)" 1 ">= 1x (no slower)"
 row "\`rrd fetch\` vs \`rrdtool fetch\` of a day, $FETCH_PROCS processes" "$(r fp_ours)" "$(r fp_c)" "" "-"
 row "collectd-style: $CD_FILES files x $CD_ROUNDS rounds, open/update/close per file, vs librrd \`rrd_update_r\` per file" "$(r cd_ours)" "$(r cd_c)" "" "report"
+row "xport a day, 3 DEFs + a CDEF, 1440 rows x 2 columns (\`rrd-bench xport\` vs \`rrd_xport\`, in-process, XML to a buffer / /dev/null), xports" "$(r x_ours)" "$(r x_c)" 2 ">= 2x rrdtool's xport"
+row "xport of a 10-operator CDEF over 1,000,000 points (in-process, as above), points" "$(r xb_ours)" "$(r xb_c)" 2 ">= 2x rrdtool's xport"
+row "\`rrd xport\` vs \`rrdtool xport\` of that day, $XPORT_PROCS processes" "$(r xp_ours)" "$(r xp_c)" 2 ">= 2x rrdtool's xport"

@@ -13,6 +13,9 @@
  *       rrd_fetch_r(FILE, AVERAGE, start 1000000000, end 1000086400,
  *       step 1) N times; FILE is prepared with W and 86400 updates when it
  *       does not exist; prints fetches/s
+ *   librrd-bench xport --n N -- ARGS...
+ *       rrd_xport with `xport ARGS...` (rrdtool's xport command line) N
+ *       times, its XML going to /dev/null; prints milliseconds per xport
  *   librrd-bench collectd --files F --rounds R DIR
  *       create F files (W's definitions, step 10) in DIR, sync, then R rounds of
  *       one rrd_update_r per file (collectd's rrdtool plugin does just
@@ -24,6 +27,7 @@
  */
 #define _DEFAULT_SOURCE /* sync() */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +52,7 @@ static const char *USAGE =
     "usage:\n"
     "  librrd-bench update --mode one|reopen|batch --n N FILE\n"
     "  librrd-bench fetch --n N FILE\n"
+    "  librrd-bench xport --n N -- ARGS...\n"
     "  librrd-bench collectd --files F --rounds R DIR\n";
 
 static void usage(const char *msg) {
@@ -241,6 +246,63 @@ static int cmd_collectd(int argc, char **argv) {
     return 0;
 }
 
+/* One rrd_xport of `xport ARGS` (a fresh argv: optparse permutes it), its
+ * output going to the current stdout. */
+static void xport_once(int nargs, char **args) {
+    char **argv = malloc(sizeof(char *) * (size_t)(nargs + 2));
+    if (argv == NULL)
+        exit(1);
+    argv[0] = "xport";
+    for (int i = 0; i < nargs; i++)
+        argv[i + 1] = args[i];
+    argv[nargs + 1] = NULL;
+    time_t start, end;
+    unsigned long step, col_cnt;
+    char **legend_v = NULL;
+    rrd_value_t *data = NULL;
+    rrd_clear_error();
+    if (rrd_xport(nargs + 1, argv, NULL, &start, &end, &step, &col_cnt, &legend_v, &data) != 0) {
+        fprintf(stderr, "librrd-bench: xport: %s\n", rrd_get_error());
+        exit(1);
+    }
+    for (unsigned long c = 0; c < col_cnt; c++)
+        free(legend_v[c]);
+    free(legend_v);
+    free(data);
+    free(argv);
+}
+
+static int cmd_xport(int argc, char **argv) {
+    if (argc < 3 || strcmp(argv[0], "--n") != 0 || strcmp(argv[2], "--") != 0)
+        usage("xport needs --n N -- ARGS...");
+    char *end;
+    long n = strtol(argv[1], &end, 10);
+    if (*end != 0 || n < 1)
+        usage("--n needs a positive count");
+    int nargs = argc - 3;
+    char **args = argv + 3;
+    /* once for the byte count, then the timed runs into /dev/null */
+    fflush(stdout);
+    int saved = dup(1);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (saved < 0 || devnull < 0 || dup2(devnull, 1) < 0) {
+        perror("librrd-bench: redirecting stdout");
+        return 1;
+    }
+    xport_once(nargs, args);
+    double t0 = now_s();
+    for (long i = 0; i < n; i++)
+        xport_once(nargs, args);
+    double secs = now_s() - t0;
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    close(devnull);
+    printf("librrd xport: %ld runs in %.4f s\n", n, secs);
+    printf("%.4f\n", secs * 1000.0 / (double)n);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2)
         usage("a subcommand is required");
@@ -248,6 +310,8 @@ int main(int argc, char **argv) {
         return cmd_update(argc - 2, argv + 2);
     if (strcmp(argv[1], "fetch") == 0)
         return cmd_fetch(argc - 2, argv + 2);
+    if (strcmp(argv[1], "xport") == 0)
+        return cmd_xport(argc - 2, argv + 2);
     if (strcmp(argv[1], "collectd") == 0)
         return cmd_collectd(argc - 2, argv + 2);
     usage("unknown subcommand");

@@ -249,6 +249,27 @@ impl Batch {
     }
 }
 
+/// Creates `path` (step 1, `DS:v:GAUGE:120:U:U`, `RRA:AVERAGE:0.5:1:ROWS`)
+/// and updates it every second from `W_START + 1` until every row holds a
+/// value (`i % 100 + i / 1000`, so windows differ), for xports of long
+/// series.
+pub fn create_big(path: &Path, rows: u64) -> Result<()> {
+    let rra = format!("RRA:AVERAGE:0.5:1:{rows}");
+    let spec = CreateSpec::parse(W_START, 1, &["DS:v:GAUGE:120:U:U", rra.as_str()])
+        .context("parsing the big file's definition")?;
+    create::create_file(path, &spec, false)
+        .with_context(|| format!("creating {}", path.display()))?;
+    let mut rrd = Rrd::open(path, OpenMode::ReadWrite)
+        .with_context(|| format!("opening {}", path.display()))?;
+    for i in 1..=rows {
+        let v = (i % 100 + i / 1000) as f64;
+        rrd.update(UpdateTime::from_secs(w_time(i)), &[Value::Num(v)])
+            .with_context(|| format!("updating {}", path.display()))?;
+    }
+    rrd.close()
+        .with_context(|| format!("closing {}", path.display()))
+}
+
 /// Creates `path` with workload W and runs its first `updates` updates
 /// (one open handle), for fetch, info and dump.
 pub fn fill_w(path: &Path, updates: u64) -> Result<()> {

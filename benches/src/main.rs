@@ -21,6 +21,12 @@ const USAGE: &str = "usage:
   rrd-bench fetch --n N FILE
       fetch AVERAGE -s 1000086400-1d -e 1000086400 (open, fetch, close) N times;
       FILE is prepared with W and 86400 updates when it does not exist; print fetches/s
+  rrd-bench xport --n N -- ARGS...
+      run `rrd xport ARGS...` (rrdtool's xport command line) N times in-process, the
+      output going to a buffer; print milliseconds per xport
+  rrd-bench big --rows N FILE
+      create FILE (step 1, one GAUGE, one AVERAGE archive of N rows) and fill every row;
+      for xports of long series
   rrd-bench collectd --files F --rounds R DIR
       create F files (W's definitions, step 10) in DIR, sync, then R rounds that each open,
       update once and close every file; print updates/s";
@@ -205,12 +211,57 @@ fn cmd_collectd(argv: &[String]) -> Result<()> {
     )
 }
 
+fn cmd_xport(argv: &[String]) -> Result<()> {
+    let (n, args) = match argv {
+        [flag, n, dashes, args @ ..] if flag == "--n" && dashes == "--" => (n, args),
+        _ => return Err(usage("xport needs --n N -- ARGS...")),
+    };
+    let n: u64 = n
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| usage("--n needs a positive count"))?;
+    let mut cmd = vec!["xport".to_string()];
+    cmd.extend(args.iter().cloned());
+    let mut out = Vec::new();
+    rrd_cli::run(&cmd, &mut out).map_err(|e| anyhow::anyhow!("xport: {e}"))?;
+    let bytes = out.len();
+    let t0 = Instant::now();
+    for _ in 0..n {
+        out.clear();
+        rrd_cli::run(&cmd, &mut out).map_err(|e| anyhow::anyhow!("xport: {e}"))?;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "rrd xport: {n} runs of {bytes} bytes in {secs:.4} s"
+    )?;
+    writeln!(stdout, "{:.4}", secs * 1000.0 / n as f64)?;
+    Ok(())
+}
+
+fn cmd_big(argv: &[String]) -> Result<()> {
+    let a = Args::parse(argv, &["rows"])?;
+    let rows = a.count("rows")?;
+    let path = a.path()?;
+    rrd_benches::create_big(&path, rows)?;
+    writeln!(
+        std::io::stdout(),
+        "created {} with {rows} rows",
+        path.display()
+    )?;
+    Ok(())
+}
+
 fn run(argv: &[String]) -> Result<()> {
     match argv.split_first() {
         Some((cmd, rest)) => match cmd.as_str() {
             "update" => cmd_update(rest),
             "fetch" => cmd_fetch(rest),
             "collectd" => cmd_collectd(rest),
+            "xport" => cmd_xport(rest),
+            "big" => cmd_big(rest),
             "-h" | "--help" | "help" => {
                 writeln!(std::io::stdout(), "{USAGE}")?;
                 Ok(())

@@ -42,7 +42,15 @@ const MAX_10_EXP: i32 = 308;
 /// NaN of either sign prints `nan`; infinities print `inf` and `-inf`;
 /// `-0.0` has no sign. Precision above 19 acts as 19.
 pub fn rrd_exp(v: f64, prec: usize) -> String {
-    convert(v, prec, true).unwrap_or_default()
+    let mut out = String::with_capacity(prec + 8);
+    push_rrd_exp(&mut out, v, prec);
+    out
+}
+
+/// [`rrd_exp`] appended to `out`, without allocating (for tables of many
+/// numbers, such as `xport` output).
+pub fn push_rrd_exp(out: &mut String, v: f64, prec: usize) {
+    convert_into(out, v, prec, true);
 }
 
 /// `%0.<prec>f` exactly as rrdtool's `rrd_snprintf` prints it.
@@ -51,20 +59,25 @@ pub fn rrd_exp(v: f64, prec: usize) -> String {
 /// the buffer empty. This function then returns `""`. Otherwise the special
 /// cases are as for [`rrd_exp`].
 pub fn rrd_fixed(v: f64, prec: usize) -> String {
-    convert(v, prec, false).unwrap_or_default()
+    let mut out = String::with_capacity(prec + 24);
+    convert_into(&mut out, v, prec, false);
+    out
 }
 
-/// The C `fmtflt` for `%e` (`estyle`) and `%f` with no flags and no width.
-/// Returns `None` where C reports overflow.
-fn convert(v: f64, prec: usize, estyle: bool) -> Option<String> {
+/// The C `fmtflt` for `%e` (`estyle`) and `%f` with no flags and no width,
+/// appended to `out`. Where C reports overflow nothing is appended and
+/// `false` returned.
+fn convert_into(out: &mut String, v: f64, prec: usize, estyle: bool) -> bool {
     // NaN fails every comparison, so it never gets a sign, not even -NaN.
     if v.is_nan() {
-        return Some("nan".to_string());
+        out.push_str("nan");
+        return true;
     }
     // C's test is `(x < -1 || x > 1) && x + x == x`. Only ±inf passes:
     // for DBL_MAX, x + x overflows to inf, which is not equal to x.
     if v.is_infinite() {
-        return Some(if v < 0.0 { "-inf" } else { "inf" }.to_string());
+        out.push_str(if v < 0.0 { "-inf" } else { "inf" });
+        return true;
     }
     let negative = v < 0.0; // false for -0.0
     let prec = prec.min(MAX_PREC);
@@ -79,7 +92,7 @@ fn convert(v: f64, prec: usize, estyle: bool) -> Option<String> {
     }
     let mut intpart = cast(u);
     if intpart == u64::MAX {
-        return None;
+        return false;
     }
     // mask = 10^prec is exact for prec <= 19 (also as an f64: 5^19 < 2^53).
     let mask = pow10(prec as i32) as u64;
@@ -96,21 +109,35 @@ fn convert(v: f64, prec: usize, estyle: bool) -> Option<String> {
         }
     }
 
-    let mut out = String::with_capacity(prec + 28);
     if negative {
         out.push('-');
     }
-    out.push_str(&intpart.to_string());
+    push_digits(out, intpart, 1);
     if prec > 0 {
         out.push('.');
         // fracpart < 10^prec, so it fits in `prec` digits.
-        out.push_str(&format!("{fracpart:0prec$}"));
+        push_digits(out, fracpart, prec);
     }
     if estyle {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        out.push_str(&format!("e{sign}{:02}", exponent.unsigned_abs()));
+        out.push('e');
+        out.push(if exponent < 0 { '-' } else { '+' });
+        push_digits(out, u64::from(exponent.unsigned_abs()), 2);
     }
-    Some(out)
+    true
+}
+
+/// `n` in decimal, zero-padded to at least `width` digits.
+fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while n > 0 {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let start = i.min(buf.len() - width.min(buf.len()));
+    // only ASCII digits were written
+    out.push_str(std::str::from_utf8(&buf[start..]).unwrap_or("0"));
 }
 
 /// C `getexponent`: the decimal exponent, found by multiplying (or

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use rrd_core::snprintf::rrd_exp;
+use rrd_core::snprintf::push_rrd_exp;
 
 use crate::data::{GraphData, Window};
 use crate::error::{Error, Result};
@@ -148,7 +148,7 @@ pub fn render(t: &XportTable, f: XportFormat) -> String {
             }
             for (j, &v) in vals.iter().enumerate() {
                 if v.is_finite() {
-                    s.push_str(&rrd_exp(v, 10));
+                    push_rrd_exp(&mut s, v, 10);
                 } else {
                     s.push_str("null");
                 }
@@ -177,15 +177,20 @@ pub fn render(t: &XportTable, f: XportFormat) -> String {
                 let _ = write!(s, "<t>{time}</t>");
             }
             for (j, &v) in vals.iter().enumerate() {
-                let text = if v.is_nan() {
-                    "NaN".to_string()
-                } else {
-                    rrd_exp(v, 10)
-                };
                 if f.enumds {
-                    let _ = write!(s, "<v{j}>{text}</v{j}>");
+                    let _ = write!(s, "<v{j}>");
                 } else {
-                    let _ = write!(s, "<v>{text}</v>");
+                    s.push_str("<v>");
+                }
+                if v.is_nan() {
+                    s.push_str("NaN");
+                } else {
+                    push_rrd_exp(&mut s, v, 10);
+                }
+                if f.enumds {
+                    let _ = write!(s, "</v{j}>");
+                } else {
+                    s.push_str("</v>");
                 }
             }
             s.push_str("</row>\n");
