@@ -16,7 +16,8 @@ pub struct ElementId(pub usize);
 /// `DEF:vname=file:ds:CF[:step=s][:start=t][:end=t][:reduce=CF]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Def {
-    /// The variable name.
+    /// The variable name; a DEF that reuses an earlier name gets it with a
+    /// leading NUL, so no argument can refer to it (as in rrdtool).
     pub vname: String,
     /// The RRD file.
     pub file: String,
@@ -434,6 +435,12 @@ impl GraphSpec {
                 base..base + eq,
             ));
         }
+        if self.find(vname).is_some() {
+            return Err(syntax(
+                format!("trying to reuse vname {vname}"),
+                base..base + eq,
+            ));
+        }
         Ok((vname, &body[eq + 1..]))
     }
 
@@ -467,6 +474,10 @@ impl GraphSpec {
                 span_of(0),
             ));
         }
+        // rrdtool accepts a DEF that reuses a name, under a mangled name
+        // (its parse_def retries with the first byte of the key changed):
+        // the data is fetched, and the name keeps meaning the first DEF
+        let reused = self.find(vname).is_some();
         let file = &first[eq + 1..];
         for (k, what) in [(1, "DS"), (2, "CF")] {
             if fields.len() <= k {
@@ -478,10 +489,18 @@ impl GraphSpec {
         }
         let ds = fields[1].1.clone();
         let cf_name = &fields[2].1;
-        let cf = ConsolidationFn::parse(cf_name)
-            .ok_or_else(|| syntax(format!("bad CF: {cf_name}"), span_of(2)))?;
+        // when the retry under the mangled name fails too, rrdtool reports
+        // the first attempt's error, which was the reuse
+        let cf = ConsolidationFn::parse(cf_name).ok_or_else(|| match reused {
+            true => syntax(format!("trying to reuse vname {vname}"), span_of(0)),
+            false => syntax(format!("bad CF: {cf_name}"), span_of(2)),
+        })?;
         let mut def = Def {
-            vname: vname.to_string(),
+            vname: if reused {
+                format!("\u{0}{vname}")
+            } else {
+                vname.to_string()
+            },
             file: file.to_string(),
             ds,
             cf,
@@ -764,6 +783,16 @@ mod tests {
             "Cannot shift a VDEF: 'v' in line 'XPORT:v'\n Some(6..7)",
         );
         check(&["SHIFT:a:60"], "vname a not found Some(6..7)");
+        // a DEF may reuse a name (it becomes unreachable); nothing else may
+        check(&["DEF:a=x.rrd:ds:MAX", "DEF:a=y.rrd:ds:MIN"], "ok");
+        check(
+            &["DEF:a=x.rrd:ds:MAX", "DEF:a=y.rrd:ds:FOO"],
+            "trying to reuse vname a Some(4..11)",
+        );
+        check(
+            &["DEF:a=x.rrd:ds:MAX", "CDEF:a=a,2,*"],
+            "trying to reuse vname a Some(5..6)",
+        );
         check(&["DEF:a=x.rrd:ds:MAX", "SHIFT:a: -60"], "ok");
         check(
             &["DEF:a=x.rrd:ds:MAX", "SHIFT:a"],
