@@ -44,14 +44,23 @@
 //! # }
 //! ```
 //!
-//! Not supported (each fails with [`Error::Unsupported`] naming it): graph
-//! elements other than DEF/CDEF/VDEF/SHIFT/XPORT (LINE, PRINT, …), DEF
-//! `:daemon=`, and every case where rrdtool reads outside its buffers.
+//! The graph-only elements (LINE, AREA, STACK, TICK, HRULE, VRULE, COMMENT,
+//! TEXTALIGN, PRINT, GPRINT) are parsed with rrdtool's generic argument
+//! splitter and checks; [`layout`] computes rrdtool's image layout and
+//! legend placement and [`canvas`] draws through plotters' bitmap and SVG
+//! backends with the embedded DejaVu Sans Mono.
+//!
+//! Not supported (each fails with [`Error::Unsupported`] naming it): xport
+//! of specs with graph-only elements, DEF `:daemon=`, and every case where
+//! rrdtool reads outside its buffers.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod canvas;
 mod data;
+mod elements;
 mod error;
+pub mod layout;
 mod spec;
 mod xport;
 
@@ -59,6 +68,7 @@ pub use data::{
     compute, reduce, vdef_calc, Computed, EvalEnv, Files, GraphData, Series, Source, VdefValue,
     Window,
 };
+pub use elements::{Align, Area, Line, Print, PrintKind, Rule, Tick, Value};
 pub use error::{Error, Result};
 pub use spec::{
     Cdef, Def, Element, ElementId, GraphSpec, ParseContext, Shift, ShiftBy, Vdef, VdefFn, Xport,

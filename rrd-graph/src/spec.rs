@@ -6,6 +6,7 @@ use rrd_core::time::{parse_time, proc_start_end, TimeSpec};
 use rrd_core::ConsolidationFn;
 use rrd_rpn::{Program, Token, VarId};
 
+use crate::elements::{Align, Area, Line, Parsed, Print, Rule, Tick};
 use crate::error::{Error, Result};
 
 /// Index of an element within its [`GraphSpec`]; variables refer to earlier
@@ -119,6 +120,7 @@ pub struct Shift {
 
 /// One graph argument.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Element {
     /// Data fetched from a file.
     Def(Def),
@@ -130,6 +132,20 @@ pub enum Element {
     Xport(Xport),
     /// A time shift of a series.
     Shift(Shift),
+    /// `LINE[width]` (and a STACK on a LINE).
+    Line(Line),
+    /// `AREA` (and a STACK on an AREA).
+    Area(Area),
+    /// `TICK`.
+    Tick(Tick),
+    /// `HRULE` (false) or `VRULE` (true).
+    Rule(bool, Rule),
+    /// `COMMENT:text`.
+    Comment(String),
+    /// `TEXTALIGN`.
+    TextAlign(Align),
+    /// `PRINT` or `GPRINT`.
+    Print(Print),
 }
 
 impl Element {
@@ -139,7 +155,7 @@ impl Element {
             Element::Def(d) => Some(&d.vname),
             Element::Cdef(c) => Some(&c.vname),
             Element::Vdef(v) => Some(&v.vname),
-            Element::Xport(_) | Element::Shift(_) => None,
+            _ => None,
         }
     }
 }
@@ -212,8 +228,14 @@ impl GraphSpec {
     pub fn parse<S: AsRef<str>>(args: &[S], ctx: &ParseContext<'_>) -> Result<GraphSpec> {
         let mut spec = GraphSpec::default();
         for (i, arg) in args.iter().enumerate() {
-            let e = spec.parse_one(i, arg.as_ref(), ctx)?;
-            spec.elements.push(e);
+            match spec.parse_one(i, arg.as_ref(), ctx)? {
+                Parsed::Element(e) => spec.elements.push(e),
+                // rrdtool stops at a bad colour without a message
+                Parsed::Truncate(e) => {
+                    spec.elements.push(e);
+                    break;
+                }
+            }
         }
         Ok(spec)
     }
@@ -240,12 +262,29 @@ impl GraphSpec {
             .map(ElementId)
     }
 
-    fn parse_one(&self, arg_no: usize, arg: &str, ctx: &ParseContext<'_>) -> Result<Element> {
+    fn parse_one(&self, arg_no: usize, arg: &str, ctx: &ParseContext<'_>) -> Result<Parsed> {
         let syntax = |message: String, span: std::ops::Range<usize>| Error::Syntax {
             message,
             arg: arg_no,
             span,
         };
+        // graph-only elements go through rrdtool's generic splitter
+        let cmd = arg.split(':').next().unwrap_or_default();
+        if matches!(
+            cmd,
+            "AREA"
+                | "STACK"
+                | "TICK"
+                | "HRULE"
+                | "VRULE"
+                | "COMMENT"
+                | "TEXTALIGN"
+                | "PRINT"
+                | "GPRINT"
+        ) || cmd.starts_with("LINE")
+        {
+            return self.parse_graph_element(arg_no, arg, cmd);
+        }
         let kw_len = arg.bytes().take_while(|b| b.is_ascii_uppercase()).count();
         let keyword = &arg[..kw_len];
         if kw_len == 0 || arg.as_bytes().get(kw_len) != Some(&b':') {
@@ -282,6 +321,20 @@ impl GraphSpec {
         }
         let body = &arg[kw_len + 1..];
         let base = kw_len + 1;
+        self.parse_data_element(arg, keyword, body, base, ctx, &syntax)
+            .map(Parsed::Element)
+    }
+
+    /// DEF, CDEF, VDEF, SHIFT and XPORT.
+    fn parse_data_element(
+        &self,
+        arg: &str,
+        keyword: &str,
+        body: &str,
+        base: usize,
+        ctx: &ParseContext<'_>,
+        syntax: &dyn Fn(String, std::ops::Range<usize>) -> Error,
+    ) -> Result<Element> {
         match keyword {
             "DEF" => self
                 .parse_def(arg, body, base, ctx, &syntax)
@@ -812,7 +865,7 @@ mod tests {
         );
         check(
             &["LINE1:a#ff0000"],
-            "graph argument 'LINE1:a#ff0000' is not supported None",
+            "a is not a vname nor a number Some(0..0)",
         );
     }
 }

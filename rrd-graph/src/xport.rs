@@ -74,6 +74,33 @@ pub fn xport_table(spec: &GraphSpec, data: &GraphData, win: &Window) -> Result<X
     if cols.is_empty() {
         return Err(Error::refused("no XPORT found, nothing to do"));
     }
+    // rrdtool's xport then lists legends, PRINT/GPRINT texts and rules in
+    // sections of their own, which need the graph's formatting
+    if let Some(e) = spec.elements().iter().find(|e| {
+        !matches!(
+            e,
+            Element::Def(_)
+                | Element::Cdef(_)
+                | Element::Vdef(_)
+                | Element::Shift(_)
+                | Element::Xport(_)
+        )
+    }) {
+        let what = match e {
+            Element::Line(_) => "LINE",
+            Element::Area(_) => "AREA",
+            Element::Tick(_) => "TICK",
+            Element::Rule(false, _) => "HRULE",
+            Element::Rule(true, _) => "VRULE",
+            Element::Comment(_) => "COMMENT",
+            Element::TextAlign(_) => "TEXTALIGN",
+            Element::Print(p) if p.graph => "GPRINT",
+            _ => "PRINT",
+        };
+        return Err(Error::unsupported(format!(
+            "xport with graph elements ({what}), whose texts rrdtool adds to the output,"
+        )));
+    }
     let step = cols.iter().fold(0, |g, (s, _)| gcd(g, s.step));
     if step == 0 {
         return Err(Error::unsupported("exporting series of step 0"));

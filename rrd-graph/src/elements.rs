@@ -1,0 +1,697 @@
+//! The graph-only elements (LINE, AREA, STACK, TICK, HRULE, VRULE,
+//! COMMENT, TEXTALIGN, PRINT, GPRINT), parsed with rrdtool's generic
+//! argument splitter (`parseArguments` and `newGraphDescription` in
+//! rrd_graph_helper.c): fields split at unescaped `:`, `key=value` fields,
+//! positional fields, shorthand words, and every field not consumed
+//! reported as unused.
+
+use rrd_core::{rrd_strtod, ConsolidationFn};
+
+use crate::canvas::Rgba;
+use crate::error::{Error, Result};
+use crate::spec::{Element, ElementId, GraphSpec};
+
+/// One field of a split argument.
+#[derive(Debug, Clone)]
+struct Field {
+    /// The field as written (after `\:` unescaping).
+    text: String,
+    /// `pos0`, `pos1`, … for positional fields, else the key.
+    key: String,
+    value: String,
+    used: bool,
+}
+
+/// An argument split as rrdtool splits graph elements.
+#[derive(Debug, Clone)]
+pub(crate) struct Fields {
+    fields: Vec<Field>,
+}
+
+impl Fields {
+    /// Splits `arg`; `Err` with rrdtool's message for more than ten
+    /// positional fields.
+    pub(crate) fn split(arg: &str) -> std::result::Result<Fields, String> {
+        let mut texts = Vec::new();
+        let mut cur = String::new();
+        let mut chars = arg.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if chars.peek() == Some(&':') => {
+                    cur.push(':');
+                    chars.next();
+                }
+                ':' => texts.push(std::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
+        }
+        texts.push(cur);
+        let mut fields = Vec::new();
+        let mut positional = 0;
+        for text in texts {
+            let (key, value) = if let Some((k, v)) = text.split_once('=') {
+                (k.to_string(), v.to_string())
+            } else {
+                let short = match text.as_str() {
+                    "STACK" => Some(("stack", "1")),
+                    "strftime" => Some(("strftime", "1")),
+                    "dashes" => Some(("dashes", "5,5")),
+                    "valstrftime" => Some(("vformatter", "timestamp")),
+                    "valstrfduration" => Some(("vformatter", "duration")),
+                    "skipscale" => Some(("skipscale", "1")),
+                    _ => None,
+                };
+                match short {
+                    Some((k, v)) if positional > 0 => (k.to_string(), v.to_string()),
+                    _ => {
+                        if positional > 9 {
+                            return Err("too many positional arguments".into());
+                        }
+                        positional += 1;
+                        (format!("pos{}", positional - 1), text.clone())
+                    }
+                }
+            };
+            let key = match key.as_str() {
+                "label" => "legend".to_string(),
+                "colour" => "color".to_string(),
+                "colour2" => "color2".to_string(),
+                _ => key,
+            };
+            fields.push(Field {
+                text,
+                key,
+                value,
+                used: false,
+            });
+        }
+        Ok(Fields { fields })
+    }
+
+    /// The value of the last field with `key`, marked used.
+    fn get(&mut self, key: &str) -> Option<String> {
+        let f = self.fields.iter_mut().rev().find(|f| f.key == key)?;
+        f.used = true;
+        Some(f.value.clone())
+    }
+
+    /// The first unused field, marked used.
+    fn next(&mut self) -> Option<Field> {
+        let f = self.fields.iter_mut().find(|f| !f.used)?;
+        f.used = true;
+        Some(f.clone())
+    }
+
+    /// rrdtool's complaint about fields nobody consumed, if any.
+    pub(crate) fn unused(&self, arg: &str) -> Option<String> {
+        let rest: Vec<&str> = self
+            .fields
+            .iter()
+            .filter(|f| !f.used)
+            .map(|f| f.text.as_str())
+            .collect();
+        (!rest.is_empty())
+            .then(|| format!("Unused Arguments \"{}\" in command : {arg}", rest.join(":")))
+    }
+}
+
+/// rrdtool's `parse_color`: 3, 4, 6 or 8 hex digits.
+pub(crate) fn parse_color(s: &str) -> Option<Rgba> {
+    if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let d = |i: usize, n: usize| u8::from_str_radix(&s[i..i + n], 16).ok();
+    let (r, g, b, a) = match s.len() {
+        3 | 4 => (
+            d(0, 1)? * 0x11,
+            d(1, 1)? * 0x11,
+            d(2, 1)? * 0x11,
+            if s.len() == 4 { d(3, 1)? * 0x11 } else { 0xff },
+        ),
+        6 | 8 => (
+            d(0, 2)?,
+            d(2, 2)?,
+            d(4, 2)?,
+            if s.len() == 8 { d(6, 2)? } else { 0xff },
+        ),
+        _ => return None,
+    };
+    Some(Rgba::from_u8(r, g, b, a))
+}
+
+/// A whole-string float as rrdtool's `getDouble` reads it.
+fn get_double(s: &str) -> Option<f64> {
+    let (v, used) = rrd_strtod(s);
+    (used > 0 && used == s.len()).then_some(v)
+}
+
+/// What a LINE, AREA or TICK draws, or where a rule is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// A DEF, CDEF or VDEF.
+    Var(ElementId),
+    /// A constant.
+    Number(f64),
+}
+
+/// `LINE[width]:value[#color][:legend][:STACK][:skipscale][:dashes…]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// What is drawn.
+    pub value: Value,
+    /// Line width in pixels.
+    pub width: f64,
+    /// Colour; `None` draws nothing (the legend stays).
+    pub color: Option<Rgba>,
+    /// Legend (with rrdtool's two-space prefix when not empty).
+    pub legend: String,
+    /// Stacked on the previous LINE or AREA.
+    pub stack: bool,
+    /// Left out of the value range.
+    pub skipscale: bool,
+    /// Dash pattern and offset.
+    pub dashes: Option<(Vec<f64>, f64)>,
+}
+
+/// `AREA:value[#color[#color2]][:legend][:STACK][:skipscale][:gradheight=g]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Area {
+    /// What is drawn.
+    pub value: Value,
+    /// Colour; `None` draws nothing.
+    pub color: Option<Rgba>,
+    /// Gradient end colour.
+    pub color2: Option<Rgba>,
+    /// Legend (two-space prefix when not empty).
+    pub legend: String,
+    /// Stacked on the previous LINE or AREA.
+    pub stack: bool,
+    /// Left out of the value range.
+    pub skipscale: bool,
+    /// Gradient height in pixels.
+    pub gradheight: f64,
+}
+
+/// `TICK:vname#color:fraction[:legend]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tick {
+    /// The series whose non-zero values get a tick.
+    pub value: Value,
+    /// Colour.
+    pub color: Option<Rgba>,
+    /// Height as a fraction of the canvas (negative: from the top); `None`
+    /// is the dynamic `vname` fraction.
+    pub fraction: Option<f64>,
+    /// Legend (no prefix).
+    pub legend: String,
+}
+
+/// `HRULE:value#color[:legend][:dashes…]`, `VRULE:time#color…`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// Where: a number (a value, or seconds for VRULE) or a VDEF.
+    pub at: Value,
+    /// Colour.
+    pub color: Option<Rgba>,
+    /// Legend (two-space prefix when not empty).
+    pub legend: String,
+    /// Dash pattern and offset.
+    pub dashes: Option<(Vec<f64>, f64)>,
+}
+
+/// How a PRINT/GPRINT value is turned into text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintKind {
+    /// The number, printf style.
+    Value,
+    /// The VDEF's time through strftime.
+    Strftime,
+    /// The value as a timestamp (`valstrftime`).
+    ValueTime,
+    /// The value as a duration in milliseconds (`valstrfduration`).
+    ValueDuration,
+}
+
+/// `PRINT`/`GPRINT:vname:format` or `:vname:CF:format`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Print {
+    /// The VDEF (or DEF/CDEF with `cf`).
+    pub source: ElementId,
+    /// The consolidation of the deprecated form.
+    pub cf: Option<ConsolidationFn>,
+    /// The format.
+    pub format: String,
+    /// How the value is formatted.
+    pub kind: PrintKind,
+    /// GPRINT (legend) rather than PRINT (standard output).
+    pub graph: bool,
+}
+
+/// TEXTALIGN values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// `left`
+    Left,
+    /// `right`
+    Right,
+    /// `justified`
+    Justified,
+    /// `center`
+    Center,
+}
+
+/// The outcome of parsing one graph-only element.
+pub(crate) enum Parsed {
+    Element(Element),
+    /// rrdtool's silent failure on a bad colour: this element (as far as it
+    /// got) and nothing after it.
+    Truncate(Element),
+}
+
+fn syntax(arg_no: usize, message: String) -> Error {
+    Error::Syntax {
+        message,
+        arg: arg_no,
+        span: 0..0,
+    }
+}
+
+impl GraphSpec {
+    /// Parses a graph-only element (`keyword` already checked).
+    pub(crate) fn parse_graph_element(
+        &self,
+        arg_no: usize,
+        arg: &str,
+        keyword: &str,
+    ) -> Result<Parsed> {
+        let err = |m: String| syntax(arg_no, m);
+        let mut f = Fields::split(arg).map_err(err)?;
+        // the command word
+        if f.get("cmd").is_none() {
+            f.next();
+        }
+        if let Some(d) = f.get("debug") {
+            if !d.is_empty() && d.trim().parse::<i64>().is_err() {
+                return Err(err(format!("Bad debug value: {d}")));
+            }
+        }
+        let line_width = keyword.strip_prefix("LINE").filter(|_| keyword != "LINE");
+        let (has_color, has_dashes) = match keyword {
+            "COMMENT" | "TEXTALIGN" | "PRINT" | "GPRINT" => (false, false),
+            k if k.starts_with("LINE") || k == "HRULE" || k == "VRULE" => (true, true),
+            _ => (true, false),
+        };
+        let mut vname = None;
+        let (mut color, mut color2, mut legend) = (None, None, None);
+        if has_color {
+            vname = f.get("vname");
+            color = f.get("color");
+            color2 = f.get("color2");
+            legend = f.get("legend");
+        }
+        let fraction = if keyword == "TICK" {
+            f.get("fraction")
+        } else {
+            None
+        };
+        let stack = matches!(keyword, "AREA") || keyword.starts_with("LINE");
+        let stack = stack && f.get("stack").is_some();
+        let skipscale =
+            (keyword == "AREA" || keyword.starts_with("LINE")) && f.get("skipscale").is_some();
+        let mut width = 1.0;
+        if keyword.starts_with("LINE") {
+            let w = match line_width {
+                Some(w) => Some(w.to_string()),
+                None => f.get("linewidth"),
+            };
+            if let Some(w) = w.filter(|w| !w.is_empty()) {
+                match get_double(&w) {
+                    // NaN passes, as in rrdtool
+                    Some(v) if v >= 0.0 || v.is_nan() => width = v,
+                    _ => return Err(err(format!("Bad line width: {w}"))),
+                }
+            }
+        }
+        let mut gradheight = 50.0;
+        if keyword == "AREA" {
+            if let Some(g) = f.get("gradheight").filter(|g| !g.is_empty()) {
+                gradheight = get_double(&g).ok_or_else(|| err(format!("Bad gradheight: {g}")))?;
+            }
+        }
+        let mut dashes = None;
+        if has_dashes {
+            if let Some(d) = f.get("dashes") {
+                dashes = Some((parse_dashes(&d).map_err(err)?, 0.0));
+            }
+            if let Some(o) = f.get("dash-offset") {
+                let v = get_double(&o)
+                    .ok_or_else(|| err(format!("Could not parse dash-offset: {o}")))?;
+                if let Some((_, off)) = dashes.as_mut() {
+                    *off = v;
+                }
+            }
+        }
+        match keyword {
+            "COMMENT" => {
+                let text = match f.get("legend").filter(|l| !l.is_empty()) {
+                    Some(l) => l,
+                    None => {
+                        f.next()
+                            .ok_or_else(|| err("No positional CF/FORMAT".into()))?
+                            .text
+                    }
+                };
+                self.finish(&f, arg, arg_no)?;
+                return Ok(Parsed::Element(Element::Comment(cut(&text, 200))));
+            }
+            "TEXTALIGN" => {
+                let a = match f.get("align") {
+                    Some(a) => a,
+                    None => {
+                        f.next()
+                            .ok_or_else(|| err("No alignment given".into()))?
+                            .value
+                    }
+                };
+                let align = match a.as_str() {
+                    "left" => Align::Left,
+                    "right" => Align::Right,
+                    "justified" => Align::Justified,
+                    "center" => Align::Center,
+                    _ => return Err(err(format!("Unknown alignment type '{a}'"))),
+                };
+                self.finish(&f, arg, arg_no)?;
+                return Ok(Parsed::Element(Element::TextAlign(align)));
+            }
+            "PRINT" | "GPRINT" => return self.parse_print(f, arg, arg_no, keyword == "GPRINT"),
+            _ => {}
+        }
+        // value[#color[#color2]], then legend (and TICK's fraction)
+        let first = match vname {
+            Some(v) => v,
+            None => {
+                f.next()
+                    .ok_or_else(|| err("No positional VNAME".into()))?
+                    .value
+            }
+        };
+        let fraction = match (keyword, fraction) {
+            ("TICK", None) => Some(
+                f.next()
+                    .ok_or_else(|| err("No positional FRACTION".into()))?
+                    .value,
+            ),
+            (_, fr) => fr,
+        };
+        if legend.is_none() {
+            legend = f.next().map(|x| x.text);
+        }
+        let mut parts = first.splitn(3, '#');
+        let name = parts.next().unwrap_or_default().to_string();
+        if color.is_none() {
+            color = parts.next().map(str::to_string);
+        }
+        if color2.is_none() {
+            color2 = parts.next().map(str::to_string);
+        }
+        let value = match self.find(&name) {
+            Some(id) => Value::Var(id),
+            None => match get_double(&name) {
+                Some(v) => Value::Number(v),
+                None => return Err(err(format!("{name} is not a vname nor a number"))),
+            },
+        };
+        let legend = cut(&legend.unwrap_or_default(), 200);
+        let spaced = if legend.is_empty() {
+            legend.clone()
+        } else {
+            format!("  {legend}")
+        };
+        // a bad colour stops rrdtool's parsing without a message
+        let c1 = color.as_deref().map(parse_color);
+        let c2 = color2.as_deref().map(parse_color);
+        let bad_color = matches!(c1, Some(None)) || matches!(c2, Some(None));
+        let (c1, c2) = (c1.flatten(), c2.flatten());
+        let fraction = match fraction {
+            None => None,
+            Some(fr) if fr == "vname" => {
+                if !matches!(
+                    value,
+                    Value::Var(id) if matches!(self.element(id), Element::Def(_) | Element::Cdef(_))
+                ) {
+                    return Err(err(format!(
+                        "variable '{name}' not DEF nor CDEF when using dynamic fractions"
+                    )));
+                }
+                None
+            }
+            Some(fr) => {
+                Some(get_double(&fr).ok_or_else(|| err(format!("error parsing number {name}")))?)
+            }
+        };
+        let mut element = match keyword {
+            "AREA" => Element::Area(Area {
+                value,
+                color: c1,
+                color2: c2,
+                legend: spaced,
+                stack,
+                skipscale,
+                gradheight,
+            }),
+            "STACK" => {
+                // becomes the nearest earlier LINE or AREA, stacked
+                let prev = self.elements().iter().rev().find_map(|e| match e {
+                    Element::Line(l) => Some(Some(l.width)),
+                    Element::Area(_) => Some(None),
+                    _ => None,
+                });
+                match prev {
+                    None => return Err(err(format!("No previous LINE or AREA found for {arg}"))),
+                    Some(Some(w)) => Element::Line(Line {
+                        value,
+                        width: w,
+                        color: c1,
+                        legend: spaced,
+                        stack: true,
+                        skipscale: false,
+                        dashes: None,
+                    }),
+                    Some(None) => Element::Area(Area {
+                        value,
+                        color: c1,
+                        color2: c2,
+                        legend: spaced,
+                        stack: true,
+                        skipscale: false,
+                        gradheight: 50.0,
+                    }),
+                }
+            }
+            "TICK" => Element::Tick(Tick {
+                value,
+                color: c1,
+                fraction,
+                legend,
+            }),
+            "HRULE" | "VRULE" => Element::Rule(
+                keyword == "VRULE",
+                Rule {
+                    at: value,
+                    color: c1,
+                    legend: spaced,
+                    dashes,
+                },
+            ),
+            _ => Element::Line(Line {
+                value,
+                width,
+                color: c1,
+                legend: spaced,
+                stack,
+                skipscale,
+                dashes,
+            }),
+        };
+        if bad_color {
+            // as far as rrdtool got: transparent, no legend
+            match &mut element {
+                Element::Line(l) => {
+                    l.color = None;
+                    l.legend.clear();
+                }
+                Element::Area(a) => {
+                    a.color = None;
+                    a.legend.clear();
+                }
+                Element::Tick(t) => {
+                    t.color = None;
+                    t.legend.clear();
+                }
+                Element::Rule(_, r) => {
+                    r.color = None;
+                    r.legend.clear();
+                }
+                _ => {}
+            }
+            return Ok(Parsed::Truncate(element));
+        }
+        if let (Element::Rule(_, r), Value::Var(id)) = (&element, value) {
+            if !matches!(self.element(id), Element::Vdef(_)) {
+                let _ = r;
+                return Err(err(format!(
+                    "Using vname {name} of wrong type in line {arg}\n"
+                )));
+            }
+        }
+        self.finish(&f, arg, arg_no)?;
+        Ok(Parsed::Element(element))
+    }
+
+    fn finish(&self, f: &Fields, arg: &str, arg_no: usize) -> Result<()> {
+        match f.unused(arg) {
+            Some(m) => Err(syntax(arg_no, m)),
+            None => Ok(()),
+        }
+    }
+
+    fn parse_print(&self, mut f: Fields, arg: &str, arg_no: usize, graph: bool) -> Result<Parsed> {
+        let err = |m: String| syntax(arg_no, m);
+        let cf_key = f.get("cf");
+        let format_key = f.get("format");
+        let strftime = f.get("strftime").is_some();
+        let mut kind = if strftime {
+            PrintKind::Strftime
+        } else {
+            PrintKind::Value
+        };
+        if let Some(v) = f.get("vformatter") {
+            kind = match v.as_str() {
+                "timestamp" => PrintKind::ValueTime,
+                "duration" => PrintKind::ValueDuration,
+                _ => return Err(err(format!("Unsupported vformatter: {v}"))),
+            };
+        }
+        let source = match f.get("vname") {
+            Some(v) => {
+                let name = v.split('#').next().unwrap_or_default();
+                self.find(name)
+                    .ok_or_else(|| err(format!("vname {name} not found")))?
+            }
+            None => {
+                let v = f
+                    .next()
+                    .ok_or_else(|| err("No positional VNAME".into()))?
+                    .text;
+                self.find(&v)
+                    .ok_or_else(|| err(format!("undefined vname {v}")))?
+            }
+        };
+        let cf = match self.element(source) {
+            Element::Vdef(_) => None,
+            Element::Def(_) | Element::Cdef(_) => {
+                let c = match cf_key {
+                    Some(c) => c,
+                    None => {
+                        f.next()
+                            .ok_or_else(|| err("No positional CDEF".into()))?
+                            .value
+                    }
+                };
+                Some(
+                    ConsolidationFn::parse(&c)
+                        .ok_or_else(|| err(format!("bad CF for DEF/CDEF: {c}")))?,
+                )
+            }
+            _ => {
+                return Err(err(format!(
+                    "Encountered unknown type variable '{}'",
+                    self.element(source).vname().unwrap_or_default()
+                )))
+            }
+        };
+        let format = match format_key {
+            Some(x) => x,
+            None => {
+                f.next()
+                    .ok_or_else(|| err("No positional CF/FORMAT".into()))?
+                    .text
+            }
+        };
+        self.finish(&f, arg, arg_no)?;
+        Ok(Parsed::Element(Element::Print(Print {
+            source,
+            cf,
+            format: cut(&format, 200),
+            kind,
+            graph,
+        })))
+    }
+}
+
+/// At most `n` bytes, on a character boundary.
+fn cut(s: &str, n: usize) -> String {
+    let mut end = s.len().min(n);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// `dashes=on,off,…` as rrdtool reads it.
+fn parse_dashes(s: &str) -> std::result::Result<Vec<f64>, String> {
+    let n = s.matches(',').count() + 1;
+    let mut out = Vec::with_capacity(n);
+    let mut rest = s;
+    for i in 0..n {
+        let (v, used) = rrd_strtod(rest);
+        if used == 0 {
+            return Err(format!("Could not parse number: {rest}"));
+        }
+        out.push(v);
+        let after = &rest[used..];
+        if after.is_empty() {
+            if i + 1 < n {
+                return Err(format!("unexpected end at : {rest}"));
+            }
+        } else {
+            match after.strip_prefix(',') {
+                Some(r) => rest = r,
+                None => return Err(format!("expected a ',' at : {after}")),
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitter_marks_keys_positionals_and_shorthands() {
+        let f = Fields::split("LINE1:x#f00:legend\\: here:STACK:dashes=2,3").unwrap();
+        let keys: Vec<&str> = f.fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["pos0", "pos1", "pos2", "stack", "dashes"]);
+        assert_eq!(f.fields[2].value, "legend: here");
+        assert!(Fields::split(&"a:".repeat(11)).is_err());
+    }
+
+    #[test]
+    fn colors_take_3_4_6_or_8_hex_digits() {
+        assert_eq!(parse_color("f00"), Some(Rgba::from_u8(255, 0, 0, 255)));
+        assert_eq!(parse_color("ff000080"), Some(Rgba::from_u8(255, 0, 0, 128)));
+        assert_eq!(parse_color("ff000"), None);
+        assert_eq!(parse_color("zzz"), None);
+    }
+
+    #[test]
+    fn dashes_errors_read_as_rrdtool_reports_them() {
+        assert_eq!(parse_dashes("5,5"), Ok(vec![5.0, 5.0]));
+        assert_eq!(
+            parse_dashes("1,,3"),
+            Err("Could not parse number: ,3".into())
+        );
+        assert_eq!(parse_dashes("1;2"), Err("expected a ',' at : ;2".into()));
+    }
+}
