@@ -28,7 +28,8 @@ fn usage_text(command: Option<&str>) -> String {
         Some("update") | Some("updatev") => "* update - update an RRD\n\n\trrd update filename\n\t\t[--template|-t ds-name:ds-name:...]\n\t\t[--skip-past-updates|-s]\n\t\ttime|N:value[:value...]\n\n\t\tat-time@value[:value...]\n\n\t\t[ time:value[:value...] ..]\n",
         Some("xport") => "* xport - generate XML dump from one or several RRD\n\n\trrd xport [-s|--start seconds] [-e|--end seconds]\n\t\t[-m|--maxrows rows] [--step seconds]\n\t\t[--enumds] [--json] [-t|--showtime]\n\t\t[DEF:vname=rrd:ds-name:CF]\n\t\t[CDEF:vname=rpn-expression]\n\t\t[VDEF:vname=rpn-expression]\n\t\t[XPORT:vname:legend]\n",
         Some("lastupdate") => "* lastupdate - returns the most recent datum stored for\n  each DS in an RRD\n\n\trrd lastupdate filename.rrd\n",
-        _ => "Valid commands: create, update, updatev, dump, restore, last, lastupdate,\n\t\tfirst, info, fetch, xport\n",
+        Some("graph") | Some("graphv") => "* graph - generate a graph from one or several RRD\n\n\trrd graph|graphv filename [-s|--start seconds] [-e|--end seconds]\n\t\t[-w|--width pixels] [-h|--height pixels] [-t|--title string]\n\t\t[-v|--vertical-label string] [-u|--upper-limit value]\n\t\t[-l|--lower-limit value] [-r|--rigid] [-a|--imgformat PNG|SVG]\n\t\t[-c|--color COLORTAG#rrggbb[aa]] [-g|--no-legend] [-j|--only-graph]\n\t\t[DEF:vname=rrd:ds-name:CF] [CDEF:vname=rpn-expression]\n\t\t[VDEF:vname=rpn-expression] [LINE[width]:vname[#color][:legend]]\n\t\t[AREA:vname[#color][:legend]] [HRULE|VRULE:value#color[:legend]]\n\t\t[TICK:vname#color:fraction[:legend]] [COMMENT:text]\n",
+        _ => "Valid commands: create, update, updatev, dump, restore, last, lastupdate,\n\t\tfirst, info, fetch, xport, graph, graphv\n",
     };
     format!("{VERSION_LINE}\n\nUsage: rrd [options] command command_options\n{body}\n")
 }
@@ -54,6 +55,8 @@ pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
         "update",
         "updatev",
         "xport",
+        "graph",
+        "graphv",
     ];
     if !known.contains(&cmd.as_str()) {
         if is_rrdtool_command(cmd) {
@@ -76,12 +79,14 @@ pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
         "update" => crate::update_cmd::cmd_update(rest, out, false),
         "updatev" => crate::update_cmd::cmd_update(rest, out, true),
         "xport" => crate::xport_cmd::cmd_xport(rest, out),
+        "graph" => crate::graph_cmd::cmd_graph(rest, out, false),
+        "graphv" => crate::graph_cmd::cmd_graph(rest, out, true),
         _ => unreachable!("checked against the known commands"),
     }
 }
 
 fn is_rrdtool_command(cmd: &str) -> bool {
-    ["graph", "graphv", "list", "tune", "resize", "flushcached"].contains(&cmd)
+    ["list", "tune", "resize", "flushcached"].contains(&cmd)
 }
 
 pub(crate) fn write_out(out: &mut dyn Write, bytes: &[u8]) -> CmdResult {

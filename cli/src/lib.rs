@@ -11,6 +11,7 @@
 
 mod commands;
 mod getopt;
+mod graph_cmd;
 mod update_cmd;
 mod xport_cmd;
 

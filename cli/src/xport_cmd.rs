@@ -12,7 +12,7 @@ use crate::commands::{
 };
 use crate::getopt::{opt, Arg, Opt};
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -20,7 +20,7 @@ fn now() -> i64 {
 }
 
 /// C's `atol`: optional white space and sign, then digits; 0 when none.
-fn atol(s: &str) -> i64 {
+pub(crate) fn atol(s: &str) -> i64 {
     let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -38,7 +38,7 @@ fn atol(s: &str) -> i64 {
     }
 }
 
-fn graph_error(e: rrd_graph::Error) -> String {
+pub(crate) fn graph_error(e: rrd_graph::Error) -> String {
     match e {
         rrd_graph::Error::Open { path, source } | rrd_graph::Error::Fetch { path, source } => {
             open_error(&path, &source)

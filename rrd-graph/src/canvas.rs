@@ -178,6 +178,25 @@ pub trait Canvas {
     fn metrics(&self) -> &Metrics;
 }
 
+/// Drops repeated points and the middle points of straight horizontal or
+/// vertical runs (rrdtool merges those too).
+fn simplify(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(pts.len());
+    for &p in pts {
+        if out.last() == Some(&p) {
+            continue;
+        }
+        if out.len() >= 2 {
+            let (a, b) = (out[out.len() - 2], out[out.len() - 1]);
+            if (a.0 == b.0 && b.0 == p.0) || (a.1 == b.1 && b.1 == p.1) {
+                out.pop();
+            }
+        }
+        out.push(p);
+    }
+    out
+}
+
 /// Splits a polyline into its dashes.
 fn dashed(pts: &[(f64, f64)], on: f64, off: f64, offset: f64) -> Vec<Vec<(f64, f64)>> {
     let mut out = Vec::new();
@@ -336,8 +355,9 @@ impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
 
 impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
     fn fill(&mut self, pts: &[(f64, f64)], color: Rgba) {
+        let pts = simplify(pts);
         if pts.len() >= 3 {
-            self.blend(&[pts.to_vec()], color);
+            self.blend(&[pts], color);
         }
     }
 
@@ -569,6 +589,7 @@ impl BackendTextStyle for SvgText {
 
 impl<B: DrawingBackend> Canvas for SvgCanvas<'_, B> {
     fn fill(&mut self, pts: &[(f64, f64)], color: Rgba) {
+        let pts = simplify(pts);
         if pts.len() >= 3 && color.a > 0.0 {
             let c = color.backend();
             let _ = self
@@ -587,13 +608,20 @@ impl<B: DrawingBackend> Canvas for SvgCanvas<'_, B> {
         if color.a <= 0.0 {
             return;
         }
+        let pts = simplify(pts);
+        // plotters' SVG has no dash arrays: thin evenly dashed lines (the
+        // grid) become solid lines of the same average ink
+        let (color, dash) = match dash {
+            Some((on, off, _)) if on == off && width < 1.0 => (color.fade(0.5), None),
+            d => (color, d),
+        };
         let style = Stroke {
             color: color.backend(),
             width: ((width * SVG_SCALE).round() as u32).max(1),
         };
         let parts = match dash {
-            Some((on, off, offset)) => dashed(pts, on, off, offset),
-            None => vec![pts.to_vec()],
+            Some((on, off, offset)) => dashed(&pts, on, off, offset),
+            None => vec![pts],
         };
         for p in parts {
             let _ = self.backend.draw_path(p.iter().map(|&q| svg_pt(q)), &style);
@@ -627,7 +655,10 @@ impl<B: DrawingBackend> Canvas for SvgCanvas<'_, B> {
             anchor: Pos::new(h_pos, VPos::Top),
             transform,
         };
-        let _ = self.backend.draw_text(t.text, &style, svg_pt((x, y)));
+        // SVG collapses blanks; rrdtool's legends start with two and align
+        // columns with more, so they are written as no-break spaces
+        let text = t.text.replace(' ', "\u{a0}");
+        let _ = self.backend.draw_text(&text, &style, svg_pt((x, y)));
     }
 
     fn metrics(&self) -> &Metrics {

@@ -116,7 +116,7 @@ impl Fields {
 }
 
 /// rrdtool's `parse_color`: 3, 4, 6 or 8 hex digits.
-pub(crate) fn parse_color(s: &str) -> Option<Rgba> {
+pub fn parse_color(s: &str) -> Option<Rgba> {
     if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }

@@ -61,14 +61,16 @@ mod data;
 mod elements;
 mod error;
 pub mod layout;
+pub mod render;
 mod spec;
+pub mod timegrid;
 mod xport;
 
 pub use data::{
     compute, reduce, vdef_calc, Computed, EvalEnv, Files, GraphData, Series, Source, VdefValue,
     Window,
 };
-pub use elements::{Align, Area, Line, Print, PrintKind, Rule, Tick, Value};
+pub use elements::{parse_color, Align, Area, Line, Print, PrintKind, Rule, Tick, Value};
 pub use error::{Error, Result};
 pub use spec::{
     Cdef, Def, Element, ElementId, GraphSpec, ParseContext, Shift, ShiftBy, Vdef, VdefFn, Xport,

@@ -10,6 +10,7 @@ mod cli_cases;
 mod compute;
 mod fetch;
 mod golden;
+mod graph;
 mod locking;
 mod random_defs;
 mod support;

@@ -1,0 +1,435 @@
+//! `graph` and `graphv`: rrdtool's graph command line to a PNG or SVG
+//! image, the size line and PRINT lines (`graph`) or the info keys
+//! (`graphv`).
+
+use std::io::Write;
+
+use rrd_core::time::proc_start_end;
+use rrd_graph::canvas::{svg_fix_header, Metrics, RasterCanvas, SvgCanvas};
+use rrd_graph::layout::{LegendDirection, LegendPosition};
+use rrd_graph::render::{self, GraphInfo, GraphOptions};
+use rrd_graph::{compute, Element, EvalEnv, Files, GraphSpec, ParseContext, Window};
+
+use crate::commands::{default_window, parse_opts_until_error, parse_window_time, write_out};
+use crate::getopt::{opt, Arg, Opt};
+use crate::xport_cmd::{atol, graph_error, now};
+
+/// The image formats `rrd graph` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Png,
+    Svg,
+}
+
+const SPEC: &[Opt] = &[
+    opt("start", Some('s'), Arg::Required),
+    opt("end", Some('e'), Arg::Required),
+    opt("x-grid", Some('x'), Arg::Required),
+    opt("y-grid", Some('y'), Arg::Required),
+    opt("vertical-label", Some('v'), Arg::Required),
+    opt("width", Some('w'), Arg::Required),
+    opt("height", Some('h'), Arg::Required),
+    opt("full-size-mode", Some('D'), Arg::None),
+    opt("interlaced", Some('i'), Arg::None),
+    opt("upper-limit", Some('u'), Arg::Required),
+    opt("lower-limit", Some('l'), Arg::Required),
+    opt("rigid", Some('r'), Arg::None),
+    opt("allow-shrink", None, Arg::None),
+    opt("base", Some('b'), Arg::Required),
+    opt("logarithmic", Some('o'), Arg::None),
+    opt("color", Some('c'), Arg::Required),
+    opt("font", Some('n'), Arg::Required),
+    opt("title", Some('t'), Arg::Required),
+    opt("imginfo", Some('f'), Arg::Required),
+    opt("imgformat", Some('a'), Arg::Required),
+    opt("lazy", Some('z'), Arg::None),
+    opt("zoom", Some('m'), Arg::Required),
+    opt("no-legend", Some('g'), Arg::None),
+    opt("only-graph", Some('j'), Arg::None),
+    opt("alt-y-grid", Some('Y'), Arg::None),
+    opt("no-minor", Some('I'), Arg::None),
+    opt("slope-mode", Some('E'), Arg::None),
+    opt("alt-autoscale", Some('A'), Arg::None),
+    opt("alt-autoscale-min", Some('J'), Arg::None),
+    opt("alt-autoscale-max", Some('M'), Arg::None),
+    opt("no-gridfit", Some('N'), Arg::None),
+    opt("units-exponent", Some('X'), Arg::Required),
+    opt("units-length", Some('L'), Arg::Required),
+    opt("units", None, Arg::Required),
+    opt("step", Some('S'), Arg::Required),
+    opt("tabwidth", Some('T'), Arg::Required),
+    opt("font-render-mode", Some('R'), Arg::Required),
+    opt("graph-render-mode", Some('G'), Arg::Required),
+    opt("font-smoothing-threshold", Some('B'), Arg::Required),
+    opt("watermark", Some('W'), Arg::Required),
+    opt("alt-y-mrtg", None, Arg::None),
+    opt("right-axis", None, Arg::Required),
+    opt("right-axis-label", None, Arg::Required),
+    opt("right-axis-format", None, Arg::Required),
+    opt("right-axis-formatter", None, Arg::Required),
+    opt("left-axis-format", None, Arg::Required),
+    opt("left-axis-formatter", None, Arg::Required),
+    opt("legend-position", None, Arg::Required),
+    opt("legend-direction", None, Arg::Required),
+    opt("border", None, Arg::Required),
+    opt("grid-dash", None, Arg::Required),
+    opt("dynamic-labels", None, Arg::None),
+    opt("force-rules-legend", Some('F'), Arg::None),
+    opt("pango-markup", Some('P'), Arg::None),
+    opt("use-nan-for-all-missing-data", Some('Z'), Arg::None),
+    opt("disable-rrdtool-tag", None, Arg::None),
+    opt("week-fmt", None, Arg::Required),
+    opt("graph-type", None, Arg::Required),
+    opt("daemon", Some('d'), Arg::Required),
+];
+
+/// rrdtool's `rrd_strtodbl` for an option, with its messages.
+fn option_float(letter: char, value: &str) -> Result<f64, String> {
+    rrd_core::strtodbl(value, Some(&format!("option -{letter}")))
+}
+
+/// The title split into at most three lines at newlines, `\n` and `<br>`.
+fn title_lines(t: &str) -> Vec<String> {
+    let t = t
+        .replace("\\n", "\n")
+        .replace("<br/>", "\n")
+        .replace("<br>", "\n");
+    t.split('\n')
+        .filter(|s| !s.is_empty())
+        .take(3)
+        .map(str::to_string)
+        .collect()
+}
+
+fn unsupported(what: &str) -> String {
+    format!("{what} is not supported yet")
+}
+
+/// `rrd graph` (`verbose`: `graphv`).
+pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<(), String> {
+    let (p, bad_option) = parse_opts_until_error(argv, SPEC);
+    let tz = jiff::tz::TimeZone::system();
+    let now = now();
+    let (mut start, mut end) = default_window(now);
+    let mut o = GraphOptions::default();
+    let mut step: i64 = 0;
+    let mut format = Format::Png;
+    for (name, value) in &p.opts {
+        let v = value.as_deref().unwrap_or_default();
+        match *name {
+            "start" => start = parse_window_time("start", v, now, &tz)?,
+            "end" => end = parse_window_time("end", v, now, &tz)?,
+            "step" => step = i64::from(atol(v) as i32),
+            "width" => {
+                let w = atol(v);
+                if w < 10 {
+                    return Err("width below 10 pixels".into());
+                }
+                o.layout.width = u32::try_from(w).map_err(|_| unsupported("a width this large"))?;
+            }
+            "height" => {
+                let h = atol(v);
+                if h < 10 {
+                    return Err("height below 10 pixels".into());
+                }
+                o.layout.height =
+                    u32::try_from(h).map_err(|_| unsupported("a height this large"))?;
+            }
+            "full-size-mode" => o.layout.full_size = true,
+            "only-graph" => o.layout.only_graph = true,
+            "no-legend" => o.layout.no_legend = true,
+            "disable-rrdtool-tag" => o.layout.no_tag = true,
+            "force-rules-legend" => o.force_rules_legend = true,
+            "slope-mode" => o.slope_mode = true,
+            "no-minor" => o.no_minor = true,
+            "rigid" => o.rigid = true,
+            "title" => o.title = v.to_string(),
+            "vertical-label" => o.vertical_label = v.to_string(),
+            "watermark" => o.watermark = v.to_string(),
+            "upper-limit" => o.upper_limit = Some(option_float('u', v)?),
+            "lower-limit" => o.lower_limit = Some(option_float('l', v)?),
+            "units-length" => {
+                o.layout.units_length = atol(v).clamp(0, 1000) as u32;
+                o.layout.units_length_set = true;
+            }
+            "tabwidth" => o.layout.tabwidth = option_float('T', v)?,
+            "border" => o.border = i64::from(atol(v) as i32),
+            "imgformat" => {
+                format = match v {
+                    "PNG" => Format::Png,
+                    "SVG" => Format::Svg,
+                    "EPS" | "PDF" | "XML" | "XMLENUM" | "CSV" | "TSV" | "SSV" | "JSON"
+                    | "JSONTIME" => return Err(unsupported(&format!("--imgformat {v}"))),
+                    _ => return Err(format!("unsupported graphics format '{v}'")),
+                }
+            }
+            "legend-position" => {
+                o.layout.legend_position = match v {
+                    "north" => LegendPosition::North,
+                    "south" => LegendPosition::South,
+                    "east" => LegendPosition::East,
+                    "west" => LegendPosition::West,
+                    _ => return Err(format!("unknown legend-position '{v}'")),
+                }
+            }
+            "legend-direction" => {
+                o.layout.legend_direction = match v {
+                    "topdown" => LegendDirection::TopDown,
+                    "bottomup" => LegendDirection::BottomUp,
+                    "bottomup2" => LegendDirection::BottomUp2,
+                    _ => return Err(format!("unknown legend-position '{v}'")),
+                }
+            }
+            "color" => set_color(&mut o, v)?,
+            "x-grid" if v == "none" => o.layout.x_grid = false,
+            "x-grid" => o.x_grid = Some(parse_x_grid(v)?),
+            "week-fmt" => o.week_fmt = Some(v.chars().take(127).collect()),
+            "y-grid" if v == "none" => o.layout.y_grid = false,
+            // accepted and ignored by rrdtool too
+            "interlaced" | "alt-y-mrtg" | "font-smoothing-threshold" | "no-gridfit" => {}
+            "graph-type" => match v {
+                "TIME" => {}
+                "XY" => return Err("XY diagram not implemented".into()),
+                _ => return Err(format!("unsupported graphics type '{v}'")),
+            },
+            "daemon" => return Err(unsupported("--daemon (rrdcached)")),
+            other => return Err(unsupported(&format!("--{other}"))),
+        }
+    }
+    if let Some(e) = bad_option {
+        return Err(e);
+    }
+    let (start, end) = proc_start_end(&start, &end, &tz).map_err(|e| e.message)?;
+    if start < rrd_core::fetch::MIN_START {
+        return Err(format!(
+            "the first entry to fetch should be after 1980 ({start})"
+        ));
+    }
+    if end < start {
+        return Err(format!("start ({start}) should be less than end ({end})"));
+    }
+    let Some((file, elements)) = p.args.split_first() else {
+        return Err("missing filename".into());
+    };
+    o.start = start;
+    o.end = end;
+    o.layout.has_title = !o.title.is_empty();
+    o.layout.title_lines = title_lines(&o.title);
+    o.layout.vertical_label = !o.vertical_label.is_empty();
+    o.layout.watermark = !o.watermark.is_empty();
+    let ctx = ParseContext {
+        now,
+        tz: &tz,
+        start,
+        end,
+    };
+    let spec = GraphSpec::parse(elements, &ctx).map_err(graph_error)?;
+    if spec
+        .elements()
+        .iter()
+        .any(|e| matches!(e, Element::Print(_)))
+    {
+        return Err(unsupported("PRINT and GPRINT"));
+    }
+    let graph_elements = spec.elements().iter().any(|e| {
+        matches!(
+            e,
+            Element::Line(_) | Element::Area(_) | Element::Tick(_) | Element::Rule(..)
+        )
+    });
+    let graph_step = step.max((end - start) / i64::from(o.layout.width));
+    let win = Window {
+        start,
+        end,
+        step: graph_step.max(0) as u64,
+    };
+    let env = EvalEnv { now, tz: &tz };
+    let data = compute(&spec, &win, &env, &mut Files).map_err(graph_error)?;
+    if !graph_elements {
+        return Ok(());
+    }
+    let metrics = Metrics::new();
+    let layout = render::graph_layout(&metrics, &spec, &o, &[]).map_err(graph_error)?;
+    let painted = render::paint_values(&spec, &data, start, end, layout.xsize as usize, false);
+    let grids = render::grids(&o, &painted, &layout, &tz).map_err(graph_error)?;
+    let image = match format {
+        Format::Png => {
+            let (w, h) = (layout.ximg as u32, layout.yimg as u32);
+            let mut buf = vec![0u8; (w * h * 3) as usize];
+            {
+                let mut backend = plotters_bitmap::BitMapBackend::with_buffer(&mut buf, (w, h));
+                let mut canvas = RasterCanvas::new(&mut backend);
+                render::draw(&mut canvas, &spec, &data, &o, &layout, &painted, &grids);
+            }
+            encode_png(&buf, w, h)?
+        }
+        Format::Svg => {
+            let (w, h) = (layout.ximg as u32, layout.yimg as u32);
+            let mut svg = String::new();
+            {
+                let mut backend = plotters_svg::SVGBackend::with_string(&mut svg, (w * 2, h * 2));
+                let mut canvas = SvgCanvas::new(&mut backend);
+                render::draw(&mut canvas, &spec, &data, &o, &layout, &painted, &grids);
+                use plotters_backend::DrawingBackend;
+                backend.present().map_err(|e| format!("writing SVG: {e}"))?;
+            }
+            svg_fix_header(&svg, w, h).into_bytes()
+        }
+    };
+    let info = render::info(&o, &layout, &grids, &metrics);
+    if file == "-" {
+        if verbose {
+            print_info(out, &info)?;
+            write_out(
+                out,
+                format!("image = BLOB_SIZE:{}\n", image.len()).as_bytes(),
+            )?;
+        }
+        write_out(out, &image)?;
+        return Ok(());
+    }
+    std::fs::write(file, &image).map_err(|e| format!("Could not save image to '{file}': {e}"))?;
+    if verbose {
+        print_info(out, &info)
+    } else {
+        write_out(
+            out,
+            format!("{}x{}\n", info.image_width, info.image_height).as_bytes(),
+        )
+    }
+}
+
+fn print_info(out: &mut dyn Write, i: &GraphInfo) -> Result<(), String> {
+    let d = |v: f64| {
+        if v.is_nan() {
+            "NaN".to_string()
+        } else {
+            // glibc's %0.10e
+            let s = format!("{v:.10e}");
+            let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+            let e: i32 = e.parse().unwrap_or(0);
+            format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+        }
+    };
+    let mut s = format!(
+        "graph_left = {}\ngraph_top = {}\ngraph_width = {}\ngraph_height = {}\nimage_width = {}\nimage_height = {}\ngraph_start = {}\ngraph_end = {}\nvalue_min = {}\nvalue_max = {}\n",
+        i.graph_left,
+        i.graph_top,
+        i.graph_width,
+        i.graph_height,
+        i.image_width,
+        i.image_height,
+        i.graph_start,
+        i.graph_end,
+        d(i.value_min),
+        d(i.value_max)
+    );
+    for (k, (text, c)) in i.legends.iter().enumerate() {
+        // %.0f rounds halves to even
+        let r = |v: f64| {
+            let f = v.floor();
+            let x = if v - f == 0.5 {
+                if f % 2.0 == 0.0 {
+                    f
+                } else {
+                    f + 1.0
+                }
+            } else {
+                v.round()
+            };
+            x as i64
+        };
+        s.push_str(&format!(
+            "legend[{k}] = \"{text}\"\ncoords[{k}] = \"{},{},{},{}\"\n",
+            r(c[0]),
+            r(c[1]),
+            r(c[2]),
+            r(c[3])
+        ));
+    }
+    write_out(out, s.as_bytes())
+}
+
+fn set_color(o: &mut GraphOptions, v: &str) -> Result<(), String> {
+    let Some((name, hex)) = v.split_once('#') else {
+        return Err("invalid color def format".into());
+    };
+    if name.is_empty() || name.len() > 10 || !name.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err("invalid color def format".into());
+    }
+    let digits: String = hex
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .take(8)
+        .collect();
+    if digits.is_empty() {
+        return Err("invalid color def format".into());
+    }
+    let c = match digits.len() {
+        3 | 4 | 6 | 8 => rrd_graph::parse_color(&digits)
+            .ok_or_else(|| "the color format is #RRGGBB[AA]".to_string())?,
+        _ => return Err("the color format is #RRGGBB[AA]".into()),
+    };
+    let slot = o
+        .colors
+        .get_mut(name)
+        .ok_or_else(|| format!("invalid color name '{name}'"))?;
+    *slot = c;
+    Ok(())
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        let mut writer = enc
+            .write_header()
+            .map_err(|e| format!("encoding PNG: {e}"))?;
+        writer
+            .write_image_data(rgb)
+            .map_err(|e| format!("encoding PNG: {e}"))?;
+    }
+    Ok(out)
+}
+
+/// `-x GTM:GST:MTM:MST:LTM:LST:LPR:LFM`.
+fn parse_x_grid(v: &str) -> Result<rrd_graph::timegrid::XGrid, String> {
+    use rrd_graph::timegrid::{Unit, XGrid};
+    let bad = || "invalid x-grid format".to_string();
+    let parts: Vec<&str> = v.splitn(8, ':').collect();
+    if parts.len() < 8 {
+        return Err(bad());
+    }
+    let word = |s: &str| {
+        if !s.is_empty() && s.len() <= 10 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(s.to_string())
+        } else {
+            Err(bad())
+        }
+    };
+    let num = |s: &str| -> Result<i64, String> {
+        let t = s.strip_prefix(['+', '-']).unwrap_or(s);
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        s.parse::<i64>().map_err(|_| bad())
+    };
+    let (g, m, l) = (word(parts[0])?, word(parts[2])?, word(parts[4])?);
+    let (gs, ms, ls, precis) = (
+        num(parts[1])?,
+        num(parts[3])?,
+        num(parts[5])?,
+        num(parts[6])?,
+    );
+    let unit = |w: &str| Unit::parse(w).ok_or_else(|| format!("unknown keyword {w}"));
+    Ok(XGrid {
+        minor: (unit(&g)?, gs),
+        major: (unit(&m)?, ms),
+        label: (unit(&l)?, ls),
+        precis,
+        format: parts[7].to_string(),
+    })
+}

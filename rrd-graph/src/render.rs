@@ -1,0 +1,1189 @@
+//! `rrdtool graph`: the per-pixel values (`data_proc`), the drawing in
+//! rrdtool's order (`graph_paint`) on a [`Canvas`], and what `graphv`
+//! reports.
+
+use crate::canvas::{Canvas, HAlign, Metrics, Rgba, Text, VAlign};
+use crate::data::{GraphData, Series};
+use crate::elements::{Area, Line, Rule, Tick, Value};
+use crate::error::Result;
+use crate::layout::{layout, Layout, LayoutOptions, LegendItem};
+use crate::spec::{Element, ElementId, GraphSpec};
+
+/// rrdtool's default colours (`-c NAME#rrggbb[aa]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Colors {
+    /// BACK: around the canvas.
+    pub back: Rgba,
+    /// CANVAS: behind the data.
+    pub canvas: Rgba,
+    /// SHADEA: top and left border.
+    pub shade_a: Rgba,
+    /// SHADEB: bottom and right border.
+    pub shade_b: Rgba,
+    /// GRID: minor grid lines.
+    pub grid: Rgba,
+    /// MGRID: major grid lines.
+    pub mgrid: Rgba,
+    /// FONT: text.
+    pub font: Rgba,
+    /// ARROW: axis arrows.
+    pub arrow: Rgba,
+    /// AXIS: axis lines.
+    pub axis: Rgba,
+    /// FRAME: legend box outlines.
+    pub frame: Rgba,
+}
+
+impl Default for Colors {
+    fn default() -> Self {
+        let c = |r, g, b, a| Rgba { r, g, b, a };
+        Colors {
+            back: c(0.95, 0.95, 0.95, 1.0),
+            canvas: c(1.0, 1.0, 1.0, 1.0),
+            shade_a: c(0.81, 0.81, 0.81, 1.0),
+            shade_b: c(0.62, 0.62, 0.62, 1.0),
+            grid: c(0.56, 0.56, 0.56, 0.75),
+            mgrid: c(0.87, 0.31, 0.31, 0.60),
+            font: c(0.0, 0.0, 0.0, 1.0),
+            arrow: c(0.50, 0.12, 0.12, 1.0),
+            axis: c(0.12, 0.12, 0.12, 1.0),
+            frame: c(0.0, 0.0, 0.0, 1.0),
+        }
+    }
+}
+
+impl Colors {
+    /// The colour named as in `-c NAME#…`.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Rgba> {
+        Some(match name {
+            "BACK" => &mut self.back,
+            "CANVAS" => &mut self.canvas,
+            "SHADEA" => &mut self.shade_a,
+            "SHADEB" => &mut self.shade_b,
+            "GRID" => &mut self.grid,
+            "MGRID" => &mut self.mgrid,
+            "FONT" => &mut self.font,
+            "ARROW" => &mut self.arrow,
+            "AXIS" => &mut self.axis,
+            "FRAME" => &mut self.frame,
+            _ => return None,
+        })
+    }
+}
+
+/// The value range and grid a graph is drawn with (from [`crate::axis`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Grids {
+    /// Bottom of the value axis.
+    pub min: f64,
+    /// Top of the value axis.
+    pub max: f64,
+    /// Logarithmic value axis.
+    pub log: bool,
+    /// Horizontal lines: value, major.
+    pub y_lines: Vec<(f64, bool)>,
+    /// Left labels: value, text.
+    pub y_labels: Vec<(f64, String)>,
+    /// Right-axis labels.
+    pub right_labels: Vec<(f64, String)>,
+    /// Vertical minor lines (times).
+    pub x_minor: Vec<i64>,
+    /// Vertical major lines.
+    pub x_major: Vec<i64>,
+    /// Time labels.
+    pub x_labels: Vec<(i64, String)>,
+}
+
+/// Everything about a graph but its elements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphOptions {
+    /// Start of the graph (`-s`), seconds.
+    pub start: i64,
+    /// End of the graph (`-e`), seconds.
+    pub end: i64,
+    /// Sizes, texts and legend options.
+    pub layout: LayoutOptions,
+    /// `-t`.
+    pub title: String,
+    /// `-v`.
+    pub vertical_label: String,
+    /// `--right-axis-label`.
+    pub right_axis_label: String,
+    /// `-W`.
+    pub watermark: String,
+    /// Colours.
+    pub colors: Colors,
+    /// `--border` (3-D border width; 0 for none).
+    pub border: i64,
+    /// `-E`.
+    pub slope_mode: bool,
+    /// `-F`.
+    pub force_rules_legend: bool,
+    /// `--grid-dash on:off`.
+    pub grid_dash: (f64, f64),
+    /// `-I`.
+    pub no_minor: bool,
+    /// `-u` as given.
+    pub upper_limit: Option<f64>,
+    /// `-l` as given.
+    pub lower_limit: Option<f64>,
+    /// `-r`.
+    pub rigid: bool,
+    /// `-x` (a custom time grid; `None` picks from rrdtool's table).
+    pub x_grid: Option<crate::timegrid::XGrid>,
+    /// `--week-fmt`.
+    pub week_fmt: Option<String>,
+}
+
+impl Default for GraphOptions {
+    fn default() -> Self {
+        GraphOptions {
+            start: 0,
+            end: 0,
+            layout: LayoutOptions::default(),
+            title: String::new(),
+            vertical_label: String::new(),
+            right_axis_label: String::new(),
+            watermark: String::new(),
+            colors: Colors::default(),
+            border: 2,
+            slope_mode: false,
+            force_rules_legend: false,
+            grid_dash: (1.0, 1.0),
+            no_minor: false,
+            upper_limit: None,
+            lower_limit: None,
+            rigid: false,
+            x_grid: None,
+            week_fmt: None,
+        }
+    }
+}
+
+/// What `graphv` reports about a drawn graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphInfo {
+    /// Canvas left edge.
+    pub graph_left: i64,
+    /// Canvas top edge.
+    pub graph_top: i64,
+    /// Canvas width.
+    pub graph_width: i64,
+    /// Canvas height.
+    pub graph_height: i64,
+    /// Image width.
+    pub image_width: i64,
+    /// Image height.
+    pub image_height: i64,
+    /// Start time.
+    pub graph_start: i64,
+    /// End time.
+    pub graph_end: i64,
+    /// Bottom of the value axis.
+    pub value_min: f64,
+    /// Top of the value axis.
+    pub value_max: f64,
+    /// Legend texts and their boxes (x0, y0, x1, y1).
+    pub legends: Vec<(String, [f64; 4])>,
+}
+
+/// The per-pixel values of every LINE, AREA and TICK (`data_proc`), with
+/// stacking, and the range of the painted values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Painted {
+    /// One row of `xsize` values per element (empty for other elements).
+    pub values: Vec<Vec<f64>>,
+    /// Smallest painted value (NaN when none).
+    pub min: f64,
+    /// Largest painted value (NaN when none).
+    pub max: f64,
+}
+
+fn value_at(spec: &GraphSpec, data: &GraphData, v: Value, t: i64) -> f64 {
+    match v {
+        Value::Number(x) => x,
+        Value::Var(id) => match (spec.element(id), data.series(id), data.value(id)) {
+            (_, Some(s), _) => series_at(s, t),
+            (_, None, Some(vd)) => vd.value,
+            _ => f64::NAN,
+        },
+    }
+}
+
+fn series_at(s: &Series, t: i64) -> f64 {
+    if t < s.start || t >= s.end {
+        return f64::NAN;
+    }
+    s.value_at(t).unwrap_or(f64::NAN)
+}
+
+/// rrdtool's `data_proc` over `xsize` columns.
+pub fn paint_values(
+    spec: &GraphSpec,
+    data: &GraphData,
+    start: i64,
+    end: i64,
+    xsize: usize,
+    log: bool,
+) -> Painted {
+    let n = spec.elements().len();
+    let mut values = vec![Vec::new(); n];
+    let (mut rmin, mut rmax) = (f64::NAN, f64::NAN);
+    let pixstep = (end - start) as f64 / xsize as f64;
+    for (k, e) in spec.elements().iter().enumerate() {
+        if matches!(e, Element::Line(_) | Element::Area(_) | Element::Tick(_)) {
+            values[k] = vec![f64::NAN; xsize];
+        }
+    }
+    #[allow(clippy::needless_range_loop)] // i indexes every element's row
+    for i in 0..xsize {
+        let t = (start as f64 + i as f64 * pixstep) as i64;
+        let mut paint = 0.0;
+        for (k, e) in spec.elements().iter().enumerate() {
+            let (v, stack, counts) = match e {
+                Element::Line(Line {
+                    value,
+                    stack,
+                    skipscale,
+                    ..
+                })
+                | Element::Area(Area {
+                    value,
+                    stack,
+                    skipscale,
+                    ..
+                }) => (*value, *stack, !skipscale),
+                Element::Tick(Tick { value, .. }) => (*value, false, false),
+                _ => continue,
+            };
+            if !stack {
+                paint = 0.0;
+            }
+            let x = value_at(spec, data, v, t);
+            if x.is_nan() {
+                values[k][i] = f64::NAN;
+                continue;
+            }
+            paint += x;
+            values[k][i] = paint;
+            if paint.is_finite() && counts {
+                if (rmin.is_nan() || paint < rmin) && !(log && paint <= 0.0) {
+                    rmin = paint;
+                }
+                if rmax.is_nan() || paint > rmax {
+                    rmax = paint;
+                }
+            }
+        }
+    }
+    Painted {
+        values,
+        min: rmin,
+        max: rmax,
+    }
+}
+
+/// The legend items of a spec, in order, with their element index.
+pub fn legend_items(spec: &GraphSpec, gprints: &[(usize, String)]) -> Vec<(usize, LegendItem)> {
+    let mut out = Vec::new();
+    for (k, e) in spec.elements().iter().enumerate() {
+        let (text, align, comment) = match e {
+            Element::Line(l) => (l.legend.clone(), None, false),
+            Element::Area(a) => (a.legend.clone(), None, false),
+            Element::Tick(t) => (t.legend.clone(), None, false),
+            Element::Rule(_, r) => (r.legend.clone(), None, false),
+            Element::Comment(c) => (c.clone(), None, true),
+            Element::TextAlign(a) => (String::new(), Some(*a), false),
+            Element::Print(p) if p.graph => (
+                gprints
+                    .iter()
+                    .find(|(i, _)| *i == k)
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or_default(),
+                None,
+                false,
+            ),
+            _ => (String::new(), None, false),
+        };
+        out.push((
+            k,
+            LegendItem {
+                text,
+                align,
+                comment,
+            },
+        ));
+    }
+    out
+}
+
+/// rrdtool's "line-fit" of a point for a stroke of width `lw`.
+fn line_fit(x: f64, y: f64, lw: f64) -> (f64, f64) {
+    let d = lw / 2.0 - (lw / 2.0).ceil();
+    ((x - 0.5).floor() - d, (y + 0.5).ceil() + d)
+}
+
+/// rrdtool's "area-fit".
+fn area_fit(x: f64, y: f64) -> (f64, f64) {
+    (x.floor(), y.ceil())
+}
+
+struct Frame<'a> {
+    l: &'a Layout,
+    start: i64,
+    end: i64,
+    min: f64,
+    max: f64,
+    log: bool,
+}
+
+impl Frame<'_> {
+    fn xtr(&self, t: i64) -> f64 {
+        (self.l.xorigin as f64
+            + (t - self.start) as f64 * self.l.xsize as f64 / (self.end - self.start) as f64)
+            .trunc()
+    }
+    fn ytr(&self, v: f64) -> f64 {
+        let (yo, ys) = (self.l.yorigin as f64, self.l.ysize as f64);
+        if self.log {
+            if v < self.min {
+                return yo;
+            }
+            yo - (v.log10() - self.min.log10()) * ys / (self.max.log10() - self.min.log10())
+        } else {
+            yo - (v - self.min) * ys / (self.max - self.min)
+        }
+    }
+}
+
+/// Draws a graph whose data, grids, layout and legend texts are known.
+#[allow(clippy::too_many_arguments)]
+pub fn draw(
+    canvas: &mut dyn Canvas,
+    spec: &GraphSpec,
+    data: &GraphData,
+    opts: &GraphOptions,
+    l: &Layout,
+    painted: &Painted,
+    grids: &Grids,
+) {
+    let c = &opts.colors;
+    let (ximg, yimg) = (l.ximg as f64, l.yimg as f64);
+    let (xo, yo, xs, ys) = (
+        l.xorigin as f64,
+        l.yorigin as f64,
+        l.xsize as f64,
+        l.ysize as f64,
+    );
+    let f = Frame {
+        l,
+        start: opts.start,
+        end: opts.end,
+        min: grids.min,
+        max: grids.max,
+        log: grids.log,
+    };
+    let rect = |x0: f64, y0: f64, x1: f64, y1: f64| {
+        vec![
+            area_fit(x0, y0),
+            area_fit(x1, y0),
+            area_fit(x1, y1),
+            area_fit(x0, y1),
+        ]
+    };
+    canvas.fill(&rect(0.0, 0.0, ximg, yimg), c.back);
+    canvas.fill(&rect(xo, yo - ys, xo + xs, yo), c.canvas);
+    // data, in argument order
+    let range = grids.max - grids.min;
+    let clean = |v: f64| {
+        let v = if v == f64::INFINITY {
+            grids.max
+        } else if v == f64::NEG_INFINITY {
+            grids.min
+        } else {
+            v
+        };
+        if v.is_nan() {
+            v
+        } else {
+            v.clamp(grids.min - 9.0 * range, grids.max + 9.0 * range)
+        }
+    };
+    let areazero = if grids.min > 0.0 {
+        grids.min
+    } else if grids.max < 0.0 {
+        grids.max
+    } else {
+        0.0
+    };
+    let mut prev: Option<Vec<f64>> = None;
+    for (k, e) in spec.elements().iter().enumerate() {
+        match e {
+            Element::Tick(t) => {
+                if let Some(col) = t.color {
+                    let fr = t.fraction.unwrap_or(0.1);
+                    for (ii, &v) in painted.values[k].iter().enumerate() {
+                        if v.is_nan() || v == 0.0 {
+                            continue;
+                        }
+                        let x = xo + ii as f64;
+                        let (y0, y1) = if fr > 0.0 {
+                            (yo + 1.0, yo - fr * ys)
+                        } else {
+                            (yo - ys - 1.0, yo - ys - fr * ys)
+                        };
+                        let a = line_fit(x, y0, 1.0);
+                        let b = line_fit(x, y1, 1.0);
+                        canvas.stroke(&[a, b], 1.0, col, None);
+                    }
+                }
+            }
+            Element::Line(line) => {
+                let vals: Vec<f64> = painted.values[k].iter().map(|&v| clean(v)).collect();
+                if let Some(col) = line.color.filter(|c| c.a > 0.0) {
+                    let lw = line.width;
+                    let mut path: Vec<(f64, f64)> = Vec::new();
+                    let mut flush = |path: &mut Vec<(f64, f64)>| {
+                        if path.len() >= 2 {
+                            let dash = line.dashes.as_ref().map(|(d, off)| {
+                                (
+                                    d.first().copied().unwrap_or(5.0),
+                                    d.get(1).copied().unwrap_or(5.0),
+                                    *off,
+                                )
+                            });
+                            canvas.stroke(path, lw, col, dash);
+                        }
+                        path.clear();
+                    };
+                    for ii in 1..vals.len() {
+                        let v = vals[ii];
+                        if v.is_nan() {
+                            flush(&mut path);
+                            continue;
+                        }
+                        let y = f.ytr(v);
+                        let x = xo + ii as f64;
+                        if opts.slope_mode {
+                            let p = vals[ii - 1];
+                            if p.is_nan() {
+                                flush(&mut path);
+                                continue;
+                            }
+                            if path.is_empty() {
+                                path.push(line_fit(x - 1.0, f.ytr(p), lw));
+                            }
+                            path.push(line_fit(x, y, lw));
+                        } else {
+                            if path.is_empty() {
+                                path.push(line_fit(x - 1.0, y, lw));
+                            } else {
+                                let last = path[path.len() - 1];
+                                let ly = line_fit(x, y, lw).1;
+                                if (last.1 - ly).abs() > 1e-9 {
+                                    path.push(line_fit(x - 1.0, y, lw));
+                                }
+                            }
+                            path.push(line_fit(x, y, lw));
+                        }
+                    }
+                    flush(&mut path);
+                }
+                let base = prev.take();
+                prev = Some(fill_gaps(&vals, line.stack, base, areazero));
+            }
+            Element::Area(area) => {
+                let vals: Vec<f64> = painted.values[k].iter().map(|&v| clean(v)).collect();
+                let base = prev.take();
+                if let Some(col) = area.color.filter(|c| c.a > 0.0) {
+                    let mut top: Vec<(f64, f64)> = Vec::new();
+                    let mut bottom: Vec<(f64, f64)> = Vec::new();
+                    let mut flush = |top: &mut Vec<(f64, f64)>, bottom: &mut Vec<(f64, f64)>| {
+                        if !top.is_empty() {
+                            let mut poly: Vec<(f64, f64)> = bottom.clone();
+                            poly.extend(top.iter().rev());
+                            let poly: Vec<(f64, f64)> =
+                                poly.into_iter().map(|(x, y)| area_fit(x, y)).collect();
+                            canvas.fill(&poly, col);
+                        }
+                        top.clear();
+                        bottom.clear();
+                    };
+                    let first = if opts.slope_mode { 0 } else { 1 };
+                    for ii in first..vals.len().saturating_sub(0) {
+                        let v = vals[ii];
+                        let b = match (&base, area.stack) {
+                            (Some(b), true) => b[ii],
+                            _ => areazero,
+                        };
+                        if v.is_nan() {
+                            flush(&mut top, &mut bottom);
+                            continue;
+                        }
+                        let (yt, yb) = (f.ytr(v), f.ytr(b));
+                        if yt == yb {
+                            flush(&mut top, &mut bottom);
+                            continue;
+                        }
+                        let (lo, hi) = (yt.min(yb), yt.max(yb));
+                        let xs_ = if opts.slope_mode {
+                            vec![xo + ii as f64]
+                        } else {
+                            vec![xo + ii as f64 - 1.0, xo + ii as f64]
+                        };
+                        for x in xs_ {
+                            let x = x.min(xo + xs - 1.0);
+                            top.push((x, lo - 0.2));
+                            bottom.push((x, hi + 0.2));
+                        }
+                    }
+                    flush(&mut top, &mut bottom);
+                }
+                prev = Some(fill_gaps(&vals, area.stack, base, areazero));
+            }
+            _ => {}
+        }
+    }
+    if !opts.layout.only_graph {
+        draw_frame(canvas, opts, l, &f, grids);
+        draw_legend(canvas, spec, opts, l);
+        draw_axes(canvas, opts, l);
+    }
+    // rules over everything
+    for e in spec.elements() {
+        if let Element::Rule(vertical, r) = e {
+            draw_rule(canvas, spec, data, &f, *vertical, r);
+        }
+    }
+}
+
+/// After drawing, unknown values become the base (previous element or
+/// zero line) so that a later STACK sits on something.
+fn fill_gaps(vals: &[f64], stack: bool, base: Option<Vec<f64>>, zero: f64) -> Vec<f64> {
+    vals.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if v.is_nan() {
+                match (&base, stack) {
+                    (Some(b), true) => b[i],
+                    _ => zero,
+                }
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+fn draw_rule(
+    canvas: &mut dyn Canvas,
+    spec: &GraphSpec,
+    data: &GraphData,
+    f: &Frame<'_>,
+    vertical: bool,
+    r: &Rule,
+) {
+    let Some(col) = r.color else { return };
+    let v = match r.at {
+        Value::Number(x) => x,
+        Value::Var(id) => data.value(id).map_or(f64::NAN, |v| {
+            if vertical {
+                v.time.map_or(f64::NAN, |t| t as f64)
+            } else {
+                v.value
+            }
+        }),
+    };
+    let _ = spec;
+    let (xo, yo, xs, ys) = (
+        f.l.xorigin as f64,
+        f.l.yorigin as f64,
+        f.l.xsize as f64,
+        f.l.ysize as f64,
+    );
+    let dash = r.dashes.as_ref().map(|(d, off)| {
+        (
+            d.first().copied().unwrap_or(5.0),
+            d.get(1).copied().unwrap_or(5.0),
+            *off,
+        )
+    });
+    if vertical {
+        let t = v as i64;
+        if t < f.start || t > f.end {
+            return;
+        }
+        let x = f.xtr(t);
+        canvas.stroke(
+            &[line_fit(x, yo, 1.0), line_fit(x, yo - ys, 1.0)],
+            1.0,
+            col,
+            dash,
+        );
+    } else {
+        if !(v >= f.min && v <= f.max) {
+            return;
+        }
+        let y = f.ytr(v);
+        canvas.stroke(
+            &[line_fit(xo, y, 1.0), line_fit(xo + xs, y, 1.0)],
+            1.0,
+            col,
+            dash,
+        );
+    }
+}
+
+fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Frame<'_>, g: &Grids) {
+    let c = &opts.colors;
+    let fonts = &opts.layout.fonts;
+    let (ximg, yimg) = (l.ximg as f64, l.yimg as f64);
+    let (xo, yo, xs, ys) = (
+        l.xorigin as f64,
+        l.yorigin as f64,
+        l.xsize as f64,
+        l.ysize as f64,
+    );
+    // 3-D border
+    if opts.border > 0 {
+        let i = opts.border as f64;
+        let a = [
+            (0.0, yimg),
+            (i, yimg - i),
+            (i, i),
+            (ximg - i, i),
+            (ximg, 0.0),
+            (0.0, 0.0),
+        ];
+        canvas.fill(&a.map(|(x, y)| area_fit(x, y)), c.shade_a);
+        let b = [
+            (i, yimg - i),
+            (ximg - i, yimg - i),
+            (ximg - i, i),
+            (ximg, 0.0),
+            (ximg, yimg),
+            (0.0, yimg),
+        ];
+        canvas.fill(&b.map(|(x, y)| area_fit(x, y)), c.shade_b);
+    }
+    let dash = Some((opts.grid_dash.0, opts.grid_dash.1, 0.0));
+    // time grid
+    if opts.layout.x_grid {
+        for &t in &g.x_minor {
+            if opts.no_minor || g.x_major.contains(&t) || t < f.start || t > f.end {
+                continue;
+            }
+            let x = f.xtr(t);
+            let lw = 0.4;
+            canvas.stroke(
+                &[line_fit(x, yo - ys - 2.0, lw), line_fit(x, yo - ys, lw)],
+                lw,
+                c.grid,
+                None,
+            );
+            canvas.stroke(
+                &[line_fit(x, yo, lw), line_fit(x, yo + 2.0, lw)],
+                lw,
+                c.grid,
+                None,
+            );
+            canvas.stroke(
+                &[line_fit(x, yo + 1.0, lw), line_fit(x, yo - ys - 1.0, lw)],
+                lw,
+                c.grid,
+                dash,
+            );
+        }
+        for &t in &g.x_major {
+            if t < f.start || t > f.end {
+                continue;
+            }
+            let x = f.xtr(t);
+            let lw = 0.6;
+            canvas.stroke(
+                &[line_fit(x, yo - ys - 2.0, lw), line_fit(x, yo - ys, lw)],
+                lw,
+                c.mgrid,
+                None,
+            );
+            canvas.stroke(
+                &[line_fit(x, yo, lw), line_fit(x, yo + 3.0, lw)],
+                lw,
+                c.mgrid,
+                None,
+            );
+            canvas.stroke(
+                &[line_fit(x, yo + 3.0, lw), line_fit(x, yo - ys - 2.0, lw)],
+                lw,
+                c.mgrid,
+                dash,
+            );
+        }
+        for (t, text) in &g.x_labels {
+            if *t < f.start || *t > f.end {
+                continue;
+            }
+            canvas.text(&Text {
+                x: f.xtr(*t),
+                y: yo + 3.0,
+                points: fonts.axis,
+                color: c.font,
+                h: HAlign::Center,
+                v: VAlign::Top,
+                angle: 0,
+                text,
+            });
+        }
+    }
+    // value grid
+    if opts.layout.y_grid {
+        for (v, text) in &g.y_labels {
+            let y = f.ytr(*v);
+            canvas.text(&Text {
+                x: xo - fonts.axis,
+                y,
+                points: fonts.axis,
+                color: c.font,
+                h: HAlign::Right,
+                v: VAlign::Center,
+                angle: 0,
+                text,
+            });
+        }
+        for (v, text) in &g.right_labels {
+            canvas.text(&Text {
+                x: xo + xs + 7.0,
+                y: f.ytr(*v),
+                points: fonts.axis,
+                color: c.font,
+                h: HAlign::Left,
+                v: VAlign::Center,
+                angle: 0,
+                text,
+            });
+        }
+        for &(v, major) in &g.y_lines {
+            let y = f.ytr(v);
+            if !((yo - ys)..=yo).contains(&(y + 0.5).floor()) {
+                continue;
+            }
+            let (lw, col, ext) = if major {
+                (0.6, c.mgrid, 2.0)
+            } else {
+                (0.4, c.grid, 1.0)
+            };
+            if !major && opts.no_minor {
+                continue;
+            }
+            canvas.stroke(
+                &[line_fit(xo - 2.0, y, lw), line_fit(xo, y, lw)],
+                lw,
+                col,
+                None,
+            );
+            canvas.stroke(
+                &[line_fit(xo + xs, y, lw), line_fit(xo + xs + 2.0, y, lw)],
+                lw,
+                col,
+                None,
+            );
+            canvas.stroke(
+                &[line_fit(xo - ext, y, lw), line_fit(xo + xs + ext, y, lw)],
+                lw,
+                col,
+                dash,
+            );
+        }
+    }
+    // labels, title, tag, watermark
+    if !opts.vertical_label.is_empty() {
+        canvas.text(&Text {
+            x: l.vlabel.0 + 10.0,
+            y: l.vlabel.1,
+            points: fonts.unit,
+            color: c.font,
+            h: HAlign::Center,
+            v: VAlign::Center,
+            angle: 90,
+            text: &opts.vertical_label,
+        });
+    }
+    if !opts.right_axis_label.is_empty() {
+        canvas.text(&Text {
+            x: l.rlabel_x + 10.0,
+            y: l.vlabel.1,
+            points: fonts.unit,
+            color: c.font,
+            h: HAlign::Center,
+            v: VAlign::Center,
+            angle: 90,
+            text: &opts.right_axis_label,
+        });
+    }
+    for (j, line) in opts.layout.title_lines.iter().enumerate() {
+        canvas.text(&Text {
+            x: (l.ximg / 2) as f64,
+            y: fonts.title * 1.3 + j as f64 * fonts.title * 1.6,
+            points: fonts.title,
+            color: c.font,
+            h: HAlign::Center,
+            v: VAlign::Top,
+            angle: 0,
+            text: line,
+        });
+    }
+    if !opts.layout.no_tag {
+        let x = if opts.layout.legend_position == crate::layout::LegendPosition::East {
+            l.vlabel.0
+        } else {
+            ximg - 4.0
+        };
+        canvas.text(&Text {
+            x,
+            y: 5.0,
+            points: fonts.watermark,
+            color: c.font.fade(0.3),
+            h: HAlign::Left,
+            v: VAlign::Top,
+            angle: -90,
+            text: "RRDTOOL / TOBI OETIKER",
+        });
+    }
+    if !opts.watermark.is_empty() {
+        canvas.text(&Text {
+            x: (l.ximg / 2) as f64,
+            y: yimg - 6.0,
+            points: fonts.watermark,
+            color: c.font.fade(0.3),
+            h: HAlign::Center,
+            v: VAlign::Bottom,
+            angle: 0,
+            text: &opts.watermark,
+        });
+    }
+}
+
+fn draw_legend(canvas: &mut dyn Canvas, spec: &GraphSpec, opts: &GraphOptions, l: &Layout) {
+    let c = &opts.colors;
+    let pt = opts.layout.fonts.legend;
+    for p in &l.legends {
+        canvas.text(&Text {
+            x: p.x,
+            y: p.y,
+            points: pt,
+            color: c.font,
+            h: HAlign::Left,
+            v: VAlign::Bottom,
+            angle: 0,
+            text: &p.text.replace('\t', " "),
+        });
+        let e = spec.element(ElementId(p.item));
+        let (color, dashed) = match e {
+            Element::Line(x) => (x.color, x.dashes.is_some()),
+            Element::Area(x) => (x.color, false),
+            Element::Tick(x) => (x.color, false),
+            Element::Rule(_, x) => (x.color, x.dashes.is_some()),
+            _ => continue,
+        };
+        let o = canvas.metrics().advance(pt, 'o');
+        let bx = o * 1.2;
+        let yb = p.y - bx * 0.4;
+        let (x0, y0, x1, y1) = (p.x, yb - bx, p.x + bx, yb);
+        let r = [
+            area_fit(x0, y0),
+            area_fit(x1, y0),
+            area_fit(x1, y1),
+            area_fit(x0, y1),
+        ];
+        canvas.fill(&r, c.back);
+        if let Some(col) = color {
+            canvas.fill(&r, col);
+        }
+        let fr = [
+            line_fit(x0, y0, 1.0),
+            line_fit(x1, y0, 1.0),
+            line_fit(x1, y1, 1.0),
+            line_fit(x0, y1, 1.0),
+            line_fit(x0, y0, 1.0),
+        ];
+        canvas.stroke(&fr, 1.0, c.frame, dashed.then_some((3.0, 3.0, 0.0)));
+    }
+}
+
+fn draw_axes(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout) {
+    let c = &opts.colors;
+    let (xo, yo, xs, ys) = (
+        l.xorigin as f64,
+        l.yorigin as f64,
+        l.xsize as f64,
+        l.ysize as f64,
+    );
+    let lw = 0.6;
+    canvas.stroke(
+        &[line_fit(xo - 4.0, yo, lw), line_fit(xo + xs + 4.0, yo, lw)],
+        lw,
+        c.axis,
+        None,
+    );
+    canvas.stroke(
+        &[line_fit(xo, yo + 4.0, lw), line_fit(xo, yo - ys - 4.0, lw)],
+        lw,
+        c.axis,
+        None,
+    );
+    let tri = |p: [(f64, f64); 3]| p.map(|(x, y)| area_fit(x, y));
+    canvas.fill(
+        &tri([
+            (xo + xs + 2.0, yo - 3.0),
+            (xo + xs + 2.0, yo + 3.0),
+            (xo + xs + 7.0, yo),
+        ]),
+        c.arrow,
+    );
+    canvas.fill(
+        &tri([
+            (xo - 3.0, yo - ys - 2.0),
+            (xo + 3.0, yo - ys - 2.0),
+            (xo, yo - ys - 7.0),
+        ]),
+        c.arrow,
+    );
+    if opts.layout.right_axis {
+        canvas.stroke(
+            &[
+                line_fit(xo + xs, yo + 4.0, lw),
+                line_fit(xo + xs, yo - ys - 4.0, lw),
+            ],
+            lw,
+            c.axis,
+            None,
+        );
+        canvas.fill(
+            &tri([
+                (xo + xs - 2.0, yo - ys - 2.0),
+                (xo + xs + 3.0, yo - ys - 2.0),
+                (xo + xs, yo - ys - 7.0),
+            ]),
+            c.arrow,
+        );
+    }
+}
+
+/// The `graphv` information of a drawn graph.
+pub fn info(opts: &GraphOptions, l: &Layout, grids: &Grids, m: &Metrics) -> GraphInfo {
+    let h = m.height(opts.layout.fonts.legend);
+    GraphInfo {
+        graph_left: l.xorigin,
+        graph_top: l.yorigin - l.ysize,
+        graph_width: l.xsize,
+        graph_height: l.ysize,
+        image_width: l.ximg,
+        image_height: l.yimg,
+        graph_start: opts.start,
+        graph_end: opts.end,
+        value_min: grids.min,
+        value_max: grids.max,
+        legends: l
+            .legends
+            .iter()
+            .map(|p| (p.text.clone(), [p.x, p.y - h, p.x + p.width, p.y]))
+            .collect(),
+    }
+}
+
+/// Lays out a graph.
+pub fn graph_layout(
+    m: &Metrics,
+    spec: &GraphSpec,
+    opts: &GraphOptions,
+    gprints: &[(usize, String)],
+) -> Result<Layout> {
+    let items: Vec<LegendItem> = legend_items(spec, gprints)
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect();
+    layout(m, &opts.layout, &items)
+}
+
+/// C's `%.Nf`/`%W.Nf` as glibc prints it (correctly rounded).
+fn c_fixed(width: usize, prec: usize, v: f64) -> String {
+    format!("{v:width$.prec$}")
+}
+
+/// rrdtool's `AlmostEqual2sComplement` with 4 ULPs, on floats.
+fn almost_equal(a: f64, b: f64) -> bool {
+    let key = |x: f64| {
+        let i = (x as f32).to_bits() as i32;
+        if i < 0 {
+            (0x8000_0000u32 as i32).wrapping_sub(i)
+        } else {
+            i
+        }
+    };
+    (key(a).wrapping_sub(key(b))).unsigned_abs() <= 4
+}
+
+/// The value range (`data_proc`'s repairs, `si_unit`, `expand_range`) and
+/// the classic horizontal grid (`calc_horizontal_grid`,
+/// `draw_horizontal_grid`) of a linear graph.
+pub fn grids(
+    opts: &GraphOptions,
+    painted: &Painted,
+    l: &Layout,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Grids> {
+    let mut g = value_grid(opts, painted, l)?;
+    if opts.layout.x_grid {
+        let xg = opts.x_grid.clone().unwrap_or_else(|| {
+            crate::timegrid::pick(opts.end - opts.start, l.xsize, opts.week_fmt.as_deref())
+        });
+        let tg = crate::timegrid::time_grid(&xg, opts.start, opts.end, tz);
+        g.x_minor = tg.minor;
+        g.x_major = tg.major;
+        g.x_labels = tg.labels;
+    }
+    Ok(g)
+}
+
+fn value_grid(opts: &GraphOptions, painted: &Painted, l: &Layout) -> Result<Grids> {
+    let (mut rmin, mut rmax) = (painted.min, painted.max);
+    if rmin.is_nan() || rmax.is_nan() {
+        rmin = 0.0;
+        rmax = 1.0;
+    }
+    let mut min = opts.lower_limit.unwrap_or(f64::NAN);
+    let mut max = opts.upper_limit.unwrap_or(f64::NAN);
+    if min.is_nan() || (!opts.rigid && min > rmin) {
+        min = rmin;
+    }
+    if max.is_nan() || (!opts.rigid && max < rmax) {
+        max = rmax;
+    }
+    if min > max {
+        min = if min > 0.0 { 0.99 * max } else { 1.01 * max };
+    }
+    if almost_equal(min, max) {
+        max = if max > 0.0 { max * 1.01 } else { max * 0.99 };
+        if almost_equal(max, 0.0) {
+            max = 1.0;
+        }
+    }
+    // si_unit
+    let base = 1000.0f64;
+    let value = min.abs().max(max.abs());
+    let digits = if value == 0.0 {
+        0.0
+    } else {
+        (value.ln() / base.ln()).floor()
+    };
+    let magfact = base.powf(digits);
+    const SYMBOLS: [char; 17] = [
+        'y', 'z', 'a', 'f', 'p', 'n', 'u', 'm', ' ', 'k', 'M', 'G', 'T', 'P', 'E', 'Z', 'Y',
+    ];
+    let symbol = usize::try_from(digits as i64 + 8)
+        .ok()
+        .and_then(|i| SYMBOLS.get(i).copied())
+        .unwrap_or('?');
+    // expand_range: the sensible values table
+    if !opts.rigid {
+        const S: [f64; 48] = [
+            1000.0, 900.0, 800.0, 750.0, 700.0, 600.0, 500.0, 400.0, 300.0, 250.0, 200.0, 125.0,
+            100.0, 90.0, 80.0, 75.0, 70.0, 60.0, 50.0, 40.0, 30.0, 25.0, 20.0, 10.0, 9.0, 8.0, 7.0,
+            6.0, 5.0, 4.0, 3.5, 3.0, 2.5, 2.0, 1.8, 1.5, 1.2, 1.0, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3,
+            0.2, 0.1, 0.0, -1.0,
+        ];
+        let (smin, smax) = (min / magfact, max / magfact);
+        let mut i = 1;
+        while S[i] > 0.0 {
+            if S[i - 1] >= smin && S[i] <= smin {
+                min = S[i] * magfact;
+            }
+            if -S[i - 1] <= smin && -S[i] >= smin {
+                min = -S[i - 1] * magfact;
+            }
+            if S[i - 1] >= smax && S[i] <= smax {
+                max = S[i - 1] * magfact;
+            }
+            if -S[i - 1] <= smax && -S[i] >= smax {
+                max = -S[i] * magfact;
+            }
+            i += 1;
+        }
+    }
+    let mut g = Grids {
+        min,
+        max,
+        log: false,
+        ..Grids::default()
+    };
+    if !opts.layout.y_grid {
+        return Ok(g);
+    }
+    // calc_horizontal_grid
+    const YLAB: [(f64, [i32; 4]); 12] = [
+        (0.1, [1, 2, 5, 10]),
+        (0.2, [1, 5, 10, 20]),
+        (0.5, [1, 2, 4, 10]),
+        (1.0, [1, 2, 5, 10]),
+        (2.0, [1, 5, 10, 20]),
+        (5.0, [1, 2, 4, 10]),
+        (10.0, [1, 2, 5, 10]),
+        (20.0, [1, 5, 10, 20]),
+        (50.0, [1, 2, 4, 10]),
+        (100.0, [1, 2, 5, 10]),
+        (200.0, [1, 5, 10, 20]),
+        (500.0, [1, 2, 4, 10]),
+    ];
+    let srange = (max - min) / magfact;
+    if srange.is_nan() {
+        return Ok(g);
+    }
+    let ysize = l.ysize as f64;
+    let mut row = YLAB.len() - 1;
+    let mut pixel = 0i64;
+    for (k, (grid, _)) in YLAB.iter().enumerate() {
+        pixel = (ysize / (srange / grid)) as i64;
+        if pixel >= 5 {
+            row = k;
+            break;
+        }
+    }
+    let axis = opts.layout.fonts.axis;
+    let labfact = YLAB[row]
+        .1
+        .iter()
+        .copied()
+        .find(|&f| (pixel * i64::from(f)) as f64 >= 1.8 * axis)
+        .unwrap_or(2);
+    let gridstep = YLAB[row].0 * magfact;
+    let sgrid = (min / gridstep - 1.0) as i64;
+    let egrid = (max / gridstep + 1.0) as i64;
+    let scaledstep = gridstep / magfact;
+    let max_y = scaledstep * egrid as f64;
+    let (yo, ys) = (l.yorigin as f64, l.ysize as f64);
+    let ytr = |v: f64| yo - (v - min) * ys / (max - min);
+    let mut nlabels = 0;
+    for i in sgrid..=egrid {
+        let y0 = ytr(gridstep * i as f64);
+        let yn = ytr(gridstep * (i + 1) as f64);
+        let fy = (y0 + 0.5).floor();
+        if !(yo - ys <= fy && fy <= yo) {
+            continue;
+        }
+        let major = i % i64::from(labfact) == 0 || (nlabels == 1 && !(yo - ys <= yn && yn <= yo));
+        g.y_lines.push((gridstep * i as f64, major));
+        if major {
+            nlabels += 1;
+            let v = scaledstep * i as f64;
+            let one = max_y < 10.0;
+            let text = if symbol == ' ' {
+                c_fixed(4, usize::from(one), v)
+            } else {
+                let c = if i == 0 { ' ' } else { symbol };
+                format!("{} {c}", c_fixed(4, usize::from(one), v))
+            };
+            g.y_labels.push((gridstep * i as f64, text));
+        }
+    }
+    Ok(g)
+}
