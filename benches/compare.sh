@@ -12,7 +12,7 @@
 # Knobs (environment): REPEAT=5 N_OPEN=2000000 N_REOPEN=50000 N_BATCH=2000000
 #   N_ONE=20000 N_LBATCH=2000000 FETCHES=20000 PROC_REPEAT=3 PROCS=2000
 #   FETCH_PROCS=500 CD_REPEAT=3 CD_FILES=10000 CD_ROUNDS=5 XP_REPEAT=5
-#   XPORTS=200 BIG_XPORTS=3 XPORT_PROCS=200 WORKDIR=/tmp/...
+#   XPORTS=200 BIG_XPORTS=3 XPORT_PROCS=200 GRAPHS=100 WORKDIR=/tmp/...
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -36,6 +36,7 @@ XP_REPEAT=${XP_REPEAT:-5}
 XPORTS=${XPORTS:-200}
 BIG_XPORTS=${BIG_XPORTS:-3}
 XPORT_PROCS=${XPORT_PROCS:-200}
+GRAPHS=${GRAPHS:-100}
 
 command -v rrdtool >/dev/null || { echo "compare.sh: rrdtool is not on PATH (apt-get install rrdtool)" >&2; exit 1; }
 
@@ -166,6 +167,18 @@ for ((k = 1; k <= XP_REPEAT; k++)); do
     run xp_ours proc_xport "$RRD" "$XPORT_PROCS" "${XDAY[@]}"
     run xp_c proc_xport rrdtool "$XPORT_PROCS" "${XDAY[@]}"
 done
+# an 800x300 graph of a day of W (one-second file): two DEFs, a CDEF, a
+# VDEF, an AREA and two LINEs
+GDAY=(-w 800 -h 300 -s 1000000000 -e 1000086400 "DEF:a=$work/day.rrd:v:AVERAGE"
+    "DEF:b=$work/day.rrd:v:MAX" "CDEF:c=a,b,+,2,/" "VDEF:m=a,MAXIMUM"
+    "AREA:a#00cc0080:avg" "LINE1:b#ff0000:max" "LINE2:c#0000ff:mid")
+for ((k = 1; k <= XP_REPEAT; k++)); do
+    echo "graph round $k of $XP_REPEAT" >&2
+    run gp_ours per_s 1 "$RB" graph --n "$GRAPHS" -- "$work/g.png" "${GDAY[@]}"
+    run gp_c per_s 1 "$LB" graph --n "$GRAPHS" -- "$work/gc.png" "${GDAY[@]}"
+    run gs_ours per_s 1 "$RB" graph --n "$GRAPHS" -- "$work/g.svg" -a SVG "${GDAY[@]}"
+    run gs_c per_s 1 "$LB" graph --n "$GRAPHS" -- "$work/gc.svg" -a SVG "${GDAY[@]}"
+done
 for ((k = 1; k <= CD_REPEAT; k++)); do
     echo "collectd round $k of $CD_REPEAT" >&2
     run cd_ours collectd "$RB"
@@ -203,3 +216,5 @@ row "collectd-style: $CD_FILES files x $CD_ROUNDS rounds, open/update/close per 
 row "xport a day, 3 DEFs + a CDEF, 1440 rows x 2 columns (\`rrd-bench xport\` vs \`rrd_xport\`, in-process, XML to a buffer / /dev/null), xports" "$(r x_ours)" "$(r x_c)" 2 ">= 2x rrdtool's xport"
 row "xport of a 10-operator CDEF over 1,000,000 points (in-process, as above), points" "$(r xb_ours)" "$(r xb_c)" 2 ">= 2x rrdtool's xport"
 row "\`rrd xport\` vs \`rrdtool xport\` of that day, $XPORT_PROCS processes" "$(r xp_ours)" "$(r xp_c)" 2 ">= 2x rrdtool's xport"
+row "graph 800x300 of a day, PNG, in-process (\`rrd-bench graph\` vs \`rrd_graph_v\`), graphs" "$(r gp_ours)" "$(r gp_c)" 2 ">= 2x librrd"
+row "graph 800x300 of a day, SVG, in-process, graphs" "$(r gs_ours)" "$(r gs_c)" 2 ">= 2x librrd"

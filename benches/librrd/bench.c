@@ -16,6 +16,9 @@
  *   librrd-bench xport --n N -- ARGS...
  *       rrd_xport with `xport ARGS...` (rrdtool's xport command line) N
  *       times, its XML going to /dev/null; prints milliseconds per xport
+ *   librrd-bench graph --n N -- OUT ARGS...
+ *       rrd_graph_v with `graph OUT ARGS...` (rrdtool's graph command line)
+ *       N times; prints milliseconds per graph
  *   librrd-bench collectd --files F --rounds R DIR
  *       create F files (W's definitions, step 10) in DIR, sync, then R rounds of
  *       one rrd_update_r per file (collectd's rrdtool plugin does just
@@ -53,6 +56,7 @@ static const char *USAGE =
     "  librrd-bench update --mode one|reopen|batch --n N FILE\n"
     "  librrd-bench fetch --n N FILE\n"
     "  librrd-bench xport --n N -- ARGS...\n"
+    "  librrd-bench graph --n N -- OUT ARGS...\n"
     "  librrd-bench collectd --files F --rounds R DIR\n";
 
 static void usage(const char *msg) {
@@ -303,6 +307,44 @@ static int cmd_xport(int argc, char **argv) {
     return 0;
 }
 
+static void graph_once(int nargs, char **args) {
+    char **argv = malloc(sizeof(char *) * (size_t)(nargs + 2));
+    if (argv == NULL)
+        exit(1);
+    argv[0] = "graph";
+    for (int i = 0; i < nargs; i++)
+        argv[i + 1] = args[i];
+    argv[nargs + 1] = NULL;
+    rrd_clear_error();
+    rrd_info_t *info = rrd_graph_v(nargs + 1, argv);
+    if (info == NULL || rrd_test_error()) {
+        fprintf(stderr, "librrd-bench: graph: %s\n", rrd_get_error());
+        exit(1);
+    }
+    rrd_info_free(info);
+    free(argv);
+}
+
+static int cmd_graph(int argc, char **argv) {
+    if (argc < 4 || strcmp(argv[0], "--n") != 0 || strcmp(argv[2], "--") != 0)
+        usage("graph needs --n N -- OUT ARGS...");
+    char *end;
+    long n = strtol(argv[1], &end, 10);
+    if (*end != 0 || n < 1)
+        usage("--n needs a positive count");
+    int nargs = argc - 3;
+    char **args = argv + 3;
+    /* the first graph pays for font discovery; it is not timed */
+    graph_once(nargs, args);
+    double t0 = now_s();
+    for (long i = 0; i < n; i++)
+        graph_once(nargs, args);
+    double secs = now_s() - t0;
+    printf("librrd graph: %ld graphs in %.4f s\n", n, secs);
+    printf("%.4f\n", secs * 1000.0 / (double)n);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2)
         usage("a subcommand is required");
@@ -312,6 +354,8 @@ int main(int argc, char **argv) {
         return cmd_fetch(argc - 2, argv + 2);
     if (strcmp(argv[1], "xport") == 0)
         return cmd_xport(argc - 2, argv + 2);
+    if (strcmp(argv[1], "graph") == 0)
+        return cmd_graph(argc - 2, argv + 2);
     if (strcmp(argv[1], "collectd") == 0)
         return cmd_collectd(argc - 2, argv + 2);
     usage("unknown subcommand");

@@ -24,6 +24,9 @@ const USAGE: &str = "usage:
   rrd-bench xport --n N -- ARGS...
       run `rrd xport ARGS...` (rrdtool's xport command line) N times in-process, the
       output going to a buffer; print milliseconds per xport
+  rrd-bench graph --n N -- OUT ARGS...
+      render `rrd graph OUT ARGS...` (rrdtool's graph command line) N times in-process;
+      print milliseconds per graph
   rrd-bench big --rows N FILE
       create FILE (step 1, one GAUGE, one AVERAGE archive of N rows) and fill every row;
       for xports of long series
@@ -241,6 +244,34 @@ fn cmd_xport(argv: &[String]) -> Result<()> {
     Ok(())
 }
 
+fn cmd_graph(argv: &[String]) -> Result<()> {
+    let (n, args) = match argv {
+        [flag, n, dashes, args @ ..] if flag == "--n" && dashes == "--" && !args.is_empty() => {
+            (n, args)
+        }
+        _ => return Err(usage("graph needs --n N -- OUT ARGS...")),
+    };
+    let n: u64 = n
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| usage("--n needs a positive count"))?;
+    let mut cmd = vec!["graph".to_string()];
+    cmd.extend(args.iter().cloned());
+    let mut out = Vec::new();
+    rrd_cli::run(&cmd, &mut out).map_err(|e| anyhow::anyhow!("graph: {e}"))?;
+    let t0 = Instant::now();
+    for _ in 0..n {
+        out.clear();
+        rrd_cli::run(&cmd, &mut out).map_err(|e| anyhow::anyhow!("graph: {e}"))?;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "rrd graph: {n} graphs in {secs:.4} s")?;
+    writeln!(stdout, "{:.4}", secs * 1000.0 / n as f64)?;
+    Ok(())
+}
+
 fn cmd_big(argv: &[String]) -> Result<()> {
     let a = Args::parse(argv, &["rows"])?;
     let rows = a.count("rows")?;
@@ -262,6 +293,7 @@ fn run(argv: &[String]) -> Result<()> {
             "collectd" => cmd_collectd(rest),
             "xport" => cmd_xport(rest),
             "big" => cmd_big(rest),
+            "graph" => cmd_graph(rest),
             "-h" | "--help" | "help" => {
                 writeln!(std::io::stdout(), "{USAGE}")?;
                 Ok(())

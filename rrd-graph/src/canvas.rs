@@ -267,7 +267,7 @@ fn stroke_outline(pts: &[(f64, f64)], width: f64, round: bool) -> Vec<Vec<(f64, 
             (a.0 - nx, a.1 - ny),
         ]);
     }
-    if round && width > 1.0 {
+    if round && width > 2.0 {
         for &(x, y) in pts {
             let n = 16;
             polys.push(
@@ -301,6 +301,28 @@ pub struct RasterCanvas<'b, B: DrawingBackend> {
     backend: &'b mut B,
     metrics: Metrics,
     size: (u32, u32),
+    /// Reused coverage accumulator.
+    raster: Rasterizer,
+}
+
+/// The corners of an axis-aligned rectangle on whole pixels, if `p` is one.
+fn pixel_rect(p: &[(f64, f64)]) -> Option<(f64, f64, f64, f64)> {
+    if p.len() != 4 || p.iter().any(|&(x, y)| x.fract() != 0.0 || y.fract() != 0.0) {
+        return None;
+    }
+    let xs: Vec<f64> = p.iter().map(|q| q.0).collect();
+    let ys: Vec<f64> = p.iter().map(|q| q.1).collect();
+    let (x0, x1) = (
+        xs.iter().copied().fold(f64::MAX, f64::min),
+        xs.iter().copied().fold(f64::MIN, f64::max),
+    );
+    let (y0, y1) = (
+        ys.iter().copied().fold(f64::MAX, f64::min),
+        ys.iter().copied().fold(f64::MIN, f64::max),
+    );
+    let corner = |x: f64, y: f64| p.contains(&(x, y));
+    (corner(x0, y0) && corner(x1, y0) && corner(x1, y1) && corner(x0, y1))
+        .then_some((x0, y0, x1, y1))
 }
 
 impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
@@ -311,6 +333,34 @@ impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
             backend,
             metrics: Metrics::new(),
             size,
+            raster: Rasterizer::new(0, 0),
+        }
+    }
+
+    /// Blends a rectangle with fractional edges, each pixel by the area it
+    /// covers.
+    fn fill_rect_aa(&mut self, x0: f64, y0: f64, x1: f64, y1: f64, color: Rgba) {
+        let (w, h) = (f64::from(self.size.0), f64::from(self.size.1));
+        let (x0, y0, x1, y1) = (x0.max(0.0), y0.max(0.0), x1.min(w), y1.min(h));
+        if !(x1 > x0 && y1 > y0) || color.a <= 0.0 {
+            return;
+        }
+        let base = color.backend();
+        let mut y = y0.floor();
+        while y < y1 {
+            let cy = (y1.min(y + 1.0) - y0.max(y)).max(0.0);
+            let mut x = x0.floor();
+            while x < x1 {
+                let cx = (x1.min(x + 1.0) - x0.max(x)).max(0.0);
+                let cov = cx * cy;
+                if cov > 0.002 {
+                    let _ = self
+                        .backend
+                        .draw_pixel((x as i32, y as i32), base.mix(cov.min(1.0)));
+                }
+                x += 1.0;
+            }
+            y += 1.0;
         }
     }
 
@@ -330,7 +380,24 @@ impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
             return;
         }
         let (bw, bh) = ((x1 - x0) as usize, (y1 - y0) as usize);
-        let mut r = Rasterizer::new(bw, bh);
+        // a rectangle on whole pixels needs no coverage computation
+        if let [p] = polys {
+            if let Some((rx0, ry0, rx1, ry1)) = pixel_rect(p) {
+                let (rx0, ry0) = (rx0.max(0.0), ry0.max(0.0));
+                let (rx1, ry1) = (rx1.min(w), ry1.min(h));
+                if rx1 > rx0 && ry1 > ry0 {
+                    let _ = self.backend.draw_rect(
+                        (rx0 as i32, ry0 as i32),
+                        (rx1 as i32 - 1, ry1 as i32 - 1),
+                        &color.backend(),
+                        true,
+                    );
+                }
+                return;
+            }
+        }
+        let r = &mut self.raster;
+        r.reset(bw, bh);
         let clamp = |v: f64, hi: usize| (v.max(0.0).min(hi as f64)) as f32;
         for p in polys {
             for i in 0..p.len() {
@@ -373,11 +440,40 @@ impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
             None => vec![pts.to_vec()],
         };
         let round = dash.is_none();
-        let polys: Vec<Vec<(f64, f64)>> = parts
-            .iter()
-            .flat_map(|p| stroke_outline(p, width, round))
-            .collect();
-        self.blend(&polys, color);
+        // horizontal and vertical segments (grid lines, rules, staircase
+        // lines) are rectangles whose pixel coverage is exact arithmetic;
+        // pieces may overlap only where the colour is opaque
+        let axis = |p: &Vec<(f64, f64)>| p.windows(2).all(|w| w[0].0 == w[1].0 || w[0].1 == w[1].1);
+        if parts.iter().all(axis) && (color.a >= 1.0 || parts.iter().all(|p| p.len() <= 2)) {
+            let hw = width / 2.0;
+            for p in &parts {
+                // square ends where segments meet, butt ends for lone ones
+                let ext = if p.len() > 2 { hw } else { 0.0 };
+                for w in p.windows(2) {
+                    let (a, b) = (w[0], w[1]);
+                    if a.1 == b.1 {
+                        let (l, r) = (a.0.min(b.0) - ext, a.0.max(b.0) + ext);
+                        self.fill_rect_aa(l, a.1 - hw, r, a.1 + hw, color);
+                    } else {
+                        let (t, u) = (a.1.min(b.1) - ext, a.1.max(b.1) + ext);
+                        self.fill_rect_aa(a.0 - hw, t, a.0 + hw, u, color);
+                    }
+                }
+            }
+            return;
+        }
+        // long polylines are rasterized in pieces, so that each piece's
+        // box (and the pixels visited) stays small
+        const PIECE: usize = 12;
+        for p in &parts {
+            let mut k = 0;
+            while k + 1 < p.len() {
+                let end = (k + PIECE).min(p.len() - 1);
+                let polys = stroke_outline(&p[k..=end], width, round);
+                self.blend(&polys, color);
+                k = end;
+            }
+        }
     }
 
     fn text(&mut self, t: &Text<'_>) {
