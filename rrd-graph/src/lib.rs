@@ -60,6 +60,8 @@ pub mod canvas;
 mod data;
 mod elements;
 mod error;
+#[doc(hidden)]
+pub mod fuzz_bodies;
 pub mod layout;
 pub mod render;
 mod spec;
