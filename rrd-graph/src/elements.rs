@@ -221,7 +221,7 @@ pub struct Rule {
 
 /// How a PRINT/GPRINT value is turned into text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrintKind {
+pub enum PrintFormatter {
     /// The number, printf style.
     Value,
     /// The VDEF's time through strftime.
@@ -242,7 +242,7 @@ pub struct Print {
     /// The format.
     pub format: String,
     /// How the value is formatted.
-    pub kind: PrintKind,
+    pub kind: PrintFormatter,
     /// GPRINT (legend) rather than PRINT (standard output).
     pub graph: bool,
 }
@@ -561,14 +561,14 @@ impl GraphSpec {
         let format_key = f.get("format");
         let strftime = f.get("strftime").is_some();
         let mut kind = if strftime {
-            PrintKind::Strftime
+            PrintFormatter::Strftime
         } else {
-            PrintKind::Value
+            PrintFormatter::Value
         };
         if let Some(v) = f.get("vformatter") {
             kind = match v.as_str() {
-                "timestamp" => PrintKind::ValueTime,
-                "duration" => PrintKind::ValueDuration,
+                "timestamp" => PrintFormatter::ValueTime,
+                "duration" => PrintFormatter::ValueDuration,
                 _ => return Err(err(format!("Unsupported vformatter: {v}"))),
             };
         }

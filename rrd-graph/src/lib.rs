@@ -9,6 +9,11 @@
 //!   common divisor of their inputs' steps over the intersection of their
 //!   windows; VDEFs ([`vdef_calc`]) become values.
 //! * [`xport_table`] and [`render`] produce `rrdtool xport` output.
+//! * [`format_value`], [`format_time`], [`format_timestamp`],
+//!   [`format_duration`] and [`consolidate`] make the text of PRINT and
+//!   GPRINT as rrdtool's `print_calc` does (glibc's `printf` and
+//!   `strftime`, the SI prefixes of `%s`/`%S` in a [`SiState`]), and
+//!   [`check_format`] is rrdtool's check of numeric formats.
 //!
 //! ```
 //! use rrd_core::fetch::{FetchRequest, FetchResult};
@@ -63,6 +68,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzz_bodies;
 pub mod layout;
+mod print;
 pub mod render;
 mod spec;
 pub mod timegrid;
@@ -72,8 +78,13 @@ pub use data::{
     compute, reduce, vdef_calc, Computed, EvalEnv, Files, GraphData, Series, Source, VdefValue,
     Window,
 };
-pub use elements::{parse_color, Align, Area, Line, Print, PrintKind, Rule, Tick, Value};
+pub use elements::{parse_color, Align, Area, Line, Print, PrintFormatter, Rule, Tick, Value};
 pub use error::{Error, Result};
+pub use print::{
+    check_format, consolidate, format_duration, format_time, format_timestamp, format_value,
+    PrintError, PrintKind, SiState, DEFAULT_DURATION_FORMAT, DEFAULT_TIMESTAMP_FORMAT,
+    GPRINT_NUMERIC_MAX, PRINT_FORMAT_PATTERN, TEXT_MAX,
+};
 pub use spec::{
     Cdef, Def, Element, ElementId, GraphSpec, ParseContext, Shift, ShiftBy, Vdef, VdefFn, Xport,
 };
