@@ -224,19 +224,16 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
         end,
     };
     let spec = GraphSpec::parse(elements, &ctx).map_err(graph_error)?;
-    if spec
-        .elements()
-        .iter()
-        .any(|e| matches!(e, Element::Print(_)))
-    {
-        return Err(unsupported("PRINT and GPRINT"));
-    }
     let graph_elements = spec.elements().iter().any(|e| {
         matches!(
             e,
             Element::Line(_) | Element::Area(_) | Element::Tick(_) | Element::Rule(..)
-        )
+        ) || matches!(e, Element::Print(p) if p.graph)
     });
+    let has_prints = spec
+        .elements()
+        .iter()
+        .any(|e| matches!(e, Element::Print(p) if !p.graph));
     let graph_step = step.max((end - start) / i64::from(o.layout.width));
     let win = Window {
         start,
@@ -245,11 +242,34 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     };
     let env = EvalEnv { now, tz: &tz };
     let data = compute(&spec, &win, &env, &mut Files).map_err(graph_error)?;
+    let printed = render::print_calc(&spec, &data, 1000, now, &tz).map_err(graph_error)?;
+    if printed.silent_stop {
+        return Ok(());
+    }
+    let print_lines = |verbose: bool| {
+        printed
+            .prints
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                if verbose {
+                    format!("print[{k}] = \"{p}\"\n")
+                } else {
+                    format!("{p}\n")
+                }
+            })
+            .collect::<String>()
+    };
     if !graph_elements {
+        if has_prints {
+            let head = if verbose { "" } else { "0x0\n" };
+            write_out(out, format!("{head}{}", print_lines(verbose)).as_bytes())?;
+        }
         return Ok(());
     }
     let metrics = Metrics::new();
-    let layout = render::graph_layout(&metrics, &spec, &o, &[]).map_err(graph_error)?;
+    let layout =
+        render::graph_layout(&metrics, &spec, &o, &printed.gprints).map_err(graph_error)?;
     let painted = render::paint_values(&spec, &data, start, end, layout.xsize as usize, false);
     let grids = render::grids(&o, &painted, &layout, &tz).map_err(graph_error)?;
     let image = match format {
@@ -279,6 +299,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     let info = render::info(&o, &layout, &grids, &metrics);
     if file == "-" {
         if verbose {
+            write_out(out, print_lines(true).as_bytes())?;
             print_info(out, &info)?;
             write_out(
                 out,
@@ -290,11 +311,18 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     }
     std::fs::write(file, &image).map_err(|e| format!("Could not save image to '{file}': {e}"))?;
     if verbose {
+        write_out(out, print_lines(true).as_bytes())?;
         print_info(out, &info)
     } else {
         write_out(
             out,
-            format!("{}x{}\n", info.image_width, info.image_height).as_bytes(),
+            format!(
+                "{}x{}\n{}",
+                info.image_width,
+                info.image_height,
+                print_lines(false)
+            )
+            .as_bytes(),
         )
     }
 }

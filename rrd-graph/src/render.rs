@@ -1187,3 +1187,80 @@ fn value_grid(opts: &GraphOptions, painted: &Painted, l: &Layout) -> Result<Grid
     }
     Ok(g)
 }
+
+/// What PRINT and GPRINT produced (`print_calc`): PRINT lines in order and
+/// each GPRINT's text by element index.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Printed {
+    /// `print[N]` texts.
+    pub prints: Vec<String>,
+    /// GPRINT legend texts, by element index.
+    pub gprints: Vec<(usize, String)>,
+    /// rrdtool's silent stop (a `valstrftime` text that is empty or too
+    /// long): nothing is printed and the exit status is 0.
+    pub silent_stop: bool,
+}
+
+/// rrdtool's `print_calc`: the PRINT and GPRINT texts, in argument order,
+/// sharing one SI state; `now` is the time `:strftime` shows for the
+/// deprecated form before any VDEF item set one.
+pub fn print_calc(
+    spec: &GraphSpec,
+    data: &GraphData,
+    base: u32,
+    now: i64,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Printed> {
+    use crate::elements::PrintFormatter;
+    use crate::print::{self, PrintError, PrintKind, SiState};
+    let mut out = Printed::default();
+    let mut si = SiState::new();
+    let mut tm = now;
+    let err = |e: PrintError| crate::Error::refused(e.to_string());
+    for (k, e) in spec.elements().iter().enumerate() {
+        let Element::Print(p) = e else { continue };
+        let (value, time) = match (data.value(p.source), data.series(p.source), p.cf) {
+            (Some(v), _, _) => {
+                if let Some(t) = v.time {
+                    tm = t;
+                }
+                (v.value, v.time)
+            }
+            (None, Some(s), Some(cf)) => {
+                let rows =
+                    (((s.end - s.start) / s.step as i64).max(0) as usize).min(s.values.len());
+                (print::consolidate(cf, &s.values[..rows]), Some(tm))
+            }
+            _ => (f64::NAN, None),
+        };
+        let kind = if p.graph {
+            PrintKind::Gprint
+        } else {
+            PrintKind::Print
+        };
+        let text = match p.kind {
+            PrintFormatter::Strftime => print::format_time(&p.format, time, tz).map_err(err)?,
+            PrintFormatter::ValueTime => {
+                match print::format_timestamp(&p.format, value, tz, kind) {
+                    Err(PrintError::TimestampText) => {
+                        out.silent_stop = true;
+                        return Ok(out);
+                    }
+                    r => r.map_err(err)?,
+                }
+            }
+            PrintFormatter::ValueDuration => {
+                print::format_duration(&p.format, value).map_err(err)?
+            }
+            PrintFormatter::Value => {
+                print::format_value(&p.format, value, base, &mut si, kind).map_err(err)?
+            }
+        };
+        if p.graph {
+            out.gprints.push((k, text));
+        } else {
+            out.prints.push(text);
+        }
+    }
+    Ok(out)
+}

@@ -173,3 +173,160 @@ fn svg_snapshot() {
         );
     }
 }
+
+// ------------------------------------------------------------ differential
+
+fn rrdtool_1_7_2() -> bool {
+    Command::new("rrdtool")
+        .arg("--version")
+        .env_remove("RRDCACHED_ADDRESS")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).starts_with("RRDtool 1.7.2 "))
+}
+
+fn run_tool(tool: &str, dir: &Path, args: &[String]) -> Run {
+    let o = Command::new(tool)
+        .args(args)
+        .current_dir(dir)
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C")
+        .env_remove("RRDCACHED_ADDRESS")
+        .stdin(Stdio::null())
+        .output()
+        .expect("running a tool");
+    Run {
+        status: o.status.code().unwrap_or(-1),
+        stdout: o.stdout,
+        stderr: o.stderr,
+    }
+}
+
+/// A random graphv command over the fixture with VDEFs of every function
+/// and PRINT/GPRINT items of random formats.
+fn random_prints(rng: &mut crate::support::SplitMix) -> Vec<String> {
+    let pick = |rng: &mut crate::support::SplitMix, v: &[&str]| {
+        v[rng.range(0, v.len() as u64 - 1) as usize].to_string()
+    };
+    let start = 1_599_999_000 + rng.range(0, 80_000) as i64;
+    let end = start + rng.range(3_600, 90_000) as i64;
+    let mut a = vec![
+        "graphv".to_string(),
+        "/dev/null".to_string(),
+        "-s".into(),
+        start.to_string(),
+        "-e".into(),
+        end.to_string(),
+        "DEF:x=a.rrd:x:AVERAGE".into(),
+        "DEF:y=a.rrd:y:AVERAGE".into(),
+    ];
+    let scale = pick(rng, &["1", "1000", "1e6", "0.001", "1e-7", "-1", "1e12"]);
+    a.push(format!("CDEF:z=x,{scale},*"));
+    let series = ["x", "y", "z"];
+    let funcs = [
+        "MAXIMUM",
+        "MINIMUM",
+        "AVERAGE",
+        "STDEV",
+        "LAST",
+        "FIRST",
+        "TOTAL",
+        "LSLSLOPE",
+        "LSLINT",
+        "LSLCORREL",
+        "50,PERCENT",
+        "95,PERCENTNAN",
+    ];
+    let n = rng.range(1, 4);
+    for k in 0..n {
+        let s = pick(rng, &series);
+        let f = pick(rng, &funcs);
+        a.push(format!("VDEF:v{k}={s},{f}"));
+    }
+    if rng.range(0, 3) > 0 {
+        a.push(format!("LINE1:{}#ff0000:line", pick(rng, &series)));
+    }
+    for _ in 0..rng.range(1, 5) {
+        let v = format!("v{}", rng.range(0, n - 1));
+        let flag = pick(rng, &["", "", "-", "+", " ", "0", "#"]);
+        let width = pick(rng, &["", "", "5", "8", "12"]);
+        let prec = pick(rng, &["", ".0", ".2", ".3", ".6", ".10"]);
+        let conv = pick(rng, &["lf", "lf", "le", "lg", "lE", "lG", "lF"]);
+        let si = pick(rng, &["", "", " %s", "%S", " %S"]);
+        let fmt = match rng.range(0, 9) {
+            0 => "%H:%M~%d.%m.%Y:strftime".to_string(),
+            1 => "valstrftime".to_string(),
+            2 => "valstrfduration".to_string(),
+            3 => "%Y-%m-%d~%H\\:%M:valstrftime".to_string(),
+            _ => format!("val~%{flag}{width}{prec}{conv}{si}"),
+        };
+        let item = if rng.range(0, 1) == 0 {
+            "PRINT"
+        } else {
+            "GPRINT"
+        };
+        // the deprecated vname:CF:format form now and then
+        if rng.range(0, 5) == 0 {
+            let cf = pick(rng, &["AVERAGE", "MIN", "MAX", "LAST"]);
+            a.push(format!("{item}:{}:{cf}:%{prec}lf", pick(rng, &series)));
+        } else {
+            a.push(format!("{item}:{v}:{fmt}"));
+        }
+    }
+    a.iter().map(|w| w.replace('~', " ")).collect()
+}
+
+/// PRINT and GPRINT values and texts (and the whole graphv output) over
+/// random VDEFs and formats, against rrdtool (`RRD_GRAPH_COUNT` cases).
+#[test]
+fn print_differential() {
+    if !rrdtool_1_7_2() {
+        eprintln!("print_differential skipped: rrdtool 1.7.2 is not on PATH");
+        return;
+    }
+    let count: u64 = std::env::var("RRD_GRAPH_COUNT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let fixtures = data_dir().join("fixtures");
+    let mut rng = crate::support::SplitMix(0x5eed_9a9f);
+    let (mut same, mut prints, mut ok, mut failures) = (0, 0, 0, Vec::new());
+    for _ in 0..count {
+        let args = random_prints(&mut rng);
+        let want = run_tool("rrdtool", &fixtures, &args);
+        let got = run_tool(RRD, &fixtures, &args);
+        let w = String::from_utf8_lossy(&want.stdout);
+        let g = String::from_utf8_lossy(&got.stdout);
+        if want.status == got.status && want.stdout == got.stdout && want.stderr == got.stderr {
+            same += 1;
+            ok += u64::from(want.status == 0);
+            prints += w
+                .lines()
+                .filter(|l| l.starts_with("print[") || l.starts_with("legend["))
+                .count();
+        } else {
+            let first = w
+                .lines()
+                .zip(g.lines())
+                .find(|(a, b)| a != b)
+                .map(|(a, b)| format!("rrdtool `{a}`, rrd `{b}`"))
+                .unwrap_or_else(|| {
+                    format!(
+                        "stderr {:?} vs {:?}",
+                        String::from_utf8_lossy(&want.stderr),
+                        String::from_utf8_lossy(&got.stderr)
+                    )
+                });
+            failures.push(format!("{args:?}: {first}"));
+        }
+    }
+    eprintln!(
+        "print_differential: {same} of {count} graphv runs agree ({ok} succeeded, {prints} print/legend lines), {} differ",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {count} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
