@@ -168,10 +168,10 @@ for ((k = 1; k <= XP_REPEAT; k++)); do
     run xp_c proc_xport rrdtool "$XPORT_PROCS" "${XDAY[@]}"
 done
 # an 800x300 graph of a day of W (one-second file): two DEFs, a CDEF, a
-# VDEF, an AREA and two LINEs
+# VDEF, an AREA, two LINEs and a GPRINT
 GDAY=(-w 800 -h 300 -s 1000000000 -e 1000086400 "DEF:a=$work/day.rrd:v:AVERAGE"
     "DEF:b=$work/day.rrd:v:MAX" "CDEF:c=a,b,+,2,/" "VDEF:m=a,MAXIMUM"
-    "AREA:a#00cc0080:avg" "LINE1:b#ff0000:max" "LINE2:c#0000ff:mid")
+    "AREA:a#00cc0080:avg" "LINE1:b#ff0000:max" "LINE2:c#0000ff:mid" "GPRINT:m:peak %6.2lf %s")
 for ((k = 1; k <= XP_REPEAT; k++)); do
     echo "graph round $k of $XP_REPEAT" >&2
     run gp_ours per_s 1 "$RB" graph --n "$GRAPHS" -- "$work/g.png" "${GDAY[@]}"
