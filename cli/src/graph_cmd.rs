@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use rrd_core::time::proc_start_end;
-use rrd_graph::canvas::{svg_fix_header, Metrics, RasterCanvas, SvgCanvas};
+use rrd_graph::canvas::{svg_fix_header, Metrics, RasterCanvas, SvgCanvas, Zoom};
 use rrd_graph::layout::{LegendDirection, LegendPosition};
 use rrd_graph::render::{self, GraphInfo, GraphOptions};
 use rrd_graph::{compute, Element, EvalEnv, Files, GraphSpec, ParseContext, Window};
@@ -114,6 +114,9 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     let mut o = GraphOptions::default();
     let mut step: i64 = 0;
     let mut format = Format::Png;
+    let mut zoom = 1.0f64;
+    let mut imginfo: Option<String> = None;
+    let mut lazy = false;
     for (name, value) in &p.opts {
         let v = value.as_deref().unwrap_or_default();
         match *name {
@@ -187,6 +190,26 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             "y-grid" if v == "none" => o.layout.y_grid = false,
             // accepted and ignored by rrdtool too
             "interlaced" | "alt-y-mrtg" | "font-smoothing-threshold" | "no-gridfit" => {}
+            "zoom" => {
+                let z = option_float('m', v)?;
+                if !(z > 0.0) {
+                    return Err("zoom factor must be > 0".into());
+                }
+                zoom = z;
+            }
+            "font" => set_font(&mut o, v)?,
+            "imginfo" => imginfo = Some(v.to_string()),
+            "lazy" => lazy = true,
+            "font-render-mode" => match v {
+                "normal" | "light" => {}
+                "mono" => return Err(unsupported("--font-render-mode mono")),
+                _ => return Err(format!("unknown font-render-mode '{v}'")),
+            },
+            "graph-render-mode" => match v {
+                "normal" => {}
+                "mono" => return Err(unsupported("--graph-render-mode mono")),
+                _ => return Err(format!("unknown graph-render-mode '{v}'")),
+            },
             "graph-type" => match v {
                 "TIME" => {}
                 "XY" => return Err("XY diagram not implemented".into()),
@@ -270,37 +293,78 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     let metrics = Metrics::new();
     let layout =
         render::graph_layout(&metrics, &spec, &o, &printed.gprints).map_err(graph_error)?;
+    let info_line = |w: i64, h: i64| -> Result<Option<String>, String> {
+        let Some(f) = imginfo.as_deref().filter(|f| !f.is_empty()) else {
+            return Ok(None);
+        };
+        let name = if file == "-" {
+            "memory".to_string()
+        } else {
+            std::path::Path::new(file)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let zw = (w as f64 * zoom) as i64;
+        let zh = (h as f64 * zoom) as i64;
+        imginfo_text(f, &name, zw, zh).map(Some)
+    };
+    // --lazy: an image newer than one pixel's worth of time is kept
+    if lazy && file != "-" {
+        let fresh = std::fs::metadata(file)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .is_some_and(|t| now - (t.as_secs() as i64) <= (end - start) / layout.xsize.max(1));
+        if fresh {
+            let info_text = info_line(layout.ximg, layout.yimg)?;
+            return lazy_output(out, verbose, &o, &layout, &printed.prints, info_text);
+        }
+    }
     let painted = render::paint_values(&spec, &data, start, end, layout.xsize as usize, false);
     let grids = render::grids(&o, &painted, &layout, &tz).map_err(graph_error)?;
+    let (w, h) = (
+        (layout.ximg as f64 * zoom) as u32,
+        (layout.yimg as f64 * zoom) as u32,
+    );
+    if u64::from(w) * u64::from(h) > 100_000_000 {
+        return Err(unsupported("an image of more than 100 million pixels"));
+    }
     let image = match format {
         Format::Png => {
-            let (w, h) = (layout.ximg as u32, layout.yimg as u32);
             let mut buf = vec![0u8; (w * h * 3) as usize];
             {
                 let mut backend = plotters_bitmap::BitMapBackend::with_buffer(&mut buf, (w, h));
                 let mut canvas = RasterCanvas::new(&mut backend);
-                render::draw(&mut canvas, &spec, &data, &o, &layout, &painted, &grids);
+                let mut zoomed = Zoom::new(&mut canvas, zoom);
+                render::draw(&mut zoomed, &spec, &data, &o, &layout, &painted, &grids);
             }
             encode_png(&buf, w, h)?
         }
         Format::Svg => {
-            let (w, h) = (layout.ximg as u32, layout.yimg as u32);
             let mut svg = String::new();
             {
                 let mut backend = plotters_svg::SVGBackend::with_string(&mut svg, (w * 2, h * 2));
                 let mut canvas = SvgCanvas::new(&mut backend);
-                render::draw(&mut canvas, &spec, &data, &o, &layout, &painted, &grids);
+                let mut zoomed = Zoom::new(&mut canvas, zoom);
+                render::draw(&mut zoomed, &spec, &data, &o, &layout, &painted, &grids);
                 use plotters_backend::DrawingBackend;
                 backend.present().map_err(|e| format!("writing SVG: {e}"))?;
             }
             svg_fix_header(&svg, w, h).into_bytes()
         }
     };
-    let info = render::info(&o, &layout, &grids, &metrics);
+    let info = render::info(&o, &layout, &grids, &metrics, zoom);
+    let info_text = info_line(info.image_width, info.image_height)?;
+    let info_key = info_text
+        .as_ref()
+        .map(|t| format!("image_info = \"{t}\"\n"))
+        .unwrap_or_default();
     if file == "-" {
         if verbose {
             write_out(out, print_lines(true).as_bytes())?;
             print_info(out, &info)?;
+            write_out(out, info_key.as_bytes())?;
             write_out(
                 out,
                 format!("image = BLOB_SIZE:{}\n", image.len()).as_bytes(),
@@ -312,17 +376,20 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     std::fs::write(file, &image).map_err(|e| format!("Could not save image to '{file}': {e}"))?;
     if verbose {
         write_out(out, print_lines(true).as_bytes())?;
-        print_info(out, &info)
+        print_info(out, &info)?;
+        write_out(out, info_key.as_bytes())
     } else {
+        // rrdtool leaves the size line out when `--imginfo` or `-f` is an
+        // argument of its own
+        let size = if argv.iter().any(|a| a == "--imginfo" || a == "-f") {
+            String::new()
+        } else {
+            format!("{}x{}\n", info.image_width, info.image_height)
+        };
+        let extra = info_text.map(|t| format!("{t}\n")).unwrap_or_default();
         write_out(
             out,
-            format!(
-                "{}x{}\n{}",
-                info.image_width,
-                info.image_height,
-                print_lines(false)
-            )
-            .as_bytes(),
+            format!("{size}{extra}{}", print_lines(false)).as_bytes(),
         )
     }
 }
@@ -460,4 +527,125 @@ fn parse_x_grid(v: &str) -> Result<rrd_graph::timegrid::XGrid, String> {
         precis,
         format: parts[7].to_string(),
     })
+}
+
+/// `--imginfo`'s printf: `%s` the file name, two `%lu` the zoomed size,
+/// `%%` a percent sign; anything else is rrdtool's format error.
+fn imginfo_text(fmt: &str, name: &str, w: i64, h: i64) -> Result<String, String> {
+    let bad = || {
+        format!(
+            "invalid format string '{fmt}' (should match '^(?:[^%]+|%%)*%s(?:[^%]+|%%)*%lu(?:[^%]+|%%)*%lu(?:[^%]+|%%)*$')"
+        )
+    };
+    let mut out = String::new();
+    let mut expect = ["%s", "%lu", "%lu"].iter();
+    let mut values = [name.to_string(), w.to_string(), h.to_string()].into_iter();
+    let mut rest = fmt;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if let Some(r) = rest.strip_prefix("%%") {
+            out.push('%');
+            rest = r;
+            continue;
+        }
+        let want = expect.next().ok_or_else(bad)?;
+        rest = rest.strip_prefix(want).ok_or_else(bad)?;
+        out.push_str(&values.next().unwrap_or_default());
+    }
+    if expect.next().is_some() {
+        return Err(bad());
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// `-n TAG:size[:font]`: sizes only; the embedded face is the only font.
+fn set_font(o: &mut GraphOptions, v: &str) -> Result<(), String> {
+    let bad = || "invalid text property format".to_string();
+    let (tag, rest) = v.split_once(':').ok_or_else(bad)?;
+    if tag.is_empty() || tag.len() > 10 || !tag.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(bad());
+    }
+    let size_len = rest
+        .bytes()
+        .take(40)
+        .take_while(|b| b.is_ascii_digit() || b".e+-".contains(b))
+        .count();
+    if size_len == 0 {
+        return Err(bad());
+    }
+    let size = rrd_core::strtodbl(&rest[..size_len], None).map_err(|_| bad())?;
+    let after = &rest[size_len..];
+    let f = &mut o.layout.fonts;
+    let slots: Vec<&mut f64> = match tag {
+        "DEFAULT" => vec![
+            &mut f.title,
+            &mut f.axis,
+            &mut f.unit,
+            &mut f.legend,
+            &mut f.watermark,
+        ],
+        "TITLE" => vec![&mut f.title],
+        "AXIS" => vec![&mut f.axis],
+        "UNIT" => vec![&mut f.unit],
+        "LEGEND" => vec![&mut f.legend],
+        "WATERMARK" => vec![&mut f.watermark],
+        _ => return Err(format!("invalid fonttag '{tag}'")),
+    };
+    if after.len() > 2 {
+        let Some(font) = after.strip_prefix(':') else {
+            return Err(format!("expected : after font size in '{v}'"));
+        };
+        return Err(unsupported(&format!(
+            "font '{font}' (rrd draws text in its embedded DejaVu Sans Mono)"
+        )));
+    }
+    if size > 0.0 {
+        for s in slots {
+            *s = size;
+        }
+    }
+    Ok(())
+}
+
+/// What graph and graphv print when `--lazy` keeps the image.
+fn lazy_output(
+    out: &mut dyn Write,
+    verbose: bool,
+    o: &GraphOptions,
+    l: &rrd_graph::layout::Layout,
+    prints: &[String],
+    info_text: Option<String>,
+) -> Result<(), String> {
+    let mut s = String::new();
+    if verbose {
+        for (k, p) in prints.iter().enumerate() {
+            s.push_str(&format!("print[{k}] = \"{p}\"\n"));
+        }
+        s.push_str(&format!(
+            "graph_left = {}\ngraph_top = {}\ngraph_width = {}\ngraph_height = {}\nimage_width = {}\nimage_height = {}\ngraph_start = {}\ngraph_end = {}\n",
+            l.xorigin,
+            l.yorigin - l.ysize,
+            l.xsize,
+            l.ysize,
+            l.ximg,
+            l.yimg,
+            o.start,
+            o.end
+        ));
+        if let Some(t) = info_text {
+            s.push_str(&format!("image_info = \"{t}\"\n"));
+        }
+    } else {
+        match info_text {
+            Some(t) => s.push_str(&format!("{t}\n")),
+            None => s.push_str(&format!("{}x{}\n", l.ximg, l.yimg)),
+        }
+        for p in prints {
+            s.push_str(p);
+            s.push('\n');
+        }
+    }
+    write_out(out, s.as_bytes())
 }

@@ -806,3 +806,57 @@ mod tests {
         assert_eq!(d[0], vec![(0.0, 0.0), (2.0, 0.0)]);
     }
 }
+
+/// A canvas seen through rrdtool's `--zoom`: everything is drawn `factor`
+/// times larger on the surface beneath, while layout stays unzoomed.
+pub struct Zoom<'c> {
+    inner: &'c mut dyn Canvas,
+    factor: f64,
+}
+
+impl<'c> Zoom<'c> {
+    /// Draws on `inner` at `factor` times the size.
+    pub fn new(inner: &'c mut dyn Canvas, factor: f64) -> Zoom<'c> {
+        Zoom { inner, factor }
+    }
+
+    fn scale(&self, pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+        pts.iter()
+            .map(|&(x, y)| (x * self.factor, y * self.factor))
+            .collect()
+    }
+}
+
+impl Canvas for Zoom<'_> {
+    fn fill(&mut self, pts: &[(f64, f64)], color: Rgba) {
+        let p = self.scale(pts);
+        self.inner.fill(&p, color);
+    }
+
+    fn stroke(
+        &mut self,
+        pts: &[(f64, f64)],
+        width: f64,
+        color: Rgba,
+        dash: Option<(f64, f64, f64)>,
+    ) {
+        let p = self.scale(pts);
+        let k = self.factor;
+        let dash = dash.map(|(on, off, o)| (on * k, off * k, o * k));
+        self.inner.stroke(&p, width * k, color, dash);
+    }
+
+    fn text(&mut self, t: &Text<'_>) {
+        let k = self.factor;
+        self.inner.text(&Text {
+            x: t.x * k,
+            y: t.y * k,
+            points: t.points * k,
+            ..t.clone()
+        });
+    }
+
+    fn metrics(&self) -> &Metrics {
+        self.inner.metrics()
+    }
+}

@@ -969,9 +969,12 @@ fn draw_axes(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout) {
     }
 }
 
-/// The `graphv` information of a drawn graph.
-pub fn info(opts: &GraphOptions, l: &Layout, grids: &Grids, m: &Metrics) -> GraphInfo {
-    let h = m.height(opts.layout.fonts.legend);
+/// The `graphv` information of a drawn graph. With `--zoom`, rrdtool
+/// measures the legend boxes with metrics hinted at the zoomed size
+/// (divided by the zoom), so `coords` do too.
+pub fn info(opts: &GraphOptions, l: &Layout, grids: &Grids, m: &Metrics, zoom: f64) -> GraphInfo {
+    let pt = opts.layout.fonts.legend;
+    let h = m.height(pt * zoom) / zoom;
     GraphInfo {
         graph_left: l.xorigin,
         graph_top: l.yorigin - l.ysize,
@@ -986,7 +989,14 @@ pub fn info(opts: &GraphOptions, l: &Layout, grids: &Grids, m: &Metrics) -> Grap
         legends: l
             .legends
             .iter()
-            .map(|p| (p.text.clone(), [p.x, p.y - h, p.x + p.width, p.y]))
+            .map(|p| {
+                let w = if zoom == 1.0 {
+                    p.width
+                } else {
+                    m.width(pt * zoom, &p.text.replace('\t', " ")) / zoom
+                };
+                (p.text.clone(), [p.x, p.y - h, p.x + w, p.y])
+            })
             .collect(),
     }
 }
