@@ -192,7 +192,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             "interlaced" | "alt-y-mrtg" | "font-smoothing-threshold" | "no-gridfit" => {}
             "zoom" => {
                 let z = option_float('m', v)?;
-                if !(z > 0.0) {
+                if z.is_nan() || z <= 0.0 {
                     return Err("zoom factor must be > 0".into());
                 }
                 zoom = z;
