@@ -19,6 +19,7 @@ use crate::xport_cmd::{atol, graph_error, now};
 enum Format {
     Png,
     Svg,
+    Data(rrd_graph::DataFormat),
 }
 
 const SPEC: &[Opt] = &[
@@ -161,8 +162,10 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
                 format = match v {
                     "PNG" => Format::Png,
                     "SVG" => Format::Svg,
-                    "EPS" | "PDF" | "XML" | "XMLENUM" | "CSV" | "TSV" | "SSV" | "JSON"
-                    | "JSONTIME" => return Err(unsupported(&format!("--imgformat {v}"))),
+                    "EPS" | "PDF" => return Err(unsupported(&format!("--imgformat {v}"))),
+                    d if rrd_graph::DataFormat::parse(d).is_some() => Format::Data(
+                        rrd_graph::DataFormat::parse(d).unwrap_or(rrd_graph::DataFormat::Csv),
+                    ),
                     _ => return Err(format!("unsupported graphics format '{v}'")),
                 }
             }
@@ -265,6 +268,9 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     };
     let env = EvalEnv { now, tz: &tz };
     let data = compute(&spec, &win, &env, &mut Files).map_err(graph_error)?;
+    if let Format::Data(df) = format {
+        return data_output(out, verbose, file, &spec, &data, &win, &o, df, &tz);
+    }
     let printed = render::print_calc(&spec, &data, 1000, now, &tz).map_err(graph_error)?;
     if printed.silent_stop {
         return Ok(());
@@ -341,6 +347,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             }
             encode_png(&buf, w, h)?
         }
+        Format::Data(_) => unreachable!("data formats returned above"),
         Format::Svg => {
             let mut svg = String::new();
             {
@@ -648,4 +655,46 @@ fn lazy_output(
         }
     }
     write_out(out, s.as_bytes())
+}
+
+/// `graph -a CSV|TSV|SSV|JSON|JSONTIME|XML|XMLENUM`: the document goes to
+/// the file (or standard output for `-`); `graph` prints `0x0`, `graphv`
+/// the time keys.
+#[allow(clippy::too_many_arguments)]
+fn data_output(
+    out: &mut dyn Write,
+    verbose: bool,
+    file: &str,
+    spec: &GraphSpec,
+    data: &rrd_graph::GraphData,
+    win: &Window,
+    o: &GraphOptions,
+    df: rrd_graph::DataFormat,
+    tz: &jiff::tz::TimeZone,
+) -> Result<(), String> {
+    let table = rrd_graph::graph_table(spec, data, win).map_err(graph_error)?;
+    let time = |t: i64| match &o.x_grid {
+        Some(g) => rrd_graph::timegrid::strftime(&g.format, t, tz),
+        None => t.to_string(),
+    };
+    let doc = rrd_graph::render_graph_data(spec, &table, df, &time, o.x_grid.is_some())
+        .map_err(graph_error)?;
+    let keys = format!(
+        "graph_start = {}\ngraph_end = {}\ngraph_step = {}\n",
+        table.start, table.end, table.step
+    );
+    if file == "-" {
+        if verbose {
+            write_out(out, keys.as_bytes())?;
+            write_out(out, format!("image = BLOB_SIZE:{}\n", doc.len()).as_bytes())?;
+        }
+        return write_out(out, doc.as_bytes());
+    }
+    std::fs::write(file, doc.as_bytes())
+        .map_err(|e| format!("Could not save image to '{file}': {e}"))?;
+    if verbose {
+        write_out(out, keys.as_bytes())
+    } else {
+        write_out(out, b"0x0\n")
+    }
 }

@@ -88,4 +88,6 @@ pub use print::{
 pub use spec::{
     Cdef, Def, Element, ElementId, GraphSpec, ParseContext, Shift, ShiftBy, Vdef, VdefFn, Xport,
 };
-pub use xport::{render, xport_table, XportFormat, XportTable};
+pub use xport::{
+    graph_table, render, render_graph_data, xport_table, DataFormat, XportFormat, XportTable,
+};

@@ -66,8 +66,14 @@ fn graphv_golden() {
             std::fs::read_to_string(dir.join("expected").join(format!("{id}.{ext}")))
                 .unwrap_or_else(|e| panic!("expected/{id}.{ext}: {e}"))
         };
-        let mut args = vec!["graphv".to_string(), "/dev/null".to_string()];
-        args.extend(words(line));
+        let mut w = words(line);
+        let file = if w.first().is_some_and(|f| f == "-") {
+            w.remove(0)
+        } else {
+            "/dev/null".to_string()
+        };
+        let mut args = vec!["graphv".to_string(), file];
+        args.extend(w);
         let got = run(&fixtures, &args);
         let (want_out, want_err) = (read("out"), read("err"));
         let want_status: i32 = read("status").trim().parse().expect("status");

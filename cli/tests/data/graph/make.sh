@@ -17,7 +17,8 @@ args=$(awk 'BEGIN { for (i = 1; i < 300; i++) {
 rrdtool update fixtures/a.rrd $args
 
 # one graphv command line per case (words split at blanks; `~` stands for a
-# blank inside a word); the image goes to /dev/null
+# blank inside a word); the image goes to /dev/null, or to standard output
+# when the first word is `-`
 n=0
 while IFS= read -r line; do
   case "$line" in ''|'#'*) continue ;; esac
@@ -25,8 +26,11 @@ while IFS= read -r line; do
   id=$(printf '%03d' $n)
   read -ra words <<<"$line"
   words=("${words[@]//\~/ }")
+  # a first word `-` sends the image (or document) to standard output
+  file=/dev/null
+  if [ "${words[0]}" = "-" ]; then file=-; words=("${words[@]:1}"); fi
   (cd fixtures && set +e
-   rrdtool graphv /dev/null "${words[@]}" >../expected/$id.out 2>../expected/$id.err
+   rrdtool graphv "$file" "${words[@]}" >../expected/$id.out 2>../expected/$id.err
    echo $? >../expected/$id.status)
 done < cases.txt
 echo "recorded $n cases"
