@@ -118,6 +118,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     let mut zoom = 1.0f64;
     let mut imginfo: Option<String> = None;
     let mut lazy = false;
+    let mut missing_as_unknown = false;
     for (name, value) in &p.opts {
         let v = value.as_deref().unwrap_or_default();
         match *name {
@@ -203,6 +204,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             "font" => set_font(&mut o, v)?,
             "imginfo" => imginfo = Some(v.to_string()),
             "lazy" => lazy = true,
+            "use-nan-for-all-missing-data" => missing_as_unknown = true,
             "font-render-mode" => match v {
                 "normal" | "light" => {}
                 "mono" => return Err(unsupported("--font-render-mode mono")),
@@ -266,7 +268,11 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
         end,
         step: graph_step.max(0) as u64,
     };
-    let env = EvalEnv { now, tz: &tz };
+    let env = EvalEnv {
+        now,
+        tz: &tz,
+        missing_as_unknown,
+    };
     let data = compute(&spec, &win, &env, &mut Files).map_err(graph_error)?;
     if let Format::Data(df) = format {
         return data_output(out, verbose, file, &spec, &data, &win, &o, df, &tz);

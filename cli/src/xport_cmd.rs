@@ -116,7 +116,11 @@ pub fn cmd_xport(argv: &[String], out: &mut dyn Write) -> Result<(), String> {
     if spec.elements().is_empty() {
         return Err("can't make an xport without contents".into());
     }
-    let env = EvalEnv { now, tz: &tz };
+    let env = EvalEnv {
+        now,
+        tz: &tz,
+        missing_as_unknown: false,
+    };
     let data = compute(&spec, &win, &env, &mut Files).map_err(graph_error)?;
     let table = xport_table(&spec, &data, &win).map_err(graph_error)?;
     write_out(out, render(&table, format).as_bytes())

@@ -114,6 +114,9 @@ pub struct EvalEnv<'a> {
     pub now: i64,
     /// Time zone for `LTIME` and the `NEW*` operators.
     pub tz: &'a TimeZone,
+    /// `graph -Z`: a DEF whose file cannot be read gets unknown data
+    /// (rrdtool's `rrd_fetch_empty`) instead of failing.
+    pub missing_as_unknown: bool,
 }
 
 /// Where DEF data comes from: the default opens files read-only.
@@ -163,7 +166,12 @@ pub fn compute(
     let mut cache: HashMap<FetchKey, Fetched> = HashMap::new();
     for (i, e) in spec.elements().iter().enumerate() {
         if let Element::Def(d) = e {
-            computed[i] = Computed::Series(def_series(d, win, source, &mut cache)?);
+            computed[i] = Computed::Series(match def_series(d, win, source, &mut cache) {
+                Err(Error::Open { .. } | Error::Fetch { .. }) if env.missing_as_unknown => {
+                    empty_series(d, win)
+                }
+                r => r?,
+            });
         }
     }
     // the shift each series carries now (a later SHIFT replaces it)
@@ -292,6 +300,37 @@ fn def_series(
     let filed = (key.0, key.1, key.2, key.3, key.4, fetched.final_step());
     cache.insert(filed, fetched);
     Ok(series)
+}
+
+/// rrdtool's `rrd_fetch_empty`: unknowns over the DEF's window at its step
+/// (then coarsened like fetched data would be).
+fn empty_series(d: &Def, win: &Window) -> Series {
+    let start = d.start.unwrap_or(win.start);
+    let end = d.end.unwrap_or(win.end);
+    let step = d.step.unwrap_or(win.step).max(1) as i64;
+    let s0 = start - start.rem_euclid(step);
+    let e0 = end + (step - end.rem_euclid(step));
+    let rows = ((e0 - s0) / step).max(0) as usize;
+    let values = vec![f64::NAN; rows];
+    let wanted = (step as u64).max(win.step);
+    if (step as u64) < wanted {
+        if let Ok(r) = reduce(
+            d.reduce.unwrap_or(d.cf),
+            step as u64,
+            wanted,
+            s0,
+            e0,
+            &values,
+        ) {
+            return r;
+        }
+    }
+    Series {
+        start: s0,
+        end: e0,
+        step: step as u64,
+        values,
+    }
 }
 
 /// rrdtool's `reduce_data` on one column: `cur_step` rows combined in groups

@@ -69,7 +69,11 @@ pub fn graph_args(data: &[u8]) {
         end,
         step: 720,
     };
-    let env = EvalEnv { now: end, tz: &tz };
+    let env = EvalEnv {
+        now: end,
+        tz: &tz,
+        missing_as_unknown: false,
+    };
     let Ok(data) = compute(&spec, &win, &env, &mut Ramp) else {
         return;
     };

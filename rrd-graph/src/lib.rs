@@ -40,7 +40,7 @@
 //! let args = ["DEF:a=ramp.rrd:x:AVERAGE", "VDEF:m=a,MAXIMUM", "CDEF:b=a,m,/", "XPORT:b:scaled"];
 //! let graph = GraphSpec::parse(&args, &ctx)?;
 //! let win = Window { start: 1_000_000_000, end: 1_000_001_200, step: 300 };
-//! let data = compute(&graph, &win, &EvalEnv { now: ctx.now, tz: &tz }, &mut Ramp)?;
+//! let data = compute(&graph, &win, &EvalEnv { now: ctx.now, tz: &tz, missing_as_unknown: false }, &mut Ramp)?;
 //! let table = xport_table(&graph, &data, &win)?;
 //! assert_eq!((table.step, table.rows), (300, 5));
 //! assert_eq!(table.row(4), (1_000_001_400, &[1.0][..]));
