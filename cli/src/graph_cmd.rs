@@ -205,6 +205,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             "imginfo" => imginfo = Some(v.to_string()),
             "lazy" => lazy = true,
             "use-nan-for-all-missing-data" => missing_as_unknown = true,
+            "dynamic-labels" => o.dynamic_labels = true,
             "font-render-mode" => match v {
                 "normal" | "light" => {}
                 "mono" => return Err(unsupported("--font-render-mode mono")),

@@ -133,6 +133,8 @@ pub struct GraphOptions {
     pub x_grid: Option<crate::timegrid::XGrid>,
     /// `--week-fmt`.
     pub week_fmt: Option<String>,
+    /// `--dynamic-labels`: legend marks shaped like what they stand for.
+    pub dynamic_labels: bool,
 }
 
 impl Default for GraphOptions {
@@ -156,6 +158,7 @@ impl Default for GraphOptions {
             rigid: false,
             x_grid: None,
             week_fmt: None,
+            dynamic_labels: false,
         }
     }
 }
@@ -878,6 +881,37 @@ fn draw_legend(canvas: &mut dyn Canvas, spec: &GraphSpec, opts: &GraphOptions, l
             text: &p.text.replace('\t', " "),
         });
         let e = spec.element(ElementId(p.item));
+        if opts.dynamic_labels {
+            let o = canvas.metrics().advance(pt, 'o');
+            let bx = o * 1.2;
+            let yb = p.y - bx * 0.4;
+            let (x0, y0, x1, y1) = (p.x, yb - bx, p.x + bx, yb);
+            let mark = match e {
+                Element::Rule(false, r) => r.color.map(|c| {
+                    let y = (y0 + y1) / 2.0;
+                    (vec![line_fit(x0, y, 1.0), line_fit(x1, y, 1.0)], 1.0, c)
+                }),
+                Element::Rule(true, r) => r.color.map(|c| {
+                    let x = (x0 + x1) / 2.0;
+                    (vec![line_fit(x, y0, 1.0), line_fit(x, y1, 1.0)], 1.0, c)
+                }),
+                Element::Line(l) => l.color.map(|c| {
+                    (
+                        vec![line_fit(x0, y1, l.width), line_fit(x1, y0, l.width)],
+                        l.width,
+                        c,
+                    )
+                }),
+                _ => None,
+            };
+            if let Some((pts, w, c)) = mark {
+                canvas.stroke(&pts, w, c, None);
+                continue;
+            }
+            if matches!(e, Element::Rule(..) | Element::Line(_)) {
+                continue;
+            }
+        }
         let (color, dashed) = match e {
             Element::Line(x) => (x.color, x.dashes.is_some()),
             Element::Area(x) => (x.color, false),
