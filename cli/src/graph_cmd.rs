@@ -206,6 +206,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             "lazy" => lazy = true,
             "use-nan-for-all-missing-data" => missing_as_unknown = true,
             "dynamic-labels" => o.dynamic_labels = true,
+            "grid-dash" => o.grid_dash = parse_grid_dash(v)?,
             "font-render-mode" => match v {
                 "normal" | "light" => {}
                 "mono" => return Err(unsupported("--font-render-mode mono")),
@@ -704,4 +705,28 @@ fn data_output(
     } else {
         write_out(out, b"0x0\n")
     }
+}
+
+/// Two runs of number characters separated by `:` (`--grid-dash`,
+/// `--right-axis`): the parts, or `None` when the shape does not match.
+fn two_numbers(v: &str) -> Option<(&str, &str)> {
+    let run = |s: &str| {
+        s.bytes()
+            .take(40)
+            .take_while(|b| b.is_ascii_digit() || b".e+-".contains(b))
+            .count()
+    };
+    let a = run(v);
+    let rest = v[a..].strip_prefix(':')?;
+    let b = run(rest);
+    (a > 0 && b > 0).then(|| (&v[..a], &rest[..b]))
+}
+
+/// `--grid-dash on:off`.
+fn parse_grid_dash(v: &str) -> Result<(f64, f64), String> {
+    let (a, b) = two_numbers(v).ok_or_else(|| "invalid grid-dash format".to_string())?;
+    let num = |s: &str| {
+        rrd_core::strtodbl(s, None).map_err(|_| "expected grid-dash format float:float".to_string())
+    };
+    Ok((num(a)?, num(b)?))
 }
