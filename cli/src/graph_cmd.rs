@@ -8,7 +8,7 @@ use rrd_core::time::proc_start_end;
 use rrd_graph::canvas::{svg_fix_header, Metrics, RasterCanvas, SvgCanvas, Zoom};
 use rrd_graph::layout::{LegendDirection, LegendPosition};
 use rrd_graph::render::{self, GraphInfo, GraphOptions};
-use rrd_graph::{compute, Element, EvalEnv, Files, GraphSpec, ParseContext, Window};
+use rrd_graph::{axis, compute, Element, EvalEnv, Files, GraphSpec, ParseContext, Window};
 
 use crate::commands::{default_window, parse_opts_until_error, parse_window_time, write_out};
 use crate::getopt::{opt, Arg, Opt};
@@ -146,17 +146,40 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             "disable-rrdtool-tag" => o.layout.no_tag = true,
             "force-rules-legend" => o.force_rules_legend = true,
             "slope-mode" => o.slope_mode = true,
-            "no-minor" => o.no_minor = true,
-            "rigid" => o.rigid = true,
+            "no-minor" => o.axis.no_minor = true,
+            "rigid" => o.axis.rigid = true,
+            "allow-shrink" => o.axis.allow_shrink = true,
+            "alt-autoscale" => o.axis.alt_autoscale = true,
+            "alt-autoscale-min" => o.axis.alt_autoscale_min = true,
+            "alt-autoscale-max" => o.axis.alt_autoscale_max = true,
+            "alt-y-grid" => o.axis.alt_y_grid = true,
+            "logarithmic" => o.axis.logarithmic = true,
+            "units-exponent" => o.axis.units_exponent = Some(axis::c_atoi(v)),
+            "units" => o.axis.set_units(v).map_err(graph_error)?,
+            "base" => o.axis.base = axis::parse_base(v).map_err(graph_error)?,
+            "y-grid" => o.axis.y_grid = axis::parse_y_grid(v).map_err(graph_error)?,
+            "x-grid" => o.axis.x_grid = axis::parse_x_grid(v).map_err(graph_error)?,
+            "week-fmt" => o.axis.week_format = axis::week_format(v),
+            "right-axis" => {
+                o.axis.right_axis = Some(axis::parse_right_axis(v).map_err(graph_error)?)
+            }
+            "right-axis-label" => o.right_axis_label = v.to_string(),
+            "right-axis-format" => o.axis.right_axis_format = Some(v.to_string()),
+            "left-axis-format" => o.axis.left_axis_format = Some(v.to_string()),
+            "right-axis-formatter" => {
+                o.axis.right_axis_formatter =
+                    axis::parse_value_formatter(v, axis::AxisSide::Right).map_err(graph_error)?
+            }
+            "left-axis-formatter" => {
+                o.axis.left_axis_formatter =
+                    axis::parse_value_formatter(v, axis::AxisSide::Left).map_err(graph_error)?
+            }
             "title" => o.title = v.to_string(),
             "vertical-label" => o.vertical_label = v.to_string(),
             "watermark" => o.watermark = v.to_string(),
-            "upper-limit" => o.upper_limit = Some(option_float('u', v)?),
-            "lower-limit" => o.lower_limit = Some(option_float('l', v)?),
-            "units-length" => {
-                o.layout.units_length = atol(v).clamp(0, 1000) as u32;
-                o.layout.units_length_set = true;
-            }
+            "upper-limit" => o.axis.upper_limit = Some(option_float('u', v)?),
+            "lower-limit" => o.axis.lower_limit = Some(option_float('l', v)?),
+            "units-length" => o.axis.units_length = Some(axis::c_atoi(v)),
             "tabwidth" => o.layout.tabwidth = option_float('T', v)?,
             "border" => o.border = i64::from(atol(v) as i32),
             "imgformat" => {
@@ -188,10 +211,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
                 }
             }
             "color" => set_color(&mut o, v)?,
-            "x-grid" if v == "none" => o.layout.x_grid = false,
-            "x-grid" => o.x_grid = Some(parse_x_grid(v)?),
-            "week-fmt" => o.week_fmt = Some(v.chars().take(127).collect()),
-            "y-grid" if v == "none" => o.layout.y_grid = false,
+
             // accepted and ignored by rrdtool too
             "interlaced" | "alt-y-mrtg" | "font-smoothing-threshold" | "no-gridfit" => {}
             "zoom" => {
@@ -229,6 +249,15 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     if let Some(e) = bad_option {
         return Err(e);
     }
+    o.axis.validate().map_err(graph_error)?;
+    o.axis.axis_font_size = o.layout.fonts.axis;
+    o.axis.legend_font_size = o.layout.fonts.legend;
+    o.layout.x_grid = o.axis.x_grid != axis::XGridOption::None;
+    o.layout.y_grid = o.axis.y_grid != axis::YGridOption::None;
+    o.layout.units_length_set = o.axis.units_length.is_some();
+    o.layout.units_length = o.axis.units_length.unwrap_or(6).clamp(0, 10_000) as u32;
+    o.layout.right_axis = o.axis.right_axis.is_some();
+    o.layout.right_axis_label = !o.right_axis_label.is_empty();
     let (start, end) = proc_start_end(&start, &end, &tz).map_err(|e| e.message)?;
     if start < rrd_core::fetch::MIN_START {
         return Err(format!(
@@ -335,7 +364,14 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             return lazy_output(out, verbose, &o, &layout, &printed.prints, info_text);
         }
     }
-    let painted = render::paint_values(&spec, &data, start, end, layout.xsize as usize, false);
+    let painted = render::paint_values(
+        &spec,
+        &data,
+        start,
+        end,
+        layout.xsize as usize,
+        o.axis.logarithmic,
+    );
     let grids = render::grids(&o, &painted, &layout, &tz).map_err(graph_error)?;
     let (w, h) = (
         (layout.ximg as f64 * zoom) as u32,
@@ -505,45 +541,6 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// `-x GTM:GST:MTM:MST:LTM:LST:LPR:LFM`.
-fn parse_x_grid(v: &str) -> Result<rrd_graph::timegrid::XGrid, String> {
-    use rrd_graph::timegrid::{Unit, XGrid};
-    let bad = || "invalid x-grid format".to_string();
-    let parts: Vec<&str> = v.splitn(8, ':').collect();
-    if parts.len() < 8 {
-        return Err(bad());
-    }
-    let word = |s: &str| {
-        if !s.is_empty() && s.len() <= 10 && s.bytes().all(|b| b.is_ascii_uppercase()) {
-            Ok(s.to_string())
-        } else {
-            Err(bad())
-        }
-    };
-    let num = |s: &str| -> Result<i64, String> {
-        let t = s.strip_prefix(['+', '-']).unwrap_or(s);
-        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        s.parse::<i64>().map_err(|_| bad())
-    };
-    let (g, m, l) = (word(parts[0])?, word(parts[2])?, word(parts[4])?);
-    let (gs, ms, ls, precis) = (
-        num(parts[1])?,
-        num(parts[3])?,
-        num(parts[5])?,
-        num(parts[6])?,
-    );
-    let unit = |w: &str| Unit::parse(w).ok_or_else(|| format!("unknown keyword {w}"));
-    Ok(XGrid {
-        minor: (unit(&g)?, gs),
-        major: (unit(&m)?, ms),
-        label: (unit(&l)?, ls),
-        precis,
-        format: parts[7].to_string(),
-    })
-}
-
 /// `--imginfo`'s printf: `%s` the file name, two `%lu` the zoomed size,
 /// `%%` a percent sign; anything else is rrdtool's format error.
 fn imginfo_text(fmt: &str, name: &str, w: i64, h: i64) -> Result<String, String> {
@@ -681,11 +678,15 @@ fn data_output(
     tz: &jiff::tz::TimeZone,
 ) -> Result<(), String> {
     let table = rrd_graph::graph_table(spec, data, win).map_err(graph_error)?;
-    let time = |t: i64| match &o.x_grid {
-        Some(g) => rrd_graph::timegrid::strftime(&g.format, t, tz),
+    let custom = match &o.axis.x_grid {
+        axis::XGridOption::Custom(g) => Some(g.format.clone()),
+        _ => None,
+    };
+    let time = |t: i64| match &custom {
+        Some(f) => axis::format_local_time(f, t, tz),
         None => t.to_string(),
     };
-    let doc = rrd_graph::render_graph_data(spec, &table, df, &time, o.x_grid.is_some())
+    let doc = rrd_graph::render_graph_data(spec, &table, df, &time, custom.is_some())
         .map_err(graph_error)?;
     let keys = format!(
         "graph_start = {}\ngraph_end = {}\ngraph_step = {}\n",

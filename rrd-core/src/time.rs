@@ -227,59 +227,6 @@ struct Tm {
     isdst: i32,
 }
 
-/// A local time broken down as C's `localtime` does (`year` from 1900,
-/// `mon` from 0, `wday` 0 = Sunday), for callers doing calendar steps as
-/// rrdtool does (graph grids).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LocalTime {
-    /// Seconds.
-    pub sec: i32,
-    /// Minutes.
-    pub min: i32,
-    /// Hours.
-    pub hour: i32,
-    /// Day of the month, 1-based.
-    pub mday: i32,
-    /// Month, 0-based.
-    pub mon: i32,
-    /// Years since 1900.
-    pub year: i32,
-    /// Day of the week (0 = Sunday).
-    pub wday: i32,
-}
-
-/// `localtime(t)` in `tz`.
-pub fn local_time(t: i64, tz: &TimeZone) -> Option<LocalTime> {
-    let tm = localtime(t, tz)?;
-    Some(LocalTime {
-        sec: tm.sec,
-        min: tm.min,
-        hour: tm.hour,
-        mday: tm.mday,
-        mon: tm.mon,
-        year: tm.year,
-        wday: tm.wday,
-    })
-}
-
-/// glibc's `mktime` of `lt` (fields may be out of range) with the DST flag
-/// and offset of `reference`, the time `lt` was broken down from, as
-/// rrdtool's graph grid steps do. `None` where `mktime` fails.
-pub fn make_time(lt: &LocalTime, reference: i64, tz: &TimeZone) -> Option<i64> {
-    let (offset, dst) = offset_at(reference, tz);
-    let tm = Tm {
-        sec: lt.sec,
-        min: lt.min,
-        hour: lt.hour,
-        mday: lt.mday,
-        mon: lt.mon,
-        year: lt.year,
-        wday: lt.wday,
-        isdst: i32::from(dst),
-    };
-    mktime(&tm, offset, tz)
-}
-
 const SECS_PER_DAY: i64 = 86_400;
 /// The Gregorian calendar repeats every 400 years, and so do the rules of a
 /// zone's far future (its POSIX TZ string).

@@ -61,6 +61,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod axis;
 pub mod canvas;
 mod data;
 mod elements;
@@ -71,7 +72,6 @@ pub mod layout;
 mod print;
 pub mod render;
 mod spec;
-pub mod timegrid;
 mod xport;
 
 pub use data::{

@@ -121,18 +121,9 @@ pub struct GraphOptions {
     pub force_rules_legend: bool,
     /// `--grid-dash on:off`.
     pub grid_dash: (f64, f64),
-    /// `-I`.
-    pub no_minor: bool,
-    /// `-u` as given.
-    pub upper_limit: Option<f64>,
-    /// `-l` as given.
-    pub lower_limit: Option<f64>,
-    /// `-r`.
-    pub rigid: bool,
-    /// `-x` (a custom time grid; `None` picks from rrdtool's table).
-    pub x_grid: Option<crate::timegrid::XGrid>,
-    /// `--week-fmt`.
-    pub week_fmt: Option<String>,
+    /// Value range, grids and axis labels (`-u -l -r -A -J -M -o -X -y -Y
+    /// -I -b -x --units --right-axis*` …).
+    pub axis: crate::axis::AxisOptions,
     /// `--dynamic-labels`: legend marks shaped like what they stand for.
     pub dynamic_labels: bool,
 }
@@ -152,12 +143,7 @@ impl Default for GraphOptions {
             slope_mode: false,
             force_rules_legend: false,
             grid_dash: (1.0, 1.0),
-            no_minor: false,
-            upper_limit: None,
-            lower_limit: None,
-            rigid: false,
-            x_grid: None,
-            week_fmt: None,
+            axis: crate::axis::AxisOptions::default(),
             dynamic_labels: false,
         }
     }
@@ -673,7 +659,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
     // time grid
     if opts.layout.x_grid {
         for &t in &g.x_minor {
-            if opts.no_minor || g.x_major.contains(&t) || t < f.start || t > f.end {
+            if opts.axis.no_minor || g.x_major.contains(&t) || t < f.start || t > f.end {
                 continue;
             }
             let x = f.xtr(t);
@@ -775,7 +761,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
             } else {
                 (0.4, c.grid, 1.0)
             };
-            if !major && opts.no_minor {
+            if !major && opts.axis.no_minor {
                 continue;
             }
             canvas.stroke(
@@ -1049,185 +1035,49 @@ pub fn graph_layout(
     layout(m, &opts.layout, &items)
 }
 
-/// C's `%.Nf`/`%W.Nf` as glibc prints it (correctly rounded).
-fn c_fixed(width: usize, prec: usize, v: f64) -> String {
-    format!("{v:width$.prec$}")
-}
-
-/// rrdtool's `AlmostEqual2sComplement` with 4 ULPs, on floats.
-fn almost_equal(a: f64, b: f64) -> bool {
-    let key = |x: f64| {
-        let i = (x as f32).to_bits() as i32;
-        if i < 0 {
-            (0x8000_0000u32 as i32).wrapping_sub(i)
-        } else {
-            i
-        }
-    };
-    (key(a).wrapping_sub(key(b))).unsigned_abs() <= 4
-}
-
-/// The value range (`data_proc`'s repairs, `si_unit`, `expand_range`) and
-/// the classic horizontal grid (`calc_horizontal_grid`,
-/// `draw_horizontal_grid`) of a linear graph.
+/// The value range and the grids (`crate::axis`): the range from the
+/// painted values and the options, the horizontal grid with its labels, and
+/// the time grid.
+///
+/// # Errors
+///
+/// [`crate::Error::Unsupported`] where rrdtool misbehaves (see
+/// `crate::axis`).
 pub fn grids(
     opts: &GraphOptions,
     painted: &Painted,
     l: &Layout,
     tz: &jiff::tz::TimeZone,
 ) -> Result<Grids> {
-    let mut g = value_grid(opts, painted, l)?;
-    if opts.layout.x_grid {
-        let xg = opts.x_grid.clone().unwrap_or_else(|| {
-            crate::timegrid::pick(opts.end - opts.start, l.xsize, opts.week_fmt.as_deref())
-        });
-        let tg = crate::timegrid::time_grid(&xg, opts.start, opts.end, tz);
-        g.x_minor = tg.minor;
-        g.x_major = tg.major;
-        g.x_labels = tg.labels;
-    }
-    Ok(g)
-}
-
-fn value_grid(opts: &GraphOptions, painted: &Painted, l: &Layout) -> Result<Grids> {
-    let (mut rmin, mut rmax) = (painted.min, painted.max);
-    if rmin.is_nan() || rmax.is_nan() {
-        rmin = 0.0;
-        rmax = 1.0;
-    }
-    let mut min = opts.lower_limit.unwrap_or(f64::NAN);
-    let mut max = opts.upper_limit.unwrap_or(f64::NAN);
-    if min.is_nan() || (!opts.rigid && min > rmin) {
-        min = rmin;
-    }
-    if max.is_nan() || (!opts.rigid && max < rmax) {
-        max = rmax;
-    }
-    if min > max {
-        min = if min > 0.0 { 0.99 * max } else { 1.01 * max };
-    }
-    if almost_equal(min, max) {
-        max = if max > 0.0 { max * 1.01 } else { max * 0.99 };
-        if almost_equal(max, 0.0) {
-            max = 1.0;
-        }
-    }
-    // si_unit
-    let base = 1000.0f64;
-    let value = min.abs().max(max.abs());
-    let digits = if value == 0.0 {
-        0.0
-    } else {
-        (value.ln() / base.ln()).floor()
+    use crate::axis;
+    let range = axis::value_range(painted.min, painted.max, &opts.axis);
+    let area = axis::GraphArea {
+        xorigin: l.xorigin,
+        yorigin: l.yorigin,
+        width: l.xsize,
+        height: l.ysize,
     };
-    let magfact = base.powf(digits);
-    const SYMBOLS: [char; 17] = [
-        'y', 'z', 'a', 'f', 'p', 'n', 'u', 'm', ' ', 'k', 'M', 'G', 'T', 'P', 'E', 'Z', 'Y',
-    ];
-    let symbol = usize::try_from(digits as i64 + 8)
-        .ok()
-        .and_then(|i| SYMBOLS.get(i).copied())
-        .unwrap_or('?');
-    // expand_range: the sensible values table
-    if !opts.rigid {
-        const S: [f64; 48] = [
-            1000.0, 900.0, 800.0, 750.0, 700.0, 600.0, 500.0, 400.0, 300.0, 250.0, 200.0, 125.0,
-            100.0, 90.0, 80.0, 75.0, 70.0, 60.0, 50.0, 40.0, 30.0, 25.0, 20.0, 10.0, 9.0, 8.0, 7.0,
-            6.0, 5.0, 4.0, 3.5, 3.0, 2.5, 2.0, 1.8, 1.5, 1.2, 1.0, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3,
-            0.2, 0.1, 0.0, -1.0,
-        ];
-        let (smin, smax) = (min / magfact, max / magfact);
-        let mut i = 1;
-        while S[i] > 0.0 {
-            if S[i - 1] >= smin && S[i] <= smin {
-                min = S[i] * magfact;
-            }
-            if -S[i - 1] <= smin && -S[i] >= smin {
-                min = -S[i - 1] * magfact;
-            }
-            if S[i - 1] >= smax && S[i] <= smax {
-                max = S[i - 1] * magfact;
-            }
-            if -S[i - 1] <= smax && -S[i] >= smax {
-                max = -S[i] * magfact;
-            }
-            i += 1;
-        }
-    }
     let mut g = Grids {
-        min,
-        max,
-        log: false,
+        min: range.min,
+        max: range.max,
+        log: range.logarithmic,
         ..Grids::default()
     };
-    if !opts.layout.y_grid {
-        return Ok(g);
+    if opts.layout.y_grid {
+        let y = axis::y_grid(&range, &opts.axis, &area)?;
+        g.y_lines = y
+            .lines
+            .iter()
+            .map(|line| (line.value, line.major))
+            .collect();
+        g.y_labels = y.labels;
+        g.right_labels = y.right_labels;
     }
-    // calc_horizontal_grid
-    const YLAB: [(f64, [i32; 4]); 12] = [
-        (0.1, [1, 2, 5, 10]),
-        (0.2, [1, 5, 10, 20]),
-        (0.5, [1, 2, 4, 10]),
-        (1.0, [1, 2, 5, 10]),
-        (2.0, [1, 5, 10, 20]),
-        (5.0, [1, 2, 4, 10]),
-        (10.0, [1, 2, 5, 10]),
-        (20.0, [1, 5, 10, 20]),
-        (50.0, [1, 2, 4, 10]),
-        (100.0, [1, 2, 5, 10]),
-        (200.0, [1, 5, 10, 20]),
-        (500.0, [1, 2, 4, 10]),
-    ];
-    let srange = (max - min) / magfact;
-    if srange.is_nan() {
-        return Ok(g);
-    }
-    let ysize = l.ysize as f64;
-    let mut row = YLAB.len() - 1;
-    let mut pixel = 0i64;
-    for (k, (grid, _)) in YLAB.iter().enumerate() {
-        pixel = (ysize / (srange / grid)) as i64;
-        if pixel >= 5 {
-            row = k;
-            break;
-        }
-    }
-    let axis = opts.layout.fonts.axis;
-    let labfact = YLAB[row]
-        .1
-        .iter()
-        .copied()
-        .find(|&f| (pixel * i64::from(f)) as f64 >= 1.8 * axis)
-        .unwrap_or(2);
-    let gridstep = YLAB[row].0 * magfact;
-    let sgrid = (min / gridstep - 1.0) as i64;
-    let egrid = (max / gridstep + 1.0) as i64;
-    let scaledstep = gridstep / magfact;
-    let max_y = scaledstep * egrid as f64;
-    let (yo, ys) = (l.yorigin as f64, l.ysize as f64);
-    let ytr = |v: f64| yo - (v - min) * ys / (max - min);
-    let mut nlabels = 0;
-    for i in sgrid..=egrid {
-        let y0 = ytr(gridstep * i as f64);
-        let yn = ytr(gridstep * (i + 1) as f64);
-        let fy = (y0 + 0.5).floor();
-        if !(yo - ys <= fy && fy <= yo) {
-            continue;
-        }
-        let major = i % i64::from(labfact) == 0 || (nlabels == 1 && !(yo - ys <= yn && yn <= yo));
-        g.y_lines.push((gridstep * i as f64, major));
-        if major {
-            nlabels += 1;
-            let v = scaledstep * i as f64;
-            let one = max_y < 10.0;
-            let text = if symbol == ' ' {
-                c_fixed(4, usize::from(one), v)
-            } else {
-                let c = if i == 0 { ' ' } else { symbol };
-                format!("{} {c}", c_fixed(4, usize::from(one), v))
-            };
-            g.y_labels.push((gridstep * i as f64, text));
-        }
+    if opts.layout.x_grid {
+        let t = axis::time_grid(opts.start, opts.end, l.xsize, &opts.axis, tz)?;
+        g.x_minor = t.minor;
+        g.x_major = t.major;
+        g.x_labels = t.labels;
     }
     Ok(g)
 }
