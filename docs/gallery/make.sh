@@ -1,5 +1,5 @@
 #!/bin/bash
-# Renders the gallery: about ten representative graphs, each with `rrd` and,
+# Renders the gallery: a dozen representative graphs, each with `rrd` and,
 # when it is on PATH, with C rrdtool 1.7.2, into this directory, and writes
 # index.md showing them side by side.
 # Usage (from the repository root): docs/gallery/make.sh
@@ -41,6 +41,8 @@ declare -a names args
 add() { names+=("$1"); args+=("$2"); }
 add lines "$day -t Traffic~(lines) -v bits/s DEF:in=data.rrd:in:AVERAGE DEF:out=data.rrd:out:AVERAGE LINE1:in#0066cc:Incoming LINE2:out#cc3300:Outgoing"
 add stacked "$day -t Stacked~areas DEF:in=data.rrd:in:AVERAGE DEF:out=data.rrd:out:AVERAGE CDEF:rest=in,out,- AREA:out#ff9900:out AREA:rest#3399ff:rest:STACK LINE1:in#000000:total"
+add two-axes "$day -t Two~axes -v bits/s --right-axis 0.001:0 --right-axis-label load~x1000 DEF:in=data.rrd:in:AVERAGE DEF:l=data.rrd:load:AVERAGE CDEF:ls=l,1000000,* LINE1:in#0066cc:traffic~(left) LINE1:ls#cc3300:load~(right)"
+add logarithmic "-s $((end - 7 * 86400)) -e $end -o -t Logarithmic~(-o) DEF:in=data.rrd:in:AVERAGE DEF:l=data.rrd:load:AVERAGE CDEF:lk=l,1000,* LINE1:in#0066cc:traffic LINE1:lk#009900:load~x1000"
 add rules "$day -t Rules~and~ticks DEF:l=data.rrd:load:AVERAGE LINE2:l#009900:load HRULE:2#ff0000:threshold:dashes VRULE:$((end - 43200))#0000ff:noon TICK:l#ff000040:0.1:ticks"
 add gaps "-s $((start + 299 * 86400)) -e $((start + 302 * 86400)) -t Unknown~data~leaves~gaps DEF:l=data.rrd:load:AVERAGE AREA:l#cc99ff:load LINE1:l#660099"
 add week "-s $((end - 7 * 86400)) -e $end -t A~week DEF:in=data.rrd:in:AVERAGE DEF:mx=data.rrd:in:MAX AREA:in#99ccff:average LINE1:mx#003366:maximum"
