@@ -44,6 +44,7 @@ add stacked "$day -t Stacked~areas DEF:in=data.rrd:in:AVERAGE DEF:out=data.rrd:o
 add two-axes "$day -t Two~axes -v bits/s --right-axis 0.001:0 --right-axis-label load~x1000 DEF:in=data.rrd:in:AVERAGE DEF:l=data.rrd:load:AVERAGE CDEF:ls=l,1000000,* LINE1:in#0066cc:traffic~(left) LINE1:ls#cc3300:load~(right)"
 add logarithmic "-s $((end - 7 * 86400)) -e $end -o -t Logarithmic~(-o) DEF:in=data.rrd:in:AVERAGE DEF:l=data.rrd:load:AVERAGE CDEF:lk=l,1000,* LINE1:in#0066cc:traffic LINE1:lk#009900:load~x1000"
 add rules "$day -t Rules~and~ticks DEF:l=data.rrd:load:AVERAGE LINE2:l#009900:load HRULE:2#ff0000:threshold:dashes VRULE:$((end - 43200))#0000ff:noon TICK:l#ff000040:0.1:ticks"
+add gradient "$day -t Gradient~area DEF:in=data.rrd:in:AVERAGE AREA:in#0066cc#99ccff20:traffic:gradheight=60"
 add gaps "-s $((start + 299 * 86400)) -e $((start + 302 * 86400)) -t Unknown~data~leaves~gaps DEF:l=data.rrd:load:AVERAGE AREA:l#cc99ff:load LINE1:l#660099"
 add week "-s $((end - 7 * 86400)) -e $end -t A~week DEF:in=data.rrd:in:AVERAGE DEF:mx=data.rrd:in:MAX AREA:in#99ccff:average LINE1:mx#003366:maximum"
 add year "-s $start -e $end -t A~year -w 600 DEF:in=data.rrd:in:AVERAGE AREA:in#66cc66:daily~average"

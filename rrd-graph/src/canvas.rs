@@ -386,9 +386,10 @@ impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
                 let (rx0, ry0) = (rx0.max(0.0), ry0.max(0.0));
                 let (rx1, ry1) = (rx1.min(w), ry1.min(h));
                 if rx1 > rx0 && ry1 > ry0 {
+                    // plotters' bitmap fills [x0, x1) x [y0, y1)
                     let _ = self.backend.draw_rect(
                         (rx0 as i32, ry0 as i32),
-                        (rx1 as i32 - 1, ry1 as i32 - 1),
+                        (rx1 as i32, ry1 as i32),
                         &color.backend(),
                         true,
                     );

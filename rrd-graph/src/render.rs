@@ -484,7 +484,19 @@ pub fn draw(
             Element::Area(area) => {
                 let vals: Vec<f64> = painted.values[k].iter().map(|&v| clean(v)).collect();
                 let base = prev.take();
-                if let Some(col) = area.color.filter(|c| c.a > 0.0) {
+                if let (Some(c1), Some(c2)) = (area.color, area.color2) {
+                    gradient_area(
+                        canvas,
+                        &f,
+                        opts,
+                        area,
+                        &vals,
+                        base.as_deref(),
+                        areazero,
+                        c1,
+                        c2,
+                    );
+                } else if let Some(col) = area.color.filter(|c| c.a > 0.0) {
                     let mut top: Vec<(f64, f64)> = Vec::new();
                     let mut bottom: Vec<(f64, f64)> = Vec::new();
                     let mut flush = |top: &mut Vec<(f64, f64)>, bottom: &mut Vec<(f64, f64)>| {
@@ -542,6 +554,83 @@ pub fn draw(
     for e in spec.elements() {
         if let Element::Rule(vertical, r) = e {
             draw_rule(canvas, spec, data, &f, *vertical, r);
+        }
+    }
+}
+
+/// An AREA with two colours: each step a rectangle from the base to the
+/// value, coloured along rrdtool's gradient (`c1` at the line fading to
+/// `c2` over `gradheight` pixels; negative heights from the base up, 0
+/// from the base to the line), drawn in one-pixel bands.
+#[allow(clippy::too_many_arguments)]
+fn gradient_area(
+    canvas: &mut dyn Canvas,
+    f: &Frame<'_>,
+    opts: &GraphOptions,
+    area: &Area,
+    vals: &[f64],
+    base: Option<&[f64]>,
+    areazero: f64,
+    c1: Rgba,
+    c2: Rgba,
+) {
+    let (xo, xs) = (f.l.xorigin as f64, f.l.xsize as f64);
+    let g = area.gradheight;
+    let mix = |t: f64| {
+        let t = t.clamp(0.0, 1.0);
+        Rgba {
+            r: c2.r + (c1.r - c2.r) * t,
+            g: c2.g + (c1.g - c2.g) * t,
+            b: c2.b + (c1.b - c2.b) * t,
+            a: c2.a + (c1.a - c2.a) * t,
+        }
+    };
+    let first = if opts.slope_mode { 0 } else { 1 };
+    let mut prev_y: Option<f64> = None;
+    for ii in first..vals.len() {
+        let v = vals[ii];
+        let b = match (base, area.stack) {
+            (Some(b), true) => b[ii],
+            _ => areazero,
+        };
+        if v.is_nan() {
+            prev_y = None;
+            continue;
+        }
+        let (yt, yb) = (f.ytr(v), f.ytr(b));
+        let m = prev_y.map_or(yt, |p| (p + yt) / 2.0);
+        prev_y = Some(yt);
+        if yt == yb {
+            continue;
+        }
+        // the gradient runs from `from` (c2) to `to` (c1)
+        let (from, to) = if g > 0.0 {
+            (m + g, m)
+        } else if g < 0.0 {
+            (yb, yb + g)
+        } else {
+            (yb, m)
+        };
+        let (x0, x1) = if opts.slope_mode {
+            (xo + ii as f64 - 1.0, xo + ii as f64)
+        } else {
+            (xo + ii as f64 - 1.0, (xo + ii as f64).min(xo + xs - 1.0))
+        };
+        let (lo, hi) = (
+            area_fit(0.0, yt.min(yb) - 0.2).1,
+            area_fit(0.0, yt.max(yb) + 0.2).1,
+        );
+        let mut y = lo;
+        while y < hi {
+            let center = y + 0.5;
+            let t = if to == from {
+                1.0
+            } else {
+                (center - from) / (to - from)
+            };
+            let band = [(x0, y), (x1, y), (x1, y + 1.0), (x0, y + 1.0)];
+            canvas.fill(&band, mix(t));
+            y += 1.0;
         }
     }
 }
