@@ -305,6 +305,17 @@ pub struct RasterCanvas<'b, B: DrawingBackend> {
     raster: Rasterizer,
 }
 
+/// Whether every edge of `p` is horizontal or vertical and every vertex on
+/// whole pixels.
+fn rectilinear(p: &[(f64, f64)]) -> bool {
+    p.len() >= 4
+        && p.iter().all(|&(x, y)| x.fract() == 0.0 && y.fract() == 0.0)
+        && (0..p.len()).all(|i| {
+            let (a, b) = (p[i], p[(i + 1) % p.len()]);
+            a.0 == b.0 || a.1 == b.1
+        })
+}
+
 /// The corners of an axis-aligned rectangle on whole pixels, if `p` is one.
 fn pixel_rect(p: &[(f64, f64)]) -> Option<(f64, f64, f64, f64)> {
     if p.len() != 4 || p.iter().any(|&(x, y)| x.fract() != 0.0 || y.fract() != 0.0) {
@@ -335,6 +346,74 @@ impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
             size,
             raster: Rasterizer::new(0, 0),
         }
+    }
+
+    /// Fills a polygon whose edges are horizontal or vertical on whole
+    /// pixels: per pixel row, the spans between its vertical edges
+    /// (non-zero winding), as runs of whole-pixel rectangles.
+    fn fill_rectilinear(&mut self, p: &[(f64, f64)], color: Rgba) {
+        let (w, h) = (i64::from(self.size.0), i64::from(self.size.1));
+        // vertical edges: x, y from, y to, direction
+        let mut edges: Vec<(i64, i64, i64, i32)> = Vec::new();
+        for i in 0..p.len() {
+            let (a, b) = (p[i], p[(i + 1) % p.len()]);
+            if a.0 == b.0 && a.1 != b.1 {
+                let (y0, y1, d) = if a.1 < b.1 {
+                    (a.1 as i64, b.1 as i64, 1)
+                } else {
+                    (b.1 as i64, a.1 as i64, -1)
+                };
+                edges.push((a.0 as i64, y0, y1, d));
+            }
+        }
+        let ymin = edges.iter().map(|e| e.1).min().unwrap_or(0).max(0);
+        let ymax = edges.iter().map(|e| e.2).max().unwrap_or(0).min(h);
+        let base = color.backend();
+        let mut crossings: Vec<(i64, i32)> = Vec::new();
+        // rows with the same spans are filled together
+        let mut run: Option<(i64, Vec<(i64, i64)>)> = None;
+        let flush = |run: &mut Option<(i64, Vec<(i64, i64)>)>, end: i64, backend: &mut B| {
+            if let Some((y0, spans)) = run.take() {
+                for (x0, x1) in spans {
+                    let _ = backend.draw_rect(
+                        (x0.max(0) as i32, y0 as i32),
+                        (x1.min(w) as i32, end as i32),
+                        &base,
+                        true,
+                    );
+                }
+            }
+        };
+        for y in ymin..ymax {
+            crossings.clear();
+            crossings.extend(
+                edges
+                    .iter()
+                    .filter(|e| e.1 <= y && y < e.2)
+                    .map(|e| (e.0, e.3)),
+            );
+            crossings.sort_unstable();
+            let mut spans = Vec::new();
+            let mut winding = 0;
+            let mut start = 0;
+            for &(x, d) in &crossings {
+                let before = winding;
+                winding += d;
+                if before == 0 && winding != 0 {
+                    start = x;
+                } else if before != 0 && winding == 0 && x > start {
+                    spans.push((start, x));
+                }
+            }
+            match &run {
+                Some((_, s)) if *s == spans => {}
+                _ => {
+                    flush(&mut run, y, &mut *self.backend);
+                    run = Some((y, spans));
+                }
+            }
+        }
+        flush(&mut run, ymax, &mut *self.backend);
     }
 
     /// Blends a rectangle with fractional edges, each pixel by the area it
@@ -394,6 +473,14 @@ impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
                         true,
                     );
                 }
+                return;
+            }
+        }
+        // a polygon of horizontal and vertical edges on whole pixels (an
+        // area in staircase mode) covers whole pixels: fill it span by span
+        if let [p] = polys {
+            if rectilinear(p) {
+                self.fill_rectilinear(p, color);
                 return;
             }
         }
