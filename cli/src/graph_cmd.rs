@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use rrd_core::time::proc_start_end;
-use rrd_graph::canvas::{svg_fix_header, Metrics, RasterCanvas, SvgCanvas, Zoom};
+use rrd_graph::canvas::Metrics;
 use rrd_graph::layout::{LegendDirection, LegendPosition};
 use rrd_graph::render::{self, GraphInfo, GraphOptions};
 use rrd_graph::{axis, compute, Element, EvalEnv, Files, GraphSpec, ParseContext, Window};
@@ -373,38 +373,21 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
         o.axis.logarithmic,
     );
     let grids = render::grids(&o, &painted, &layout, &tz).map_err(graph_error)?;
-    let (w, h) = (
-        (layout.ximg as f64 * zoom) as u32,
-        (layout.yimg as f64 * zoom) as u32,
-    );
-    if u64::from(w) * u64::from(h) > 100_000_000 {
-        return Err(unsupported("an image of more than 100 million pixels"));
-    }
-    let image = match format {
-        Format::Png => {
-            let mut buf = vec![0u8; (w * h * 3) as usize];
-            {
-                let mut backend = plotters_bitmap::BitMapBackend::with_buffer(&mut buf, (w, h));
-                let mut canvas = RasterCanvas::new(&mut backend);
-                let mut zoomed = Zoom::new(&mut canvas, zoom);
-                render::draw(&mut zoomed, &spec, &data, &o, &layout, &painted, &grids);
-            }
-            encode_png(&buf, w, h)?
-        }
-        Format::Data(_) => unreachable!("data formats returned above"),
-        Format::Svg => {
-            let mut svg = String::new();
-            {
-                let mut backend = plotters_svg::SVGBackend::with_string(&mut svg, (w * 2, h * 2));
-                let mut canvas = SvgCanvas::new(&mut backend);
-                let mut zoomed = Zoom::new(&mut canvas, zoom);
-                render::draw(&mut zoomed, &spec, &data, &o, &layout, &painted, &grids);
-                use plotters_backend::DrawingBackend;
-                backend.present().map_err(|e| format!("writing SVG: {e}"))?;
-            }
-            svg_fix_header(&svg, w, h).into_bytes()
-        }
+    let image_format = match format {
+        Format::Svg => render::ImageFormat::Svg,
+        _ => render::ImageFormat::Png,
     };
+    let image = render::render_image(
+        &spec,
+        &data,
+        &o,
+        &layout,
+        &painted,
+        &grids,
+        image_format,
+        zoom,
+    )
+    .map_err(graph_error)?;
     let info = render::info(&o, &layout, &grids, &metrics, zoom);
     let info_text = info_line(info.image_width, info.image_height)?;
     let info_key = info_text
@@ -522,23 +505,6 @@ fn set_color(o: &mut GraphOptions, v: &str) -> Result<(), String> {
         .ok_or_else(|| format!("invalid color name '{name}'"))?;
     *slot = c;
     Ok(())
-}
-
-fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Fast);
-        let mut writer = enc
-            .write_header()
-            .map_err(|e| format!("encoding PNG: {e}"))?;
-        writer
-            .write_image_data(rgb)
-            .map_err(|e| format!("encoding PNG: {e}"))?;
-    }
-    Ok(out)
 }
 
 /// `--imginfo`'s printf: `%s` the file name, two `%lu` the zoomed size,

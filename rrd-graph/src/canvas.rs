@@ -12,8 +12,8 @@ use ab_glyph::{Font as _, FontRef, OutlineCurve};
 use ab_glyph_rasterizer::{point, Rasterizer};
 use plotters_backend::text_anchor::{HPos, Pos, VPos};
 use plotters_backend::{
-    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
-    FontFamily, FontStyle, FontTransform,
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, FontFamily,
+    FontStyle, FontTransform,
 };
 
 /// The embedded font (see `assets/DejaVuSansMono-LICENSE.txt`).
@@ -297,7 +297,7 @@ fn stroke_outline(pts: &[(f64, f64)], width: f64, round: bool) -> Vec<Vec<(f64, 
 
 /// A bitmap surface over any plotters backend that draws pixels (the
 /// bitmap backend, in practice).
-pub struct RasterCanvas<'b, B: DrawingBackend> {
+pub(crate) struct RasterCanvas<'b, B: DrawingBackend> {
     backend: &'b mut B,
     metrics: Metrics,
     size: (u32, u32),
@@ -682,7 +682,7 @@ const SVG_SCALE: f64 = 2.0;
 
 /// An SVG surface over plotters' SVG backend, at [`SVG_SCALE`] times the
 /// resolution (the caller fixes the header with [`svg_fix_header`]).
-pub struct SvgCanvas<'b, B: DrawingBackend> {
+pub(crate) struct SvgCanvas<'b, B: DrawingBackend> {
     backend: &'b mut B,
     metrics: Metrics,
 }
@@ -852,7 +852,7 @@ impl<B: DrawingBackend> Canvas for SvgCanvas<'_, B> {
 
 /// Turns the header of plotters' SVG (written at [`SVG_SCALE`] times the
 /// size) into one of `w` × `h` pixels with the drawing scaled to fit.
-pub fn svg_fix_header(svg: &str, w: u32, h: u32) -> String {
+pub(crate) fn svg_fix_header(svg: &str, w: u32, h: u32) -> String {
     let (sw, sh) = (
         (f64::from(w) * SVG_SCALE) as u32,
         (f64::from(h) * SVG_SCALE) as u32,
@@ -861,9 +861,6 @@ pub fn svg_fix_header(svg: &str, w: u32, h: u32) -> String {
     let new = format!("width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {sw} {sh}\"");
     svg.replacen(&old, &new, 1)
 }
-
-/// The error type of the backends, for callers that report it.
-pub type BackendError<E> = DrawingErrorKind<E>;
 
 /// A canvas seen through rrdtool's `--zoom`: everything is drawn `factor`
 /// times larger on the surface beneath, while layout stays unzoomed.

@@ -1247,3 +1247,79 @@ pub fn print_calc(
     }
     Ok(out)
 }
+
+/// The image formats [`render_image`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    /// PNG (8-bit RGB).
+    Png,
+    /// SVG.
+    Svg,
+}
+
+/// Draws a laid-out graph into an image of `format`, `zoom` times the
+/// layout's size: PNG through plotters' bitmap backend, SVG through its SVG
+/// backend (plotters stays an implementation detail).
+///
+/// # Errors
+///
+/// [`crate::Error::Unsupported`] for images of more than 100 million
+/// pixels; encoding failures.
+#[allow(clippy::too_many_arguments)]
+pub fn render_image(
+    spec: &GraphSpec,
+    data: &GraphData,
+    opts: &GraphOptions,
+    l: &Layout,
+    painted: &Painted,
+    grids: &Grids,
+    format: ImageFormat,
+    zoom: f64,
+) -> Result<Vec<u8>> {
+    use crate::canvas::{svg_fix_header, RasterCanvas, SvgCanvas, Zoom};
+    let (w, h) = ((l.ximg as f64 * zoom) as u32, (l.yimg as f64 * zoom) as u32);
+    if u64::from(w) * u64::from(h) > 100_000_000 {
+        return Err(crate::Error::unsupported(
+            "an image of more than 100 million pixels",
+        ));
+    }
+    match format {
+        ImageFormat::Png => {
+            let mut buf = vec![0u8; (w as usize) * (h as usize) * 3];
+            {
+                let mut backend = plotters_bitmap::BitMapBackend::with_buffer(&mut buf, (w, h));
+                let mut canvas = RasterCanvas::new(&mut backend);
+                let mut zoomed = Zoom::new(&mut canvas, zoom);
+                draw(&mut zoomed, spec, data, opts, l, painted, grids);
+            }
+            let mut out = Vec::new();
+            {
+                let mut enc = png::Encoder::new(&mut out, w, h);
+                enc.set_color(png::ColorType::Rgb);
+                enc.set_depth(png::BitDepth::Eight);
+                enc.set_compression(png::Compression::Fast);
+                let mut writer = enc
+                    .write_header()
+                    .map_err(|e| crate::Error::refused(format!("encoding PNG: {e}")))?;
+                writer
+                    .write_image_data(&buf)
+                    .map_err(|e| crate::Error::refused(format!("encoding PNG: {e}")))?;
+            }
+            Ok(out)
+        }
+        ImageFormat::Svg => {
+            let mut svg = String::new();
+            {
+                let mut backend = plotters_svg::SVGBackend::with_string(&mut svg, (w * 2, h * 2));
+                let mut canvas = SvgCanvas::new(&mut backend);
+                let mut zoomed = Zoom::new(&mut canvas, zoom);
+                draw(&mut zoomed, spec, data, opts, l, painted, grids);
+                use plotters_backend::DrawingBackend;
+                backend
+                    .present()
+                    .map_err(|e| crate::Error::refused(format!("writing SVG: {e}")))?;
+            }
+            Ok(svg_fix_header(&svg, w, h).into_bytes())
+        }
+    }
+}
