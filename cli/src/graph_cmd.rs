@@ -4,7 +4,6 @@
 
 use std::io::Write;
 
-use rrd_core::time::proc_start_end;
 use rrd_graph::canvas::Metrics;
 use rrd_graph::layout::{LegendDirection, LegendPosition};
 use rrd_graph::render::{self, GraphInfo, GraphOptions};
@@ -12,7 +11,7 @@ use rrd_graph::{axis, compute, Element, EvalEnv, Files, GraphSpec, ParseContext,
 
 use crate::commands::{default_window, parse_opts_until_error, parse_window_time, write_out};
 use crate::getopt::{opt, Arg, Opt};
-use crate::xport_cmd::{atol, graph_error, now};
+use crate::xport_cmd::{atol, graph_error, graph_window, now, resolve_window};
 
 /// The image formats `rrd graph` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,15 +257,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     o.layout.units_length = o.axis.units_length.unwrap_or(6).clamp(0, 10_000) as u32;
     o.layout.right_axis = o.axis.right_axis.is_some();
     o.layout.right_axis_label = !o.right_axis_label.is_empty();
-    let (start, end) = proc_start_end(&start, &end, &tz).map_err(|e| e.message)?;
-    if start < rrd_core::fetch::MIN_START {
-        return Err(format!(
-            "the first entry to fetch should be after 1980 ({start})"
-        ));
-    }
-    if end < start {
-        return Err(format!("start ({start}) should be less than end ({end})"));
-    }
+    let (start, end) = resolve_window(&start, &end, &tz)?;
     let Some((file, elements)) = p.args.split_first() else {
         return Err("missing filename".into());
     };
@@ -293,12 +284,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
         .elements()
         .iter()
         .any(|e| matches!(e, Element::Print(p) if !p.graph));
-    let graph_step = step.max((end - start) / i64::from(o.layout.width));
-    let win = Window {
-        start,
-        end,
-        step: graph_step.max(0) as u64,
-    };
+    let win = graph_window(start, end, step, i64::from(o.layout.width));
     let env = EvalEnv {
         now,
         tz: &tz,

@@ -38,6 +38,36 @@ pub(crate) fn atol(s: &str) -> i64 {
     }
 }
 
+/// The `--start`/`--end` pair of xport and graph resolved, with rrdtool's
+/// checks and messages.
+pub(crate) fn resolve_window(
+    start: &rrd_core::time::TimeSpec,
+    end: &rrd_core::time::TimeSpec,
+    tz: &jiff::tz::TimeZone,
+) -> Result<(i64, i64), String> {
+    let (start, end) = proc_start_end(start, end, tz).map_err(|e| e.message)?;
+    if start < rrd_core::fetch::MIN_START {
+        return Err(format!(
+            "the first entry to fetch should be after 1980 ({start})"
+        ));
+    }
+    if end < start {
+        return Err(format!("start ({start}) should be less than end ({end})"));
+    }
+    Ok((start, end))
+}
+
+/// The graph window: DEFs are fetched at `max(--step, (end - start) /
+/// width)`.
+pub(crate) fn graph_window(start: i64, end: i64, step: i64, width: i64) -> Window {
+    let graph_step = step.max((end - start) / width.max(1));
+    Window {
+        start,
+        end,
+        step: graph_step.max(0) as u64,
+    }
+}
+
 pub(crate) fn graph_error(e: rrd_graph::Error) -> String {
     match e {
         rrd_graph::Error::Open { path, source } | rrd_graph::Error::Fetch { path, source } => {
@@ -91,21 +121,8 @@ pub fn cmd_xport(argv: &[String], out: &mut dyn Write) -> Result<(), String> {
     if let Some(e) = bad_option {
         return Err(e);
     }
-    let (start, end) = proc_start_end(&start, &end, &tz).map_err(|e| e.message)?;
-    if start < rrd_core::fetch::MIN_START {
-        return Err(format!(
-            "the first entry to fetch should be after 1980 ({start})"
-        ));
-    }
-    if end < start {
-        return Err(format!("start ({start}) should be less than end ({end})"));
-    }
-    let graph_step = step.max((end - start) / width);
-    let win = Window {
-        start,
-        end,
-        step: graph_step.max(0) as u64,
-    };
+    let (start, end) = resolve_window(&start, &end, &tz)?;
+    let win = graph_window(start, end, step, width);
     let ctx = ParseContext {
         now,
         tz: &tz,

@@ -197,6 +197,19 @@ pub struct XportFormat {
 /// rrdtool 1.7.2's `rrd_xport_format_xmljson` output, byte for byte.
 /// Legends are printed as they are (rrdtool escapes nothing).
 pub fn render(t: &XportTable, f: XportFormat) -> String {
+    document(t, f, &|time| time.to_string(), &[], &[])
+}
+
+/// The XML or JSON document of `xport` and `graph -a JSON|XML…`: the table,
+/// with the legend-like texts (`gprints`) and rules rrdtool lists after the
+/// legend; `time` writes a row time.
+fn document(
+    t: &XportTable,
+    f: XportFormat,
+    time: &dyn Fn(i64) -> String,
+    gprints: &[(&str, String)],
+    rules: &[(&str, String)],
+) -> String {
     let c = t.legends.len();
     let mut s = String::with_capacity(1024 + (12 + 19 * c) * (1 + t.rows));
     let start = t.start + t.step as i64;
@@ -204,8 +217,10 @@ pub fn render(t: &XportTable, f: XportFormat) -> String {
         s.push_str("{ \"about\": \"RRDtool graph JSON output\",\n  \"meta\": {\n");
         let _ = write!(
             s,
-            "    \"start\": {start},\n    \"end\": {},\n    \"step\": {},\n    \"legend\": [\n",
-            t.end, t.step
+            "    \"start\": {},\n    \"end\": {},\n    \"step\": {},\n    \"legend\": [\n",
+            json_time(&time(start)),
+            json_time(&time(t.end)),
+            t.step
         );
         for (j, l) in t.legends.iter().enumerate() {
             let _ = write!(s, "      \"{l}\"");
@@ -214,12 +229,25 @@ pub fn render(t: &XportTable, f: XportFormat) -> String {
             }
             s.push('\n');
         }
-        s.push_str("          ]\n     },\n  \"data\": [\n");
+        s.push_str("          ]\n");
+        for (name, items) in [("gprints", gprints), ("rules", rules)] {
+            if items.is_empty() {
+                continue;
+            }
+            let _ = writeln!(s, "    ,\"{name}\": [");
+            let body: Vec<String> = items
+                .iter()
+                .map(|(tag, text)| format!("        {{ \"{tag}\": \"{text}\" }}"))
+                .collect();
+            s.push_str(&body.join(",\n"));
+            s.push_str("\n        ]\n");
+        }
+        s.push_str("     },\n  \"data\": [\n");
         for i in 0..t.rows {
-            let (time, vals) = t.row(i);
+            let (tm, vals) = t.row(i);
             s.push_str("    [ ");
             if f.showtime {
-                let _ = write!(s, "\"{time}\",");
+                let _ = write!(s, "\"{}\",", time(tm));
             }
             for (j, &v) in vals.iter().enumerate() {
                 if v.is_finite() {
@@ -238,18 +266,32 @@ pub fn render(t: &XportTable, f: XportFormat) -> String {
         s.push_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\n<xport>\n  <meta>\n");
         let _ = write!(
             s,
-            "    <start>{start}</start>\n    <end>{}</end>\n    <step>{}</step>\n    <rows>{}</rows>\n    <columns>{c}</columns>\n    <legend>\n",
-            t.end, t.step, t.rows
+            "    <start>{}</start>\n    <end>{}</end>\n    <step>{}</step>\n    <rows>{}</rows>\n    <columns>{c}</columns>\n    <legend>\n",
+            time(start),
+            time(t.end),
+            t.step,
+            t.rows
         );
         for l in &t.legends {
             let _ = writeln!(s, "      <entry>{l}</entry>");
         }
-        s.push_str("    </legend>\n  </meta>\n  <data>\n");
+        s.push_str("    </legend>\n");
+        for (name, items) in [("gprints", gprints), ("rules", rules)] {
+            if items.is_empty() {
+                continue;
+            }
+            let _ = writeln!(s, "    <{name}>");
+            for (tag, text) in items {
+                let _ = writeln!(s, "        <{tag}>{text}</{tag}>");
+            }
+            let _ = writeln!(s, "    </{name}>");
+        }
+        s.push_str("  </meta>\n  <data>\n");
         for i in 0..t.rows {
-            let (time, vals) = t.row(i);
+            let (tm, vals) = t.row(i);
             s.push_str("    <row>");
             if f.showtime {
-                let _ = write!(s, "<t>{time}</t>");
+                let _ = write!(s, "<t>{}</t>", time(tm));
             }
             for (j, &v) in vals.iter().enumerate() {
                 if f.enumds {
@@ -325,7 +367,6 @@ pub fn render_graph_data(
     formatted_times: bool,
 ) -> Result<String> {
     let mut s = String::new();
-    let c = t.legends.len();
     let sep = match f {
         DataFormat::Csv => Some(','),
         DataFormat::Tsv => Some('\t'),
@@ -407,110 +448,12 @@ pub fn render_graph_data(
             _ => {}
         }
     }
-    let start = t.start + t.step as i64;
-    if json {
-        s.push_str("{ \"about\": \"RRDtool graph JSON output\",\n  \"meta\": {\n");
-        let _ = write!(
-            s,
-            "    \"start\": {},\n    \"end\": {},\n    \"step\": {},\n    \"legend\": [\n",
-            json_time(&time(start)),
-            json_time(&time(t.end)),
-            t.step
-        );
-        for (j, l) in t.legends.iter().enumerate() {
-            let _ = write!(s, "      \"{l}\"");
-            if j + 1 < c {
-                s.push(',');
-            }
-            s.push('\n');
-        }
-        s.push_str("          ]\n");
-        let block = |s: &mut String, name: &str, items: &[(&str, String)]| {
-            if items.is_empty() {
-                return;
-            }
-            let _ = writeln!(s, "    ,\"{name}\": [");
-            let body: Vec<String> = items
-                .iter()
-                .map(|(tag, text)| format!("        {{ \"{tag}\": \"{text}\" }}"))
-                .collect();
-            s.push_str(&body.join(",\n"));
-            s.push_str("\n        ]\n");
-        };
-        block(&mut s, "gprints", &gprints);
-        block(&mut s, "rules", &rules);
-        s.push_str("     },\n  \"data\": [\n");
-        for i in 0..t.rows {
-            let (tm, vals) = t.row(i);
-            s.push_str("    [ ");
-            if f == DataFormat::JsonTime {
-                let _ = write!(s, "\"{}\",", time(tm));
-            }
-            for (j, &v) in vals.iter().enumerate() {
-                if v.is_finite() {
-                    push_rrd_exp(&mut s, v, 10);
-                } else {
-                    s.push_str("null");
-                }
-                if j + 1 < c {
-                    s.push_str(", ");
-                }
-            }
-            s.push_str(if i + 1 < t.rows { " ],\n" } else { " ]\n" });
-        }
-        s.push_str("  ]\n}\n");
-    } else {
-        s.push_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\n<xport>\n  <meta>\n");
-        let _ = write!(
-            s,
-            "    <start>{}</start>\n    <end>{}</end>\n    <step>{}</step>\n    <rows>{}</rows>\n    <columns>{c}</columns>\n    <legend>\n",
-            time(start),
-            time(t.end),
-            t.step,
-            t.rows
-        );
-        for l in &t.legends {
-            let _ = writeln!(s, "      <entry>{l}</entry>");
-        }
-        s.push_str("    </legend>\n");
-        let block = |s: &mut String, name: &str, items: &[(&str, String)]| {
-            if items.is_empty() {
-                return;
-            }
-            let _ = writeln!(s, "    <{name}>");
-            for (tag, text) in items {
-                let _ = writeln!(s, "        <{tag}>{text}</{tag}>");
-            }
-            let _ = writeln!(s, "    </{name}>");
-        };
-        block(&mut s, "gprints", &gprints);
-        block(&mut s, "rules", &rules);
-        s.push_str("  </meta>\n  <data>\n");
-        for i in 0..t.rows {
-            let (tm, vals) = t.row(i);
-            let _ = write!(s, "    <row><t>{}</t>", time(tm));
-            for (j, &v) in vals.iter().enumerate() {
-                if f == DataFormat::XmlEnum {
-                    let _ = write!(s, "<v{j}>");
-                } else {
-                    s.push_str("<v>");
-                }
-                if v.is_nan() {
-                    s.push_str("NaN");
-                } else {
-                    push_rrd_exp(&mut s, v, 10);
-                }
-                if f == DataFormat::XmlEnum {
-                    let _ = write!(s, "</v{j}>");
-                } else {
-                    s.push_str("</v>");
-                }
-            }
-            s.push_str("</row>\n");
-        }
-        s.push_str("  </data>\n</xport>\n");
-    }
-    Ok(s)
+    let f = XportFormat {
+        json,
+        enumds: f == DataFormat::XmlEnum,
+        showtime: f != DataFormat::Json,
+    };
+    Ok(document(t, f, time, &gprints, &rules))
 }
 
 /// A time in JSON meta: a number as is, a formatted time quoted.

@@ -26,20 +26,7 @@ struct Run {
 }
 
 fn run(dir: &Path, args: &[String]) -> Run {
-    let o = Command::new(RRD)
-        .args(args)
-        .current_dir(dir)
-        .env("TZ", "UTC")
-        .env("LC_ALL", "C")
-        .env_remove("RRDCACHED_ADDRESS")
-        .stdin(Stdio::null())
-        .output()
-        .expect("running rrd");
-    Run {
-        status: o.status.code().unwrap_or(-1),
-        stdout: o.stdout,
-        stderr: o.stderr,
-    }
+    run_tool(RRD, dir, args)
 }
 
 /// A case line's words, `~` standing for a blank.
