@@ -58,6 +58,34 @@ fn main() -> Result<(), String> {
         "--end",
         "1704068400",
     ])?;
+    rrd(&[
+        "xport",
+        "--start",
+        "1704067200",
+        "--end",
+        "1704068400",
+        &format!("DEF:t={file}:temp:AVERAGE"),
+        "CDEF:f=t,9,*,5,/,32,+",
+        "XPORT:f:fahrenheit",
+    ])?;
+    let png = dir.join("demo.png");
+    let png = png.to_str().ok_or("non-UTF-8 temp dir")?;
+    rrd(&[
+        "graphv",
+        png,
+        "--start",
+        "1704066000",
+        "--end",
+        "1704069000",
+        "--title",
+        "Demo",
+        &format!("DEF:t={file}:temp:AVERAGE"),
+        "VDEF:m=t,MAXIMUM",
+        "AREA:t#ffcc0080:temperature",
+        "LINE2:t#cc3300",
+        "GPRINT:m:max %4.1lf",
+        "PRINT:m:%.2lf",
+    ])?;
     rrd(&["info", file])?;
     rrd(&["first", file])?;
     rrd(&["first", "--rraindex", "1", file])?;
