@@ -13,12 +13,12 @@ use crate::spec::{Element, ElementId, GraphSpec};
 
 /// One field of a split argument.
 #[derive(Debug, Clone)]
-struct Field {
+pub(crate) struct Field {
     /// The field as written (after `\:` unescaping).
-    text: String,
+    pub(crate) text: String,
     /// `pos0`, `pos1`, … for positional fields, else the key.
-    key: String,
-    value: String,
+    pub(crate) key: String,
+    pub(crate) value: String,
     used: bool,
 }
 
@@ -89,14 +89,14 @@ impl Fields {
     }
 
     /// The value of the last field with `key`, marked used.
-    fn get(&mut self, key: &str) -> Option<String> {
+    pub(crate) fn get(&mut self, key: &str) -> Option<String> {
         let f = self.fields.iter_mut().rev().find(|f| f.key == key)?;
         f.used = true;
         Some(f.value.clone())
     }
 
     /// The first unused field, marked used.
-    fn next(&mut self) -> Option<Field> {
+    pub(crate) fn next(&mut self) -> Option<Field> {
         let f = self.fields.iter_mut().find(|f| !f.used)?;
         f.used = true;
         Some(f.clone())

@@ -339,24 +339,29 @@ impl GraphSpec {
             "DEF" => self
                 .parse_def(arg, body, base, ctx, &syntax)
                 .map(Element::Def),
-            "CDEF" => {
-                let (vname, expr) = self.split_assign(arg, body, base, &syntax)?;
-                let program = rrd_rpn::parse(expr, |name| self.find(name).map(|id| VarId(id.0)))
-                    .map_err(|source| Error::Rpn {
-                        vname: vname.to_string(),
-                        expr: expr.to_string(),
-                        source,
-                    })?;
-                Ok(Element::Cdef(Cdef {
-                    vname: vname.to_string(),
-                    expr: expr.to_string(),
-                    program,
-                }))
-            }
-            "VDEF" => {
-                let (vname, expr) = self.split_assign(arg, body, base, &syntax)?;
-                self.parse_vdef(vname, expr, base + vname.len() + 1, &syntax)
-                    .map(Element::Vdef)
+            "CDEF" | "VDEF" => {
+                let (vname, expr, fields) = self.split_cvdef(arg, &syntax)?;
+                let element = if keyword == "CDEF" {
+                    let program =
+                        rrd_rpn::parse(&expr, |name| self.find(name).map(|id| VarId(id.0)))
+                            .map_err(|source| Error::Rpn {
+                                vname: vname.clone(),
+                                expr: expr.clone(),
+                                source,
+                            })?;
+                    Element::Cdef(Cdef {
+                        vname,
+                        expr,
+                        program,
+                    })
+                } else {
+                    let at = arg.find(expr.as_str()).unwrap_or(base);
+                    Element::Vdef(self.parse_vdef(&vname, &expr, at, syntax)?)
+                };
+                if let Some(m) = fields.unused(arg) {
+                    return Err(syntax(m, 0..arg.len()));
+                }
+                Ok(element)
             }
             "XPORT" => {
                 let fields = split_fields(body);
@@ -468,33 +473,43 @@ impl GraphSpec {
         Ok(Shift { target, by })
     }
 
-    fn split_assign<'s>(
+    /// The name and expression of `CDEF:vname=rpn` / `VDEF:vname=rpn` as
+    /// rrdtool's generic splitter finds them (`vname=`/`rpn=` keys, else the
+    /// first unused field's key and value), with the reuse check.
+    fn split_cvdef(
         &self,
         arg: &str,
-        body: &'s str,
-        base: usize,
         syntax: &dyn Fn(String, std::ops::Range<usize>) -> Error,
-    ) -> Result<(&'s str, &'s str)> {
-        let Some(eq) = body.find('=') else {
-            return Err(syntax(
-                format!("Could not parse line '{arg}'"),
-                base..base + body.len(),
-            ));
-        };
-        let vname = &body[..eq];
-        if !valid_vname(vname) {
-            return Err(syntax(
-                format!("Invalid variable name '{vname}' in '{arg}'"),
-                base..base + eq,
-            ));
+    ) -> Result<(String, String, crate::elements::Fields)> {
+        let mut f = crate::elements::Fields::split(arg).map_err(|m| syntax(m, 0..arg.len()))?;
+        if f.get("cmd").is_none() {
+            f.next();
         }
-        if self.find(vname).is_some() {
+        let (mut vname, mut rpn) = (f.get("vname"), f.get("rpn"));
+        if vname.is_none() || rpn.is_none() {
+            let Some(n) = f.next() else {
+                return Err(syntax(
+                    format!("No argument for definition of vdef/rrd in {arg}"),
+                    0..arg.len(),
+                ));
+            };
+            vname.get_or_insert(n.key);
+            rpn.get_or_insert(n.value);
+        }
+        let vname = vname.unwrap_or_default();
+        let vname = vname.split('#').next().unwrap_or_default();
+        let mut end = vname.len().min(VNAME_MAX);
+        while !vname.is_char_boundary(end) {
+            end -= 1;
+        }
+        let vname = vname[..end].to_string();
+        if self.find(&vname).is_some() {
             return Err(syntax(
                 format!("trying to reuse vname {vname}"),
-                base..base + eq,
+                0..arg.len(),
             ));
         }
-        Ok((vname, &body[eq + 1..]))
+        Ok((vname, rpn.unwrap_or_default(), f))
     }
 
     fn parse_def(
@@ -642,6 +657,12 @@ impl GraphSpec {
         let parts: Vec<&str> = expr.split(',').collect();
         let src = parts[0];
         let span = base..base + src.len();
+        if parts.len() == 1 {
+            return Err(syntax(
+                format!("Comma expected in VDEF definition {expr}"),
+                base..base + expr.len(),
+            ));
+        }
         let Some(source) = self.find(src) else {
             return Err(syntax(
                 format!("Not a valid vname: {src} in line {expr}"),
@@ -844,7 +865,7 @@ mod tests {
         );
         check(
             &["DEF:a=x.rrd:ds:MAX", "CDEF:a=a,2,*"],
-            "trying to reuse vname a Some(5..6)",
+            "trying to reuse vname a Some(0..12)",
         );
         check(&["DEF:a=x.rrd:ds:MAX", "SHIFT:a: -60"], "ok");
         check(
