@@ -391,13 +391,13 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             )?;
         }
         write_out(out, &image)?;
-        return Ok(());
+        return labelling_error(&grids);
     }
     std::fs::write(file, &image).map_err(|e| format!("Could not save image to '{file}': {e}"))?;
     if verbose {
         write_out(out, print_lines(true).as_bytes())?;
         print_info(out, &info)?;
-        write_out(out, info_key.as_bytes())
+        write_out(out, info_key.as_bytes())?;
     } else {
         // rrdtool leaves the size line out when `--imginfo` or `-f` is an
         // argument of its own
@@ -410,7 +410,17 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
         write_out(
             out,
             format!("{size}{extra}{}", print_lines(false)).as_bytes(),
-        )
+        )?;
+    }
+    labelling_error(&grids)
+}
+
+/// rrdtool writes the graph and its output lines, then fails with an error
+/// set while labelling the value axis (`Wrong duration format`).
+fn labelling_error(grids: &render::Grids) -> Result<(), String> {
+    match &grids.error {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
     }
 }
 

@@ -439,7 +439,7 @@ pub fn parse_right_axis(arg: &str) -> Result<RightAxis> {
 ///
 /// `invalid format string '<fmt>' (should match '<pattern>')`.
 pub fn check_axis_format(fmt: &str) -> Result<()> {
-    if parse_axis_format(fmt).is_some() {
+    if matches_axis_format(fmt) {
         Ok(())
     } else {
         Err(Error::refused(format!(
@@ -448,10 +448,10 @@ pub fn check_axis_format(fmt: &str) -> Result<()> {
     }
 }
 
-/// Matches [`AXIS_FORMAT_PATTERN`]; `Some` with the byte range of the
-/// conversion. The match is deterministic: `%%` can never start the
-/// conversion, so literal `%%` pairs are taken greedily.
-fn parse_axis_format(fmt: &str) -> Option<std::ops::Range<usize>> {
+/// Whether `fmt` matches [`AXIS_FORMAT_PATTERN`]. The match is
+/// deterministic: `%%` can never start the conversion, so literal `%%`
+/// pairs are taken greedily.
+fn matches_axis_format(fmt: &str) -> bool {
     let b = fmt.as_bytes();
     let literal_run = |mut p: usize| -> usize {
         while p < b.len() {
@@ -465,7 +465,7 @@ fn parse_axis_format(fmt: &str) -> Option<std::ops::Range<usize>> {
     };
     let start = literal_run(0);
     if start >= b.len() {
-        return None;
+        return false;
     }
     let mut p = start + 1;
     if matches!(b.get(p), Some(b'-' | b'+' | b' ' | b'0' | b'#')) {
@@ -481,16 +481,12 @@ fn parse_axis_format(fmt: &str) -> Option<std::ops::Range<usize>> {
             p += 1;
         }
         if p == d {
-            return None;
+            return false;
         }
     }
-    if b.get(p) != Some(&b'l')
-        || !matches!(b.get(p + 1), Some(b'e' | b'E' | b'f' | b'F' | b'g' | b'G'))
-    {
-        return None;
-    }
-    let end = p + 2;
-    (literal_run(end) == b.len()).then_some(start..end)
+    b.get(p) == Some(&b'l')
+        && matches!(b.get(p + 1), Some(b'e' | b'E' | b'f' | b'F' | b'g' | b'G'))
+        && literal_run(p + 2) == b.len()
 }
 
 // ---------------------------------------------------------------------------
@@ -569,6 +565,25 @@ fn almost_equal(a: f64, b: f64) -> bool {
 /// of the LINE/AREA/TICK elements that count (NaN when there are none); in
 /// logarithmic mode `data_min` leaves out values `<= 0`, as rrdtool does.
 /// The result is final: rrdtool 1.7.2 never applies its grid fit.
+///
+/// ```
+/// use rrd_graph::axis::{time_grid, value_range, y_grid, AxisOptions, GraphArea};
+///
+/// # fn main() -> Result<(), rrd_graph::Error> {
+/// // a day of data between 10.006 and 89.99, drawn 400×100 at (51, 115)
+/// let opts = AxisOptions::default();
+/// let range = value_range(10.006, 89.99, &opts);
+/// assert_eq!((range.min, range.max), (10.0, 90.0));
+/// let area = GraphArea { xorigin: 51, yorigin: 115, width: 400, height: 100 };
+/// let utc = jiff::tz::TimeZone::UTC;
+/// let grid = y_grid(&range, &opts, &area, &utc)?;
+/// let labels: Vec<&str> = grid.labels.iter().map(|(_, text)| text.as_str()).collect();
+/// assert_eq!(labels, ["  20", "  40", "  60", "  80"]);
+/// let time = time_grid(1_699_913_600, 1_700_000_000, area.width, &opts, &utc)?;
+/// assert_eq!(time.labels[0], (1_699_920_000, "Tue 00:00".to_string()));
+/// # Ok(())
+/// # }
+/// ```
 pub fn value_range(data_min: f64, data_max: f64, opts: &AxisOptions) -> ValueRange {
     let log = opts.logarithmic;
     let (mut rmin, mut rmax) = (data_min, data_max);
@@ -763,6 +778,10 @@ pub struct YGrid {
     /// Right-axis labels (`--right-axis`), keyed by the same left-axis
     /// value of their line (drawn left-aligned 7 px right of the graph).
     pub right_labels: Vec<(f64, String)>,
+    /// An error rrdtool sets while labelling (`Wrong duration format` for a
+    /// bad duration format, whose labels are then empty): rrdtool still
+    /// draws the graph, then the command fails with this message.
+    pub error: Option<String>,
 }
 
 /// `ylab`: grid steps (in units of the SI magnitude) and the label factors
@@ -873,16 +892,26 @@ fn calc_horizontal_grid(r: &ValueRange, opts: &AxisOptions, ysize: i64) -> Optio
 
 /// The horizontal grid and value labels of a graph, as rrdtool draws them
 /// (`draw_horizontal_grid`, or `horizontal_log_grid` on a logarithmic
-/// axis). Empty for `-y none`.
+/// axis). Empty for `-y none`. `tz` is rrdtool's local time zone, which
+/// only matters to `%s` in a timestamp label format (glibc converts the UTC
+/// fields back with `mktime`, in local time).
 ///
 /// # Errors
 ///
-/// [`Error::Unsupported`] where rrdtool misbehaves: a range that is not
-/// finite (or not positive on a logarithmic axis), more than a million
-/// grid lines, a label factor below 1, a timestamp label outside the
-/// years -9999..=9999, or an axis format precision above 1000.
+/// [`Error::Unsupported`] where rrdtool's behaviour is undefined or absurd:
+/// a range that is not finite (or not positive on a logarithmic axis), a
+/// grid step that is not a number (an inverted range after rrdtool's
+/// repairs), grid line numbers beyond C's `int`, more than a million grid
+/// lines, a label factor below 1, a timestamp label of NaN, 2^63 or a year
+/// beyond C's `int`, `%s` in a timestamp label outside the years
+/// -9999..=9999, or an axis format precision above 1000.
 /// [`Error::Refused`] for an axis format [`check_axis_format`] rejects.
-pub fn y_grid(range: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> Result<YGrid> {
+pub fn y_grid(
+    range: &ValueRange,
+    opts: &AxisOptions,
+    area: &GraphArea,
+    tz: &TimeZone,
+) -> Result<YGrid> {
     if opts.y_grid == YGridOption::None {
         return Ok(YGrid::default());
     }
@@ -902,11 +931,16 @@ pub fn y_grid(range: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> Resul
     if range.logarithmic {
         log_grid(range, opts, area)
     } else {
-        linear_grid(range, opts, area)
+        linear_grid(range, opts, area, tz)
     }
 }
 
-fn linear_grid(r: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> Result<YGrid> {
+fn linear_grid(
+    r: &ValueRange,
+    opts: &AxisOptions,
+    area: &GraphArea,
+    tz: &TimeZone,
+) -> Result<YGrid> {
     let grid = calc_horizontal_grid(r, opts, area.height)
         .ok_or_else(|| Error::unsupported("a value axis whose scaled range is not a number"))?;
     if grid.label_factor < 1 {
@@ -915,9 +949,19 @@ fn linear_grid(r: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> Result<Y
     let step = grid.step;
     let first = r.min / step - 1.0;
     let last = r.max / step + 1.0;
+    // rrdtool converts these to int: NaN and values beyond int are undefined
+    if !(first.is_finite() && last.is_finite()) {
+        return Err(Error::unsupported(
+            "a y grid whose step is not a number (an inverted or infinite range)",
+        ));
+    }
     let int_range = f64::from(i32::MIN)..=f64::from(i32::MAX);
-    if !int_range.contains(&first) || !int_range.contains(&last) || last - first > MAX_LINES as f64
-    {
+    if !int_range.contains(&first) || !int_range.contains(&last) {
+        return Err(Error::unsupported(
+            "a y grid with line numbers beyond C's int",
+        ));
+    }
+    if last - first > MAX_LINES as f64 {
         return Err(Error::unsupported("a y grid of more than a million lines"));
     }
     let (sgrid, egrid) = (first as i32, last as i32);
@@ -930,13 +974,14 @@ fn linear_grid(r: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> Result<Y
     for i in sgrid..=egrid {
         let value = step * f64::from(i);
         let y0 = value_to_y(value, r, area);
-        let yn = value_to_y(step * f64::from(i + 1), r, area);
+        let yn = value_to_y(step * (f64::from(i) + 1.0), r, area);
         let y_round = (y0 + 0.5).floor();
         if !(y_round >= top && y_round <= bottom) {
             continue;
         }
-        let labelled = out.labels.len() == 1 && (yn < top || yn > bottom);
-        if i % grid.label_factor != 0 && !labelled {
+        // at least two labels: with one so far, the last visible line gets one
+        let forced = out.labels.len() == 1 && (yn < top || yn > bottom);
+        if i % grid.label_factor != 0 && !forced {
             if !opts.no_minor {
                 out.lines.push(GridLine {
                     value,
@@ -969,7 +1014,12 @@ fn linear_grid(r: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> Result<Y
                 };
                 c_sprintf(fmt, args)?
             }
-            formatter => formatted_value(value, formatter, opts.left_axis_format.as_deref())?,
+            ValueFormatter::Timestamp => {
+                timestamp_label(value, opts.left_axis_format.as_deref(), tz)?
+            }
+            ValueFormatter::Duration => {
+                duration_label(value, opts.left_axis_format.as_deref(), &mut out.error)
+            }
         };
         out.labels.push((value, text));
         if let Some(ra) = opts.right_axis {
@@ -980,8 +1030,8 @@ fn linear_grid(r: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> Result<Y
                         Some(f) => c_sprintf(f, &[CArg::F(sval), CArg::S("")])?,
                         None => {
                             let (mag, symbol) = *right_scale.get_or_insert_with(|| {
-                                let mid =
-                                    step * f64::from(sgrid + egrid) / 2.0 * ra.scale + ra.shift;
+                                let sum = i64::from(sgrid) + i64::from(egrid);
+                                let mid = step * sum as f64 / 2.0 * ra.scale + ra.shift;
                                 auto_scale(mid, opts.base)
                             });
                             let fmt = if max_y < 10.0 { "%5.1f %s" } else { "%5.0f %s" };
@@ -989,7 +1039,12 @@ fn linear_grid(r: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> Result<Y
                         }
                     }
                 }
-                formatter => formatted_value(sval, formatter, opts.right_axis_format.as_deref())?,
+                ValueFormatter::Timestamp => {
+                    timestamp_label(sval, opts.right_axis_format.as_deref(), tz)?
+                }
+                ValueFormatter::Duration => {
+                    duration_label(sval, opts.right_axis_format.as_deref(), &mut out.error)
+                }
             };
             out.right_labels.push((value, text));
         }
@@ -1002,30 +1057,33 @@ fn linear_grid(r: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> Result<Y
     Ok(out)
 }
 
-/// Timestamp and duration labels (both axes).
-fn formatted_value(value: f64, formatter: ValueFormatter, format: Option<&str>) -> Result<String> {
-    let format = format.filter(|f| !f.is_empty());
-    match formatter {
-        ValueFormatter::Numeric => unreachable!("numeric labels are formatted by the caller"),
-        ValueFormatter::Timestamp => {
-            // rrdtool's range check lets NaN and 2^63 through to an undefined cast
-            const TWO_63: f64 = 9_223_372_036_854_775_808.0;
-            if value.is_nan() || value == TWO_63 {
-                return Err(Error::unsupported("a timestamp label of NaN or 2^63"));
-            }
-            if !(-TWO_63..TWO_63).contains(&value) {
-                return c_sprintf("%f", &[CArg::F(value)]);
-            }
-            let tm = gmtime(value as i64).ok_or_else(|| {
-                Error::unsupported("a timestamp label outside the years -9999..=9999")
-            })?;
-            let fmt = format.unwrap_or("%Y-%m-%d %H:%M:%S");
-            Ok(strftime(fmt, &tm, &TimeZone::UTC, LABEL_MAX + 1).unwrap_or_default())
-        }
-        ValueFormatter::Duration => {
-            Ok(strfduration(format.unwrap_or("%H:%02m:%02s"), value).unwrap_or_default())
-        }
+/// A `--…-axis-formatter timestamp` label: the value as seconds since the
+/// epoch, truncated, in UTC (`gmtime`), through strftime.
+fn timestamp_label(value: f64, format: Option<&str>, tz: &TimeZone) -> Result<String> {
+    // rrdtool's range check lets NaN and 2^63 through to an undefined cast
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if value.is_nan() || value == TWO_63 {
+        return Err(Error::unsupported("a timestamp label of NaN or 2^63"));
     }
+    if !(-TWO_63..TWO_63).contains(&value) {
+        return c_sprintf("%f", &[CArg::F(value)]);
+    }
+    let tm = gmtime(value as i64)
+        .ok_or_else(|| Error::unsupported("a timestamp label whose year does not fit C's int"))?;
+    let fmt = format
+        .filter(|f| !f.is_empty())
+        .unwrap_or("%Y-%m-%d %H:%M:%S");
+    Ok(strftime(fmt, &tm, tz, LABEL_MAX + 1)?.unwrap_or_default())
+}
+
+/// A `--…-axis-formatter duration` label (the value in milliseconds); a bad
+/// format leaves the label empty and rrdtool's error in `error`.
+fn duration_label(value: f64, format: Option<&str>, error: &mut Option<String>) -> String {
+    let fmt = format.filter(|f| !f.is_empty()).unwrap_or("%H:%02m:%02s");
+    strfduration(fmt, value).unwrap_or_else(|| {
+        *error = Some("Wrong duration format".to_string());
+        String::new()
+    })
 }
 
 /// rrdtool's `auto_scale` (used by the right axis): the magnitude of a value
@@ -1079,6 +1137,10 @@ fn log_grid(r: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> Result<YGri
     let top = (area.yorigin - area.height) as f64;
     let nex = (r.max / r.min).log10();
     let logscale = area.height as f64 / nex;
+    if !(logscale > 0.0 && logscale.is_finite()) {
+        // rrdtool's options never allow it; its spacing loop would not end
+        return Err(Error::unsupported("a logarithmic axis without height"));
+    }
     let mut exfrac: i32 = 1;
     while logscale * f64::from(exfrac) < 3.0 * legend {
         exfrac = if exfrac == 1 { 3 } else { exfrac + 3 };
@@ -1356,7 +1418,18 @@ impl FloatSpec {
                 _ => {
                     let p = if p == 0 { 1 } else { p };
                     let x = exp_of(a, p - 1);
-                    let mut s = if (x as i64) < p as i64 && x >= -4 {
+                    // glibc decides on the exponent before rounding: when
+                    // that was p-1 (no decimals) and rounding carries into
+                    // the next power of ten, it prints e-style without
+                    // decimals (`%#.3g` of 999.95 is `1.e+03`)
+                    let unrounded = format!("{a:e}");
+                    let x0: i64 = unrounded
+                        .split_once('e')
+                        .and_then(|(_, e)| e.parse().ok())
+                        .unwrap_or(0);
+                    let mut s = if x0 == p as i64 - 1 && i64::from(x) == p as i64 {
+                        exp_form(a, 0, self.alt)
+                    } else if (x as i64) < p as i64 && x >= -4 {
                         format!("{a:.prec$}", prec = (p as i64 - 1 - i64::from(x)) as usize)
                     } else {
                         exp_form(a, p - 1, self.alt)
@@ -1441,7 +1514,8 @@ fn strip_fraction_zeros(s: &mut String) {
 /// [`Error::Unsupported`] for a precision above 1000.
 fn c_sprintf(fmt: &str, args: &[CArg<'_>]) -> Result<String> {
     let f = fmt.as_bytes();
-    let mut out = String::new();
+    // bytes: a conversion character outside ASCII must not split a char
+    let mut out: Vec<u8> = Vec::new();
     let mut args = args.iter();
     let mut p = 0;
     let mut literal_start = 0;
@@ -1450,7 +1524,7 @@ fn c_sprintf(fmt: &str, args: &[CArg<'_>]) -> Result<String> {
             p += 1;
             continue;
         }
-        out.push_str(&fmt[literal_start..p]);
+        out.extend_from_slice(&f[literal_start..p]);
         p += 1;
         let mut spec = FloatSpec {
             left: false,
@@ -1518,16 +1592,16 @@ fn c_sprintf(fmt: &str, args: &[CArg<'_>]) -> Result<String> {
             }
         };
         match conv {
-            b'%' => out.push('%'),
+            b'%' => out.push(b'%'),
             b'f' | b'F' | b'e' | b'E' | b'g' | b'G' => {
                 if let Some(CArg::F(v)) = args.next() {
                     spec.conv = conv;
-                    out.push_str(&spec.format(*v));
+                    out.extend_from_slice(spec.format(*v).as_bytes());
                 }
             }
             b'c' => {
                 if let Some(CArg::C(c)) = args.next() {
-                    out.push_str(&pad(&c.to_string(), &spec));
+                    out.extend_from_slice(pad(&c.to_string(), &spec).as_bytes());
                 }
             }
             b's' => {
@@ -1536,13 +1610,14 @@ fn c_sprintf(fmt: &str, args: &[CArg<'_>]) -> Result<String> {
                         Some(n) => truncate_bytes(s, n),
                         None => s,
                     };
-                    out.push_str(&pad(s, &spec));
+                    out.extend_from_slice(pad(s, &spec).as_bytes());
                 }
             }
             _ => {}
         }
     }
-    out.push_str(&fmt[literal_start..]);
+    out.extend_from_slice(&f[literal_start..]);
+    let out = String::from_utf8_lossy(&out);
     Ok(truncate_bytes(&out, LABEL_MAX).to_string())
 }
 
@@ -1881,6 +1956,10 @@ pub fn time_grid(
             }
             if t >= start {
                 while let Some(m) = major.filter(|&m| m < t) {
+                    steps += 1;
+                    if steps > 2 * MAX_LINES {
+                        return Err(too_many());
+                    }
                     major = cal.next(m, spec.major)?;
                 }
                 let Some(m) = major else { break };
@@ -1904,17 +1983,22 @@ pub fn time_grid(
         ti = cal.next(t, spec.major)?;
     }
     let half = spec.precision / 2;
-    let mut ti = cal.first(start - half, spec.label)?;
+    let shifted = |t: i64, by: i64| {
+        t.checked_add(by)
+            .ok_or_else(|| Error::unsupported("a time label precision beyond the time range"))
+    };
+    let mut ti = cal.first(shifted(start, -half)?, spec.label)?;
+    let last = shifted(end, -half)?;
     let mut steps = 0;
-    while let Some(t) = ti.filter(|&t| t <= end - half) {
+    while let Some(t) = ti.filter(|&t| t <= last) {
         steps += 1;
         if steps > MAX_LINES {
             return Err(too_many());
         }
-        let at = t + half;
+        let at = shifted(t, half)?;
         if (start..=end).contains(&at) {
             let tm = localtime(at, tz).ok_or_else(out_of_range)?;
-            let text = strftime(&spec.format, &tm, tz, LABEL_MAX)
+            let text = strftime(&spec.format, &tm, tz, LABEL_MAX)?
                 .ok_or_else(|| Error::unsupported("a time label longer than 98 bytes"))?;
             grid.labels.push((at, text));
         }
@@ -1947,9 +2031,20 @@ struct Tm {
     zone: String,
 }
 
-fn broken_down(ts: Timestamp, offset: jiff::tz::Offset, isdst: bool, zone: &str) -> Tm {
-    let dt = offset.to_datetime(ts);
-    Tm {
+/// `strftime` of `t` as local time in `tz` (rrdtool's data-format time
+/// columns); empty where C would print nothing.
+pub fn format_local_time(fmt: &str, t: i64, tz: &TimeZone) -> String {
+    localtime(t, tz)
+        .and_then(|tm| strftime(fmt, &tm, tz, 4096).ok().flatten())
+        .unwrap_or_default()
+}
+
+/// `localtime_r` in `tz`; `None` outside jiff's years -9999..=9999.
+fn localtime(t: i64, tz: &TimeZone) -> Option<Tm> {
+    let ts = Timestamp::from_second(t).ok()?;
+    let info = tz.to_offset_info(ts);
+    let dt = info.offset().to_datetime(ts);
+    Some(Tm {
         year: i64::from(dt.year()),
         mon: i64::from(dt.month()) - 1,
         mday: i64::from(dt.day()),
@@ -1958,36 +2053,46 @@ fn broken_down(ts: Timestamp, offset: jiff::tz::Offset, isdst: bool, zone: &str)
         sec: i64::from(dt.second()),
         wday: i64::from(dt.weekday().to_sunday_zero_offset()),
         yday: i64::from(dt.day_of_year()) - 1,
-        isdst,
-        gmtoff: i64::from(offset.seconds()),
-        zone: zone.to_string(),
-    }
+        isdst: info.dst().is_dst(),
+        gmtoff: i64::from(info.offset().seconds()),
+        zone: info.abbreviation().to_string(),
+    })
 }
 
-/// `localtime_r` in `tz`; `None` outside jiff's years -9999..=9999.
-fn localtime(t: i64, tz: &TimeZone) -> Option<Tm> {
-    let ts = Timestamp::from_second(t).ok()?;
-    let info = tz.to_offset_info(ts);
-    Some(broken_down(
-        ts,
-        info.offset(),
-        info.dst().is_dst(),
-        info.abbreviation(),
-    ))
-}
-
-/// `t` in `tz` through glibc's C-locale `strftime` (time texts of the data
-/// formats with a `-x` label format); empty where glibc writes nothing.
-pub fn format_local_time(fmt: &str, t: i64, tz: &TimeZone) -> String {
-    localtime(t, tz)
-        .and_then(|tm| strftime(fmt, &tm, tz, 4096))
-        .unwrap_or_default()
-}
-
-/// `gmtime_r`: UTC, zone name `GMT` as glibc sets it.
+/// `gmtime_r`, by arithmetic as glibc does it (any year that fits C's
+/// `int`, unlike jiff's -9999..=9999); zone name `GMT` as glibc sets it.
 fn gmtime(t: i64) -> Option<Tm> {
-    let ts = Timestamp::from_second(t).ok()?;
-    Some(broken_down(ts, jiff::tz::Offset::UTC, false, "GMT"))
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    i32::try_from(year - 1900).ok()?;
+    Some(Tm {
+        year,
+        mon: month - 1,
+        mday: day,
+        hour: secs / 3600,
+        min: secs / 60 % 60,
+        sec: secs % 60,
+        wday: (days + 4).rem_euclid(7),
+        yday: days - days_from_civil(year, 1),
+        isdst: false,
+        gmtoff: 0,
+        zone: "GMT".to_string(),
+    })
+}
+
+/// The civil date (year, month 1..=12, day) of a day count from 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Days from 1970-01-01 to the first of `month` (1..=12) of `year`.
@@ -2014,11 +2119,20 @@ fn is_dst(tz: &TimeZone, t: i64) -> Option<bool> {
 /// years, everything else linearly, seconds outside 0..=59 added after the
 /// search); a wall time that exists once is taken if its DST flag matches,
 /// otherwise it is read with the offset of the nearest time (probing a week
-/// at a time, up to about 8.5 years each way) whose flag does; in a fold
-/// the occurrence with the matching flag is taken; in a gap the reading
-/// whose flag differs from the requested one (glibc's oscillation rule).
-/// `None` where glibc returns -1.
-fn mktime(tm: &Tm, tz: &TimeZone) -> Option<i64> {
+/// at a time, up to about 8.5 years each way) whose flag does (an hour off
+/// when there is none); in a fold the occurrence with the matching flag is
+/// taken; in a gap the reading whose flag differs from the requested one
+/// (glibc's oscillation rule; when both differ, glibc's pick depends on the
+/// offset cached by its previous call, and the reading with the offset from
+/// before the gap is taken, as a grid moving forward gets it), and none when
+/// both match (glibc gives up).
+/// `Ok(None)` where glibc returns -1; an error for times outside the years
+/// -9999..=9999, which glibc handles and jiff does not.
+fn mktime(tm: &Tm, tz: &TimeZone) -> Result<Option<i64>> {
+    mktime_in_range(tm, tz).ok_or_else(out_of_range)
+}
+
+fn mktime_in_range(tm: &Tm, tz: &TimeZone) -> Option<Option<i64>> {
     let years = tm.mon.div_euclid(12);
     let mon = tm.mon.rem_euclid(12);
     let year = tm.year.checked_add(years)?;
@@ -2036,7 +2150,10 @@ fn mktime(tm: &Tm, tz: &TimeZone) -> Option<i64> {
             if is_dst(tz, t)? == tm.isdst {
                 t
             } else {
-                probe_dst(tz, t, local, tm.isdst)?
+                match probe_dst(tz, t, local, tm.isdst)? {
+                    Some(t) => t,
+                    None => return Some(None),
+                }
             }
         }
         AmbiguousOffset::Fold { before, after } => {
@@ -2047,7 +2164,10 @@ fn mktime(tm: &Tm, tz: &TimeZone) -> Option<i64> {
             } else if is_dst(tz, t2)? == tm.isdst {
                 t2
             } else {
-                probe_dst(tz, t1, local, tm.isdst)?
+                match probe_dst(tz, t1, local, tm.isdst)? {
+                    Some(t) => t,
+                    None => return Some(None),
+                }
             }
         }
         AmbiguousOffset::Gap { before, after } => {
@@ -2058,18 +2178,20 @@ fn mktime(tm: &Tm, tz: &TimeZone) -> Option<i64> {
             } else if is_dst(tz, t2)? != tm.isdst {
                 t2
             } else {
-                return None;
+                return Some(None);
             }
         }
     };
     let t = t.checked_add(tm.sec - sec)?;
     Timestamp::from_second(t).ok()?;
-    Some(t)
+    Some(Some(t))
 }
 
-/// glibc's search for a time near `t` with the requested DST flag; the wall
-/// time `local` is then read with that time's offset.
-fn probe_dst(tz: &TimeZone, t: i64, local: i64, isdst: bool) -> Option<i64> {
+/// glibc's search for a time near `t` (whose flag differs) with the
+/// requested DST flag; the wall time `local` is then read with that time's
+/// offset. Without one within the search, glibc moves `t` by an hour
+/// towards the requested flag. `None` outside jiff's range.
+fn probe_dst(tz: &TimeZone, t: i64, local: i64, isdst: bool) -> Option<Option<i64>> {
     const STRIDE: i64 = 601_200;
     const DELTA_BOUND: i64 = 536_454_000 / 2 + STRIDE;
     let mut delta = STRIDE;
@@ -2079,12 +2201,14 @@ fn probe_dst(tz: &TimeZone, t: i64, local: i64, isdst: bool) -> Option<i64> {
             if info.dst().is_dst() == isdst {
                 let gt = local - i64::from(info.offset().seconds());
                 Timestamp::from_second(gt).ok()?;
-                return Some(gt);
+                return Some(Some(gt));
             }
         }
         delta += STRIDE;
     }
-    None
+    let t = if isdst { t - 3600 } else { t + 3600 };
+    Timestamp::from_second(t).ok()?;
+    Some(Some(t))
 }
 
 /// rrdtool's `find_first_time`/`find_next_time` in one time zone.
@@ -2126,7 +2250,7 @@ impl Calendar<'_> {
                 tm.year -= tm.year % n;
             }
         }
-        Ok(mktime(&tm, self.tz))
+        mktime(&tm, self.tz)
     }
 
     /// `find_next_time`: the step added to the local time fields, retried
@@ -2149,7 +2273,7 @@ impl Calendar<'_> {
                 TimeUnit::Month => tm.mon += n,
                 TimeUnit::Year => tm.year += n,
             }
-            if let Some(made) = mktime(&tm, self.tz) {
+            if let Some(made) = mktime(&tm, self.tz)? {
                 return Ok(Some(made));
             }
             if retries < 0 {
@@ -2211,13 +2335,13 @@ impl StrftimeOut {
     }
 
     /// glibc's `add`/`cpy`: `bytes` right-aligned in `width` (blanks, or
-    /// zeros with the `0` flag), case-converted.
-    fn add(&mut self, bytes: &[u8], width: i64, pad: u8, case: Case) -> Option<()> {
+    /// zeros with the `0` flag), case-converted; `Full` when it does not fit.
+    fn add(&mut self, bytes: &[u8], width: i64, pad: u8, case: Case) -> Result<(), StrftimeStop> {
         let delta = usize::try_from(width)
             .unwrap_or(0)
             .saturating_sub(bytes.len());
         if bytes.len() + delta >= self.room() {
-            return None;
+            return Err(StrftimeStop::Full);
         }
         let fill = if pad == b'0' { b'0' } else { b' ' };
         self.buf.extend(std::iter::repeat_n(fill, delta));
@@ -2226,7 +2350,7 @@ impl StrftimeOut {
             Case::Upper => b.to_ascii_uppercase(),
             Case::Lower => b.to_ascii_lowercase(),
         }));
-        Some(())
+        Ok(())
     }
 }
 
@@ -2242,19 +2366,39 @@ enum Case {
 /// alternative digits in C), unknown conversions copied through. `tz` is
 /// the local zone `%s` converts in (glibc's `%s` calls `mktime`). `None`
 /// where glibc returns 0 because the text and its NUL do not fit.
-fn strftime(fmt: &str, tm: &Tm, tz: &TimeZone, maxsize: usize) -> Option<String> {
+///
+/// # Errors
+///
+/// `%s` outside the years -9999..=9999 ([`mktime`]).
+fn strftime(fmt: &str, tm: &Tm, tz: &TimeZone, maxsize: usize) -> Result<Option<String>> {
     let mut out = StrftimeOut {
         buf: Vec::new(),
         maxsize,
     };
     if maxsize == 0 {
-        return None;
+        return Ok(None);
     }
-    strftime_into(&mut out, fmt.as_bytes(), tm, tz)?;
-    Some(String::from_utf8_lossy(&out.buf).into_owned())
+    match strftime_into(&mut out, fmt.as_bytes(), tm, tz) {
+        Ok(()) => Ok(Some(String::from_utf8_lossy(&out.buf).into_owned())),
+        Err(StrftimeStop::Full) => Ok(None),
+        Err(StrftimeStop::Error(e)) => Err(e),
+    }
 }
 
-fn strftime_into(out: &mut StrftimeOut, f: &[u8], tm: &Tm, tz: &TimeZone) -> Option<()> {
+/// Why [`strftime_into`] stopped early.
+enum StrftimeStop {
+    /// The output does not fit (glibc returns 0).
+    Full,
+    /// `%s` could not be computed here.
+    Error(Error),
+}
+
+fn strftime_into(
+    out: &mut StrftimeOut,
+    f: &[u8],
+    tm: &Tm,
+    tz: &TimeZone,
+) -> Result<(), StrftimeStop> {
     let hour12 = match tm.hour {
         h if h > 12 => h - 12,
         0 => 12,
@@ -2387,7 +2531,13 @@ fn strftime_into(out: &mut StrftimeOut, f: &[u8], tm: &Tm, tz: &TimeZone) -> Opt
             b'M' => number = Some((2, tm.min, false)),
             b'm' => number = Some((2, tm.mon + 1, false)),
             b'S' => number = Some((2, tm.sec, false)),
-            b's' => number = Some((1, mktime(tm, tz).unwrap_or(-1), false)),
+            b's' => {
+                number = Some((
+                    1,
+                    mktime(tm, tz).map_err(StrftimeStop::Error)?.unwrap_or(-1),
+                    false,
+                ))
+            }
             b'u' => number = Some((1, (tm.wday - 1 + 7) % 7 + 1, false)),
             b'U' => number = Some((2, (tm.yday - tm.wday + 7) / 7, false)),
             b'W' => number = Some((2, (tm.yday - (tm.wday - 1 + 7) % 7 + 7) / 7, false)),
@@ -2428,7 +2578,12 @@ fn strftime_into(out: &mut StrftimeOut, f: &[u8], tm: &Tm, tz: &TimeZone) -> Opt
             if space_pad && pad != b'0' && pad != b'-' {
                 pad = b'_';
             }
-            let digits = digits.max(width);
+            // %s skips DO_NUMBER: its width pads later, in `add`
+            let digits = if conv == b's' {
+                digits
+            } else {
+                digits.max(width)
+            };
             let mut text = value.unsigned_abs().to_string().into_bytes();
             if value < 0 {
                 text.insert(0, b'-');
@@ -2440,7 +2595,7 @@ fn strftime_into(out: &mut StrftimeOut, f: &[u8], tm: &Tm, tz: &TimeZone) -> Opt
                     let padding = padding as usize;
                     if pad == b'_' {
                         if padding >= out.room() {
-                            return None;
+                            return Err(StrftimeStop::Full);
                         }
                         out.buf.extend(std::iter::repeat_n(b' ', padding));
                         width = if width > padding as i64 {
@@ -2450,7 +2605,7 @@ fn strftime_into(out: &mut StrftimeOut, f: &[u8], tm: &Tm, tz: &TimeZone) -> Opt
                         };
                     } else {
                         if digits as usize >= out.room() {
-                            return None;
+                            return Err(StrftimeStop::Full);
                         }
                         if value < 0 {
                             text.remove(0);
@@ -2467,994 +2622,8 @@ fn strftime_into(out: &mut StrftimeOut, f: &[u8], tm: &Tm, tz: &TimeZone) -> Opt
         }
         i += 1;
     }
-    Some(())
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A graph run recorded with rrdtool 1.7.2 (`rrdtool graphv OUT.svg -a
-    /// SVG <args>`, TZ=UTC, LANG=C.UTF-8; labels decoded from the SVG glyph
-    /// outlines with /tmp/research-axes/svgtext.py; see the specification
-    /// notes/graph-axes.md, section 5). `data` is the painted data's extremes
-    /// as the same run with `-r` and no limits printed them (`value_min`,
-    /// `value_max`; halved/doubled back for `-o`; NaN where nothing was
-    /// painted, the constant where the min/max repair applied).
-    struct Run {
-        num: u32,
-        args: &'static [&'static str],
-        span: (i64, i64),
-        /// xorigin, yorigin, width, height (graph_left, graph_top + height, …).
-        area: (i64, i64, i64, i64),
-        data: (f64, f64),
-        value_range: (&'static str, &'static str),
-        /// Left labels, top to bottom.
-        left: &'static [&'static str],
-        /// Right labels, top to bottom.
-        right: &'static [&'static str],
-        /// X labels and the x of their centre.
-        x: &'static [(&'static str, i64)],
-    }
-
-    /// The axis options of a recorded run's arguments, through the parsers.
-    fn options(args: &[&str]) -> AxisOptions {
-        let mut o = AxisOptions::default();
-        let mut it = args.iter();
-        while let Some(&a) = it.next() {
-            let mut arg = || *it.next().expect("option argument");
-            match a {
-                "-u" => o.upper_limit = Some(parse_limit(arg(), 'u').unwrap()),
-                "-l" => o.lower_limit = Some(parse_limit(arg(), 'l').unwrap()),
-                "-r" => o.rigid = true,
-                "--allow-shrink" => o.allow_shrink = true,
-                "-A" => o.alt_autoscale = true,
-                "-J" => o.alt_autoscale_min = true,
-                "-M" => o.alt_autoscale_max = true,
-                "-o" => o.logarithmic = true,
-                "-Y" => o.alt_y_grid = true,
-                "-I" => o.no_minor = true,
-                "-X" => o.units_exponent = Some(c_atoi(arg())),
-                "-L" => o.units_length = Some(c_atoi(arg())),
-                "-b" => o.base = parse_base(arg()).unwrap(),
-                "-y" => o.y_grid = parse_y_grid(arg()).unwrap(),
-                "-x" => o.x_grid = parse_x_grid(arg()).unwrap(),
-                "--units=si" => o.set_units("si").unwrap(),
-                "--week-fmt" => o.week_format = week_format(arg()),
-                "--right-axis" => o.right_axis = Some(parse_right_axis(arg()).unwrap()),
-                "--right-axis-format" => o.right_axis_format = Some(arg().to_string()),
-                "--left-axis-format" => o.left_axis_format = Some(arg().to_string()),
-                "--left-axis-formatter" => {
-                    o.left_axis_formatter = parse_value_formatter(arg(), AxisSide::Left).unwrap();
-                }
-                "-w" | "-h" => {
-                    arg();
-                }
-                _ => panic!("unexpected argument {a}"),
-            }
-        }
-        o.validate().unwrap();
-        o
-    }
-
-    fn check_run(run: &Run) {
-        let n = run.num;
-        let opts = options(run.args);
-        let (xorigin, yorigin, width, height) = run.area;
-        let area = GraphArea {
-            xorigin,
-            yorigin,
-            width,
-            height,
-        };
-        let range = value_range(run.data.0, run.data.1, &opts);
-        let printed = (
-            rrd_core::fmt::exp(range.min, 10),
-            rrd_core::fmt::exp(range.max, 10),
-        );
-        assert_eq!(
-            (printed.0.as_str(), printed.1.as_str()),
-            run.value_range,
-            "run {n}: value range"
-        );
-        let grid = y_grid(&range, &opts, &area).unwrap();
-        let top_down = |labels: &[(f64, String)]| {
-            labels
-                .iter()
-                .rev()
-                .map(|(_, t)| t.clone())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(top_down(&grid.labels), run.left, "run {n}: left labels");
-        assert_eq!(
-            top_down(&grid.right_labels),
-            run.right,
-            "run {n}: right labels"
-        );
-        let (start, end) = run.span;
-        let time = time_grid(start, end, width, &opts, &TimeZone::UTC).unwrap();
-        let x: Vec<_> = time
-            .labels
-            .iter()
-            .map(|(t, text)| (text.as_str(), time_to_x(*t, start, end, &area)))
-            .collect();
-        assert_eq!(x, run.x, "run {n}: x labels");
-    }
-
-    #[test]
-    fn recorded_runs() {
-        for run in RUNS {
-            check_run(run);
-        }
-    }
-
-    const RUNS: &[Run] = &[
-        Run {
-            num: 1,
-            args: &[],
-            span: (1699996400, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (0.0007638889320359389, 0.9994043381756914),
-            value_range: ("7.0000000000e-04", "1.0000000000e+00"),
-            left: &["1000 m", " 800 m", " 600 m", " 400 m", " 200 m", "   0  "],
-            right: &[],
-            x: &[
-                ("21:20", 95),
-                ("21:30", 162),
-                ("21:40", 228),
-                ("21:50", 295),
-                ("22:00", 362),
-                ("22:10", 428),
-            ],
-        },
-        Run {
-            num: 2,
-            args: &[],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (144.44780814329476, 999857.722981257),
-            value_range: ("1.0000000000e+02", "1.0000000000e+06"),
-            left: &["1000 k", " 800 k", " 600 k", " 400 k", " 200 k", "   0  "],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 3,
-            args: &[],
-            span: (1699395200, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (-49.97965223314519, 19.980796963690203),
-            value_range: ("-5.0000000000e+01", "2.0000000000e+01"),
-            left: &[
-                "  20", "  10", "   0", " -10", " -20", " -30", " -40", " -50",
-            ],
-            right: &[],
-            x: &[
-                ("08 Nov", 83),
-                ("09 Nov", 140),
-                ("10 Nov", 198),
-                ("11 Nov", 255),
-                ("12 Nov", 312),
-                ("13 Nov", 369),
-                ("14 Nov", 426),
-            ],
-        },
-        Run {
-            num: 4,
-            args: &[],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("1.0000000000e+01", "9.0000000000e+01"),
-            left: &["  80", "  60", "  40", "  20"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 5,
-            args: &["-o"],
-            span: (1668464000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (11.632550858111445, 97723.56104902868),
-            value_range: ("5.8162754291e+00", "1.9544712210e+05"),
-            left: &["1e+05", "1e+02"],
-            right: &[],
-            x: &[
-                ("Nov '22", 52),
-                ("Jan '23", 119),
-                ("Mar '23", 183),
-                ("May '23", 250),
-                ("Jul '23", 317),
-                ("Sep '23", 385),
-            ],
-        },
-        Run {
-            num: 6,
-            args: &["-o", "--units=si"],
-            span: (1668464000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (11.632550858111445, 97723.56104902868),
-            value_range: ("5.8162754291e+00", "1.9544712210e+05"),
-            left: &["100 k", "100  "],
-            right: &[],
-            x: &[
-                ("Nov '22", 52),
-                ("Jan '23", 119),
-                ("Mar '23", 183),
-                ("May '23", 250),
-                ("Jul '23", 317),
-                ("Sep '23", 385),
-            ],
-        },
-        Run {
-            num: 7,
-            args: &["-o"],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (0.0010767562569374604, 711405.8040597641),
-            value_range: ("5.3837812847e-04", "1.4228116081e+06"),
-            left: &["1e+06", "1e+03", "1e+00", "1e-03"],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 8,
-            args: &["-o", "-u", "100", "-l", "10", "-r"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("1.0000000000e+01", "1.0000000000e+02"),
-            left: &["5e+01", "1e+01"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 9,
-            args: &["-Y"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("1.0000000000e+01", "9.0000000000e+01"),
-            left: &[" 80", " 60", " 40", " 20"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 10,
-            args: &["-Y", "-A"],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (0.00010011555824651463, 0.0008998861783850058),
-            value_range: ("-1.0994600106e+00", "1.1004600123e+00"),
-            left: &[" 1000000 u", "       0  ", "-1000000 u"],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 11,
-            args: &["-Y", "-A"],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (40.0, 40.0),
-            value_range: ("3.9960000000e+01", "4.0440000000e+01"),
-            left: &["40.4", "40.3", "40.2", "40.1", "40.0"],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 12,
-            args: &["-Y"],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (2200288895.6162868, 4199715445.962514),
-            value_range: ("2.0000000000e+09", "5.0000000000e+09"),
-            left: &[" 5 G", " 4 G", " 3 G", " 2 G"],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 13,
-            args: &["-A"],
-            span: (1699996400, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (0.0007638889320359389, 0.9994043381756914),
-            value_range: ("-5.4998386398e-01", "1.5501520911e+00"),
-            left: &["1000 m", "   0  "],
-            right: &[],
-            x: &[
-                ("21:20", 95),
-                ("21:30", 162),
-                ("21:40", 228),
-                ("21:50", 295),
-                ("22:00", 362),
-                ("22:10", 428),
-            ],
-        },
-        Run {
-            num: 14,
-            args: &["-J"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("2.0069154621e+00", "8.9994482629e+01"),
-            left: &["  80", "  60", "  40", "  20"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 15,
-            args: &["-M"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("1.0005785205e+01", "9.7993352371e+01"),
-            left: &["  80", "  60", "  40", "  20"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 16,
-            args: &[],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (f64::NAN, f64::NAN),
-            value_range: ("0.0000000000e+00", "1.0000000000e+00"),
-            left: &[" 1.0", " 0.8", " 0.6", " 0.4", " 0.2", " 0.0"],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 17,
-            args: &["-o"],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (f64::NAN, f64::NAN),
-            value_range: ("2.5500000000e-09", "1.0200000000e+01"),
-            left: &["1e+00", "1e-03", "1e-06"],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 18,
-            args: &[],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (-0.3499855552191857, -0.25001422770187426),
-            value_range: ("-4.0000000000e-01", "-2.5000000000e-01"),
-            left: &["-250.0 m", "-300.0 m", "-350.0 m", "-400.0 m"],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 19,
-            args: &[],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (0.7, 0.7),
-            value_range: ("6.0000000000e-01", "7.5000000000e-01"),
-            left: &[" 750 m", " 700 m", " 650 m", " 600 m"],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 20,
-            args: &["-b", "1024"],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (2200288895.6162868, 4199715445.962514),
-            value_range: ("2.1474836480e+09", "4.2949672960e+09"),
-            left: &[" 4.0 G", " 3.5 G", " 3.0 G", " 2.5 G", " 2.0 G"],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 21,
-            args: &["-X", "0"],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (144.44780814329476, 999857.722981257),
-            value_range: ("1.0000000000e+02", "1.0000000000e+06"),
-            left: &["1000000", "800000", "600000", "400000", "200000", "   0"],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 22,
-            args: &["-X", "3"],
-            span: (1699996400, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (0.0007638889320359389, 0.9994043381756914),
-            value_range: ("7.0000000000e-04", "1.0000000000e+00"),
-            left: &[" 0.0 k", " 0.0 k", " 0.0 k", " 0.0 k", " 0.0 k", " 0.0  "],
-            right: &[],
-            x: &[
-                ("21:20", 95),
-                ("21:30", 162),
-                ("21:40", 228),
-                ("21:50", 295),
-                ("22:00", 362),
-                ("22:10", 428),
-            ],
-        },
-        Run {
-            num: 23,
-            args: &["-u", "50", "-l", "30"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("1.0000000000e+01", "9.0000000000e+01"),
-            left: &["  80", "  60", "  40", "  20"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 24,
-            args: &["-u", "50", "-l", "30", "-r"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("3.0000000000e+01", "5.0000000000e+01"),
-            left: &["  50", "  45", "  40", "  35", "  30"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 25,
-            args: &["-u", "200", "-l", "-5", "-r", "--allow-shrink"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("1.0000000000e+01", "9.0000000000e+01"),
-            left: &["  80", "  60", "  40", "  20"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 26,
-            args: &["-l", "100", "-r"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("8.9094537803e+01", "8.9994482629e+01"),
-            left: &["  90", "  90", "  89", "  89"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 27,
-            args: &["-y", "7:3"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("0.0000000000e+00", "1.0500000000e+02"),
-            left: &[" 105", "  84", "  63", "  42", "  21", "   0"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 28,
-            args: &["-x", "DAY:1:WEEK:1:DAY:3:0:%d.%m"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("1.0000000000e+01", "9.0000000000e+01"),
-            left: &["  80", "  60", "  40", "  20"],
-            right: &[],
-            x: &[
-                ("18.10", 78),
-                ("21.10", 118),
-                ("24.10", 158),
-                ("27.10", 198),
-                ("30.10", 238),
-                ("02.11", 278),
-                ("05.11", 318),
-                ("08.11", 358),
-                ("11.11", 398),
-                ("14.11", 438),
-            ],
-        },
-        Run {
-            num: 29,
-            args: &["--week-fmt", "KW %V"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("1.0000000000e+01", "9.0000000000e+01"),
-            left: &["  80", "  60", "  40", "  20"],
-            right: &[],
-            x: &[
-                ("KW 42", 85),
-                ("KW 43", 178),
-                ("KW 44", 271),
-                ("KW 45", 365),
-            ],
-        },
-        Run {
-            num: 30,
-            args: &["--right-axis", "2:10"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("1.0000000000e+01", "9.0000000000e+01"),
-            left: &["  80", "  60", "  40", "  20"],
-            right: &["  170  ", "  130  ", "   90  ", "   50  "],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 31,
-            args: &["--right-axis", "0.001:0"],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (144.44780814329476, 999857.722981257),
-            value_range: ("1.0000000000e+02", "1.0000000000e+06"),
-            left: &["1000 k", " 800 k", " 600 k", " 400 k", " 200 k", "   0  "],
-            right: &[
-                " 1000  ", "  800  ", "  600  ", "  400  ", "  200  ", "    0  ",
-            ],
-            x: &[
-                ("Tue 00:00", 80),
-                ("Tue 06:00", 180),
-                ("Tue 12:00", 280),
-                ("Tue 18:00", 380),
-            ],
-        },
-        Run {
-            num: 32,
-            args: &["--left-axis-formatter", "duration"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (600347.1122727887, 5399668.957728195),
-            value_range: ("6.0000000000e+05", "6.0000000000e+06"),
-            left: &[
-                "1:40:00", "1:23:20", "1:06:40", "0:50:00", "0:33:20", "0:16:40",
-            ],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 33,
-            args: &["--left-axis-format", "%.2lf"],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("1.0000000000e+01", "9.0000000000e+01"),
-            left: &["80.00", "60.00", "40.00", "20.00"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 34,
-            args: &[],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 179.9889652576065),
-            value_range: ("1.0000000000e+01", "2.0000000000e+02"),
-            left: &[" 200", " 150", " 100", "  50"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 35,
-            args: &[],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 89.99448262880325),
-            value_range: ("1.0000000000e+01", "9.0000000000e+01"),
-            left: &["  80", "  60", "  40", "  20"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 36,
-            args: &[],
-            span: (1697408000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (10.005785204546477, 500.0),
-            value_range: ("1.0000000000e+01", "5.0000000000e+02"),
-            left: &[" 500", " 400", " 300", " 200", " 100"],
-            right: &[],
-            x: &[
-                ("Week 42", 85),
-                ("Week 43", 178),
-                ("Week 44", 271),
-                ("Week 45", 365),
-            ],
-        },
-        Run {
-            num: 37,
-            args: &[],
-            span: (1699999400, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (f64::NAN, f64::NAN),
-            value_range: ("0.0000000000e+00", "1.0000000000e+00"),
-            left: &[" 1.0", " 0.8", " 0.6", " 0.4", " 0.2", " 0.0"],
-            right: &[],
-            x: &[
-                ("22:04", 77),
-                ("22:06", 157),
-                ("22:08", 237),
-                ("22:10", 317),
-                ("22:12", 397),
-            ],
-        },
-        Run {
-            num: 38,
-            args: &[],
-            span: (1699978400, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (f64::NAN, f64::NAN),
-            value_range: ("0.0000000000e+00", "1.0000000000e+00"),
-            left: &[" 1.0", " 0.8", " 0.6", " 0.4", " 0.2", " 0.0"],
-            right: &[],
-            x: &[
-                ("17:00", 102),
-                ("18:00", 169),
-                ("19:00", 236),
-                ("20:00", 302),
-                ("21:00", 369),
-                ("22:00", 436),
-            ],
-        },
-        Run {
-            num: 39,
-            args: &[],
-            span: (1699971200, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (f64::NAN, f64::NAN),
-            value_range: ("0.0000000000e+00", "1.0000000000e+00"),
-            left: &[" 1.0", " 0.8", " 0.6", " 0.4", " 0.2", " 0.0"],
-            right: &[],
-            x: &[
-                ("16:00", 139),
-                ("18:00", 239),
-                ("20:00", 339),
-                ("22:00", 439),
-            ],
-        },
-        Run {
-            num: 40,
-            args: &[],
-            span: (1699827200, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (146.96890604588705, 148.43859511),
-            value_range: ("1.2500000000e+02", "2.0000000000e+02"),
-            left: &[" 200", " 180", " 160", " 140"],
-            right: &[],
-            x: &[
-                ("Mon 00:00", 65),
-                ("Mon 12:00", 165),
-                ("Tue 00:00", 265),
-                ("Tue 12:00", 365),
-            ],
-        },
-        Run {
-            num: 41,
-            args: &[],
-            span: (1699740800, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (146.88259917014352, 146.96890604588705),
-            value_range: ("1.2500000000e+02", "2.0000000000e+02"),
-            left: &[" 200", " 180", " 160", " 140"],
-            right: &[],
-            x: &[
-                ("Sun 12 Nov", 127),
-                ("Mon 13 Nov", 260),
-                ("Tue 14 Nov", 394),
-            ],
-        },
-        Run {
-            num: 42,
-            args: &[],
-            span: (1698790400, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (145.85636297527702, 146.96890604588705),
-            value_range: ("1.2500000000e+02", "2.0000000000e+02"),
-            left: &[" 200", " 180", " 160", " 140"],
-            right: &[],
-            x: &[
-                ("02 Nov", 95),
-                ("04 Nov", 153),
-                ("06 Nov", 210),
-                ("08 Nov", 267),
-                ("10 Nov", 324),
-                ("12 Nov", 381),
-                ("14 Nov", 438),
-            ],
-        },
-        Run {
-            num: 43,
-            args: &[],
-            span: (1698185600, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (145.13088458244619, 146.96890604588705),
-            value_range: ("1.2500000000e+02", "2.0000000000e+02"),
-            left: &[" 200", " 180", " 160", " 140"],
-            right: &[],
-            x: &[("Week 43", 61), ("Week 44", 195), ("Week 45", 328)],
-        },
-        Run {
-            num: 44,
-            args: &[],
-            span: (1694816000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (140.10529458737173, 146.96890604588705),
-            value_range: ("1.2500000000e+02", "2.0000000000e+02"),
-            left: &[" 200", " 180", " 160", " 140"],
-            right: &[],
-            x: &[("September 2023", 51), ("October 2023", 251)],
-        },
-        Run {
-            num: 45,
-            args: &[],
-            span: (1689632000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (129.49010764444822, 146.96890604588705),
-            value_range: ("1.2500000000e+02", "2.0000000000e+02"),
-            left: &[" 200", " 180", " 160", " 140"],
-            right: &[],
-            x: &[("Aug 2023", 147), ("Sep 2023", 251), ("Oct 2023", 351)],
-        },
-        Run {
-            num: 46,
-            args: &[],
-            span: (1684448000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (116.24065721459493, 146.96890604588705),
-            value_range: ("1.0000000000e+02", "2.0000000000e+02"),
-            left: &[" 200", " 180", " 160", " 140", " 120", " 100"],
-            right: &[],
-            x: &[
-                ("Jun '23", 113),
-                ("Jul '23", 180),
-                ("Aug '23", 248),
-                ("Sep '23", 317),
-                ("Oct '23", 384),
-            ],
-        },
-        Run {
-            num: 47,
-            args: &[],
-            span: (1652696000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (50.119558600223044, 146.92575260801527),
-            value_range: ("5.0000000000e+01", "2.0000000000e+02"),
-            left: &[" 200", " 150", " 100", "  50"],
-            right: &[],
-            x: &[
-                ("Jul 2022", 95),
-                ("Oct 2022", 162),
-                ("Jan 2023", 229),
-                ("Apr 2023", 295),
-                ("Jul 2023", 361),
-                ("Oct 2023", 429),
-            ],
-        },
-        Run {
-            num: 48,
-            args: &[],
-            span: (1636928000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (50.000218884628495, 146.92575260801527),
-            value_range: ("5.0000000000e+01", "2.0000000000e+02"),
-            left: &[" 200", " 150", " 100", "  50"],
-            right: &[],
-            x: &[
-                ("2022-01-01", 76),
-                ("2022-07-01", 175),
-                ("2023-01-01", 276),
-                ("2023-07-01", 375),
-            ],
-        },
-        Run {
-            num: 49,
-            args: &[],
-            span: (1542320000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (50.00196985708143, 149.99845060113506),
-            value_range: ("5.0000000000e+01", "2.0000000000e+02"),
-            left: &[" 200", " 150", " 100", "  50"],
-            right: &[],
-            x: &[
-                ("2019-01-01", 61),
-                ("2020-01-01", 141),
-                ("2021-01-01", 221),
-                ("2022-01-01", 301),
-                ("2023-01-01", 381),
-            ],
-        },
-        Run {
-            num: 50,
-            args: &[],
-            span: (1384640000, 1700000000),
-            area: (51, 115, 400, 100),
-            data: (50.00521872107579, 149.99264062886988),
-            value_range: ("5.0000000000e+01", "2.0000000000e+02"),
-            left: &[" 200", " 150", " 100", "  50"],
-            right: &[],
-            x: &[
-                ("2014", 75),
-                ("2015", 115),
-                ("2016", 155),
-                ("2017", 196),
-                ("2018", 236),
-                ("2019", 276),
-                ("2020", 316),
-                ("2021", 356),
-                ("2022", 396),
-                ("2023", 436),
-            ],
-        },
-        Run {
-            num: 51,
-            args: &["-w", "1000"],
-            span: (1699913600, 1700000000),
-            area: (51, 115, 1000, 100),
-            data: (f64::NAN, f64::NAN),
-            value_range: ("0.0000000000e+00", "1.0000000000e+00"),
-            left: &[" 1.0", " 0.8", " 0.6", " 0.4", " 0.2", " 0.0"],
-            right: &[],
-            x: &[
-                ("Tue 00:00", 125),
-                ("Tue 03:00", 250),
-                ("Tue 06:00", 375),
-                ("Tue 09:00", 500),
-                ("Tue 12:00", 625),
-                ("Tue 15:00", 750),
-                ("Tue 18:00", 875),
-                ("Tue 21:00", 1000),
-            ],
-        },
-        Run {
-            num: 52,
-            args: &["-w", "1000"],
-            span: (1699928000, 1700000000),
-            area: (51, 115, 1000, 100),
-            data: (f64::NAN, f64::NAN),
-            value_range: ("0.0000000000e+00", "1.0000000000e+00"),
-            left: &[" 1.0", " 0.8", " 0.6", " 0.4", " 0.2", " 0.0"],
-            right: &[],
-            x: &[
-                ("04:00", 139),
-                ("06:00", 239),
-                ("08:00", 339),
-                ("10:00", 439),
-                ("12:00", 539),
-                ("14:00", 639),
-                ("16:00", 739),
-                ("18:00", 839),
-                ("20:00", 939),
-                ("22:00", 1039),
-            ],
-        },
-    ];
-}
+mod tests;

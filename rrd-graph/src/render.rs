@@ -92,6 +92,9 @@ pub struct Grids {
     pub x_major: Vec<i64>,
     /// Time labels.
     pub x_labels: Vec<(i64, String)>,
+    /// An error rrdtool sets while labelling (a bad duration format): the
+    /// graph is still drawn and written, then the command fails with it.
+    pub error: Option<String>,
 }
 
 /// Everything about a graph but its elements.
@@ -1153,7 +1156,7 @@ pub fn grids(
         ..Grids::default()
     };
     if opts.layout.y_grid {
-        let y = axis::y_grid(&range, &opts.axis, &area)?;
+        let y = axis::y_grid(&range, &opts.axis, &area, tz)?;
         g.y_lines = y
             .lines
             .iter()
@@ -1161,6 +1164,7 @@ pub fn grids(
             .collect();
         g.y_labels = y.labels;
         g.right_labels = y.right_labels;
+        g.error = y.error;
     }
     if opts.layout.x_grid {
         let t = axis::time_grid(opts.start, opts.end, l.xsize, &opts.axis, tz)?;
