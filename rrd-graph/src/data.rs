@@ -205,8 +205,21 @@ pub fn compute(
                 };
                 // rounded towards zero to a multiple of the series' step
                 let by = by / s.step as i64 * s.step as i64;
-                s.start = s.start - shifts[t] + by;
-                s.end = s.end - shifts[t] + by;
+                // far beyond any archive; rrdtool's time_t arithmetic
+                // would overflow (undefined) on the way to 2^63
+                const LIMIT: i64 = 1 << 53;
+                let moved = |x: i64| {
+                    x.checked_sub(shifts[t])?
+                        .checked_add(by)
+                        .filter(|m| m.abs() <= LIMIT)
+                };
+                let (Some(start), Some(end)) = (moved(s.start), moved(s.end)) else {
+                    return Err(Error::unsupported(
+                        "a SHIFT that moves a series beyond ±2^53 seconds",
+                    ));
+                };
+                s.start = start;
+                s.end = end;
                 shifts[t] = by;
             }
             _ => {}
