@@ -14,54 +14,21 @@
 //! Self-contained on purpose (own process helpers and PRNG).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 const RRD: &str = env!("CARGO_BIN_EXE_rrd");
 
-#[derive(Debug, PartialEq, Eq)]
-struct Out {
-    status: i32,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
+use crate::support::{have_rrdtool, run, Output as Out};
 
-impl Out {
-    fn text(&self) -> String {
-        format!(
-            "status {}\nstdout:\n{}stderr:\n{}",
-            self.status,
-            String::from_utf8_lossy(&self.stdout),
-            String::from_utf8_lossy(&self.stderr)
-        )
-    }
-}
-
-fn run(program: &str, dir: &Path, args: &[String]) -> Out {
-    let o = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .env("TZ", "UTC")
-        .env("LC_ALL", "C")
-        .env_remove("LANG")
-        .env_remove("RRDCACHED_ADDRESS")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("running {program}: {e}"));
-    Out {
-        status: o.status.code().unwrap_or(-1),
-        stdout: o.stdout,
-        stderr: o.stderr,
-    }
-}
-
-fn rrdtool_1_7_2() -> bool {
-    Command::new("rrdtool")
-        .arg("--version")
-        .env_remove("RRDCACHED_ADDRESS")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).starts_with("RRDtool 1.7.2 "))
+/// A whole run as text, for comparing and showing.
+fn text(o: &Out) -> String {
+    format!(
+        "status {}\nstdout:\n{}stderr:\n{}",
+        o.status,
+        o.out(),
+        o.err()
+    )
 }
 
 struct Dir(PathBuf);
@@ -465,7 +432,7 @@ fn check_case(seed: u64, tally: &Mutex<Tally>) {
             problems.borrow_mut().push(format!(
                 "seed {seed}: {what} `{}`: {}",
                 args.join(" "),
-                first_difference(&mw.text(), &mg.text())
+                first_difference(&text(&mw), &text(&mg))
             ));
             return None;
         }
@@ -556,7 +523,7 @@ fn check_case(seed: u64, tally: &Mutex<Tally>) {
 
 #[test]
 fn compute_differential() {
-    if !rrdtool_1_7_2() {
+    if !have_rrdtool() {
         eprintln!("compute_differential skipped: rrdtool 1.7.2 is not on PATH");
         return;
     }

@@ -11,7 +11,6 @@
 //!   diffs (`RRD_BLESS=1` rewrites it).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 const RRD: &str = env!("CARGO_BIN_EXE_rrd");
 
@@ -19,15 +18,11 @@ fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/graph")
 }
 
-struct Run {
-    status: i32,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
 fn run(dir: &Path, args: &[String]) -> Run {
     run_tool(RRD, dir, args)
 }
+
+use crate::support::{have_rrdtool, run as run_tool, Output as Run};
 
 /// A case line's words, `~` standing for a blank.
 fn words(line: &str) -> Vec<String> {
@@ -169,31 +164,6 @@ fn svg_snapshot() {
 
 // ------------------------------------------------------------ differential
 
-fn rrdtool_1_7_2() -> bool {
-    Command::new("rrdtool")
-        .arg("--version")
-        .env_remove("RRDCACHED_ADDRESS")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).starts_with("RRDtool 1.7.2 "))
-}
-
-fn run_tool(tool: &str, dir: &Path, args: &[String]) -> Run {
-    let o = Command::new(tool)
-        .args(args)
-        .current_dir(dir)
-        .env("TZ", "UTC")
-        .env("LC_ALL", "C")
-        .env_remove("RRDCACHED_ADDRESS")
-        .stdin(Stdio::null())
-        .output()
-        .expect("running a tool");
-    Run {
-        status: o.status.code().unwrap_or(-1),
-        stdout: o.stdout,
-        stderr: o.stderr,
-    }
-}
-
 /// A random graphv command over the fixture with VDEFs of every function
 /// and PRINT/GPRINT items of random formats.
 fn random_prints(rng: &mut crate::support::SplitMix) -> Vec<String> {
@@ -272,7 +242,7 @@ fn random_prints(rng: &mut crate::support::SplitMix) -> Vec<String> {
 /// random VDEFs and formats, against rrdtool (`RRD_GRAPH_COUNT` cases).
 #[test]
 fn print_differential() {
-    if !rrdtool_1_7_2() {
+    if !have_rrdtool() {
         eprintln!("print_differential skipped: rrdtool 1.7.2 is not on PATH");
         return;
     }

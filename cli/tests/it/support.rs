@@ -72,6 +72,11 @@ fn output_of(program: &str, dir: &Path, tz: &str, args: &[String]) -> Output {
     }
 }
 
+/// Runs `program ARGS` in `dir` in UTC.
+pub fn run(program: &str, dir: &Path, args: &[String]) -> Output {
+    output_of(program, dir, "UTC", args)
+}
+
 /// Runs `rrd ARGS` in `dir` with time zone `tz`.
 pub fn rrd(dir: &Path, tz: &str, args: &[String]) -> Output {
     output_of(RRD, dir, tz, args)

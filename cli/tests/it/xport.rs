@@ -13,40 +13,11 @@
 //! `RRD_XPORT_SEED=n` runs only file set n; `RRD_XPORT_COUNT=n` sets how
 //! many file sets.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use crate::support::{have_rrdtool, note, run, Output as Run};
 
 const RRD: &str = env!("CARGO_BIN_EXE_rrd");
-
-#[derive(Debug, PartialEq, Eq)]
-struct Run {
-    status: i32,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
-fn run(program: &str, dir: &Path, args: &[String]) -> Run {
-    let o = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .env("TZ", "UTC")
-        .env("LC_ALL", "C")
-        .env_remove("LANG")
-        .env_remove("RRDCACHED_ADDRESS")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("running {program}: {e}"));
-    Run {
-        status: o.status.code().unwrap_or(-1),
-        stdout: o.stdout,
-        stderr: o.stderr,
-    }
-}
-
-fn note(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/xport")
@@ -140,18 +111,6 @@ const DEFAULT_COUNT: u64 = 30;
 const XPORTS: usize = 50;
 
 use crate::support::SplitMix as Rng;
-
-fn have_rrdtool() -> bool {
-    let found = Command::new("rrdtool")
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).starts_with("RRDtool 1.7.2 "))
-        .unwrap_or(false);
-    if !found {
-        note("xport differential tests skipped: rrdtool 1.7.2 is not on PATH; the golden tests still run");
-    }
-    found
-}
 
 struct File {
     name: String,
