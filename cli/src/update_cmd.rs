@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use rrd_core::fmt::exp10_or_nan;
-use rrd_core::update::{RowWrite, UpdateTime};
+use rrd_core::update::{ParsedArg, RowWrite, UpdateTime};
 use rrd_core::{Error, Header, OpenMode, Rrd};
 
 use crate::commands::{open_error, write_out};
@@ -50,13 +50,21 @@ fn updatev_label(h: &Header, w: &RowWrite<'_>) -> i64 {
 }
 
 /// `rrd update` (`verbose` = `updatev`).
+///
+/// Everything that does not need the file (the time zone, splitting the
+/// arguments, parsing their times, formatting updatev's report) happens
+/// before the file is opened or after it is closed, so that its lock is
+/// held as briefly as possible.
 pub fn cmd_update(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<(), String> {
     const SPEC: &[Opt] = &[
         opt("template", Some('t'), Arg::Required),
         opt("skip-past-updates", Some('s'), Arg::None),
         opt("daemon", Some('d'), Arg::Required),
     ];
-    let mut report = String::new();
+    // rows written, as updatev reports them: label, archive, values
+    let mut written: Vec<(i64, usize, Vec<f64>)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut archives: Vec<String> = Vec::new();
     let r = (|| {
         let p = getopt::parse(argv, SPEC)?;
         if p.flag("daemon") {
@@ -66,34 +74,35 @@ pub fn cmd_update(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result
             return Err("Not enough arguments".to_string());
         }
         let file = &p.args[0];
+        let tz = jiff::tz::TimeZone::system();
+        let now = now_precise();
+        let parsed: Vec<ParsedArg<'_>> = p.args[1..]
+            .iter()
+            .map(|a| ParsedArg::parse(a, now, &tz))
+            .collect();
         let mut rrd = Rrd::open(file, OpenMode::ReadWrite).map_err(|e| open_error(file, &e))?;
         let template = match p.value("template") {
             Some(t) => Some(parse_template(rrd.header(), t)?),
             None => None,
         };
-        let args: Vec<&str> = p.args[1..].iter().map(String::as_str).collect();
-        let tz = jiff::tz::TimeZone::system();
         let mut on_row = |h: &Header, w: &RowWrite<'_>| {
-            let label = updatev_label(h, w);
-            let rra = &h.rra[w.rra];
-            for (d, v) in h.ds.iter().zip(w.values) {
-                report.push_str(&format!(
-                    "[{label}]RRA[{}][{}]DS[{}] = {}\n",
-                    rra.cf,
-                    rra.pdp_cnt,
-                    d.name,
-                    exp10_or_nan(*v)
-                ));
-            }
+            written.push((updatev_label(h, w), w.rra, w.values.to_vec()));
         };
-        let result = rrd.update_args(
-            &args,
+        let result = rrd.update_parsed(
+            &parsed,
             template.as_deref(),
             p.flag("skip-past-updates"),
-            now_precise(),
-            &tz,
             if verbose { Some(&mut on_row) } else { None },
         );
+        if verbose {
+            let h = rrd.header();
+            names = h.ds.iter().map(|d| d.name.clone()).collect();
+            archives = h
+                .rra
+                .iter()
+                .map(|a| format!("{}][{}", a.cf, a.pdp_cnt))
+                .collect();
+        }
         // what was applied before a failure stays applied, as in rrdtool
         let flushed = rrd.close();
         result.map_err(|e| match e {
@@ -104,7 +113,17 @@ pub fn cmd_update(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result
     })();
     if verbose {
         let code = if r.is_ok() { 0 } else { -1 };
-        write_out(out, format!("return_value = {code}\n{report}").as_bytes())?;
+        let mut report = format!("return_value = {code}\n");
+        for (label, rra, values) in &written {
+            for (name, v) in names.iter().zip(values) {
+                report.push_str(&format!(
+                    "[{label}]RRA[{}]DS[{name}] = {}\n",
+                    archives[*rra],
+                    exp10_or_nan(*v)
+                ));
+            }
+        }
+        write_out(out, report.as_bytes())?;
     }
     r
 }

@@ -51,6 +51,7 @@ pub mod format;
 #[doc(hidden)]
 pub mod fuzz_bodies;
 pub mod info;
+mod journal;
 pub mod snprintf;
 mod strtod;
 pub use strtod::{rrd_strtod, strtodbl};

@@ -32,7 +32,9 @@ enum Map {
 pub struct MmapStorage {
     map: Map,
     // Keeps the descriptor, and so the lock, alive as long as the mapping.
-    _file: File,
+    file: File,
+    path: std::path::PathBuf,
+    writable: bool,
 }
 
 impl MmapStorage {
@@ -52,7 +54,12 @@ impl MmapStorage {
             // writers for the mapping's lifetime (see above).
             Map::Ro(unsafe { MmapOptions::new().map(&file) }.map_err(Error::Storage)?)
         };
-        Ok(MmapStorage { map, _file: file })
+        Ok(MmapStorage {
+            map,
+            file,
+            path: path.to_path_buf(),
+            writable: mode == OpenMode::ReadWrite,
+        })
     }
 
     fn bytes(&self) -> &[u8] {
@@ -105,5 +112,32 @@ impl Storage for MmapStorage {
             Map::Rw(m) => m.flush(),
             _ => Ok(()),
         }
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        if !self.writable {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "file opened read-only",
+            ));
+        }
+        if let Map::Rw(m) = &self.map {
+            m.flush()?;
+        }
+        // unmap before the length changes, so that no mapping ever covers
+        // bytes past the end of the file
+        self.map = Map::Empty;
+        self.file.set_len(len)?;
+        if len > 0 {
+            // SAFETY: as in `open`: we still hold the exclusive lock on the
+            // file, so no cooperating process changes it while it is mapped.
+            self.map = Map::Rw(unsafe { MmapOptions::new().map_mut(&self.file) }?);
+        }
+        Ok(())
+    }
+    fn is_writable(&self) -> bool {
+        self.writable
+    }
+    fn path(&self) -> Option<&Path> {
+        Some(&self.path)
     }
 }

@@ -1,11 +1,13 @@
 //! [`Rrd`]: an open RRD on some [`Storage`].
 
+use std::collections::VecDeque;
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::format::{self, decode_value, encode_value, Detected, Layout, DETECT_BYTES};
+use crate::journal;
 use crate::mmap::MmapStorage;
-use crate::model::Header;
+use crate::model::{Header, DNAN};
 use crate::storage::{FileStorage, MemStorage, OpenMode, Storage};
 use crate::update::{self, RowWrite, Scratch, UpdateTime, Value};
 
@@ -15,9 +17,22 @@ use crate::update::{self, RowWrite, Scratch, UpdateTime, Value};
 /// are); reading needs `&self`, updating `&mut self`.
 ///
 /// Updates are applied to the in-memory header at once and reach the
-/// storage at [`Rrd::flush`], [`Rrd::close`] or drop. While a writer is
-/// open it holds rrdtool's exclusive lock, so no cooperating process can
-/// observe the file in between.
+/// storage when they are committed: at [`Rrd::flush`], [`Rrd::close`] or
+/// drop, and on the way whenever the rows waiting reach 64 KiB (always
+/// between two updates, never inside one). While a writer is open it holds
+/// rrdtool's exclusive lock, so no cooperating process observes the file in
+/// between.
+///
+/// # Crash consistency
+///
+/// A commit is journaled (see docs/format.md, "The journal tail"): a process
+/// killed at any instant leaves a file that the next rrd-core handle reads
+/// exactly as it was before the commit or as after it (writers complete the
+/// commit, readers see it completed), and that rrdtool reads without any
+/// value at a wrong time (rows in flight read as unknown until the next
+/// rrd-core writer completes them). The journal lives after the archives,
+/// where rrdtool does not look, so files stay readable and writable by
+/// rrdtool; the first journaled commit grows a file by a few KiB.
 #[derive(Debug)]
 pub struct Rrd<S: Storage = FileStorage> {
     storage: S,
@@ -26,11 +41,26 @@ pub struct Rrd<S: Storage = FileStorage> {
     header_size: u64,
     /// Byte offset of each archive's first row.
     rra_offsets: Vec<u64>,
-    /// Header state changed since the last flush.
+    /// Where the live part of the header begins.
+    live_off: u64,
+    /// Where the last archive ends (the size rrdtool expects).
+    data_end: u64,
+    /// Hash of the static part of the header (definitions) as on disk.
+    static_hash: u64,
+    /// State hash of the header as on disk after the last commit.
+    disk_state: u64,
+    /// The live part of the header as on disk after the last commit.
+    disk_live: Vec<u8>,
+    /// Header state changed since the last commit.
     dirty: bool,
-    /// Rows written by updates, not yet in storage: per archive, a run of
-    /// consecutive physical rows.
+    /// Rows written by updates and not committed yet, per archive.
     pending: Vec<PendingRows>,
+    /// A completed-but-unapplied commit a read-only handle found in the
+    /// journal: every read sees through it.
+    overlay: Option<Overlay>,
+    journal: journal::Builder,
+    /// Bytes gathered for one write.
+    io_buf: Vec<u8>,
     scratch: Scratch,
 }
 
@@ -38,20 +68,149 @@ pub struct Rrd<S: Storage = FileStorage> {
 /// the pass and the row.
 pub type RowObserver<'a> = dyn FnMut(&Header, &RowWrite<'_>) + 'a;
 
-/// Consecutive rows of one archive waiting to be written.
+/// Rows of one archive waiting to be committed, as runs: a run covers
+/// physical rows `first..first + rows * count` with `rows` distinct rows
+/// (from `values[at..]`) repeated `count` times. Updates write rows one
+/// after the other around the ring, so runs never overlap: once they cover
+/// more than the ring, the oldest rows (overwritten before they were ever
+/// committed) are dropped. Each row is then written once per commit, which
+/// the crash-safe order relies on, and memory stays within the archive.
 #[derive(Debug, Default, Clone)]
 struct PendingRows {
-    first: u64,
+    /// Rows of the archive.
+    ring: u64,
+    runs: VecDeque<Run>,
     values: Vec<f64>,
-    /// Encoding buffer, kept so that steady updating does not allocate.
-    bytes: Vec<u8>,
+    /// Rows the runs cover.
+    covered: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    first: u64,
+    rows: u64,
+    count: u64,
+    /// Index of the run's first value in `values`.
+    at: usize,
+}
+
+impl PendingRows {
+    fn new(ring: u64) -> Self {
+        PendingRows {
+            ring,
+            ..PendingRows::default()
+        }
+    }
+
+    fn push(&mut self, row: u64, values: &[f64]) {
+        let d = values.len();
+        self.covered += 1;
+        if !self.extend(row, values) {
+            self.runs.push_back(Run {
+                first: row,
+                rows: 1,
+                count: 1,
+                at: self.values.len(),
+            });
+            self.values.extend_from_slice(values);
+        }
+        if self.covered > self.ring {
+            self.trim(self.covered - self.ring, d);
+        }
+    }
+
+    /// Adds the row to the last run if it continues it.
+    fn extend(&mut self, row: u64, values: &[f64]) -> bool {
+        let d = values.len();
+        let Some(last) = self.runs.back_mut() else {
+            return false;
+        };
+        if row != last.first + last.rows * last.count {
+            return false;
+        }
+        let tail = last.at + (last.rows as usize - 1) * d;
+        let repeats = self.values[tail..tail + d]
+            .iter()
+            .zip(values)
+            .all(|(x, y)| x.to_bits() == y.to_bits());
+        match (last.rows, last.count, repeats) {
+            // a single row or a repeat run, repeated again
+            (1, _, true) => last.count += 1,
+            // a repeat run that the row does not repeat
+            (1, 2.., false) => return false,
+            // a block of distinct rows, one more
+            (_, 1, false) => {
+                last.rows += 1;
+                self.values.extend_from_slice(values);
+            }
+            // the block's last row starts a repeat run
+            (_, _, true) => {
+                last.rows -= 1;
+                self.runs.push_back(Run {
+                    first: row - 1,
+                    rows: 1,
+                    count: 2,
+                    at: tail,
+                });
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Drops the oldest `excess` rows.
+    fn trim(&mut self, mut excess: u64, d: usize) {
+        while excess > 0 {
+            let Some(r) = self.runs.front_mut() else {
+                break;
+            };
+            let covered = r.rows * r.count;
+            let n = covered.min(excess);
+            if n == covered {
+                self.runs.pop_front();
+            } else if r.rows == 1 {
+                r.count -= n;
+                r.first += n;
+            } else {
+                r.rows -= n;
+                r.first += n;
+                r.at += n as usize * d;
+            }
+            self.covered -= n;
+            excess -= n;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    fn bytes(&self) -> usize {
+        self.values.len() * 8 + self.runs.len() * 32
+    }
+
+    fn clear(&mut self) {
+        self.runs.clear();
+        self.values.clear();
+        self.covered = 0;
+    }
+}
+
+/// A journal record found pending by a read-only handle.
+#[derive(Debug)]
+struct Overlay {
+    body: Vec<u8>,
+    entries: Vec<journal::Entry>,
 }
 
 /// Bytes read at open before the header size is known.
 const HEADER_READ_BYTES: u64 = 4096;
 
-/// Rows buffered per archive before they are written anyway.
-const PENDING_ROWS_MAX: usize = 4096;
+/// Rows waiting (in bytes) that make the next update commit first.
+const COMMIT_BYTES: usize = 64 * 1024;
+
+/// Largest single write.
+const WRITE_CHUNK: usize = 1 << 20;
 
 impl Rrd<FileStorage> {
     /// Opens a file with `pread`/`pwrite`, taking rrdtool's lock (shared
@@ -75,21 +234,36 @@ impl Rrd<MemStorage> {
     }
 }
 
+/// An I/O error of `storage`, naming its file when it has one.
+fn io_error<S: Storage>(storage: &S, op: &'static str, e: std::io::Error) -> Error {
+    match storage.path() {
+        Some(p) => Error::io(op, p, e),
+        None => Error::Storage(e),
+    }
+}
+
 impl<S: Storage> Rrd<S> {
-    /// Decodes the header of `storage` in whatever layout it was written.
+    /// Decodes the header of `storage` in whatever layout it was written,
+    /// and completes (writable storage) or overlays (read-only) a commit
+    /// that a killed writer left in the journal.
     pub fn from_storage(storage: S) -> Result<Self> {
         let len = storage.len();
         // one read serves detection and, for most files, the whole header
         let first = len.min(HEADER_READ_BYTES) as usize;
         let mut hbytes = vec![0u8; first];
-        storage.read_at(0, &mut hbytes)?;
+        storage
+            .read_at(0, &mut hbytes)
+            .map_err(|e| io_error(&storage, "reading", e))?;
         let det: Detected = format::detect(&hbytes[..first.min(DETECT_BYTES)], len)?;
         if det.header_size > first as u64 {
             // detect() checked header_size <= len, so this allocation is bounded
             hbytes.resize(det.header_size as usize, 0);
-            storage.read_at(first as u64, &mut hbytes[first..])?;
+            storage
+                .read_at(first as u64, &mut hbytes[first..])
+                .map_err(|e| io_error(&storage, "reading", e))?;
         }
-        let header = format::decode_header(&hbytes, &det)?;
+        hbytes.truncate(det.header_size as usize);
+        let mut header = format::decode_header(&hbytes, &det)?;
         let d = header.ds.len() as u64;
         let mut rra_offsets = Vec::with_capacity(header.rra.len());
         let mut off = det.header_size;
@@ -108,17 +282,73 @@ impl<S: Storage> Rrd<S> {
                 actual: len,
             });
         }
-        let pending = vec![PendingRows::default(); header.rra.len()];
-        Ok(Rrd {
+        let data_end = off;
+        let live_off =
+            format::live_head_offset(det.layout, d, header.rra.len() as u64).min(det.header_size);
+        let static_hash = journal::hash(&hbytes[..live_off as usize]);
+        let mut disk_state = journal::state(static_hash, &hbytes[live_off as usize..]);
+
+        let found = read_journal(
+            &storage,
+            data_end,
+            live_off,
+            det.header_size,
+            disk_state,
+            static_hash,
+            &hbytes[live_off as usize..],
+        )?;
+        let mut overlay = None;
+        let mut redo = None;
+        let mut stale = false;
+        match found {
+            Found::Nothing => {}
+            Found::Stale => stale = storage.is_writable(),
+            Found::Pending {
+                post,
+                body,
+                entries,
+            } => {
+                journal::overlay(&entries, &body, 0, &mut hbytes);
+                header = format::decode_header(&hbytes, &det)?;
+                disk_state = post;
+                let o = Overlay { body, entries };
+                if storage.is_writable() {
+                    redo = Some(o);
+                } else {
+                    overlay = Some(o);
+                }
+            }
+        }
+        let pending = header
+            .rra
+            .iter()
+            .map(|a| PendingRows::new(a.rows))
+            .collect();
+        let mut rrd = Rrd {
             storage,
             layout: det.layout,
             header,
             header_size: det.header_size,
             rra_offsets,
+            live_off,
+            data_end,
+            static_hash,
+            disk_state,
+            disk_live: hbytes[live_off as usize..].to_vec(),
             dirty: false,
             pending,
+            overlay,
+            journal: journal::Builder::default(),
+            io_buf: Vec::new(),
             scratch: Scratch::default(),
-        })
+        };
+        if let Some(o) = redo {
+            rrd.apply(&o.body, &o.entries)?;
+            rrd.mark_done()?;
+        } else if stale {
+            rrd.mark_done()?;
+        }
+        Ok(rrd)
     }
 
     /// The decoded header.
@@ -133,13 +363,19 @@ impl<S: Storage> Rrd<S> {
     pub fn header_size(&self) -> u64 {
         self.header_size
     }
+    /// Bytes of the file that rrdtool reads: the header and the archives.
+    /// rrd-core keeps its update journal after them (see the type's
+    /// documentation), so a file it has updated may be longer.
+    pub fn data_len(&self) -> u64 {
+        self.data_end
+    }
     /// The underlying storage.
     pub fn storage(&self) -> &S {
         &self.storage
     }
     /// Applies one update (one `time:v1:v2...` of rrdtool) with one value
-    /// per data source in file order. Rows and header changes are buffered
-    /// until [`Rrd::flush`]; on error, what rrdtool would have changed
+    /// per data source in file order. Rows and header changes wait in memory
+    /// until the next commit; on error, what rrdtool would have changed
     /// before failing has changed here too (see [`crate::update`]).
     ///
     /// Does not allocate once the buffers have grown to the file's size.
@@ -147,27 +383,17 @@ impl<S: Storage> Rrd<S> {
         if let Some(why) = update::unsupported_reason(&self.header) {
             return Err(Error::Unsupported(why));
         }
+        self.commit_if_full()?;
         self.dirty = true;
         let Rrd {
             header,
             scratch,
             pending,
-            storage,
-            rra_offsets,
-            layout,
             ..
         } = self;
-        let d = header.ds.len();
-        let mut write_error = None;
-        let r = update::apply(header, scratch, time, values, &mut |w: RowWrite<'_>| {
-            if let Err(e) = pend_row(pending, storage, rra_offsets, *layout, d, &w) {
-                write_error.get_or_insert(e);
-            }
-        });
-        match write_error {
-            Some(e) => Err(e),
-            None => r,
-        }
+        update::apply(header, scratch, time, values, &mut |w: RowWrite<'_>| {
+            pending[w.rra].push(w.row, w.values);
+        })
     }
 
     /// Applies several updates in order, stopping at the first that fails
@@ -193,6 +419,23 @@ impl<S: Storage> Rrd<S> {
         skip_past: bool,
         now: UpdateTime,
         tz: &jiff::tz::TimeZone,
+        on_row: Option<&mut RowObserver<'_>>,
+    ) -> Result<()> {
+        let parsed: Vec<update::ParsedArg<'_>> = args
+            .iter()
+            .map(|a| update::ParsedArg::parse(a, now, tz))
+            .collect();
+        self.update_parsed(&parsed, template, skip_past, on_row)
+    }
+
+    /// [`Rrd::update_args`] on arguments split and timed beforehand
+    /// ([`update::ParsedArg::parse`]), so that a caller can do that work
+    /// before it opens the file and takes its lock.
+    pub fn update_parsed(
+        &mut self,
+        args: &[update::ParsedArg<'_>],
+        template: Option<&[usize]>,
+        skip_past: bool,
         mut on_row: Option<&mut RowObserver<'_>>,
     ) -> Result<()> {
         if let Some(why) = update::unsupported_reason(&self.header) {
@@ -206,9 +449,10 @@ impl<S: Storage> Rrd<S> {
             .flatten();
         let template = template.or(default.as_deref());
         let mut vals: Vec<Value<'_>> = Vec::with_capacity(d);
+        // updatev reports rows with the header as it is after the pass
+        let mut rows: Vec<(usize, u64, u64, i64, Vec<f64>)> = Vec::new();
         for arg in args {
-            let (t, at) = update::split_argument(arg, d, template, &mut vals)?;
-            let mut time = update::parse_update_time(t, at, now, tz)?;
+            let mut time = arg.values(d, template, &mut vals)?;
             if self.header.version < 3 {
                 time.usec = 0;
             }
@@ -218,24 +462,18 @@ impl<S: Storage> Rrd<S> {
             {
                 continue;
             }
+            self.commit_if_full()?;
             self.dirty = true;
             let Rrd {
                 header,
                 scratch,
                 pending,
-                storage,
-                rra_offsets,
-                layout,
                 ..
             } = self;
-            let mut write_error = None;
-            // updatev reports rows with the header as it is after the pass
-            let mut rows: Vec<(usize, u64, u64, i64, Vec<f64>)> = Vec::new();
             let want_rows = on_row.is_some();
+            rows.clear();
             let r = update::apply(header, scratch, time, &vals, &mut |w: RowWrite<'_>| {
-                if let Err(e) = pend_row(pending, storage, rra_offsets, *layout, d, &w) {
-                    write_error.get_or_insert(e);
-                }
+                pending[w.rra].push(w.row, w.values);
                 if want_rows {
                     rows.push((w.rra, w.index, w.count, w.pass_time, w.values.to_vec()));
                 }
@@ -255,39 +493,135 @@ impl<S: Storage> Rrd<S> {
                     );
                 }
             }
-            if let Some(e) = write_error {
-                return Err(e);
-            }
             r?;
         }
         Ok(())
     }
 
-    /// Writes buffered rows and header changes to the storage.
-    pub fn flush(&mut self) -> Result<()> {
-        for rra in 0..self.pending.len() {
-            write_pending(
-                &mut self.pending[rra],
-                &mut self.storage,
-                self.rra_offsets[rra],
-                self.layout,
-                self.header.ds.len(),
-            )?;
-        }
-        if self.dirty {
-            let bytes = format::encode_header(&self.header, self.layout);
-            let live = format::live_head_offset(
-                self.layout,
-                self.header.ds.len() as u64,
-                self.header.rra.len() as u64,
-            );
-            self.storage.write_at(live, &bytes[live as usize..])?;
-            self.dirty = false;
+    /// Commits what waits if it has grown past [`COMMIT_BYTES`]: called
+    /// between updates, so that every commit ends on a whole update.
+    fn commit_if_full(&mut self) -> Result<()> {
+        if self.pending.iter().map(PendingRows::bytes).sum::<usize>() >= COMMIT_BYTES {
+            self.flush()?;
         }
         Ok(())
     }
 
-    /// Flushes and closes, reporting any error (dropping flushes too, but
+    /// Commits the updates applied so far: their rows and the header state
+    /// reach the storage, journaled (see the type's documentation).
+    pub fn flush(&mut self) -> Result<()> {
+        let has_rows = self.pending.iter().any(|p| !p.is_empty());
+        if !self.dirty && !has_rows {
+            return Ok(());
+        }
+        let header = format::encode_header(&self.header, self.layout);
+        let live_off = self.live_off;
+        let live = &header[live_off as usize..];
+        let post = journal::state(self.static_hash, live);
+        let page = journal::TAIL_UNIT;
+        let in_one_page = live_off / page == (self.header_size - 1) / page;
+        if !has_rows && in_one_page {
+            // a write within one page is never torn by a kill: no journal
+            self.storage
+                .write_at(live_off, live)
+                .map_err(|e| io_error(&self.storage, "writing", e))?;
+        } else {
+            let d = self.header.ds.len();
+            let row_bytes = d as u64 * 8;
+            let endian = self.layout.endian;
+            let b = &mut self.journal;
+            let disk_live = &self.disk_live;
+            b.start(
+                self.static_hash,
+                journal::chunks(live_off, self.header_size)
+                    .into_iter()
+                    .map(|r| {
+                        let r = (r.start - live_off) as usize..(r.end - live_off) as usize;
+                        journal::hash(&disk_live[r])
+                    }),
+            );
+            let enc = &mut self.io_buf;
+            for (p, &base) in self.pending.iter().zip(&self.rra_offsets) {
+                for run in &p.runs {
+                    enc.clear();
+                    for v in &p.values[run.at..run.at + run.rows as usize * d] {
+                        enc.extend_from_slice(&encode_value(*v, endian));
+                    }
+                    b.push(base + run.first * row_bytes, enc, run.count);
+                }
+            }
+            b.push(live_off, live, 1);
+            let record_len = b.finish(self.disk_state, post).len() as u64;
+            let at = journal::offset(self.data_end);
+            let need = at + record_len;
+            if self.storage.len() < need {
+                let grown = need.div_ceil(page) * page;
+                self.storage
+                    .set_len(grown)
+                    .map_err(|e| io_error(&self.storage, "growing", e))?;
+            }
+            self.storage
+                .write_at(at, self.journal.record())
+                .map_err(|e| io_error(&self.storage, "writing", e))?;
+            let journal = std::mem::take(&mut self.journal);
+            let r = self.apply(journal.body(), journal.entries());
+            self.journal = journal;
+            r?;
+            self.mark_done()?;
+        }
+        self.disk_live.clear();
+        self.disk_live.extend_from_slice(live);
+        for p in &mut self.pending {
+            p.clear();
+        }
+        self.disk_state = post;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Carries out a journaled commit in the crash-safe order: unknowns over
+    /// the rows, the header, the rows.
+    fn apply(&mut self, body: &[u8], entries: &[journal::Entry]) -> Result<()> {
+        let hs = self.header_size;
+        let unknown = encode_value(DNAN, self.layout.endian);
+        let mut g = Gather::new(std::mem::take(&mut self.io_buf));
+        let run = |rrd: &mut Self, g: &mut Gather, rows: bool, fill: Option<[u8; 8]>| {
+            for e in entries.iter().filter(|e| (e.offset >= hs) == rows) {
+                let data = &body[e.data.clone()];
+                let mut at = e.offset;
+                for _ in 0..e.count {
+                    match fill {
+                        Some(f) => {
+                            for _ in 0..data.len() / 8 {
+                                g.put(&mut rrd.storage, at, &f)?;
+                                at += 8;
+                            }
+                        }
+                        None => {
+                            g.put(&mut rrd.storage, at, data)?;
+                            at += data.len() as u64;
+                        }
+                    }
+                }
+            }
+            g.flush(&mut rrd.storage)
+        };
+        let r = run(self, &mut g, true, Some(unknown))
+            .and_then(|()| run(self, &mut g, false, None))
+            .and_then(|()| run(self, &mut g, true, None));
+        self.io_buf = g.into_buf();
+        r.map_err(|e| io_error(&self.storage, "writing", e))
+    }
+
+    /// Marks the journal's record done.
+    fn mark_done(&mut self) -> Result<()> {
+        let at = journal::offset(self.data_end) + journal::STATE_AT;
+        self.storage
+            .write_at(at, &journal::DONE.to_le_bytes())
+            .map_err(|e| io_error(&self.storage, "writing", e))
+    }
+
+    /// Commits and closes, reporting any error (dropping commits too, but
     /// cannot report).
     pub fn close(mut self) -> Result<()> {
         self.flush()
@@ -303,7 +637,8 @@ impl<S: Storage> Rrd<S> {
         Ok(())
     }
 
-    /// Reads physical rows `first..first+out.len()/D` of archive `rra`.
+    /// Reads physical rows `first..first+out.len()/D` of archive `rra`, as
+    /// committed and updated so far.
     pub fn read_rows(&self, rra: usize, first: u64, out: &mut [f64]) -> Result<()> {
         self.check_rra(rra)?;
         let d = self.header.ds.len();
@@ -318,19 +653,27 @@ impl<S: Storage> Rrd<S> {
             )));
         }
         let mut buf = vec![0u8; out.len() * 8];
+        let at = self.rra_offsets[rra] + first * d as u64 * 8;
         self.storage
-            .read_at(self.rra_offsets[rra] + first * d as u64 * 8, &mut buf)?;
+            .read_at(at, &mut buf)
+            .map_err(|e| io_error(&self.storage, "reading", e))?;
+        if let Some(o) = &self.overlay {
+            journal::overlay(&o.entries, &o.body, at, &mut buf);
+        }
         let endian = self.layout.endian;
         for (v, b) in out.iter_mut().zip(buf.chunks_exact(8)) {
             *v = decode_value(b.try_into().expect("8 bytes"), endian);
         }
-        // rows written by updates but not flushed yet
+        // rows updated but not committed yet
         let p = &self.pending[rra];
-        let pn = (p.values.len() / d.max(1)) as u64;
-        for r in p.first.max(first)..(p.first + pn).min(first + n) {
-            let src = ((r - p.first) as usize) * d;
-            let dst = ((r - first) as usize) * d;
-            out[dst..dst + d].copy_from_slice(&p.values[src..src + d]);
+        let end = first + n;
+        for run in &p.runs {
+            let covered = run.rows * run.count;
+            for r in run.first.max(first)..(run.first + covered).min(end) {
+                let src = run.at + ((r - run.first) % run.rows) as usize * d;
+                let dst = ((r - first) as usize) * d;
+                out[dst..dst + d].copy_from_slice(&p.values[src..src + d]);
+            }
         }
         Ok(())
     }
@@ -353,43 +696,132 @@ impl<S: Storage> Rrd<S> {
     }
 }
 
-fn pend_row<S: Storage>(
-    pending: &mut [PendingRows],
-    storage: &mut S,
-    rra_offsets: &[u64],
-    layout: Layout,
-    d: usize,
-    w: &RowWrite<'_>,
-) -> Result<()> {
-    let p = &mut pending[w.rra];
-    let n = (p.values.len() / d.max(1)) as u64;
-    if n > 0 && (w.row != p.first + n || n as usize >= PENDING_ROWS_MAX) {
-        write_pending(p, storage, rra_offsets[w.rra], layout, d)?;
-    }
-    if p.values.is_empty() {
-        p.first = w.row;
-    }
-    p.values.extend_from_slice(w.values);
-    Ok(())
+/// Consecutive bytes collected into one write.
+struct Gather {
+    at: u64,
+    buf: Vec<u8>,
 }
 
-fn write_pending<S: Storage>(
-    p: &mut PendingRows,
-    storage: &mut S,
-    rra_offset: u64,
-    layout: Layout,
-    d: usize,
-) -> Result<()> {
-    if p.values.is_empty() {
-        return Ok(());
+impl Gather {
+    fn new(mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        Gather { at: 0, buf }
     }
-    p.bytes.clear();
-    for v in &p.values {
-        p.bytes.extend_from_slice(&encode_value(*v, layout.endian));
+    fn put<S: Storage>(&mut self, s: &mut S, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+        if !self.buf.is_empty() && at != self.at + self.buf.len() as u64 {
+            self.flush(s)?;
+        }
+        if self.buf.is_empty() {
+            self.at = at;
+        }
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= WRITE_CHUNK {
+            self.flush(s)?;
+        }
+        Ok(())
     }
-    storage.write_at(rra_offset + p.first * d as u64 * 8, &p.bytes)?;
-    p.values.clear();
-    Ok(())
+    fn flush<S: Storage>(&mut self, s: &mut S) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            s.write_at(self.at, &self.buf)?;
+            self.at += self.buf.len() as u64;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+    fn into_buf(self) -> Vec<u8> {
+        self.buf
+    }
+}
+
+/// What the journal tail of a file holds, judged against its header.
+enum Found {
+    /// No record, a torn one, or one marked done.
+    Nothing,
+    /// A pending record that does not belong to the header on disk
+    /// (another program wrote the file since): never applied.
+    Stale,
+    /// A pending record of a commit that may not have completed.
+    Pending {
+        post: u64,
+        body: Vec<u8>,
+        entries: Vec<journal::Entry>,
+    },
+}
+
+/// Reads the journal record after the archives ending at `data_end` and
+/// judges it against the header on disk (`disk_state`, `static_hash` and
+/// its live bytes `live`): pending when the header is the record's
+/// before-state, its after-state, or a mix of the two page by page (a
+/// header write killed half-way).
+#[allow(clippy::too_many_arguments)] // the header's parts, as from_storage has them
+fn read_journal<S: Storage>(
+    storage: &S,
+    data_end: u64,
+    live_off: u64,
+    header_size: u64,
+    disk_state: u64,
+    static_hash: u64,
+    live: &[u8],
+) -> Result<Found> {
+    let at = journal::offset(data_end);
+    let len = storage.len();
+    if at.saturating_add(journal::HEAD as u64) > len {
+        return Ok(Found::Nothing);
+    }
+    let mut hb = [0u8; journal::HEAD];
+    storage
+        .read_at(at, &mut hb)
+        .map_err(|e| io_error(storage, "reading", e))?;
+    let Some(head) = journal::parse_head(&hb) else {
+        return Ok(Found::Nothing);
+    };
+    if head.done {
+        return Ok(Found::Nothing);
+    }
+    // the body lies within the file, so its size is bounded by the file's
+    let body_at = at + journal::HEAD as u64;
+    if head.body_len > len - body_at {
+        return Ok(Found::Stale);
+    }
+    let mut body = vec![0u8; head.body_len as usize];
+    storage
+        .read_at(body_at, &mut body)
+        .map_err(|e| io_error(storage, "reading", e))?;
+    let Some(parsed) = journal::parse_body(&head, &body, data_end) else {
+        return Ok(Found::Stale);
+    };
+    let entries = parsed.entries;
+    // a commit writes the live header and rows, nothing else
+    let sound = entries.iter().all(|e| {
+        let r = e.range();
+        (r.start >= live_off && r.end <= header_size) || r.start >= header_size
+    });
+    if !sound || parsed.static_hash != static_hash {
+        return Ok(Found::Stale);
+    }
+    let ours = head.pre == disk_state || head.post == disk_state || {
+        // each page of the live header as before or as after the commit
+        let post = entries
+            .iter()
+            .find(|e| e.offset == live_off && e.data.len() == live.len() && e.count == 1)
+            .map(|e| &body[e.data.clone()]);
+        let pages = journal::chunks(live_off, header_size);
+        post.is_some_and(|post| {
+            pages.len() == parsed.pre_chunks.len()
+                && pages.into_iter().zip(&parsed.pre_chunks).all(|(r, pre)| {
+                    let r = (r.start - live_off) as usize..(r.end - live_off) as usize;
+                    journal::hash(&live[r.clone()]) == *pre || live[r.clone()] == post[r]
+                })
+        })
+    };
+    if !ours {
+        return Ok(Found::Stale);
+    }
+    Ok(Found::Pending {
+        post: head.post,
+        body,
+        entries,
+    })
 }
 
 impl<S: Storage> Drop for Rrd<S> {

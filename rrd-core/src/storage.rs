@@ -26,6 +26,41 @@ pub trait Storage {
     }
     /// Makes written bytes durable (as far as the backend can).
     fn sync(&mut self) -> io::Result<()>;
+    /// Grows (or shrinks) the storage to `len` bytes; new bytes are zero.
+    /// rrd-core only ever grows a file, past the end of its archives, to
+    /// keep its update journal there (see [`crate::Rrd`]).
+    fn set_len(&mut self, len: u64) -> io::Result<()>;
+    /// Whether writes are allowed.
+    fn is_writable(&self) -> bool;
+    /// The file behind the storage, to name it in errors.
+    fn path(&self) -> Option<&Path> {
+        None
+    }
+}
+
+/// A borrowed storage is a storage (tests wrap theirs this way).
+impl<S: Storage + ?Sized> Storage for &mut S {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        (**self).read_at(offset, buf)
+    }
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()> {
+        (**self).write_at(offset, buf)
+    }
+    fn len(&self) -> u64 {
+        (**self).len()
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        (**self).sync()
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        (**self).set_len(len)
+    }
+    fn is_writable(&self) -> bool {
+        (**self).is_writable()
+    }
+    fn path(&self) -> Option<&Path> {
+        (**self).path()
+    }
 }
 
 /// Whether a file is opened for reading or for updating.
@@ -44,7 +79,8 @@ fn out_of_range(offset: u64, len: usize, size: u64) -> io::Error {
     )
 }
 
-/// Opens a regular file and takes rrdtool's fcntl lock on it.
+/// Opens a regular file and takes rrdtool's fcntl lock on it; returns the
+/// file and its length under the lock.
 pub(crate) fn open_locked(path: &Path, mode: OpenMode) -> Result<(File, u64)> {
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -67,9 +103,12 @@ pub(crate) fn open_locked(path: &Path, mode: OpenMode) -> Result<(File, u64)> {
             LockKind::Shared
         },
     )?;
-    // rrdtool never changes a file's length in place (it replaces files by
-    // rename), so the length read before locking is the length under it
-    let len = meta.len();
+    // a writer of ours may have grown the file (its journal tail) between
+    // the fstat above and the lock, so the length is read again under it
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("opening", path, e))?
+        .len();
     Ok((file, len))
 }
 
@@ -83,6 +122,7 @@ pub struct FileStorage {
     file: File,
     len: u64,
     writable: bool,
+    path: std::path::PathBuf,
 }
 
 impl FileStorage {
@@ -93,6 +133,7 @@ impl FileStorage {
             file,
             len,
             writable: mode == OpenMode::ReadWrite,
+            path: path.to_path_buf(),
         })
     }
 }
@@ -109,10 +150,7 @@ impl Storage for FileStorage {
     }
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()> {
         if !self.writable {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                "file opened read-only",
-            ));
+            return Err(read_only());
         }
         if offset
             .checked_add(buf.len() as u64)
@@ -128,6 +166,39 @@ impl Storage for FileStorage {
     fn sync(&mut self) -> io::Result<()> {
         self.file.sync_data()
     }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        if !self.writable {
+            return Err(read_only());
+        }
+        if len > self.len {
+            // reserve the blocks now, so that a full disk fails here and
+            // not in the middle of a commit
+            match rustix::fs::fallocate(
+                &self.file,
+                rustix::fs::FallocateFlags::empty(),
+                self.len,
+                len - self.len,
+            ) {
+                Ok(()) => {}
+                Err(e) if e == rustix::io::Errno::OPNOTSUPP => self.file.set_len(len)?,
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            self.file.set_len(len)?;
+        }
+        self.len = len;
+        Ok(())
+    }
+    fn is_writable(&self) -> bool {
+        self.writable
+    }
+    fn path(&self) -> Option<&Path> {
+        Some(&self.path)
+    }
+}
+
+fn read_only() -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, "file opened read-only")
 }
 
 /// Bytes in memory: for tests, fuzzing, and building files before writing.
@@ -174,5 +245,13 @@ impl Storage for MemStorage {
     }
     fn sync(&mut self) -> io::Result<()> {
         Ok(())
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        let len = usize::try_from(len).map_err(|_| io::Error::other("length beyond memory"))?;
+        self.bytes.resize(len, 0);
+        Ok(())
+    }
+    fn is_writable(&self) -> bool {
+        true
     }
 }

@@ -770,13 +770,28 @@ pub fn parse_update_time(
     }
     let t = strtodbl(s, Some("error while parsing time in get_time_from_reading"))
         .map_err(Error::Invalid)?;
-    let t = if t < 0.0 { now.sec as f64 + t } else { t };
-    let sec = t.floor();
-    let usec = ((t - sec) * 1e6) as i64;
-    Ok(UpdateTime {
-        sec: sec as i64,
-        usec,
-    })
+    let t = if t < 0.0 {
+        now.sec as f64 + now.usec as f64 * f64::from(1e-6f32) + t
+    } else {
+        t
+    };
+    // rrdtool converts with C casts: a time that no time_t holds (1e20,
+    // inf, nan) becomes LONG_MIN, which the last-update check then refuses
+    let sec = c_long(t.floor());
+    let usec = c_long((t - sec as f64) * 1e6);
+    Ok(UpdateTime { sec, usec })
+}
+
+/// C's conversion of a double to `long` on x86-64 (`cvttsd2si`): towards
+/// zero, and `LONG_MIN` for NaN and anything out of range (where C leaves
+/// the result undefined and the processor gives that value).
+pub(crate) fn c_long(x: f64) -> i64 {
+    // -2^63 converts exactly; 2^63 and beyond do not fit
+    if x.is_nan() || x >= 9_223_372_036_854_775_808.0 || x < -9_223_372_036_854_775_808.0 {
+        i64::MIN
+    } else {
+        x as i64
+    }
 }
 
 /// The file DS indexes that update arguments without a template fill: every
@@ -790,50 +805,82 @@ pub fn default_template(h: &Header) -> Option<Vec<usize>> {
     })
 }
 
-/// Splits one rrdtool update argument (`time:v1:v2...` or `at-time@v1:v2...`)
-/// into its time and values, mapped to file order through `template`
-/// (file DS indexes in argument order; `None` = all sources in order).
-/// Sources not named by the template are unknown.
-pub fn split_argument<'a>(
+/// One rrdtool update argument (`time:v1:v2...` or `at-time@v1:v2...`),
+/// split at its time and with the time parsed: the work that needs no
+/// file, done before the file is opened and locked. [`ParsedArg::values`]
+/// finishes the job against the file's data sources, reporting errors in
+/// rrdtool's order (the split first, then the time).
+#[derive(Debug)]
+pub struct ParsedArg<'a> {
     arg: &'a str,
-    ds_count: usize,
-    template: Option<&[usize]>,
-    out: &mut Vec<Value<'a>>,
-) -> Result<(&'a str, bool)> {
-    let (time, rest, at) = match arg.find('@') {
-        Some(p) => (&arg[..p], &arg[p + 1..], true),
-        None => match arg.find(':') {
-            Some(p) => (&arg[..p], &arg[p + 1..], false),
-            None => {
-                return Err(Error::Invalid(format!(
-                    "expected timestamp not found in data source from {arg}"
-                )))
-            }
-        },
-    };
-    out.clear();
-    out.resize(ds_count, Value::Unknown);
-    let wanted = template.map_or(ds_count, <[usize]>::len);
-    let mut got = 0;
-    let mut offset = 0;
-    for (k, v) in rest.split(':').enumerate() {
-        if k >= wanted {
+    /// The time text and the values after the separator; `None` when the
+    /// argument has no separator.
+    parts: Option<(&'a str, &'a str)>,
+    time: std::result::Result<UpdateTime, String>,
+}
+
+impl<'a> ParsedArg<'a> {
+    /// Splits `arg` and parses its time (`now` for `N` and negative times,
+    /// `tz` for at-style ones).
+    pub fn parse(arg: &'a str, now: UpdateTime, tz: &jiff::tz::TimeZone) -> Self {
+        let split = match arg.find('@') {
+            Some(p) => Some((&arg[..p], &arg[p + 1..], true)),
+            None => arg.find(':').map(|p| (&arg[..p], &arg[p + 1..], false)),
+        };
+        match split {
+            Some((time, rest, at)) => ParsedArg {
+                arg,
+                parts: Some((time, rest)),
+                time: parse_update_time(time, at, now, tz).map_err(|e| e.to_string()),
+            },
+            None => ParsedArg {
+                arg,
+                parts: None,
+                time: Err(String::new()),
+            },
+        }
+    }
+
+    /// Maps the values to file order through `template` (file DS indexes in
+    /// argument order; `None` = all `ds_count` sources in order) into `out`
+    /// (sources the template does not name are unknown) and returns the
+    /// time.
+    pub fn values(
+        &self,
+        ds_count: usize,
+        template: Option<&[usize]>,
+        out: &mut Vec<Value<'a>>,
+    ) -> Result<UpdateTime> {
+        let Some((time, rest)) = self.parts else {
             return Err(Error::Invalid(format!(
-                "found extra data on update argument: {}",
-                &rest[offset..]
+                "expected timestamp not found in data source from {}",
+                self.arg
+            )));
+        };
+        out.clear();
+        out.resize(ds_count, Value::Unknown);
+        let wanted = template.map_or(ds_count, <[usize]>::len);
+        let mut got = 0;
+        let mut offset = 0;
+        for (k, v) in rest.split(':').enumerate() {
+            if k >= wanted {
+                return Err(Error::Invalid(format!(
+                    "found extra data on update argument: {}",
+                    &rest[offset..]
+                )));
+            }
+            offset += v.len() + 1;
+            let idx = template.map_or(k, |t| t[k]);
+            out[idx] = Value::Text(v);
+            got += 1;
+        }
+        if got != wanted {
+            return Err(Error::Invalid(format!(
+                "expected {wanted} data source readings (got {got}) from {time}"
             )));
         }
-        offset += v.len() + 1;
-        let idx = template.map_or(k, |t| t[k]);
-        out[idx] = Value::Text(v);
-        got += 1;
+        self.time.clone().map_err(Error::Invalid)
     }
-    if got != wanted {
-        return Err(Error::Invalid(format!(
-            "expected {wanted} data source readings (got {got}) from {time}"
-        )));
-    }
-    Ok((time, at))
 }
 
 #[cfg(test)]
@@ -981,18 +1028,62 @@ mod tests {
 
     #[test]
     fn arguments_split_with_templates() {
+        let tz = jiff::tz::TimeZone::UTC;
+        let now = UpdateTime { sec: 7, usec: 5 };
         let mut out = Vec::new();
-        let (t, at) = split_argument("N:1:2", 2, None, &mut out).unwrap();
-        assert_eq!((t, at), ("N", false));
+        let t = ParsedArg::parse("N:1:2", now, &tz).values(2, None, &mut out);
+        assert_eq!(t.unwrap(), now);
         assert_eq!(out, [Value::Text("1"), Value::Text("2")]);
-        split_argument("noon@5", 3, Some(&[2]), &mut out).unwrap();
+        let t = ParsedArg::parse("1000000000@5", now, &tz).values(3, Some(&[2]), &mut out);
+        assert_eq!(t.unwrap(), UpdateTime::from_secs(1_000_000_000));
         assert_eq!(out, [Value::Unknown, Value::Unknown, Value::Text("5")]);
-        let e = split_argument("1:2:3:4", 1, None, &mut out).unwrap_err();
-        assert_eq!(e.to_string(), "found extra data on update argument: 3:4");
-        let e = split_argument("5", 1, None, &mut out).unwrap_err();
+        let e = ParsedArg::parse("1:2:3:4", now, &tz).values(1, None, &mut out);
         assert_eq!(
-            e.to_string(),
+            e.unwrap_err().to_string(),
+            "found extra data on update argument: 3:4"
+        );
+        let e = ParsedArg::parse("5", now, &tz).values(1, None, &mut out);
+        assert_eq!(
+            e.unwrap_err().to_string(),
             "expected timestamp not found in data source from 5"
         );
+        // the split is checked before the time, as rrdtool does
+        let e = ParsedArg::parse("x:1:2", now, &tz).values(1, None, &mut out);
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "found extra data on update argument: 2"
+        );
+        let e = ParsedArg::parse("x:1", now, &tz).values(1, None, &mut out);
+        assert!(e.unwrap_err().to_string().contains("parsing time"));
+    }
+
+    #[test]
+    fn times_no_time_t_holds_become_long_min() {
+        // as rrdtool's (time_t) cast of the double on x86-64; the
+        // last-update check then refuses them and the file stays as it was
+        let tz = jiff::tz::TimeZone::UTC;
+        let now = UpdateTime::from_secs(1_000_000_000);
+        for s in [
+            "99999999999999999999",
+            "9223372036854775807",
+            "9223372036854775808",
+            "1e300",
+            "inf",
+            "nan",
+            "-inf",
+            "-1e300",
+        ] {
+            let t = parse_update_time(s, false, now, &tz).unwrap();
+            assert_eq!(t.sec, i64::MIN, "{s}");
+        }
+        // the largest double below 2^63 still converts
+        assert_eq!(
+            c_long(9_223_372_036_854_774_784.0),
+            9_223_372_036_854_774_784
+        );
+        assert_eq!(c_long(-9_223_372_036_854_775_808.0), i64::MIN);
+        let t = parse_update_time("1e18", false, now, &tz).unwrap();
+        assert_eq!(t.sec, 1_000_000_000_000_000_000);
+        assert_eq!(c_long(-1.5), -1);
     }
 }

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 const RRD: &str = env!("CARGO_BIN_EXE_rrd");
 
-use crate::support::{have_rrdtool, run, Output as Out};
+use crate::support::{archives, have_rrdtool, run, Output as Out};
 
 /// A whole run as text, for comparing and showing.
 fn text(o: &Out) -> String {
@@ -464,6 +464,14 @@ fn check_case(seed: u64, tally: &Mutex<Tally>) {
         let mut problems = problems.borrow_mut();
         let x = std::fs::read(a.join("x.rrd")).unwrap();
         let y = std::fs::read(b.join("x.rrd")).unwrap();
+        // the journal `rrd` keeps after the archives is not rrdtool's
+        let (x, y) = match (archives(&x), archives(&y)) {
+            (Ok(x), Ok(y)) => (x.to_vec(), y.to_vec()),
+            (Err(e), _) | (_, Err(e)) => {
+                problems.push(format!("seed {seed}: {what}: {e}"));
+                return;
+            }
+        };
         let (mut x, mut y) = if whole {
             (x, y)
         } else {

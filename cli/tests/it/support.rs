@@ -334,6 +334,28 @@ pub fn output_diff(want: &Output, got: &Output) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// The part of an rrd file that rrdtool reads (header and archives): what
+/// two files must agree on. After it, a file `rrd` updated holds its
+/// journal (a record starting `RRDJRNL1` at the next multiple of 8; the
+/// file then ends at a multiple of 4 KiB); anything else there is an error.
+pub fn archives(b: &[u8]) -> Result<&[u8], String> {
+    let Ok(rrd) = rrd_core::Rrd::from_bytes(b.to_vec()) else {
+        return Ok(b);
+    };
+    let n = rrd.data_len() as usize;
+    if b.len() == n {
+        return Ok(b);
+    }
+    let at = n.div_ceil(8) * 8;
+    if b.get(at..at + 8) != Some(b"RRDJRNL1") || b.len() % 4096 != 0 {
+        return Err(format!(
+            "{} bytes after the archives (ending at {n}) that are not a journal",
+            b.len() - n
+        ));
+    }
+    Ok(&b[..n])
+}
+
 /// An rrd file (x86-64 layout, as both tools write it here) rewritten so that
 /// two files holding the same data compare equal: each archive's rows in time
 /// order, `cur_row` zeroed. `None` when `b` is not such a file (compare raw).
@@ -375,6 +397,10 @@ pub fn canonical_rrd(b: &[u8]) -> Option<Vec<u8>> {
 
 /// Where two rrd files part once canonical, or `None` when they agree.
 pub fn rrd_file_diff(want: &[u8], got: &[u8]) -> Option<String> {
+    let (want, got) = match (archives(want), archives(got)) {
+        (Ok(w), Ok(g)) => (w, g),
+        (Err(e), _) | (_, Err(e)) => return Some(e),
+    };
     let (w, g) = match (canonical_rrd(want), canonical_rrd(got)) {
         (Some(w), Some(g)) => (w, g),
         _ => (want.to_vec(), got.to_vec()),

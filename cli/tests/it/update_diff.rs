@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::support::{
-    argv, check_case, copy_files, data_dir, golden_dir, have_rrdtool, mask_cur_row, note,
+    archives, argv, check_case, copy_files, data_dir, golden_dir, have_rrdtool, mask_cur_row, note,
     on_workers, output_diff, read_transcript, rrd, rrd_file_diff, seeds, write_report, Case,
     Checks, Output, Pipe, Rng, Step, TempDir,
 };
@@ -954,9 +954,12 @@ impl Run<'_> {
             self.checks
                 .record("B: files (rows in time order)", rrd_file_diff(&fa, &fb));
         }
-        let raw = (fa != fc).then(|| {
-            rrd_file_diff(&fa, &fc).unwrap_or_else(|| "files differ in cur_row only".into())
-        });
+        let raw = match (archives(&fa), archives(&fc)) {
+            (Ok(a), Ok(c)) => (a != c).then(|| {
+                rrd_file_diff(a, c).unwrap_or_else(|| "files differ in cur_row only".into())
+            }),
+            (Err(e), _) | (_, Err(e)) => Some(e),
+        };
         self.checks.record("C: files byte for byte", raw);
         (b, true)
     }
