@@ -9,7 +9,7 @@
 # RRA:AVERAGE:0.5:1:3600 RRA:AVERAGE:0.5:60:1440 RRA:MIN:0.5:60:1440
 # RRA:MAX:0.5:60:1440), WRITERS bash loops run `TOOL update FILE T:i` back to
 # back and READERS loops run `TOOL fetch FILE AVERAGE -s end-1h`, all for
-# DURATION seconds.  T is `N` (the tool reads the clock after it has the lock,
+# DURATION seconds.  T is `N` (rrdtool reads the clock after it has the lock,
 # with microseconds, so times are strictly increasing across writers) or, with
 # TIMEFMT=epoch, the loop's $EPOCHREALTIME taken before the process starts (so
 # two writers can race and one then fails with "illegal attempt to update").

@@ -31,7 +31,6 @@
  * Build: gcc -O2 -o lockprobe lockprobe.c
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@ use std::path::Path;
 use rrd_core::dump::{dump, DumpHeader};
 use rrd_core::info::{format_info, info};
 use rrd_core::time::{parse_time, TimeSpec};
-use rrd_core::{create, CreateSpec, Error, OpenMode, Rrd};
+use rrd_core::{argbytes, create, CreateSpec, Error, OpenMode, Rrd};
 
 use crate::getopt::{self, opt, Arg, Opt};
 
@@ -37,11 +37,11 @@ fn usage_text(command: Option<&str>) -> String {
 /// Runs one command line (without the program name).
 pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
     let Some(cmd) = argv.first() else {
-        return write_out(out, usage_text(None).as_bytes());
+        return write_out(out, &usage_text(None));
     };
     let rest = &argv[1..];
     if matches!(cmd.as_str(), "--version" | "version" | "v" | "-v") {
-        return write_out(out, format!("{VERSION_LINE}\n").as_bytes());
+        return write_out(out, &format!("{VERSION_LINE}\n"));
     }
     let known = [
         "create",
@@ -58,14 +58,21 @@ pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
         "graph",
         "graphv",
     ];
+    // rrdtool prints its usage for a command line of fewer than two words
+    // and for the help words
+    if rest.is_empty() && !known.contains(&cmd.as_str())
+        || ["help", "--help", "-help", "-?", "-h"].contains(&cmd.as_str())
+    {
+        return write_out(out, &usage_text(None));
+    }
     if !known.contains(&cmd.as_str()) {
         if is_rrdtool_command(cmd) {
             return Err(format!("the '{cmd}' command is not supported yet"));
         }
-        return write_out(out, usage_text(None).as_bytes());
+        return Err(format!("unknown function '{cmd}'"));
     }
     if rest.is_empty() {
-        return write_out(out, usage_text(Some(cmd)).as_bytes());
+        return write_out(out, &usage_text(Some(cmd)));
     }
     match cmd.as_str() {
         "create" => cmd_create(rest, out),
@@ -89,7 +96,14 @@ fn is_rrdtool_command(cmd: &str) -> bool {
     ["list", "tune", "resize", "flushcached"].contains(&cmd)
 }
 
-pub(crate) fn write_out(out: &mut dyn Write, bytes: &[u8]) -> CmdResult {
+/// Writes text output. Bytes of the arguments that were not UTF-8 (see
+/// [`argbytes`]) go out as they came in, as rrdtool echoes them.
+pub(crate) fn write_out(out: &mut dyn Write, text: &str) -> CmdResult {
+    write_raw(out, &argbytes::decode(text))
+}
+
+/// Writes bytes as they are (an image).
+pub(crate) fn write_raw(out: &mut dyn Write, bytes: &[u8]) -> CmdResult {
     out.write_all(bytes)
         .map_err(|e| format!("writing output: {e}"))
 }
@@ -127,7 +141,7 @@ pub fn open_error(path: &str, e: &Error) -> String {
 }
 
 fn open_ro(path: &str) -> Result<Rrd, String> {
-    Rrd::open(path, OpenMode::ReadOnly).map_err(|e| open_error(path, &e))
+    Rrd::open(argbytes::to_path(path), OpenMode::ReadOnly).map_err(|e| open_error(path, &e))
 }
 
 fn parse_opts(argv: &[String], spec: &[Opt]) -> Result<getopt::Parsed, String> {
@@ -233,7 +247,7 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
     let mut ds = Vec::new();
     let mut rra = Vec::new();
     if let Some(t) = p.value("template") {
-        let tpl = Rrd::open(t, OpenMode::ReadOnly)
+        let tpl = Rrd::open(argbytes::to_path(t), OpenMode::ReadOnly)
             .map_err(|_| format!("Cannot open template RRD {t}"))?;
         let h = tpl.header();
         ds.clone_from(&h.ds);
@@ -285,16 +299,20 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
         let hdr = spec.to_header(create::random_row);
         let mut buf = Vec::new();
         create::write_rrd(&mut buf, &hdr, None).map_err(|e| e.to_string())?;
-        return write_out(out, &buf);
+        return write_raw(out, &buf);
     }
-    create::create_file(Path::new(file), &spec, p.flag("no-overwrite")).map_err(|e| match e {
-        Error::Io { op, .. } if op.starts_with("creating a temporary") => {
-            "Cannot create temporary file".into()
-        }
-        Error::Io { op: "renaming", .. } => "Cannot rename temporary file to final file!".into(),
-        Error::Io { op, source, .. } => format!("{op} '{file}': {}", strerror(&source)),
-        other => other.to_string(),
-    })
+    create::create_file(&argbytes::to_path(file), &spec, p.flag("no-overwrite")).map_err(
+        |e| match e {
+            Error::Io { op, .. } if op.starts_with("creating a temporary") => {
+                "Cannot create temporary file".into()
+            }
+            Error::Io { op: "renaming", .. } => {
+                "Cannot rename temporary file to final file!".into()
+            }
+            Error::Io { op, source, .. } => format!("{op} '{file}': {}", strerror(&source)),
+            other => other.to_string(),
+        },
+    )
 }
 
 fn single_file<'a>(p: &'a getopt::Parsed, usage: &str) -> Result<&'a str, String> {
@@ -319,7 +337,7 @@ fn cmd_info(argv: &[String], out: &mut dyn Write) -> CmdResult {
     )?;
     let rrd = open_ro(file)?;
     let items = info(rrd.header(), file, rrd.header_size());
-    write_out(out, format_info(&items).as_bytes())
+    write_out(out, &format_info(&items))
 }
 
 fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
@@ -353,7 +371,7 @@ fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
     match output {
         None => dump(&rrd, out, header, &tz).map_err(|e| io_message(&e)),
         Some(o) => {
-            let f = std::fs::File::create(o)
+            let f = std::fs::File::create(argbytes::to_path(o))
                 .map_err(|e| format!("Cannot open output file '{o}': {}", strerror(&e)))?;
             let mut w = io::BufWriter::new(f);
             dump(&rrd, &mut w, header, &tz).map_err(|e| io_message(&e))?;
@@ -437,10 +455,7 @@ fn cmd_first(argv: &[String], out: &mut dyn Write) -> CmdResult {
         if idx < 0 || idx as usize >= h.rra.len() {
             return Err("invalid rraindex number".into());
         }
-        write_out(
-            out,
-            format!("{}\n", h.rra_first_time(idx as usize)).as_bytes(),
-        )
+        write_out(out, &format!("{}\n", h.rra_first_time(idx as usize)))
     })();
     or_minus_one(out, r)
 }
@@ -483,7 +498,7 @@ fn cmd_last(argv: &[String], out: &mut dyn Write) -> CmdResult {
         }
         let file = single_file(&p, "Usage: rrdtool last [--daemon|-d <addr>] <file>")?;
         let rrd = open_ro(file)?;
-        write_out(out, format!("{}\n", rrd.header().last_up).as_bytes())
+        write_out(out, &format!("{}\n", rrd.header().last_up))
     })();
     or_minus_one(out, r)
 }
@@ -509,7 +524,7 @@ fn cmd_lastupdate(argv: &[String], out: &mut dyn Write) -> CmdResult {
         s.push_str(&p.last_ds);
     }
     s.push('\n');
-    write_out(out, s.as_bytes())
+    write_out(out, &s)
 }
 
 fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
@@ -568,5 +583,5 @@ fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
         resolution,
     };
     let result = fetch::fetch(&rrd, &req).map_err(|e| io_message(&e))?;
-    write_out(out, result.to_text().as_bytes())
+    write_out(out, &result.to_text())
 }

@@ -9,7 +9,11 @@ use rrd_graph::layout::{LegendDirection, LegendPosition};
 use rrd_graph::render::{self, GraphInfo, GraphOptions};
 use rrd_graph::{axis, compute, Element, EvalEnv, Files, GraphSpec, ParseContext, Window};
 
-use crate::commands::{default_window, parse_opts_until_error, parse_window_time, write_out};
+use rrd_core::argbytes;
+
+use crate::commands::{
+    default_window, parse_opts_until_error, parse_window_time, write_out, write_raw,
+};
 use crate::getopt::{opt, Arg, Opt};
 use crate::xport_cmd::{atol, graph_error, graph_window, now, resolve_window};
 
@@ -315,7 +319,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     if !graph_elements {
         if has_prints {
             let head = if verbose { "" } else { "0x0\n" };
-            write_out(out, format!("{head}{}", print_lines(verbose)).as_bytes())?;
+            write_out(out, &format!("{head}{}", print_lines(verbose)))?;
         }
         return Ok(());
     }
@@ -340,7 +344,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     };
     // --lazy: an image newer than one pixel's worth of time is kept
     if lazy && file != "-" {
-        let fresh = std::fs::metadata(file)
+        let fresh = std::fs::metadata(argbytes::to_path(file))
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -382,22 +386,20 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
         .unwrap_or_default();
     if file == "-" {
         if verbose {
-            write_out(out, print_lines(true).as_bytes())?;
+            write_out(out, &print_lines(true))?;
             print_info(out, &info)?;
-            write_out(out, info_key.as_bytes())?;
-            write_out(
-                out,
-                format!("image = BLOB_SIZE:{}\n", image.len()).as_bytes(),
-            )?;
+            write_out(out, &info_key)?;
+            write_out(out, &format!("image = BLOB_SIZE:{}\n", image.len()))?;
         }
-        write_out(out, &image)?;
+        write_raw(out, &image)?;
         return labelling_error(&grids);
     }
-    std::fs::write(file, &image).map_err(|e| format!("Could not save image to '{file}': {e}"))?;
+    std::fs::write(argbytes::to_path(file), &image)
+        .map_err(|e| format!("Could not save image to '{file}': {e}"))?;
     if verbose {
-        write_out(out, print_lines(true).as_bytes())?;
+        write_out(out, &print_lines(true))?;
         print_info(out, &info)?;
-        write_out(out, info_key.as_bytes())?;
+        write_out(out, &info_key)?;
     } else {
         // rrdtool leaves the size line out when `--imginfo` or `-f` is an
         // argument of its own
@@ -407,10 +409,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             format!("{}x{}\n", info.image_width, info.image_height)
         };
         let extra = info_text.map(|t| format!("{t}\n")).unwrap_or_default();
-        write_out(
-            out,
-            format!("{size}{extra}{}", print_lines(false)).as_bytes(),
-        )?;
+        write_out(out, &format!("{size}{extra}{}", print_lines(false)))?;
     }
     labelling_error(&grids)
 }
@@ -472,7 +471,7 @@ fn print_info(out: &mut dyn Write, i: &GraphInfo) -> Result<(), String> {
             r(c[3])
         ));
     }
-    write_out(out, s.as_bytes())
+    write_out(out, &s)
 }
 
 fn set_color(o: &mut GraphOptions, v: &str) -> Result<(), String> {
@@ -621,7 +620,7 @@ fn lazy_output(
             s.push('\n');
         }
     }
-    write_out(out, s.as_bytes())
+    write_out(out, &s)
 }
 
 /// `graph -a CSV|TSV|SSV|JSON|JSONTIME|XML|XMLENUM`: the document goes to
@@ -656,17 +655,17 @@ fn data_output(
     );
     if file == "-" {
         if verbose {
-            write_out(out, keys.as_bytes())?;
-            write_out(out, format!("image = BLOB_SIZE:{}\n", doc.len()).as_bytes())?;
+            write_out(out, &keys)?;
+            write_out(out, &format!("image = BLOB_SIZE:{}\n", doc.len()))?;
         }
-        return write_out(out, doc.as_bytes());
+        return write_out(out, &doc);
     }
-    std::fs::write(file, doc.as_bytes())
+    std::fs::write(argbytes::to_path(file), argbytes::decode(&doc))
         .map_err(|e| format!("Could not save image to '{file}': {e}"))?;
     if verbose {
-        write_out(out, keys.as_bytes())
+        write_out(out, &keys)
     } else {
-        write_out(out, b"0x0\n")
+        write_out(out, "0x0\n")
     }
 }
 

@@ -43,7 +43,11 @@ impl<W: Write> Write for PipeSafe<W> {
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
+    // arguments are bytes, as rrdtool takes them; see rrd_core::argbytes
+    let argv: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| rrd_core::argbytes::encode(&a))
+        .collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(PipeSafe {
         inner: stdout.lock(),
@@ -60,7 +64,10 @@ fn main() -> ExitCode {
             }
         },
         Err(msg) => {
-            eprintln!("ERROR: {msg}");
+            let mut line = b"ERROR: ".to_vec();
+            line.extend_from_slice(&rrd_core::argbytes::decode(&msg));
+            line.push(b'\n');
+            let _ = std::io::stderr().write_all(&line);
             ExitCode::from(1)
         }
     }

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use rrd_core::fmt::exp10_or_nan;
 use rrd_core::update::{ParsedArg, RowWrite, UpdateTime};
-use rrd_core::{Error, Header, OpenMode, Rrd};
+use rrd_core::{argbytes, Error, Header, OpenMode, Rrd};
 
 use crate::commands::{open_error, write_out};
 use crate::getopt::{self, opt, Arg, Opt};
@@ -75,12 +75,9 @@ pub fn cmd_update(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result
         }
         let file = &p.args[0];
         let tz = jiff::tz::TimeZone::system();
-        let now = now_precise();
-        let parsed: Vec<ParsedArg<'_>> = p.args[1..]
-            .iter()
-            .map(|a| ParsedArg::parse(a, now, &tz))
-            .collect();
-        let mut rrd = Rrd::open(file, OpenMode::ReadWrite).map_err(|e| open_error(file, &e))?;
+        let parsed: Vec<ParsedArg<'_>> = p.args[1..].iter().map(|a| ParsedArg::parse(a)).collect();
+        let mut rrd = Rrd::open(argbytes::to_path(file), OpenMode::ReadWrite)
+            .map_err(|e| open_error(file, &e))?;
         let template = match p.value("template") {
             Some(t) => Some(parse_template(rrd.header(), t)?),
             None => None,
@@ -92,6 +89,8 @@ pub fn cmd_update(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result
             &parsed,
             template.as_deref(),
             p.flag("skip-past-updates"),
+            &mut now_precise,
+            &tz,
             if verbose { Some(&mut on_row) } else { None },
         );
         if verbose {
@@ -123,7 +122,7 @@ pub fn cmd_update(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result
                 ));
             }
         }
-        write_out(out, report.as_bytes())?;
+        write_out(out, &report)?;
     }
     r
 }

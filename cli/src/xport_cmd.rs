@@ -140,5 +140,5 @@ pub fn cmd_xport(argv: &[String], out: &mut dyn Write) -> Result<(), String> {
     };
     let data = compute(&spec, &win, &env, &mut Files).map_err(graph_error)?;
     let table = xport_table(&spec, &data, &win).map_err(graph_error)?;
-    write_out(out, render(&table, format).as_bytes())
+    write_out(out, &render(&table, format))
 }

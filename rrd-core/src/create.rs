@@ -92,6 +92,14 @@ fn valid_ds_name(name: &str) -> bool {
 /// duplicate-name check, and the names a COMPUTE expression may use).
 pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
     let invalid = || Error::Invalid("invalid DS format".into());
+    // rrdtool matches DS arguments with GLib's regex, which refuses a
+    // subject that is not UTF-8
+    if arg
+        .chars()
+        .any(|c| crate::argbytes::escaped_byte(c).is_some())
+    {
+        return Err(invalid());
+    }
     let rest = arg.strip_prefix("DS:").ok_or_else(invalid)?;
     let (name_part, rest) = rest.split_once(':').ok_or_else(invalid)?;
     // `name=mapped-name[index]` names a source DS for --source; the DS is `name`

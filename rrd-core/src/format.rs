@@ -258,7 +258,8 @@ impl Reader<'_> {
     fn string(&self, off: u64, len: usize) -> Result<String> {
         let raw = self.slice(off, len)?;
         let end = raw.iter().position(|&b| b == 0).unwrap_or(len);
-        Ok(String::from_utf8_lossy(&raw[..end]).into_owned())
+        // bytes that are not UTF-8 are kept (see argbytes)
+        Ok(crate::argbytes::encode_bytes(&raw[..end]))
     }
     fn unival(&self, off: u64, kind: SlotKind) -> Result<Unival> {
         Ok(Unival(match kind {
@@ -577,7 +578,7 @@ impl Writer {
         self.ulong(off, v as u64);
     }
     fn string(&mut self, off: u64, s: &str, len: usize) {
-        let b = s.as_bytes();
+        let b = crate::argbytes::decode(s);
         let n = b.len().min(len - 1);
         self.put(off, &b[..n]);
     }

@@ -40,6 +40,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod argbytes;
 pub mod compute;
 pub mod create;
 pub mod dump;

@@ -411,7 +411,8 @@ impl<S: Storage> Rrd<S> {
     /// first that fails (earlier ones stay applied, as in rrdtool).
     /// `template` maps argument positions to data source indexes. With
     /// `skip_past`, arguments not later than the last update are ignored.
-    /// `on_row`, if given, sees every row written (for `updatev`).
+    /// `now` is the time of `N` (and what negative and at-style times count
+    /// from); `on_row`, if given, sees every row written (for `updatev`).
     pub fn update_args(
         &mut self,
         args: &[&str],
@@ -421,21 +422,22 @@ impl<S: Storage> Rrd<S> {
         tz: &jiff::tz::TimeZone,
         on_row: Option<&mut RowObserver<'_>>,
     ) -> Result<()> {
-        let parsed: Vec<update::ParsedArg<'_>> = args
-            .iter()
-            .map(|a| update::ParsedArg::parse(a, now, tz))
-            .collect();
-        self.update_parsed(&parsed, template, skip_past, on_row)
+        let parsed: Vec<update::ParsedArg<'_>> =
+            args.iter().map(|a| update::ParsedArg::parse(a)).collect();
+        self.update_parsed(&parsed, template, skip_past, &mut || now, tz, on_row)
     }
 
-    /// [`Rrd::update_args`] on arguments split and timed beforehand
+    /// [`Rrd::update_args`] on arguments split beforehand
     /// ([`update::ParsedArg::parse`]), so that a caller can do that work
-    /// before it opens the file and takes its lock.
+    /// before it opens the file and takes its lock. `clock` is read, as
+    /// rrdtool reads it, once for each argument whose time depends on it.
     pub fn update_parsed(
         &mut self,
         args: &[update::ParsedArg<'_>],
         template: Option<&[usize]>,
         skip_past: bool,
+        clock: &mut dyn FnMut() -> UpdateTime,
+        tz: &jiff::tz::TimeZone,
         mut on_row: Option<&mut RowObserver<'_>>,
     ) -> Result<()> {
         if let Some(why) = update::unsupported_reason(&self.header) {
@@ -452,7 +454,7 @@ impl<S: Storage> Rrd<S> {
         // updatev reports rows with the header as it is after the pass
         let mut rows: Vec<(usize, u64, u64, i64, Vec<f64>)> = Vec::new();
         for arg in args {
-            let mut time = arg.values(d, template, &mut vals)?;
+            let mut time = arg.values(d, template, &mut vals, clock, tz)?;
             if self.header.version < 3 {
                 time.usec = 0;
             }

@@ -87,14 +87,6 @@ pub(crate) fn open_locked(path: &Path, mode: OpenMode) -> Result<(File, u64)> {
         .write(mode == OpenMode::ReadWrite)
         .open(path)
         .map_err(|e| Error::io("opening", path, e))?;
-    let meta = file.metadata().map_err(|e| Error::io("opening", path, e))?;
-    if !meta.is_file() {
-        return Err(Error::io(
-            "opening",
-            path,
-            io::Error::other("not a regular file"),
-        ));
-    }
     lock_file(
         &file,
         if mode == OpenMode::ReadWrite {
@@ -103,12 +95,17 @@ pub(crate) fn open_locked(path: &Path, mode: OpenMode) -> Result<(File, u64)> {
             LockKind::Shared
         },
     )?;
-    // a writer of ours may have grown the file (its journal tail) between
-    // the fstat above and the lock, so the length is read again under it
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io("opening", path, e))?
-        .len();
+    // the length under the lock: a writer of ours may grow the file (its
+    // journal tail) until it releases its lock
+    let meta = file.metadata().map_err(|e| Error::io("opening", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::io(
+            "opening",
+            path,
+            io::Error::other("not a regular file"),
+        ));
+    }
+    let len = meta.len();
     Ok((file, len))
 }
 

@@ -143,12 +143,14 @@ fn set_last_ds(dst: &mut String, v: &Value<'_>) {
                 let _ = write!(dst, "{x}");
             }
         }
+        // the first 29 bytes of the argument, as rrdtool's strncpy takes
+        // them (through a multi-byte character if need be)
+        Value::Text(t) if t.is_ascii() => dst.push_str(&t[..t.len().min(LAST_DS_MAX)]),
         Value::Text(t) => {
-            let mut end = t.len().min(LAST_DS_MAX);
-            while !t.is_char_boundary(end) {
-                end -= 1;
-            }
-            dst.push_str(&t[..end]);
+            let b = crate::argbytes::decode(t);
+            dst.push_str(&crate::argbytes::encode_bytes(
+                &b[..b.len().min(LAST_DS_MAX)],
+            ));
         }
     }
 }
@@ -354,12 +356,14 @@ fn update_pdp_prep(
 
 /// `calculate_elapsed_steps`: (elapsed PDPs, pre_int, post_int, proc_pdp_cnt).
 fn elapsed_steps(h: &Header, t: UpdateTime, interval: f64) -> (u64, f64, f64, u64) {
-    let step = h.step as i64;
-    let proc_pdp_st = h.last_up - h.last_up.rem_euclid(step);
-    let occu_pdp_age = t.sec.rem_euclid(step);
-    let occu_pdp_st = t.sec - occu_pdp_age;
+    // rrdtool computes in unsigned long: times convert, and differences wrap
+    let step = h.step.max(1);
+    let (last, now) = (h.last_up as u64, t.sec as u64);
+    let proc_pdp_st = last - last % step;
+    let occu_pdp_age = now % step;
+    let occu_pdp_st = now - occu_pdp_age;
     let (pre_int, post_int) = if occu_pdp_st > proc_pdp_st {
-        let mut pre = (occu_pdp_st - h.last_up) as f64;
+        let mut pre = (occu_pdp_st as i64).wrapping_sub(h.last_up) as f64;
         pre -= h.last_up_usec as f64 / 1e6;
         let mut post = occu_pdp_age as f64;
         post += t.usec as f64 / 1e6;
@@ -367,8 +371,11 @@ fn elapsed_steps(h: &Header, t: UpdateTime, interval: f64) -> (u64, f64, f64, u6
     } else {
         (interval, 0.0)
     };
-    let elapsed = ((occu_pdp_st - proc_pdp_st) / step) as u64;
-    (elapsed, pre_int, post_int, (proc_pdp_st / step) as u64)
+    // calculate_elapsed_steps returns an int, which its caller widens to an
+    // unsigned long: beyond 2^31 steps (a jump of centuries) the count
+    // wraps, and the rest of the update follows the wrapped count
+    let elapsed = (occu_pdp_st.wrapping_sub(proc_pdp_st) / step) as i32 as u64;
+    (elapsed, pre_int, post_int, proc_pdp_st / step)
 }
 
 /// `simple_update`: no PDP boundary crossed.
@@ -401,7 +408,8 @@ fn process_pdp_st(
     rpn_stack: &mut Vec<f64>,
 ) -> Result<()> {
     let step = h.step;
-    let diff_pdp_st = elapsed * step;
+    // unsigned long arithmetic in rrdtool: it wraps
+    let diff_pdp_st = elapsed.wrapping_mul(step);
     let has_compute = h.ds.iter().any(|d| d.kind == DsKind::Compute);
     for i in 0..h.ds.len() {
         let mrhb = heartbeat(h, i);
@@ -674,7 +682,8 @@ pub(crate) fn apply(
     scratch.open_new.resize(d, 0.0);
     scratch.rra_step_cnt.resize(h.rra.len(), 0);
 
-    let mut interval = (t.sec - h.last_up) as f64 + (t.usec - h.last_up_usec) as f64 / 1e6;
+    let mut interval =
+        t.sec.wrapping_sub(h.last_up) as f64 + (t.usec - h.last_up_usec) as f64 / 1e6;
     update_pdp_prep(h, vals, interval, &mut scratch.pdp_new)?;
     let (mut elapsed, mut pre_int, post_int, mut proc_pdp_cnt) = elapsed_steps(h, t, interval);
     if elapsed == 0 {
@@ -806,38 +815,68 @@ pub fn default_template(h: &Header) -> Option<Vec<usize>> {
 }
 
 /// One rrdtool update argument (`time:v1:v2...` or `at-time@v1:v2...`),
-/// split at its time and with the time parsed: the work that needs no
-/// file, done before the file is opened and locked. [`ParsedArg::values`]
-/// finishes the job against the file's data sources, reporting errors in
-/// rrdtool's order (the split first, then the time).
+/// split at its time, with an absolute time already parsed: the work that
+/// needs neither the file nor the clock, done before the file is opened
+/// and locked. [`ParsedArg::values`] finishes the job against the file's
+/// data sources, reporting errors in rrdtool's order (the split first, then
+/// the time). Times that depend on the clock (`N`, negative seconds,
+/// at-style times) are read then, under the lock, as rrdtool reads them:
+/// writers that take turns with `N` never see their times go backwards.
 #[derive(Debug)]
 pub struct ParsedArg<'a> {
     arg: &'a str,
     /// The time text and the values after the separator; `None` when the
     /// argument has no separator.
     parts: Option<(&'a str, &'a str)>,
-    time: std::result::Result<UpdateTime, String>,
+    time: ArgTime,
+}
+
+#[derive(Debug)]
+enum ArgTime {
+    /// Parsed (or refused) already.
+    Ready(std::result::Result<UpdateTime, String>),
+    /// Read from the clock when the values are taken; `true` for at-style.
+    Late(bool),
 }
 
 impl<'a> ParsedArg<'a> {
-    /// Splits `arg` and parses its time (`now` for `N` and negative times,
-    /// `tz` for at-style ones).
-    pub fn parse(arg: &'a str, now: UpdateTime, tz: &jiff::tz::TimeZone) -> Self {
+    /// Splits `arg` and parses its time if it does not depend on the clock.
+    pub fn parse(arg: &'a str) -> Self {
         let split = match arg.find('@') {
             Some(p) => Some((&arg[..p], &arg[p + 1..], true)),
             None => arg.find(':').map(|p| (&arg[..p], &arg[p + 1..], false)),
         };
-        match split {
-            Some((time, rest, at)) => ParsedArg {
-                arg,
-                parts: Some((time, rest)),
-                time: parse_update_time(time, at, now, tz).map_err(|e| e.to_string()),
-            },
-            None => ParsedArg {
+        let Some((time, rest, at)) = split else {
+            return ParsedArg {
                 arg,
                 parts: None,
-                time: Err(String::new()),
-            },
+                time: ArgTime::Ready(Err(String::new())),
+            };
+        };
+        let ready = (!at && time != "N")
+            .then(|| {
+                strtodbl(
+                    time,
+                    Some("error while parsing time in get_time_from_reading"),
+                )
+            })
+            .filter(|t| t.as_ref().map_or(true, |&t| t >= 0.0));
+        let when = match ready {
+            Some(_) => ArgTime::Ready(
+                parse_update_time(
+                    time,
+                    false,
+                    UpdateTime::from_secs(0),
+                    &jiff::tz::TimeZone::UTC,
+                )
+                .map_err(|e| e.to_string()),
+            ),
+            None => ArgTime::Late(at),
+        };
+        ParsedArg {
+            arg,
+            parts: Some((time, rest)),
+            time: when,
         }
     }
 
@@ -845,11 +884,16 @@ impl<'a> ParsedArg<'a> {
     /// argument order; `None` = all `ds_count` sources in order) into `out`
     /// (sources the template does not name are unknown) and returns the
     /// time.
+    ///
+    /// `now` is called for a time that depends on the clock; `tz` serves
+    /// at-style times.
     pub fn values(
         &self,
         ds_count: usize,
         template: Option<&[usize]>,
         out: &mut Vec<Value<'a>>,
+        now: &mut dyn FnMut() -> UpdateTime,
+        tz: &jiff::tz::TimeZone,
     ) -> Result<UpdateTime> {
         let Some((time, rest)) = self.parts else {
             return Err(Error::Invalid(format!(
@@ -879,7 +923,10 @@ impl<'a> ParsedArg<'a> {
                 "expected {wanted} data source readings (got {got}) from {time}"
             )));
         }
-        self.time.clone().map_err(Error::Invalid)
+        match &self.time {
+            ArgTime::Ready(t) => t.clone().map_err(Error::Invalid),
+            ArgTime::Late(at) => parse_update_time(time, *at, now(), tz),
+        }
     }
 }
 
@@ -1028,33 +1075,55 @@ mod tests {
 
     #[test]
     fn arguments_split_with_templates() {
-        let tz = jiff::tz::TimeZone::UTC;
         let now = UpdateTime { sec: 7, usec: 5 };
+        let mut reads = 0;
+        let mut clock = || {
+            reads += 1;
+            now
+        };
         let mut out = Vec::new();
-        let t = ParsedArg::parse("N:1:2", now, &tz).values(2, None, &mut out);
-        assert_eq!(t.unwrap(), now);
+        fn values<'a>(
+            arg: &'a str,
+            d: usize,
+            t: Option<&[usize]>,
+            out: &mut Vec<Value<'a>>,
+            clock: &mut dyn FnMut() -> UpdateTime,
+        ) -> std::result::Result<UpdateTime, String> {
+            let tz = jiff::tz::TimeZone::UTC;
+            let p = ParsedArg::parse(arg);
+            p.values(d, t, out, clock, &tz).map_err(|e| e.to_string())
+        }
+        let mut check =
+            |arg, d, t, out: &mut Vec<Value<'static>>| values(arg, d, t, out, &mut clock);
+        assert_eq!(check("N:1:2", 2, None, &mut out), Ok(now));
         assert_eq!(out, [Value::Text("1"), Value::Text("2")]);
-        let t = ParsedArg::parse("1000000000@5", now, &tz).values(3, Some(&[2]), &mut out);
-        assert_eq!(t.unwrap(), UpdateTime::from_secs(1_000_000_000));
+        let t = check("1000000000@5", 3, Some(&[2]), &mut out);
+        assert_eq!(t, Ok(UpdateTime::from_secs(1_000_000_000)));
         assert_eq!(out, [Value::Unknown, Value::Unknown, Value::Text("5")]);
-        let e = ParsedArg::parse("1:2:3:4", now, &tz).values(1, None, &mut out);
+        let t = check("1000000000.5:5", 1, None, &mut out);
         assert_eq!(
-            e.unwrap_err().to_string(),
-            "found extra data on update argument: 3:4"
+            t,
+            Ok(UpdateTime {
+                sec: 1_000_000_000,
+                usec: 500_000
+            })
         );
-        let e = ParsedArg::parse("5", now, &tz).values(1, None, &mut out);
+        assert_eq!(check("-1.5:5", 1, None, &mut out).unwrap().sec, 5);
+        let e = check("1:2:3:4", 1, None, &mut out);
+        assert_eq!(e.unwrap_err(), "found extra data on update argument: 3:4");
+        let e = check("5", 1, None, &mut out);
         assert_eq!(
-            e.unwrap_err().to_string(),
+            e.unwrap_err(),
             "expected timestamp not found in data source from 5"
         );
         // the split is checked before the time, as rrdtool does
-        let e = ParsedArg::parse("x:1:2", now, &tz).values(1, None, &mut out);
-        assert_eq!(
-            e.unwrap_err().to_string(),
-            "found extra data on update argument: 2"
-        );
-        let e = ParsedArg::parse("x:1", now, &tz).values(1, None, &mut out);
-        assert!(e.unwrap_err().to_string().contains("parsing time"));
+        let e = check("x:1:2", 1, None, &mut out);
+        assert_eq!(e.unwrap_err(), "found extra data on update argument: 2");
+        let e = check("x:1", 1, None, &mut out);
+        assert!(e.unwrap_err().contains("parsing time"));
+        // the clock is read for N, a negative time and the at-style time
+        drop(check);
+        assert_eq!(reads, 3);
     }
 
     #[test]

@@ -439,7 +439,7 @@ pub fn parse_right_axis(arg: &str) -> Result<RightAxis> {
 ///
 /// `invalid format string '<fmt>' (should match '<pattern>')`.
 pub fn check_axis_format(fmt: &str) -> Result<()> {
-    if matches_axis_format(fmt) {
+    if matches_axis_format(fmt) && crate::print::is_utf8(fmt) {
         Ok(())
     } else {
         Err(Error::refused(format!(

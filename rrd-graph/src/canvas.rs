@@ -116,7 +116,7 @@ impl Metrics {
 
     /// Advance of one character, whole pixels.
     pub fn advance(&self, points: f64, c: char) -> f64 {
-        let id = self.font.glyph_id(c);
+        let id = self.font.glyph_id(rrd_core::argbytes::glyph(c));
         let a = f64::from(self.font.h_advance_unscaled(id));
         (a * Metrics::px(points) / self.units()).round()
     }
@@ -609,7 +609,7 @@ fn glyph_outlines(m: &Metrics, t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
     let mut polys = Vec::new();
     let mut pen = 0.0;
     for c in t.text.chars() {
-        let id = m.font.glyph_id(c);
+        let id = m.font.glyph_id(rrd_core::argbytes::glyph(c));
         if let Some(outline) = m.font.outline(id) {
             let mut cur: Vec<(f64, f64)> = Vec::new();
             let fp = |p: ab_glyph::Point| {
@@ -841,7 +841,8 @@ impl<B: DrawingBackend> Canvas for SvgCanvas<'_, B> {
         };
         // SVG collapses blanks; rrdtool's legends start with two and align
         // columns with more, so they are written as no-break spaces
-        let text = t.text.replace(' ', "\u{a0}");
+        // (and bytes that were not UTF-8 are drawn as U+FFFD, as pango does)
+        let text = rrd_core::argbytes::display(t.text).replace(' ', "\u{a0}");
         let _ = self.backend.draw_text(&text, &style, svg_pt((x, y)));
     }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use jiff::tz::TimeZone;
 use rrd_core::fetch::{fetch, FetchRequest, FetchResult};
-use rrd_core::{ConsolidationFn, OpenMode, Rrd};
+use rrd_core::{argbytes, ConsolidationFn, OpenMode, Rrd};
 use rrd_rpn::csort::{glibc_qsort, vdef_percent_compare};
 use rrd_rpn::{eval_inputs, EvalContext, Input, Token};
 
@@ -135,9 +135,11 @@ pub struct Files;
 
 impl Source for Files {
     fn fetch(&mut self, file: &str, req: &FetchRequest) -> Result<FetchResult> {
-        let rrd = Rrd::open(file, OpenMode::ReadOnly).map_err(|source| Error::Open {
-            path: file.to_string(),
-            source,
+        let rrd = Rrd::open(argbytes::to_path(file), OpenMode::ReadOnly).map_err(|source| {
+            Error::Open {
+                path: file.to_string(),
+                source,
+            }
         })?;
         fetch(&rrd, req).map_err(|source| Error::Fetch {
             path: file.to_string(),

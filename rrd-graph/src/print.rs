@@ -150,13 +150,21 @@ fn truncate_bytes(s: &mut String, max: usize) {
 /// `invalid format string '%d' (should match '^(?:[^%]+|%%)*%[-+ 0#]?…$')`.
 pub fn check_format(fmt: &str) -> Result<(), PrintError> {
     let fmt = c_str(fmt);
-    if matches_print_pattern(fmt.as_bytes()) {
+    // rrdtool matches with GLib's regex, which refuses a subject that is
+    // not UTF-8
+    if matches_print_pattern(fmt.as_bytes()) && is_utf8(fmt) {
         Ok(())
     } else {
         Err(PrintError::BadFormat {
             format: fmt.to_string(),
         })
     }
+}
+
+/// Whether `s` came from valid UTF-8 (see [`rrd_core::argbytes`]).
+pub(crate) fn is_utf8(s: &str) -> bool {
+    !s.chars()
+        .any(|c| rrd_core::argbytes::escaped_byte(c).is_some())
 }
 
 /// [`PRINT_FORMAT_PATTERN`] without a regex engine. The pattern is

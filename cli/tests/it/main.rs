@@ -11,6 +11,7 @@ mod compute;
 mod fetch;
 mod golden;
 mod graph;
+mod hostile;
 mod locking;
 mod random_defs;
 mod support;

@@ -1,0 +1,350 @@
+//! Hostile arguments: bytes that are not UTF-8 in every position, update
+//! times no time_t holds, unknown commands. `rrd` must never panic (exit
+//! 101); with rrdtool 1.7.2 on PATH, every case must also give rrdtool's
+//! exit status, stdout, stderr (less pango's warnings, which carry a PID and
+//! a clock) and files.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use crate::support::{have_rrdtool, note, rrd_file_diff, TempDir, RRD};
+
+/// An argument from bytes.
+fn a(b: &[u8]) -> OsString {
+    OsString::from_vec(b.to_vec())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Ran {
+    status: i32,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+fn run(program: &str, dir: &Path, args: &[OsString]) -> Ran {
+    let o = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C")
+        .env_remove("LANG")
+        .env_remove("RRDCACHED_ADDRESS")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running {program}: {e}"));
+    // pango's "Invalid UTF-8 string passed to pango_layout_set_text()"
+    // warnings carry a PID and the time; rrd draws the same glyphs silently
+    let mut stderr = Vec::new();
+    for line in o.stderr.split_inclusive(|&b| b == b'\n') {
+        let warning = line.windows(13).any(|w| w == b"Pango-WARNING");
+        if !warning && line != b"\n" {
+            stderr.extend_from_slice(line);
+        }
+    }
+    Ran {
+        status: o.status.code().unwrap_or(-1),
+        stdout: o.stdout,
+        stderr,
+    }
+}
+
+/// The base files of every case, made once: `f.rrd` and `f\xff.rrd`, the
+/// same bytes (a created file has random row pointers, so both tools must
+/// start from copies).
+fn setup(dir: &Path) {
+    static BASE: OnceLock<TempDir> = OnceLock::new();
+    let base = BASE.get_or_init(|| {
+        let b = TempDir::new("hostile-base");
+        make_base(b.path());
+        b
+    });
+    for e in std::fs::read_dir(base.path()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+    }
+}
+
+fn make_base(dir: &Path) {
+    let mk = |args: &[&str]| {
+        let r = run(
+            RRD,
+            dir,
+            &args.iter().map(OsString::from).collect::<Vec<_>>(),
+        );
+        assert_eq!(r.status, 0, "{args:?}: {r:?}");
+    };
+    mk(&[
+        "create",
+        "f.rrd",
+        "--start",
+        "1000000000",
+        "--step",
+        "300",
+        "DS:a:GAUGE:600:U:U",
+        "RRA:AVERAGE:0.5:1:10",
+        "RRA:MAX:0.5:3:10",
+    ]);
+    mk(&["update", "f.rrd", "1000000300:1", "1000000600:2"]);
+    std::fs::copy(
+        dir.join("f.rrd"),
+        dir.join(OsString::from_vec(b"f\xff.rrd".to_vec())),
+    )
+    .unwrap();
+}
+
+/// Names and contents of the files in `dir` (rrd files by what rrdtool
+/// reads of them, others by size being non-zero).
+fn files(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut v: Vec<(Vec<u8>, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().as_bytes().to_vec();
+            let bytes = std::fs::read(e.path()).unwrap_or_default();
+            let content = if name.ends_with(b".rrd") {
+                bytes
+            } else {
+                vec![u8::from(!bytes.is_empty())]
+            };
+            (name, content)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn graph(more: &[&[u8]]) -> Vec<OsString> {
+    let mut v = vec![
+        a(b"graphv"),
+        a(b"o.png"),
+        a(b"-s"),
+        a(b"1000000000"),
+        a(b"-e"),
+        a(b"1000003000"),
+    ];
+    v.extend(more.iter().map(|b| a(b)));
+    v
+}
+
+fn cases() -> Vec<Vec<OsString>> {
+    let f = b"f\xff.rrd" as &[u8];
+    let mut c: Vec<Vec<OsString>> = Vec::new();
+    let mut add = |args: &[&[u8]]| c.push(args.iter().map(|b| a(b)).collect());
+    // file names
+    add(&[
+        b"create",
+        b"n\xc3.rrd",
+        b"--start",
+        b"1000000000",
+        b"DS:a:GAUGE:600:U:U",
+        b"RRA:AVERAGE:0.5:1:10",
+    ]);
+    add(&[b"updatev", f, b"1000000900:3"]);
+    add(&[b"update", f, b"1000000900:3", b"1000001200:4"]);
+    for cmd in [&b"info"[..], b"dump", b"last", b"first", b"lastupdate"] {
+        add(&[cmd, f]);
+        add(&[cmd, b"missing\xff.rrd"]);
+    }
+    add(&[
+        b"fetch",
+        f,
+        b"AVERAGE",
+        b"-s",
+        b"1000000000",
+        b"-e",
+        b"1000003000",
+    ]);
+    add(&[b"dump", f, b"out\xff.xml"]);
+    // create arguments
+    for bad in [
+        &b"DS:a\xff:GAUGE:600:U:U"[..],
+        b"DS:a:GAUGE\xff:600:U:U",
+        b"DS:a:GAUGE:600\xff:U:U",
+        b"RRA:AVERAGE:0.5\xff:1:10",
+        b"RRA:AVERAGE:0.5:1\xff:10",
+        b"RRA:AVERAGE:0.5:1:10\xff",
+        b"RRA\xff:AVERAGE:0.5:1:10",
+        b"\xff",
+    ] {
+        add(&[
+            b"create",
+            b"c.rrd",
+            b"DS:b:GAUGE:600:U:U",
+            b"RRA:AVERAGE:0.5:1:10",
+            bad,
+        ]);
+    }
+    // update arguments
+    for bad in [
+        &b"1000000900:\xff"[..],
+        b"1000000900:\xc3",
+        b"1000000900:1\xff",
+        b"1000000900\xff:1",
+        b"\xff",
+        b"\xff@1",
+    ] {
+        add(&[b"update", b"f.rrd", bad]);
+        add(&[b"updatev", b"f.rrd", bad]);
+    }
+    add(&[b"update", b"f.rrd", b"-t", b"\xff", b"1000000900:1"]);
+    add(&[b"updatev", b"f.rrd", b"-t", b"a\xc3", b"1000000900:1"]);
+    // times no time_t holds, and their neighbours
+    for t in [
+        &b"99999999999999999999:5"[..],
+        b"9223372036854775807:5",
+        b"9223372036854775808:5",
+        b"1e300:5",
+        b"1e19:5",
+        b"inf:5",
+        b"nan:5",
+        b"NaN:5",
+        b"1e18:5",
+        b"9.2e18:5",
+        b"1e-300:5",
+        b"99999999999999999999@5",
+        b"1000000900+999999999999999y@5",
+    ] {
+        add(&[b"update", b"f.rrd", t]);
+    }
+    add(&[b"update", b"f.rrd", b"--", b"-inf:5"]);
+    add(&[b"update", b"f.rrd", b"--", b"-1e300:5"]);
+    add(&[
+        b"update",
+        b"f.rrd",
+        b"1000000900:5",
+        b"99999999999999999999:6",
+    ]);
+    // fetch arguments
+    add(&[b"fetch", b"f.rrd", b"AVERAGE\xff"]);
+    add(&[b"fetch", b"f.rrd", b"AVERAGE", b"-s", b"\xff"]);
+    // graph and xport definitions and texts
+    let def = b"DEF:a=f.rrd:a:AVERAGE" as &[u8];
+    for more in [
+        &[&b"DEF:a=f\xff.rrd:a:AVERAGE"[..], b"LINE1:a#ff0000:x"][..],
+        &[def, b"CDEF:b=a,\xff,+", b"LINE1:b#ff0000"],
+        &[def, b"CDEF:b=a,1\xff,+", b"LINE1:b#ff0000"],
+        &[b"DEF:a=f.rrd:a\xff:AVERAGE", b"LINE1:a#ff0000"],
+        &[b"DEF:a=f.rrd:a:AVERAGE\xff", b"LINE1:a#ff0000"],
+        &[def, b"LINE1:a#ff0000:ab\xffcd"],
+        &[def, b"LINE1:a#ff0000:ab\xe2\x82cd", b"COMMENT:x\xc3y"],
+        &[def, b"LINE1:a#ff0000", b"COMMENT:ab\xff\xffcd\\l"],
+        &[b"-t", b"ab\xffcd", b"-v", b"v\xc3l", def, b"LINE1:a#ff0000"],
+        &[b"--watermark", b"w\xff", def, b"LINE1:a#ff0000"],
+        &[def, b"VDEF:v=a,AVERAGE", b"GPRINT:v:ab\xffcd%6.2lf"],
+        &[def, b"VDEF:v=a,AVERAGE", b"PRINT:v:ab\xc3cd%6.2lf"],
+        &[def, b"VDEF:v=a,AVERAGE", b"GPRINT:v:ab\xc3\xa9cd%6.2lf"],
+    ] {
+        c.push(graph(more));
+    }
+    for more in [&[&b"--json"[..]][..], &[]] {
+        let mut x = vec![
+            a(b"xport"),
+            a(b"-s"),
+            a(b"1000000000"),
+            a(b"-e"),
+            a(b"1000003000"),
+        ];
+        x.extend(more.iter().map(|b| a(b)));
+        x.push(a(def));
+        x.push(a(b"XPORT:a:leg\xff"));
+        c.push(x);
+    }
+    c.push(vec![
+        a(b"xport"),
+        a(b"-s"),
+        a(b"1000000000"),
+        a(b"-e"),
+        a(b"1000003000"),
+        a(def),
+        a(b"XPORT:a\xff:leg"),
+    ]);
+    // commands
+    c.push(vec![a(b"grpah"), a(b"x.png")]);
+    c.push(vec![a(b"nosuchcmd")]);
+    c.push(vec![a(b"\xff")]);
+    c
+}
+
+fn show(args: &[OsString]) -> String {
+    args.iter()
+        .map(|s| s.as_bytes().escape_ascii().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn hostile_arguments_as_rrdtool_takes_them() {
+    let cases = cases();
+    let compare = have_rrdtool();
+    let mut problems = Vec::new();
+    for (i, args) in cases.iter().enumerate() {
+        let ours = TempDir::new(&format!("hostile-{i}-rrd"));
+        setup(ours.path());
+        let got = run(RRD, ours.path(), args);
+        if got.status == 101 || got.stderr.windows(8).any(|w| w == b"panicked") {
+            problems.push(format!("rrd {}: panicked: {got:?}", show(args)));
+            continue;
+        }
+        if !compare {
+            continue;
+        }
+        let theirs = TempDir::new(&format!("hostile-{i}-rrdtool"));
+        setup(theirs.path());
+        let mut want = run("rrdtool", theirs.path(), args);
+        // the usage text is our own (it names rrd and its commands)
+        if want.stdout.starts_with(b"RRDtool 1.7.2  Copyright") && got.stdout.starts_with(b"rrd ") {
+            want.stdout.clone_from(&got.stdout);
+        }
+        if want != got {
+            problems.push(format!(
+                "{}:\n  rrdtool: {} {:?} {:?}\n  rrd:     {} {:?} {:?}",
+                show(args),
+                want.status,
+                want.stdout.escape_ascii().to_string(),
+                want.stderr.escape_ascii().to_string(),
+                got.status,
+                got.stdout.escape_ascii().to_string(),
+                got.stderr.escape_ascii().to_string(),
+            ));
+            continue;
+        }
+        let (fw, fg) = (files(theirs.path()), files(ours.path()));
+        let names = |f: &[(Vec<u8>, Vec<u8>)]| f.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+        if names(&fw) != names(&fg) {
+            problems.push(format!(
+                "{}: files {:?} vs {:?}",
+                show(args),
+                names(&fw)
+                    .iter()
+                    .map(|n| n.escape_ascii().to_string())
+                    .collect::<Vec<_>>(),
+                names(&fg)
+                    .iter()
+                    .map(|n| n.escape_ascii().to_string())
+                    .collect::<Vec<_>>()
+            ));
+            continue;
+        }
+        for ((name, w), (_, g)) in fw.iter().zip(&fg) {
+            if name.ends_with(b".rrd") {
+                if let Some(d) = rrd_file_diff(w, g) {
+                    problems.push(format!("{}: {}: {d}", show(args), name.escape_ascii()));
+                }
+            }
+        }
+    }
+    note(&format!(
+        "hostile arguments: {} cases{}, {} problems",
+        cases.len(),
+        if compare {
+            " compared with rrdtool"
+        } else {
+            ""
+        },
+        problems.len()
+    ));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
