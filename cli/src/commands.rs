@@ -3,10 +3,10 @@
 //! after `ERROR: `.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use rrd_core::dump::{dump, DumpHeader};
 use rrd_core::info::{format_info, info};
+use rrd_core::newfile::{Existing, Follow, NewFile};
 use rrd_core::time::{parse_time, TimeSpec};
 use rrd_core::{argbytes, create, CreateSpec, Error, OpenMode, Rrd};
 
@@ -337,6 +337,8 @@ fn cmd_info(argv: &[String], out: &mut dyn Write) -> CmdResult {
     )?;
     let rrd = open_ro(file)?;
     let items = info(rrd.header(), file, rrd.header_size());
+    // the lock is released before the output is written
+    drop(rrd);
     write_out(out, &format_info(&items))
 }
 
@@ -366,19 +368,52 @@ fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
         [f, o] => (f, Some(o)),
         _ => return Err(USAGE.into()),
     };
-    let rrd = open_ro(file)?;
     let tz = system_tz();
+    let rrd = open_ro(file)?;
     match output {
         None => dump(&rrd, out, header, &tz).map_err(|e| io_message(&e)),
         Some(o) => {
-            let f = std::fs::File::create(argbytes::to_path(o))
-                .map_err(|e| format!("Cannot open output file '{o}': {}", strerror(&e)))?;
-            let mut w = io::BufWriter::new(f);
-            dump(&rrd, &mut w, header, &tz).map_err(|e| io_message(&e))?;
+            // the output appears complete or not at all; a FIFO or a device
+            // is written directly, a link at its target
+            let open_err = |e: Error| match e {
+                Error::Io { source, .. } => {
+                    format!("Cannot open output file '{o}': {}", strerror(&source))
+                }
+                e => e.to_string(),
+            };
+            let mut f = NewFile::create(&argbytes::to_path(o), Existing::Replace, Follow::Through)
+                .map_err(open_err)?;
+            let mut w = io::BufWriter::new(f.file());
+            dump(&rrd, &mut w, header, &tz).map_err(|e| match e {
+                Error::Storage(e) => format!("writing '{o}': {}", strerror(&e)),
+                e => io_message(&e),
+            })?;
             w.flush()
-                .map_err(|e| format!("writing '{o}': {}", strerror(&e)))
+                .map_err(|e| format!("writing '{o}': {}", strerror(&e)))?;
+            drop(w);
+            drop(rrd);
+            f.commit().map_err(|e| match e {
+                Error::Io { source, .. } => format!("writing '{o}': {}", strerror(&source)),
+                e => e.to_string(),
+            })
         }
     }
+}
+
+/// Writes a whole output file (an image, a document) so that it appears
+/// complete or not at all; FIFOs and devices are written directly.
+pub(crate) fn write_file_atomically(path: &str, bytes: &[u8]) -> Result<(), String> {
+    let p = argbytes::to_path(path);
+    let msg = |e: &io::Error| format!("Could not save image to '{path}': {}", strerror(e));
+    let mut f = NewFile::create(&p, Existing::Replace, Follow::Through).map_err(|e| match e {
+        Error::Io { source, .. } => msg(&source),
+        e => e.to_string(),
+    })?;
+    f.file().write_all(bytes).map_err(|e| msg(&e))?;
+    f.commit().map_err(|e| match e {
+        Error::Io { source, .. } => msg(&source),
+        e => e.to_string(),
+    })
 }
 
 fn io_message(e: &Error) -> String {
@@ -400,21 +435,20 @@ fn cmd_restore(argv: &[String]) -> CmdResult {
                 .into(),
         );
     };
-    let text = if xml == "-" {
-        let mut s = String::new();
-        io::Read::read_to_string(&mut io::stdin(), &mut s)
-            .map_err(|_| format!("Could not create xml reader for: {xml}"))?;
-        s
-    } else {
-        let bytes =
-            std::fs::read(xml).map_err(|_| format!("Could not create xml reader for: {xml}"))?;
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
     let opts = rrd_core::restore::RestoreOptions {
         range_check: p.flag("range-check"),
         force_overwrite: p.flag("force-overwrite"),
     };
-    rrd_core::restore::restore_file(&text, Path::new(file), &opts).map_err(|e| match e {
+    // the dump is read as a stream: memory stays bounded whatever its size
+    let input: Box<dyn io::Read> = if xml == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(
+            std::fs::File::open(argbytes::to_path(xml))
+                .map_err(|_| format!("Could not create xml reader for: {xml}"))?,
+        )
+    };
+    rrd_core::restore::restore(input, &argbytes::to_path(file), &opts).map_err(|e| match e {
         // rrdtool opens the target itself, so it names the target
         Error::Io { op, source, .. } if op.starts_with("creating") => {
             format!("creating '{file}': {}", strerror(&source))
@@ -498,7 +532,9 @@ fn cmd_last(argv: &[String], out: &mut dyn Write) -> CmdResult {
         }
         let file = single_file(&p, "Usage: rrdtool last [--daemon|-d <addr>] <file>")?;
         let rrd = open_ro(file)?;
-        write_out(out, &format!("{}\n", rrd.header().last_up))
+        let line = format!("{}\n", rrd.header().last_up);
+        drop(rrd);
+        write_out(out, &line)
     })();
     or_minus_one(out, r)
 }
@@ -524,6 +560,7 @@ fn cmd_lastupdate(argv: &[String], out: &mut dyn Write) -> CmdResult {
         s.push_str(&p.last_ds);
     }
     s.push('\n');
+    drop(rrd);
     write_out(out, &s)
 }
 
@@ -583,5 +620,9 @@ fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
         resolution,
     };
     let result = fetch::fetch(&rrd, &req).map_err(|e| io_message(&e))?;
-    write_out(out, &result.to_text())
+    // the lock is released before the output is written
+    drop(rrd);
+    result
+        .write_text(out)
+        .map_err(|e| format!("writing output: {e}"))
 }

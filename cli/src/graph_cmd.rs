@@ -12,7 +12,8 @@ use rrd_graph::{axis, compute, Element, EvalEnv, Files, GraphSpec, ParseContext,
 use rrd_core::argbytes;
 
 use crate::commands::{
-    default_window, parse_opts_until_error, parse_window_time, write_out, write_raw,
+    default_window, parse_opts_until_error, parse_window_time, write_file_atomically, write_out,
+    write_raw,
 };
 use crate::getopt::{opt, Arg, Opt};
 use crate::xport_cmd::{atol, graph_error, graph_window, now, resolve_window};
@@ -252,6 +253,16 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     if let Some(e) = bad_option {
         return Err(e);
     }
+    // sizes are checked before anything is allocated for them: the image is
+    // at least the graph area (the whole image is checked again once laid
+    // out, before it is drawn)
+    let (zw, zh) = (
+        f64::from(o.layout.width) * zoom,
+        f64::from(o.layout.height) * zoom,
+    );
+    if zw * zh > 100_000_000.0 {
+        return Err(unsupported("an image of more than 100 million pixels"));
+    }
     o.axis.validate().map_err(graph_error)?;
     o.axis.axis_font_size = o.layout.fonts.axis;
     o.axis.legend_font_size = o.layout.fonts.legend;
@@ -394,8 +405,7 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
         write_raw(out, &image)?;
         return labelling_error(&grids);
     }
-    std::fs::write(argbytes::to_path(file), &image)
-        .map_err(|e| format!("Could not save image to '{file}': {e}"))?;
+    write_file_atomically(file, &image)?;
     if verbose {
         write_out(out, &print_lines(true))?;
         print_info(out, &info)?;
@@ -660,8 +670,7 @@ fn data_output(
         }
         return write_out(out, &doc);
     }
-    std::fs::write(argbytes::to_path(file), argbytes::decode(&doc))
-        .map_err(|e| format!("Could not save image to '{file}': {e}"))?;
+    write_file_atomically(file, &argbytes::decode(&doc))?;
     if verbose {
         write_out(out, &keys)
     } else {

@@ -2,11 +2,9 @@
 //! rrdtool 1.7.2 gives a new file, and writing through a temporary file
 //! and a rename.
 
-use std::fs::{self, File, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::format::{encode_header, encode_value, Layout};
@@ -14,6 +12,7 @@ use crate::model::{
     cdp_slot, CdpPrep, ConsolidationFn, DataSource, DsKind, DsParams, Header, PdpPrep, RraDef,
     RraParams, Unival, DNAN,
 };
+use crate::newfile::{Existing, Follow, NewFile};
 use crate::strtod::strtodbl;
 
 /// Earliest start time rrdtool accepts (ten 365-day years after the epoch).
@@ -442,85 +441,57 @@ fn check_consistent(h: &Header) -> Result<()> {
     Ok(())
 }
 
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    name.push(format!(".{:06x}", h.finish() & 0xff_ffff));
-    PathBuf::from(name)
-}
-
-/// Writes a new file atomically: into a temporary file beside `path`, then
-/// renamed over it (or, with `no_overwrite`, linked only if `path` does not
-/// exist). The mode is 0644, or that of the file replaced.
+/// Writes a new file so that it appears complete or not at all (see
+/// [`crate::newfile`]): with `no_overwrite`, only if `path` does not exist
+/// (rrdtool's `creating '<path>': File exists` otherwise). Its size is
+/// reserved on disk first, so that a full disk fails at once. `follow`
+/// says whether a link or a FIFO at `path` is written through (restore) or
+/// replaced (create).
 pub fn write_file(
     path: &Path,
     hdr: &Header,
     data: Option<&[f64]>,
     no_overwrite: bool,
+    follow: Follow,
 ) -> Result<()> {
-    if no_overwrite && fs::symlink_metadata(path).is_ok() {
-        return Err(Error::Invalid(format!(
-            "creating '{}': File exists",
-            path.display()
-        )));
-    }
-    let mode = fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o7777)
-        .unwrap_or(0o644);
-    let mut tmp = temp_path(path);
-    let mut file = None;
-    for _ in 0..16 {
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => {
-                file = Some(f);
-                break;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => tmp = temp_path(path),
-            Err(e) => return Err(Error::io("creating a temporary file for", path, e)),
-        }
-    }
-    let file: File = file.ok_or_else(|| {
-        Error::io(
-            "creating",
-            path,
-            std::io::Error::other("no free temporary file name"),
+    check_consistent(hdr)?;
+    let existing = if no_overwrite {
+        Existing::Keep
+    } else {
+        Existing::Replace
+    };
+    let mut out = NewFile::create(path, existing, follow)?;
+    out.reserve(file_size(hdr))?;
+    let dest = out.path().to_path_buf();
+    let named = |e: Error| match e {
+        Error::Storage(e) => Error::io("writing", &dest, e),
+        e => e,
+    };
+    let mut w = BufWriter::with_capacity(1 << 16, out.file());
+    write_rrd(&mut w, hdr, data).map_err(named)?;
+    w.flush().map_err(|e| Error::io("writing", &dest, e))?;
+    drop(w);
+    out.commit()
+}
+
+/// Bytes of the file `hdr` describes (header and archives).
+pub fn file_size(hdr: &Header) -> u64 {
+    let version = hdr.version.max(3);
+    Layout::NATIVE
+        .header_size(version, hdr.ds.len() as u64, hdr.rra.len() as u64)
+        .unwrap_or(0)
+        .saturating_add(
+            hdr.total_rows()
+                .saturating_mul(hdr.ds.len() as u64)
+                .saturating_mul(8),
         )
-    })?;
-    let result = (|| -> Result<()> {
-        let mut w = BufWriter::with_capacity(1 << 16, &file);
-        write_rrd(&mut w, hdr, data)?;
-        w.flush().map_err(|e| Error::io("writing", &tmp, e))?;
-        drop(w);
-        file.sync_data()
-            .map_err(|e| Error::io("writing", &tmp, e))?;
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::io("creating", &tmp, e))?;
-        if no_overwrite {
-            fs::hard_link(&tmp, path).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    Error::Invalid(format!("creating '{}': File exists", path.display()))
-                } else {
-                    Error::io("creating", path, e)
-                }
-            })?;
-            fs::remove_file(&tmp).map_err(|e| Error::io("removing", &tmp, e))?;
-        } else {
-            fs::rename(&tmp, path).map_err(|e| Error::io("renaming", path, e))?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Creates a new file from `spec` with unknown data, as `rrdtool create` does.
 pub fn create_file(path: &Path, spec: &CreateSpec, no_overwrite: bool) -> Result<()> {
     spec.validate()?;
     let hdr = spec.to_header(random_row);
-    write_file(path, &hdr, None, no_overwrite)
+    write_file(path, &hdr, None, no_overwrite, Follow::Replace)
 }
 
 #[cfg(test)]

@@ -117,25 +117,50 @@ impl FetchResult {
     /// blank line, then per row the time as `%10lu:` and each value as
     /// ` %0.10e` (glibc's spelling: `-nan` for unknown).
     pub fn to_text(&self) -> String {
-        let d = self.ds_names.len();
-        let mut s = String::with_capacity(32 + 20 * d + self.rows * (12 + 18 * d));
-        s.push_str("           ");
+        let mut s = self.head_text();
+        for i in 0..self.rows {
+            self.row_text(i, &mut s);
+        }
+        s
+    }
+
+    /// [`FetchResult::to_text`] written to `w` a row at a time (so that a
+    /// long fetch needs no more memory than its values), with names' bytes
+    /// as they are in the file (see [`crate::argbytes`]).
+    pub fn write_text(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        w.write_all(&crate::argbytes::decode(&self.head_text()))?;
+        let mut s = String::with_capacity(256);
+        for i in 0..self.rows {
+            s.clear();
+            self.row_text(i, &mut s);
+            w.write_all(s.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn head_text(&self) -> String {
+        let mut s = String::from("           ");
         for name in &self.ds_names {
             let _ = write!(s, "{name:>20}");
         }
         s.push_str("\n\n");
-        for (t, values) in self.iter() {
-            // rrdtool prints the time_t as unsigned long
-            let _ = write!(s, "{:>10}:", t as u64);
-            for &v in values {
-                s.push(' ');
-                s.push_str(&crate::fmt::exp(v, 10));
-            }
-            s.push('\n');
-        }
         s
     }
+
+    fn row_text(&self, i: usize, s: &mut String) {
+        let (t, values) = self.row(i);
+        // rrdtool prints the time_t as unsigned long
+        let _ = write!(s, "{:>10}:", t as u64);
+        for &v in values {
+            s.push(' ');
+            s.push_str(&crate::fmt::exp(v, 10));
+        }
+        s.push('\n');
+    }
 }
+
+/// Most values one fetch returns (2 GiB of them).
+pub const MAX_FETCH_VALUES: usize = 1 << 28;
 
 /// rrdtool's `rrd_cf_conv`: the exact (upper-case) name of a function.
 ///
@@ -271,7 +296,12 @@ pub fn fetch<S: Storage>(rrd: &Rrd<S>, req: &FetchRequest) -> Result<FetchResult
 
     let d = h.ds.len();
     let alloc_failed = || Error::Invalid("malloc fetch data area".into());
-    let n = rows.checked_mul(d).ok_or_else(alloc_failed)?;
+    // refused before allocating, with the message rrdtool gives when its
+    // malloc fails (where an overcommitting kernel would rather kill us)
+    let n = rows
+        .checked_mul(d)
+        .filter(|&n| n <= MAX_FETCH_VALUES)
+        .ok_or_else(alloc_failed)?;
     let mut values = Vec::new();
     values.try_reserve_exact(n).map_err(|_| alloc_failed())?;
     values.resize(n, DNAN);

@@ -61,6 +61,7 @@ pub mod lock;
 #[allow(unsafe_code)]
 pub mod mmap;
 pub mod model;
+pub mod newfile;
 pub mod restore;
 
 mod rrd;

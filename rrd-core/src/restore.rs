@@ -63,14 +63,18 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::fs::File;
+use std::io::Write;
 use std::path::Path;
 
-use crate::create::{random_row, write_file};
+use crate::create::{file_size, random_row};
 use crate::error::{Error, Result};
+use crate::format::{encode_header, encode_value, Layout};
 use crate::model::{
     CdefNode, CdpPrep, ConsolidationFn, DataSource, DsKind, DsParams, Header, PdpPrep, RraDef,
     RraParams, Unival, DNAN,
 };
+use crate::newfile::{Existing, Follow, NewFile};
 use crate::strtod::rrd_strtod;
 
 /// Options of `rrdtool restore`.
@@ -90,48 +94,141 @@ pub struct RestoreOptions {
 /// document (time) order, with `cur_row` on the last (newest) one. The
 /// version is what rrdtool would write: 0003 for dumps of version 1 to 3.
 pub fn parse_dump(xml: &str) -> Result<(Header, Vec<f64>)> {
-    let parsed = Parser::new(xml)?.run()?;
-    Ok((parsed.header, parsed.data))
+    let mut data = Vec::new();
+    let (header, _) = parse(xml.as_bytes(), false, &mut |row| {
+        data.extend_from_slice(row);
+        Ok(())
+    })?;
+    Ok((header, data))
 }
 
-/// `rrdtool restore`: parse, apply -r, choose cur_row at random (rotating
-/// rows so the newest row lands at cur_row), write the file (without
-/// `force_overwrite`: fail if the file exists, with rrdtool's message).
+/// `rrdtool restore` of a dump held in memory; see [`restore`].
 pub fn restore_file(xml: &str, path: &Path, opts: &RestoreOptions) -> Result<()> {
-    let Parsed {
-        mut header,
-        mut data,
-        bounds,
-    } = Parser::new(xml)?.run()?;
-    let d = header.ds.len();
-    if opts.range_check {
-        for row in data.chunks_mut(d) {
-            for (v, &(min, max)) in row.iter_mut().zip(&bounds) {
-                if (!min.is_nan() && *v < min) || (!max.is_nan() && *v > max) {
-                    *v = DNAN;
+    restore(xml.as_bytes(), path, opts)
+}
+
+/// `rrdtool restore`: reads the dump from `input` in one pass, applying -r
+/// as it goes, and writes the file with each archive's rows rotated so that
+/// the newest lands on a random `cur_row`, as rrdtool does (without
+/// `force_overwrite`: fails if the file exists, with rrdtool's message).
+///
+/// Memory stays bounded whatever the size of the dump: rows go to a
+/// nameless spill file beside the destination as they are read, and from
+/// there into the new file (`copy_file_range`), which appears complete or
+/// not at all (see [`crate::newfile`]).
+pub fn restore<R: std::io::Read>(input: R, path: &Path, opts: &RestoreOptions) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut spill = Spill::new(dir)?;
+    let (mut header, _) = parse(input, opts.range_check, &mut |row| spill.push(row))?;
+    spill.flush()?;
+    let existing = if opts.force_overwrite {
+        Existing::Replace
+    } else {
+        Existing::Keep
+    };
+    let mut out = NewFile::create(path, existing, Follow::Through)?;
+    out.reserve(file_size(&header))?;
+    let dest = out.path().to_path_buf();
+    let werr = |e: std::io::Error| Error::io("writing", &dest, e);
+    let row_bytes = header.ds.len() as u64 * 8;
+    let mut plan = Vec::with_capacity(2 * header.rra.len());
+    let mut first = 0u64;
+    for (i, rra) in header.rra.iter().enumerate() {
+        let n = rra.rows;
+        let cur = random_row(n);
+        header.cur_row[i] = cur;
+        // physical rows 0..=cur hold the newest cur+1 rows, the rest the
+        // oldest, all in time order
+        let newest = (cur + 1) * row_bytes;
+        let oldest = (n - cur - 1) * row_bytes;
+        plan.push((first + oldest, newest));
+        plan.push((first, oldest));
+        first += n * row_bytes;
+    }
+    out.file()
+        .write_all(&encode_header(&header, Layout::NATIVE))
+        .map_err(werr)?;
+    for (at, len) in plan {
+        copy_range(&spill.file, at, out.file(), len).map_err(werr)?;
+    }
+    out.commit()
+}
+
+/// Rows parsed and not yet placed: a nameless file written in order.
+struct Spill {
+    file: File,
+    buf: Vec<u8>,
+}
+
+impl Spill {
+    /// A nameless file in `dir` (so that copies can stay within one file
+    /// system), else in the temporary directory.
+    fn new(dir: &Path) -> Result<Spill> {
+        let flags =
+            rustix::fs::OFlags::TMPFILE | rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC;
+        let mode = rustix::fs::Mode::from_bits_truncate(0o600);
+        let tmp = std::env::temp_dir();
+        let fd = rustix::fs::open(dir, flags, mode)
+            .or_else(|_| rustix::fs::open(&tmp, flags, mode))
+            .map_err(|e| Error::io("creating a temporary file in", &tmp, e.into()))?;
+        Ok(Spill {
+            file: File::from(fd),
+            buf: Vec::with_capacity(1 << 16),
+        })
+    }
+    fn push(&mut self, row: &[f64]) -> Result<()> {
+        for v in row {
+            self.buf
+                .extend_from_slice(&encode_value(*v, Layout::NATIVE.endian));
+        }
+        if self.buf.len() >= 1 << 16 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<()> {
+        self.file
+            .write_all(&self.buf)
+            .map_err(|e| Error::io("writing", "a temporary file", e))?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+/// Copies `len` bytes of `from` at `at` to the end of what was written to
+/// `to`: in the kernel where it can (`copy_file_range`), else through a
+/// buffer (a FIFO, another file system on an old kernel).
+fn copy_range(from: &File, at: u64, to: &mut File, len: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let mut off = at;
+    let end = at + len;
+    while off < end {
+        let want = usize::try_from(end - off)
+            .unwrap_or(usize::MAX)
+            .min(1 << 30);
+        match rustix::fs::copy_file_range(from, Some(&mut off), &*to, None, want) {
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "temporary file shorter than its rows",
+                ))
+            }
+            Ok(_) => {}
+            Err(_) => {
+                let mut buf = vec![0u8; (end - off).min(1 << 16) as usize];
+                while off < end {
+                    let n = buf.len().min((end - off) as usize);
+                    from.read_exact_at(&mut buf[..n], off)?;
+                    to.write_all(&buf[..n])?;
+                    off += n as u64;
                 }
             }
         }
     }
-    let mut first = 0usize;
-    for (i, rra) in header.rra.iter().enumerate() {
-        // rows were counted from actual <row> elements, so they fit in memory
-        let rows = rra.rows as usize;
-        let cur = random_row(rra.rows);
-        // physical order is time order so far; move the newest row to `cur`
-        data[first * d..(first + rows) * d].rotate_right((cur as usize + 1) % rows * d);
-        header.cur_row[i] = cur;
-        first += rows;
-    }
-    write_file(path, &header, Some(&data), !opts.force_overwrite)
-}
-
-/// What the parser produces: the header (`cur_row` on each archive's last
-/// row), the data in time order and each data source's raw min/max slots.
-struct Parsed {
-    header: Header,
-    data: Vec<f64>,
-    bounds: Vec<(f64, f64)>,
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -151,12 +248,12 @@ enum Kind {
 }
 
 #[derive(Debug, Clone)]
-struct Node<'a> {
+struct Node {
     kind: Kind,
     /// Element name (start and end tags).
-    name: &'a str,
+    name: String,
     /// Character data with references decoded (text nodes).
-    text: Cow<'a, str>,
+    text: String,
     /// Line of the node's first character.
     line: u32,
 }
@@ -175,6 +272,16 @@ enum Phase {
 /// message ends in a newline that rrdtool turns into a space).
 fn xml_err(msg: impl std::fmt::Display) -> Error {
     Error::Invalid(format!("error reading/parsing XML: {msg} "))
+}
+
+/// libxml2's error for bytes that are not UTF-8 (it shows up to four of
+/// them, from the first bad one).
+fn not_utf8(bytes: &[u8]) -> Error {
+    let shown: Vec<String> = bytes.iter().take(4).map(|b| format!("0x{b:02X}")).collect();
+    xml_err(format_args!(
+        "Input is not proper UTF-8, indicate encoding ! Bytes: {}",
+        shown.join(" ")
+    ))
 }
 
 /// XML 1.0 `Char` (surrogates cannot occur in a `str`).
@@ -269,41 +376,144 @@ fn decode_text(raw: &str) -> Result<Cow<'_, str>> {
     Ok(Cow::Owned(out))
 }
 
-struct Reader<'a> {
-    src: &'a str,
+/// Bytes read from the input at a time.
+const CHUNK: usize = 64 * 1024;
+
+/// Longest node (text, comment, tag) held: libxml2's own limit on a text
+/// node, which it reports as a huge text node.
+const MAX_NODE: usize = 10_000_000;
+
+/// A streaming XML reader: a window of the document (`buf[pos..]`) that is
+/// refilled from `input` whenever a node does not fit in it, so that memory
+/// is bounded by the longest node, not by the document.
+struct Reader<R> {
+    input: R,
+    buf: String,
     pos: usize,
+    /// Bytes of the document before `buf` (already dropped).
+    base: u64,
+    /// Whether `input` is exhausted (or stopped at an error).
+    eof: bool,
+    /// An error met in the input after the end of `buf`, reported when the
+    /// reader gets there: bytes that are not UTF-8, a read error.
+    input_err: Option<Error>,
+    /// What is read at a time; its first `carry` bytes are the start of a
+    /// UTF-8 sequence cut by the end of the last read.
+    chunk: Vec<u8>,
+    carry: usize,
+    /// The first character XML forbids anywhere in the input read so far.
+    bad_char: Option<char>,
     line: u32,
     /// Open elements and the lines of their start tags.
-    stack: Vec<(&'a str, u32)>,
+    stack: Vec<(String, u32)>,
     phase: Phase,
     /// The node returned last.
-    cur: Node<'a>,
+    cur: Node,
+    /// Whether an error came from here (not well formed, unreadable).
+    failed: bool,
 }
 
-impl<'a> Reader<'a> {
-    fn new(src: &'a str) -> Self {
-        let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+impl<R: std::io::Read> Reader<R> {
+    fn new(input: R) -> Self {
         Reader {
-            src,
+            input,
+            buf: String::new(),
             pos: 0,
+            base: 0,
+            eof: false,
+            input_err: None,
+            chunk: Vec::new(),
+            carry: 0,
+            bad_char: None,
             line: 1,
             stack: Vec::new(),
             phase: Phase::Prolog,
             cur: Node {
                 kind: Kind::Eof,
-                name: "",
-                text: Cow::Borrowed(""),
+                name: String::new(),
+                text: String::new(),
                 line: 1,
             },
+            failed: false,
         }
     }
 
-    fn rest(&self) -> &'a str {
-        &self.src[self.pos..]
+    /// Reads more of the input into the window; false at its end.
+    fn refill(&mut self) -> Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.base += self.pos as u64;
+            self.pos = 0;
+        }
+        if self.buf.len() > MAX_NODE {
+            return Err(xml_err("xmlSAX2Characters: huge text node"));
+        }
+        if self.chunk.len() < CHUNK {
+            self.chunk.resize(CHUNK, 0);
+        }
+        // the cut sequence of the last read goes first
+        let have = self.carry;
+        let n = loop {
+            match self.input.read(&mut self.chunk[have..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.eof = true;
+                    self.input_err = Some(xml_err(format_args!("read error: {e}")));
+                    return Ok(false);
+                }
+            }
+        };
+        self.carry = 0;
+        let chunk = &self.chunk[..have + n];
+        if n == 0 {
+            self.eof = true;
+            if !chunk.is_empty() {
+                self.input_err = Some(not_utf8(chunk));
+            }
+            return Ok(false);
+        }
+        let first = self.base == 0 && self.buf.is_empty();
+        let mut cut = 0;
+        let valid = match std::str::from_utf8(chunk) {
+            Ok(_) => chunk.len(),
+            Err(e) => match e.error_len() {
+                // a sequence cut by the end of this read: kept for the next
+                None => {
+                    cut = chunk.len() - e.valid_up_to();
+                    e.valid_up_to()
+                }
+                Some(_) => {
+                    self.input_err = Some(not_utf8(&chunk[e.valid_up_to()..]));
+                    self.eof = true;
+                    e.valid_up_to()
+                }
+            },
+        };
+        let text = std::str::from_utf8(&chunk[..valid]).expect("checked above");
+        let text = if first {
+            text.strip_prefix('\u{feff}').unwrap_or(text)
+        } else {
+            text
+        };
+        if self.bad_char.is_none() {
+            self.bad_char = text.chars().find(|&c| !is_xml_char(c));
+        }
+        self.buf.push_str(text);
+        self.chunk.copy_within(valid..valid + cut, 0);
+        self.carry = cut;
+        Ok(true)
+    }
+
+    fn rest(&self) -> &str {
+        &self.buf[self.pos..]
     }
 
     fn advance(&mut self, n: usize) {
-        let skipped = &self.src[self.pos..self.pos + n];
+        let skipped = &self.buf[self.pos..self.pos + n];
         let lines = skipped.bytes().filter(|&c| c == b'\n').count();
         self.line = self
             .line
@@ -323,34 +533,72 @@ impl<'a> Reader<'a> {
     /// The next node that rrd_restore.c distinguishes; comments, processing
     /// instructions, CDATA sections, the DOCTYPE and blank text are skipped
     /// (rrdtool skips them too) after checking that they are well formed.
-    fn read(&mut self) -> Result<&Node<'a>> {
-        self.cur = self.next_node()?;
-        Ok(&self.cur)
+    fn read(&mut self) -> Result<&Node> {
+        match self.next_node() {
+            Ok(n) => {
+                self.cur = n;
+                Ok(&self.cur)
+            }
+            Err(e) => {
+                self.failed = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// A node, refilling the window until the node fits in it: a node cut
+    /// by the end of the window fails to parse (or looks like the end of the
+    /// document), and is parsed again with more input.
+    fn next_node(&mut self) -> Result<Node> {
+        loop {
+            let saved = (self.pos, self.line, self.phase, self.stack.len());
+            let r = self.next_node_in_window();
+            let complete = match &r {
+                Ok(n) => n.kind != Kind::Eof || self.eof,
+                Err(_) => self.eof,
+            };
+            if complete {
+                return match (r, self.input_err.take()) {
+                    // the window ended where the input went wrong
+                    (Err(_), Some(e)) => Err(e),
+                    (r, e) => {
+                        self.input_err = e;
+                        r
+                    }
+                };
+            }
+            (self.pos, self.line, self.phase) = (saved.0, saved.1, saved.2);
+            self.stack.truncate(saved.3);
+            self.refill()?;
+        }
     }
 
     /// Reads to the end, checking that the document is well formed.
-    fn validate(mut self) -> Result<()> {
+    fn validate(&mut self) -> Result<()> {
         while self.read()?.kind != Kind::Eof {}
         // characters XML forbids outside text (text was checked on the way)
-        match self.src.chars().find(|&c| !is_xml_char(c)) {
-            Some(c) => Err(xml_err(format_args!(
-                "Char 0x{:X} out of allowed range",
-                u32::from(c)
-            ))),
+        match self.bad_char {
+            Some(c) => {
+                self.failed = true;
+                Err(xml_err(format_args!(
+                    "Char 0x{:X} out of allowed range",
+                    u32::from(c)
+                )))
+            }
             None => Ok(()),
         }
     }
 
-    fn node(&self, kind: Kind, name: &'a str, line: u32) -> Node<'a> {
+    fn node(&self, kind: Kind, name: &str, line: u32) -> Node {
         Node {
             kind,
-            name,
-            text: Cow::Borrowed(""),
+            name: name.to_string(),
+            text: String::new(),
             line,
         }
     }
 
-    fn next_node(&mut self) -> Result<Node<'a>> {
+    fn next_node_in_window(&mut self) -> Result<Node> {
         loop {
             match self.phase {
                 Phase::Prolog | Phase::Epilog => {
@@ -408,12 +656,12 @@ impl<'a> Reader<'a> {
                                 u32::from(c)
                             )));
                         }
-                        let text = decode_text(text)?;
+                        let text = decode_text(text)?.into_owned();
                         self.advance(len);
                         if !is_blank(&text) {
                             return Ok(Node {
                                 kind: Kind::Text,
-                                name: "",
+                                name: String::new(),
                                 text,
                                 line,
                             });
@@ -442,7 +690,7 @@ impl<'a> Reader<'a> {
         if target.is_empty() {
             return Err(xml_err("xmlParsePI : no target name"));
         }
-        if target.eq_ignore_ascii_case("xml") && self.pos != 0 {
+        if target.eq_ignore_ascii_case("xml") && self.base + self.pos as u64 != 0 {
             return Err(xml_err(
                 "XML declaration allowed only at the start of the document",
             ));
@@ -484,7 +732,7 @@ impl<'a> Reader<'a> {
         Err(xml_err("DOCTYPE improperly terminated"))
     }
 
-    fn start_tag(&mut self) -> Result<Node<'a>> {
+    fn start_tag(&mut self) -> Result<Node> {
         let r = self.rest();
         let b = r.as_bytes();
         let line = self.line;
@@ -493,6 +741,12 @@ impl<'a> Reader<'a> {
             return Err(xml_err("StartTag: invalid element name"));
         }
         let unfinished = || xml_err(format_args!("Couldn't find end of Start Tag {name}"));
+        let node = Node {
+            kind: Kind::Element,
+            name: name.to_string(),
+            text: String::new(),
+            line,
+        };
         let mut i = 1 + name.len();
         let mut attrs: HashSet<&str> = HashSet::new();
         let empty = loop {
@@ -552,15 +806,15 @@ impl<'a> Reader<'a> {
                 self.phase = Phase::Epilog;
             }
         } else {
-            self.stack.push((name, line));
+            self.stack.push((node.name.clone(), line));
         }
-        Ok(self.node(Kind::Element, name, line))
+        Ok(node)
     }
 
-    fn end_tag(&mut self) -> Result<Node<'a>> {
+    fn end_tag(&mut self) -> Result<Node> {
         let r = self.rest();
         let line = self.line;
-        let name = &r[2..2 + name_len(&r[2..])];
+        let name = r[2..2 + name_len(&r[2..])].to_string();
         if name.is_empty() {
             return Err(xml_err("xmlParseEndTag: '</' not found"));
         }
@@ -572,19 +826,26 @@ impl<'a> Reader<'a> {
         if r.as_bytes().get(i) != Some(&b'>') {
             return Err(xml_err("expected '>'"));
         }
-        let Some((open, open_line)) = self.stack.pop() else {
+        // nothing changes before the node is known to be whole (see next_node)
+        let Some((open, open_line)) = self.stack.last() else {
             return Err(xml_err("Extra content at the end of the document"));
         };
-        if open != name {
+        if *open != name {
             return Err(xml_err(format_args!(
                 "Opening and ending tag mismatch: {open} line {open_line} and {name}"
             )));
         }
+        self.stack.pop();
         self.advance(i + 1);
         if self.stack.is_empty() {
             self.phase = Phase::Epilog;
         }
-        Ok(self.node(Kind::End, name, line))
+        Ok(Node {
+            kind: Kind::End,
+            name,
+            text: String::new(),
+            line,
+        })
     }
 }
 
@@ -711,30 +972,59 @@ enum Field {
     Cnt(usize),
 }
 
-struct Parser<'a> {
-    r: Reader<'a>,
+/// Where the parser puts each row: the values of every data source, in
+/// document (time) order within each archive, archives one after the other.
+type RowSink<'s> = dyn FnMut(&[f64]) -> Result<()> + 's;
+
+struct Parser<'s, R> {
+    r: Reader<R>,
     version: String,
     step: u64,
     last_up: i64,
     ds: Vec<RawDs>,
     rra: Vec<RawRra>,
-    data: Vec<f64>,
+    sink: &'s mut RowSink<'s>,
+    row: Vec<f64>,
+    /// `-r`: each data source's raw min and max slots, once known.
+    range_check: bool,
+    bounds: Vec<(f64, f64)>,
 }
 
-impl<'a> Parser<'a> {
-    fn new(xml: &'a str) -> Result<Self> {
-        Reader::new(xml).validate()?;
-        Ok(Parser {
-            r: Reader::new(xml),
-            version: String::new(),
-            step: 0,
-            last_up: 0,
-            ds: Vec::new(),
-            rra: Vec::new(),
-            data: Vec::new(),
-        })
+/// Parses a dump from `input` in one pass, handing rows to `sink`. XML that
+/// is not well formed is reported as such even when a value before it is
+/// wrong: the rest of the input is still checked, as libxml2 has usually
+/// parsed ahead of rrdtool.
+fn parse<R: std::io::Read>(
+    input: R,
+    range_check: bool,
+    sink: &mut RowSink<'_>,
+) -> Result<(Header, Vec<(f64, f64)>)> {
+    let mut p = Parser {
+        r: Reader::new(input),
+        version: String::new(),
+        step: 0,
+        last_up: 0,
+        ds: Vec::new(),
+        rra: Vec::new(),
+        sink,
+        row: Vec::new(),
+        range_check,
+        bounds: Vec::new(),
+    };
+    match p.run() {
+        Ok(()) => {
+            p.r.validate()?;
+            p.finish()
+        }
+        Err(e) if p.r.failed => Err(e),
+        Err(e) => {
+            p.r.validate()?;
+            Err(e)
+        }
     }
+}
 
+impl<R: std::io::Read> Parser<'_, R> {
     fn line(&self) -> u32 {
         self.r.cur.line
     }
@@ -872,7 +1162,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn run(mut self) -> Result<Parsed> {
+    fn run(&mut self) -> Result<()> {
         self.expect("rrd")?;
         loop {
             let el = self.element()?;
@@ -900,7 +1190,7 @@ impl<'a> Parser<'a> {
         if self.r.read()?.kind != Kind::Eof {
             return Err(xml_err("Extra content at the end of the document"));
         }
-        self.finish()
+        Ok(())
     }
 
     fn parse_ds(&mut self) -> Result<()> {
@@ -1148,13 +1438,27 @@ impl<'a> Parser<'a> {
         loop {
             let el = self.element()?;
             if el.eq_ignore_ascii_case("row") {
-                for _ in 0..self.ds.len() {
+                if self.range_check && self.bounds.len() != self.ds.len() {
+                    self.bounds = self
+                        .ds
+                        .iter()
+                        .map(|d| (d.par.val(1), d.par.val(2)))
+                        .collect();
+                }
+                self.row.clear();
+                for k in 0..self.ds.len() {
                     self.expect("v")?;
-                    let v = self.double()?;
-                    self.data.push(v);
+                    let mut v = self.double()?;
+                    if let Some(&(min, max)) = self.bounds.get(k) {
+                        if (!min.is_nan() && v < min) || (!max.is_nan() && v > max) {
+                            v = DNAN;
+                        }
+                    }
+                    self.row.push(v);
                     self.expect("/v")?;
                 }
                 self.expect("/row")?;
+                (self.sink)(&self.row)?;
                 self.rra[i].rows += 1;
             } else if el.eq_ignore_ascii_case("/database") {
                 return Ok(());
@@ -1169,12 +1473,12 @@ impl<'a> Parser<'a> {
 
     /// Turns the raw definitions into a [`Header`], refusing what rrdtool
     /// would write but could not read back.
-    fn finish(self) -> Result<Parsed> {
+    fn finish(&mut self) -> Result<(Header, Vec<(f64, f64)>)> {
         let invalid = |m: String| Err(Error::Invalid(m));
         let version = atoi(&self.version);
         if version > 5 {
             return Err(Error::UnsupportedVersion {
-                found: self.version,
+                found: self.version.clone(),
             });
         }
         let version = version.max(3) as u8;
@@ -1190,7 +1494,7 @@ impl<'a> Parser<'a> {
         let mut ds = Vec::with_capacity(self.ds.len());
         let mut pdp = Vec::with_capacity(self.ds.len());
         let mut bounds = Vec::with_capacity(self.ds.len());
-        for (i, d) in self.ds.into_iter().enumerate() {
+        for (i, d) in std::mem::take(&mut self.ds).into_iter().enumerate() {
             let Some(kind) = d.kind else {
                 return invalid(format!("data source {i} ({}) has no <type>", d.name));
             };
@@ -1234,7 +1538,7 @@ impl<'a> Parser<'a> {
         }
         let mut rra = Vec::with_capacity(self.rra.len());
         let mut cdp = Vec::new();
-        for (i, a) in self.rra.into_iter().enumerate() {
+        for (i, a) in std::mem::take(&mut self.rra).into_iter().enumerate() {
             let Some(cf) = a.cf else {
                 return invalid(format!("line {}: archive {i} has no <cf>", a.line));
             };
@@ -1305,11 +1609,7 @@ impl<'a> Parser<'a> {
             cdp,
             cur_row,
         };
-        Ok(Parsed {
-            header,
-            data: self.data,
-            bounds,
-        })
+        Ok((header, bounds))
     }
 }
 
@@ -1366,7 +1666,7 @@ mod tests {
         if !opts.range_check {
             let (h, d) = parse_dump(input).unwrap();
             let p = dir.path("parsed.rrd");
-            write_file(&p, &h, Some(&d), true).unwrap();
+            crate::create::write_file(&p, &h, Some(&d), true, Follow::Through).unwrap();
             assert_eq!(our_dump(&p), expected, "parse_dump + write_file");
         }
         for k in 0..3 {
@@ -1818,6 +2118,97 @@ mod tests {
 
     /// Cutting the document anywhere or replacing any byte never panics; a
     /// document cut before its end is always refused.
+    /// Reads of a few bytes at a time: every node is cut somewhere by the
+    /// end of the window, which must change nothing.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.step = self.step % 7 + 1;
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    fn parse_trickled(bytes: &[u8]) -> Result<(Header, Vec<f64>)> {
+        let mut data = Vec::new();
+        let input = Trickle { bytes, step: 0 };
+        let (h, _) = parse(input, false, &mut |row| {
+            data.extend_from_slice(row);
+            Ok(())
+        })?;
+        Ok((h, data))
+    }
+
+    fn same(a: &Result<(Header, Vec<f64>)>, b: &Result<(Header, Vec<f64>)>) -> bool {
+        match (a, b) {
+            (Ok((h1, d1)), Ok((h2, d2))) => {
+                format!("{h1:?}") == format!("{h2:?}")
+                    && d1.iter().zip(d2).all(|(x, y)| x.to_bits() == y.to_bits())
+                    && d1.len() == d2.len()
+            }
+            (Err(e1), Err(e2)) => e1.to_string() == e2.to_string(),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn input_cut_anywhere_parses_the_same() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/restore");
+        let mut files = 0;
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "xml") {
+                let bytes = std::fs::read(&p).unwrap();
+                let text = String::from_utf8(bytes.clone()).unwrap();
+                assert!(
+                    same(&parse_dump(&text), &parse_trickled(&bytes)),
+                    "{}",
+                    p.display()
+                );
+                files += 1;
+            }
+        }
+        assert!(files >= 8);
+        // and the broken variants of a small dump
+        let xml = data("tiny.xml");
+        let mut bytes = xml.clone().into_bytes();
+        let mut compared = 0;
+        for i in (0..bytes.len()).step_by(5) {
+            let old = bytes[i];
+            for b in [b'<', b'>', b'&', b'/', b'-', b'!'] {
+                bytes[i] = b;
+                let s = std::str::from_utf8(&bytes).unwrap();
+                let (a, t) = (parse_dump(s), parse_trickled(&bytes));
+                assert!(same(&a, &t), "byte {i} = {:?}: {a:?} vs {t:?}", b as char);
+                compared += 1;
+            }
+            bytes[i] = old;
+        }
+        assert!(compared > 300, "{compared}");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_refused_as_libxml2_does() {
+        let xml = data("tiny.xml").replacen("<name>", "<name>a\u{7f}", 0);
+        let mut bytes = xml.into_bytes();
+        let at = bytes.windows(6).position(|w| w == b"<name>").unwrap() + 7;
+        bytes[at] = 0xff;
+        let e = parse(&bytes[..], false, &mut |_| Ok(())).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("error reading/parsing XML: Input is not proper UTF-8, indicate encoding ! Bytes: 0xFF"),
+            "{e}"
+        );
+        let e = parse_trickled(&bytes).unwrap_err();
+        assert!(e.to_string().contains("Input is not proper UTF-8"), "{e}");
+    }
+
     #[test]
     fn corruption_never_panics() {
         let xml = data("tiny.xml");

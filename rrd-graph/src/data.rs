@@ -469,31 +469,43 @@ fn cdef_series(c: &Cdef, computed: &[Computed], env: &EvalEnv<'_>) -> Result<Ser
     // each DEF/CDEF input is read from the row holding the CDEF start at
     // its own step; VDEFs become numbers, as rrdtool's data_calc makes them
     let mut program = std::borrow::Cow::Borrowed(&c.program);
-    let mut inputs = vec![
-        Input {
-            values: &[],
-            first: 0,
-            step: 1,
-        };
-        computed.len()
-    ];
+    // the inputs are the series the program names, renumbered from 0 in the
+    // program (not one slot per element of the graph, which made long chains
+    // of CDEFs quadratic)
+    let mut inputs: Vec<Input<'_>> = Vec::new();
+    let mut slot_of: HashMap<usize, usize> = HashMap::new();
     for (k, tok) in c.program.tokens().iter().enumerate() {
-        let id = match *tok {
-            Token::Var(v) | Token::PrevVar(v) => ElementId(v.0),
+        let (id, prev) = match *tok {
+            Token::Var(v) => (ElementId(v.0), false),
+            Token::PrevVar(v) => (ElementId(v.0), true),
             _ => continue,
         };
         match computed.get(id.0) {
             Some(Computed::Series(s)) => {
-                let diff = start - s.start;
-                inputs[id.0] = Input {
-                    values: &s.values,
-                    first: if diff > 0 {
-                        (diff / s.step as i64) as usize
-                    } else {
-                        0
-                    },
-                    step: s.step as i64,
-                };
+                let slot = *slot_of.entry(id.0).or_insert_with(|| {
+                    let diff = start - s.start;
+                    inputs.push(Input {
+                        values: &s.values,
+                        first: if diff > 0 {
+                            (diff / s.step as i64) as usize
+                        } else {
+                            0
+                        },
+                        step: s.step as i64,
+                    });
+                    inputs.len() - 1
+                });
+                if slot != id.0 {
+                    let v = rrd_rpn::VarId(slot);
+                    program.to_mut().replace_token(
+                        k,
+                        if prev {
+                            Token::PrevVar(v)
+                        } else {
+                            Token::Var(v)
+                        },
+                    );
+                }
             }
             Some(Computed::Value(v)) => {
                 program.to_mut().replace_token(k, Token::Number(v.value));

@@ -278,6 +278,9 @@ pub fn paint_values(
 /// The legend items of a spec, in order, with their element index.
 pub fn legend_items(spec: &GraphSpec, gprints: &[(usize, String)]) -> Vec<(usize, LegendItem)> {
     let mut out = Vec::new();
+    // one lookup per GPRINT, not a search of all of them
+    let gprint: std::collections::HashMap<usize, &String> =
+        gprints.iter().rev().map(|(i, s)| (*i, s)).collect();
     for (k, e) in spec.elements().iter().enumerate() {
         let (text, align, comment) = match e {
             Element::Line(l) => (l.legend.clone(), None, false),
@@ -287,11 +290,7 @@ pub fn legend_items(spec: &GraphSpec, gprints: &[(usize, String)]) -> Vec<(usize
             Element::Comment(c) => (c.clone(), None, true),
             Element::TextAlign(a) => (String::new(), Some(*a), false),
             Element::Print(p) if p.graph => (
-                gprints
-                    .iter()
-                    .find(|(i, _)| *i == k)
-                    .map(|(_, s)| s.clone())
-                    .unwrap_or_default(),
+                gprint.get(&k).map(|s| (*s).clone()).unwrap_or_default(),
                 None,
                 false,
             ),

@@ -180,6 +180,9 @@ pub struct ParseContext<'a> {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GraphSpec {
     elements: Vec<Element>,
+    /// Each vname's latest element (rrdtool keeps a map too): lookups stay
+    /// constant-time however many elements there are.
+    names: std::collections::HashMap<String, usize>,
 }
 
 const VNAME_MAX: usize = 255;
@@ -229,10 +232,10 @@ impl GraphSpec {
         let mut spec = GraphSpec::default();
         for (i, arg) in args.iter().enumerate() {
             match spec.parse_one(i, arg.as_ref(), ctx)? {
-                Parsed::Element(e) => spec.elements.push(e),
+                Parsed::Element(e) => spec.push(e),
                 // rrdtool stops at a bad colour without a message
                 Parsed::Truncate(e) => {
-                    spec.elements.push(e);
+                    spec.push(e);
                     break;
                 }
             }
@@ -256,10 +259,14 @@ impl GraphSpec {
 
     /// The element defining `vname` (the latest, as rrdtool's map keeps).
     pub fn find(&self, vname: &str) -> Option<ElementId> {
-        self.elements
-            .iter()
-            .rposition(|e| e.vname() == Some(vname))
-            .map(ElementId)
+        self.names.get(vname).copied().map(ElementId)
+    }
+
+    fn push(&mut self, e: Element) {
+        if let Some(v) = e.vname() {
+            self.names.insert(v.to_string(), self.elements.len());
+        }
+        self.elements.push(e);
     }
 
     fn parse_one(&self, arg_no: usize, arg: &str, ctx: &ParseContext<'_>) -> Result<Parsed> {

@@ -264,9 +264,12 @@ fn run_blocks(
     let mut rows: Vec<usize> = inputs.iter().map(|i| i.first).collect();
     // each input's row at each point of the block
     let mut at: Vec<Vec<usize>> = vec![Vec::new(); inputs.len()];
-    let used: Vec<bool> = (0..inputs.len())
-        .map(|v| program.variables().any(|x| x.0 == v))
-        .collect();
+    let mut used = vec![false; inputs.len()];
+    for v in program.variables() {
+        if let Some(u) = used.get_mut(v.0) {
+            *u = true;
+        }
+    }
     let mut i0 = 0;
     while i0 < times.len() {
         let n = (times.len() - i0).min(BLOCK);
