@@ -74,6 +74,30 @@ pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
     if rest.is_empty() {
         return write_out(out, &usage_text(Some(cmd)));
     }
+    // rrdtool hands these to the rrdcached that RRDCACHED_ADDRESS names,
+    // which may hold newer values than the file: never silently go around it
+    let daemon_commands = [
+        "update",
+        "updatev",
+        "fetch",
+        "info",
+        "dump",
+        "first",
+        "last",
+        "lastupdate",
+        "xport",
+        "graph",
+        "graphv",
+    ];
+    if daemon_commands.contains(&cmd.as_str())
+        && std::env::var_os("RRDCACHED_ADDRESS").is_some_and(|a| !a.is_empty())
+    {
+        return Err(
+            "RRDCACHED_ADDRESS is set, but rrd cannot talk to rrdcached yet \
+             (unset it to work on the files directly)"
+                .into(),
+        );
+    }
     match cmd.as_str() {
         "create" => cmd_create(rest, out),
         "info" => cmd_info(rest, out),

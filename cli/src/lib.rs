@@ -10,6 +10,8 @@
 #![warn(missing_docs)]
 
 mod commands;
+#[doc(hidden)]
+pub mod fuzz_bodies;
 mod getopt;
 mod graph_cmd;
 mod update_cmd;

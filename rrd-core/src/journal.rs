@@ -379,9 +379,11 @@ mod tests {
     #[test]
     fn chunks_split_at_pages() {
         let c = chunks;
-        assert_eq!(c(100, 200), [100..200]);
+        assert_eq!(c(100, 200).len(), 1);
+        assert_eq!(c(100, 200)[0], 100..200);
         assert_eq!(c(4000, 9000), [4000..4096, 4096..8192, 8192..9000]);
-        assert_eq!(c(4096, 8192), [4096..8192]);
+        assert_eq!(c(4096, 8192).len(), 1);
+        assert_eq!(c(4096, 8192)[0], 4096..8192);
         assert_eq!(c(5, 5), []);
     }
 

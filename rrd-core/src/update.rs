@@ -796,10 +796,11 @@ pub fn parse_update_time(
 /// the result undefined and the processor gives that value).
 pub(crate) fn c_long(x: f64) -> i64 {
     // -2^63 converts exactly; 2^63 and beyond do not fit
-    if x.is_nan() || x >= 9_223_372_036_854_775_808.0 || x < -9_223_372_036_854_775_808.0 {
-        i64::MIN
-    } else {
+    // (NaN is in no range)
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&x) {
         x as i64
+    } else {
+        i64::MIN
     }
 }
 
@@ -1122,7 +1123,6 @@ mod tests {
         let e = check("x:1", 1, None, &mut out);
         assert!(e.unwrap_err().contains("parsing time"));
         // the clock is read for N, a negative time and the at-style time
-        drop(check);
         assert_eq!(reads, 3);
     }
 

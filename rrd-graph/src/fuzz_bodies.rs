@@ -3,7 +3,7 @@
 
 use rrd_core::fetch::{FetchRequest, FetchResult};
 
-use crate::canvas::{Metrics, RasterCanvas};
+use crate::canvas::Metrics;
 use crate::render::{self, GraphOptions};
 use crate::{compute, EvalEnv, GraphSpec, ParseContext, Source, Window};
 
@@ -38,14 +38,29 @@ impl Source for Ramp {
     }
 }
 
-/// Graph arguments, one per line: parse them; if they parse, compute the
-/// data, lay the graph out and draw it on a small bitmap. Must never panic
-/// or hang.
+/// Graph arguments, one per line, after a first line that sets the image
+/// size and format: parse them; if they parse, compute the data, lay the
+/// graph out and draw it. Any bytes are taken (as the command line takes
+/// them); sizes are mostly small, sometimes anything a `u32` holds (which
+/// the 100-million-pixel check must refuse before allocating). Must never
+/// panic or hang.
 pub fn graph_args(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
+    let text = rrd_core::argbytes::encode_bytes(data);
+    let mut lines = text.lines();
+    let size = lines.next().unwrap_or_default().as_bytes();
+    let byte = |i: usize| u32::from(size.get(i).copied().unwrap_or(0));
+    let word = |i: usize| (byte(i) << 24) | (byte(i + 1) << 16) | (byte(i + 2) << 8) | byte(i + 3);
+    let (width, height) = if byte(0) % 16 == 15 {
+        (word(1).max(10), word(5).max(10))
+    } else {
+        (10 + byte(1) * 2, 10 + byte(2))
     };
-    let args: Vec<&str> = text.lines().take(64).collect();
+    let format = if byte(0) % 2 == 0 {
+        render::ImageFormat::Png
+    } else {
+        render::ImageFormat::Svg
+    };
+    let args: Vec<&str> = lines.take(64).collect();
     let tz = jiff::tz::TimeZone::UTC;
     let (start, end) = (1_000_000_000, 1_000_086_400);
     let ctx = ParseContext {
@@ -62,12 +77,16 @@ pub fn graph_args(data: &[u8]) {
         end,
         ..GraphOptions::default()
     };
-    o.layout.width = 120;
-    o.layout.height = 40;
+    o.layout.width = width;
+    o.layout.height = height;
+    // what graph refuses before computing anything
+    if f64::from(width) * f64::from(height) > 100_000_000.0 {
+        return;
+    }
     let win = Window {
         start,
         end,
-        step: 720,
+        step: ((end - start) as u64 / u64::from(width)).max(1),
     };
     let env = EvalEnv {
         now: end,
@@ -81,18 +100,11 @@ pub fn graph_args(data: &[u8]) {
     let Ok(layout) = render::graph_layout(&metrics, &spec, &o, &[]) else {
         return;
     };
-    if layout.ximg > 2000 || layout.yimg > 2000 {
-        return;
-    }
     let painted = render::paint_values(&spec, &data, start, end, layout.xsize as usize, false);
     let Ok(grids) = render::grids(&o, &painted, &layout, &tz) else {
         return;
     };
-    let (w, h) = (layout.ximg as u32, layout.yimg as u32);
-    let mut buf = vec![0u8; (w * h * 3) as usize];
-    let mut backend = plotters_bitmap::BitMapBackend::with_buffer(&mut buf, (w, h));
-    let mut canvas = RasterCanvas::new(&mut backend);
-    render::draw(&mut canvas, &spec, &data, &o, &layout, &painted, &grids);
+    let _ = render::render_image(&spec, &data, &o, &layout, &painted, &grids, format, 1.0);
 }
 
 #[cfg(test)]
@@ -123,7 +135,7 @@ mod tests {
                 let mut m = s.clone();
                 for _ in 0..1 + next() % 4 {
                     let i = (next() % m.len() as u64) as usize;
-                    let alphabet = b":#,=\\\n0123456789abcdefLINEAREASTACK";
+                    let alphabet = b":#,=\\\n0123456789abcdefLINEAREASTACK\xff\xc3";
                     m[i] = alphabet[(next() % alphabet.len() as u64) as usize];
                 }
                 graph_args(&m);

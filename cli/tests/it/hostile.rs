@@ -348,3 +348,41 @@ fn hostile_arguments_as_rrdtool_takes_them() {
     ));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// With `RRDCACHED_ADDRESS` set, rrdtool hands its work to that rrdcached,
+/// which may hold newer values than the file; rrd cannot talk to it yet and
+/// must refuse by name rather than work on the file behind its back.
+#[test]
+fn rrdcached_address_is_refused_by_name() {
+    let dir = TempDir::new("rrdcached-env");
+    setup(dir.path());
+    let before = std::fs::read(dir.path().join("f.rrd")).unwrap();
+    for args in [
+        &["update", "f.rrd", "1000000900:3"][..],
+        &["fetch", "f.rrd", "AVERAGE"],
+        &["info", "f.rrd"],
+        &["graph", "x.png", "DEF:a=f.rrd:a:AVERAGE", "LINE1:a#ff0000"],
+    ] {
+        let o = Command::new(RRD)
+            .args(args)
+            .current_dir(dir.path())
+            .env("RRDCACHED_ADDRESS", "unix:/nonexistent/rrdcached.sock")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.starts_with("ERROR: RRDCACHED_ADDRESS is set"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(std::fs::read(dir.path().join("f.rrd")).unwrap(), before);
+    // an empty value is no address, as for rrdtool
+    let o = Command::new(RRD)
+        .args(["last", "f.rrd"])
+        .current_dir(dir.path())
+        .env("RRDCACHED_ADDRESS", "")
+        .output()
+        .unwrap();
+    assert_eq!(o.stdout, b"1000000600\n");
+}

@@ -8,7 +8,9 @@
 
 mod cli_cases;
 mod compute;
+mod crash;
 mod fetch;
+mod fuzz_seeds;
 mod golden;
 mod graph;
 mod hostile;
