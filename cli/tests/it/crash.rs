@@ -352,3 +352,82 @@ fn killed_at_random_instants() {
     ));
     assert!(h.prefixes_seen.len() >= 3, "{:?}", h.prefixes_seen);
 }
+
+/// `create` and `restore` killed at random instants: the directory holds
+/// the complete file or nothing, never a temporary or partial file.
+#[test]
+fn killed_create_and_restore_leave_nothing_or_everything() {
+    let dir = TempDir::new("crash-new");
+    let d = dir.path();
+    // a dump of a 100,000-row file to restore
+    let (code, _, err) = tool(
+        RRD,
+        d,
+        &[
+            "create",
+            "src.rrd",
+            "--start",
+            "1000000000",
+            "DS:a:GAUGE:600:U:U",
+            "RRA:AVERAGE:0.5:1:100000",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = tool(RRD, d, &["dump", "src.rrd", "src.xml"]);
+    assert_eq!(code, 0, "{err}");
+    let jobs: [(&str, Vec<&str>); 2] = [
+        (
+            "create",
+            vec![
+                "create",
+                "out.rrd",
+                "--start",
+                "1000000000",
+                "DS:a:GAUGE:600:U:U",
+                "RRA:AVERAGE:0.5:1:2000000",
+            ],
+        ),
+        ("restore", vec!["restore", "src.xml", "out.rrd"]),
+    ];
+    let mut rng = Rng::new(7);
+    let mut outcomes = std::collections::BTreeMap::new();
+    for (name, args) in &jobs {
+        let t0 = Instant::now();
+        let (code, _, err) = tool(RRD, d, args);
+        assert_eq!(code, 0, "{name}: {err}");
+        let whole = t0.elapsed();
+        let complete = std::fs::metadata(d.join("out.rrd")).unwrap().len();
+        for k in 0..15 {
+            let _ = std::fs::remove_file(d.join("out.rrd"));
+            let delay = Duration::from_micros(rng.range(0, whole.as_micros() as u64 + 1));
+            let mut child = Command::new(RRD)
+                .args(args)
+                .current_dir(d)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(delay);
+            let _ = child.kill();
+            let _ = child.wait();
+            let mut names: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            let outcome = match names.as_slice() {
+                [a, b] if a == "src.rrd" && b == "src.xml" => "nothing",
+                [a, b, c] if a == "out.rrd" && b == "src.rrd" && c == "src.xml" => {
+                    let len = std::fs::metadata(d.join("out.rrd")).unwrap().len();
+                    assert_eq!(len, complete, "{name} killed after {delay:?}: a partial file");
+                    let rrd = Rrd::open(d.join("out.rrd"), rrd_core::OpenMode::ReadOnly);
+                    assert!(rrd.is_ok(), "{name} killed after {delay:?}: unreadable");
+                    "complete"
+                }
+                other => panic!("{name} kill {k} after {delay:?} left {other:?}"),
+            };
+            *outcomes.entry((*name, outcome)).or_insert(0) += 1;
+        }
+    }
+    note(&format!("killed create and restore: {outcomes:?}"));
+}
