@@ -47,6 +47,9 @@ pub fn escaped_byte(c: char) -> Option<u8> {
 /// Bytes (an argument, a line of a file) as a `String` that [`decode`]
 /// turns back into the same bytes.
 pub fn encode_bytes(bytes: &[u8]) -> String {
+    if bytes.is_ascii() {
+        return String::from_utf8(bytes.to_vec()).expect("ASCII is UTF-8");
+    }
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         let valid = chunk.valid();

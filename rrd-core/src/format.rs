@@ -594,13 +594,23 @@ impl Writer {
 /// Encodes a header in `layout`; padding and unused slots are zero, as
 /// rrdtool writes them. The version is written as `hdr.version`.
 pub fn encode_header(hdr: &Header, layout: Layout) -> Vec<u8> {
+    let mut buf = Vec::new();
+    encode_header_into(hdr, layout, &mut buf);
+    buf
+}
+
+/// [`encode_header`] into `buf` (cleared first), so that a caller that
+/// encodes often reuses one allocation.
+pub fn encode_header_into(hdr: &Header, layout: Layout, buf: &mut Vec<u8>) {
     let d = hdr.ds.len() as u64;
     let n_rra = hdr.rra.len() as u64;
     let size = layout
         .header_size(hdr.version, d, n_rra)
         .expect("header size of an in-memory header fits u64");
+    buf.clear();
+    buf.resize(size as usize, 0);
     let mut w = Writer {
-        buf: vec![0; size as usize],
+        buf: std::mem::take(buf),
         layout,
     };
     let o = layout.offsets();
@@ -690,6 +700,34 @@ pub fn encode_header(hdr: &Header, layout: Layout) -> Vec<u8> {
         off += o.rra_def;
     }
 
+    encode_live(&mut w, hdr, off);
+    *buf = w.buf;
+}
+
+/// The live part of [`encode_header`] (from [`live_head_offset`] to the end
+/// of the header) into `buf`, which holds the whole header's size: the
+/// bytes before the live part are left zero. What an update commits.
+pub fn encode_live_into(hdr: &Header, layout: Layout, buf: &mut Vec<u8>) {
+    let d = hdr.ds.len() as u64;
+    let n_rra = hdr.rra.len() as u64;
+    let size = layout
+        .header_size(hdr.version, d, n_rra)
+        .expect("header size of an in-memory header fits u64");
+    buf.clear();
+    buf.resize(size as usize, 0);
+    let mut w = Writer {
+        buf: std::mem::take(buf),
+        layout,
+    };
+    encode_live(&mut w, hdr, live_head_offset(layout, d, n_rra));
+    *buf = w.buf;
+}
+
+/// Writes live_head, pdp_prep, cdp_prep and rra_ptr from `off`.
+fn encode_live(w: &mut Writer, hdr: &Header, mut off: u64) {
+    let layout = w.layout;
+    let o = layout.offsets();
+    let l = layout.long_size as u64;
     w.long(off, hdr.last_up);
     if hdr.version >= 3 {
         w.long(off + l, hdr.last_up_usec);
@@ -713,7 +751,6 @@ pub fn encode_header(hdr: &Header, layout: Layout) -> Vec<u8> {
         w.ulong(off, *r);
         off += o.rra_ptr;
     }
-    w.buf
 }
 
 /// Offset of the live head (`last_up`) in a layout.

@@ -73,7 +73,10 @@ pub(crate) fn hash(bytes: &[u8]) -> u64 {
 /// The state a header is in: a hash of its static part (definitions) and of
 /// its live part.
 pub(crate) fn state(static_hash: u64, live: &[u8]) -> u64 {
-    hash(&[static_hash.to_le_bytes(), hash(live).to_le_bytes()].concat())
+    let mut both = [0u8; 16];
+    both[..8].copy_from_slice(&static_hash.to_le_bytes());
+    both[8..].copy_from_slice(&hash(live).to_le_bytes());
+    hash(&both)
 }
 
 /// One byte range a commit writes: `count` copies of `data` from `offset`.

@@ -61,6 +61,8 @@ pub struct Rrd<S: Storage = FileStorage> {
     journal: journal::Builder,
     /// Bytes gathered for one write.
     io_buf: Vec<u8>,
+    /// The header encoded at the last commit (its buffer reused).
+    header_buf: Vec<u8>,
     scratch: Scratch,
 }
 
@@ -340,6 +342,7 @@ impl<S: Storage> Rrd<S> {
             overlay,
             journal: journal::Builder::default(),
             io_buf: Vec::new(),
+            header_buf: Vec::new(),
             scratch: Scratch::default(),
         };
         if let Some(o) = redo {
@@ -516,7 +519,8 @@ impl<S: Storage> Rrd<S> {
         if !self.dirty && !has_rows {
             return Ok(());
         }
-        let header = format::encode_header(&self.header, self.layout);
+        let mut header = std::mem::take(&mut self.header_buf);
+        format::encode_live_into(&self.header, self.layout, &mut header);
         let live_off = self.live_off;
         let live = &header[live_off as usize..];
         let post = journal::state(self.static_hash, live);
@@ -573,6 +577,7 @@ impl<S: Storage> Rrd<S> {
         }
         self.disk_live.clear();
         self.disk_live.extend_from_slice(live);
+        self.header_buf = header;
         for p in &mut self.pending {
             p.clear();
         }

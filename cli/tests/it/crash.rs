@@ -392,6 +392,7 @@ fn killed_create_and_restore_leave_nothing_or_everything() {
     let mut rng = Rng::new(7);
     let mut outcomes = std::collections::BTreeMap::new();
     for (name, args) in &jobs {
+        let _ = std::fs::remove_file(d.join("out.rrd"));
         let t0 = Instant::now();
         let (code, _, err) = tool(RRD, d, args);
         assert_eq!(code, 0, "{name}: {err}");
@@ -419,7 +420,10 @@ fn killed_create_and_restore_leave_nothing_or_everything() {
                 [a, b] if a == "src.rrd" && b == "src.xml" => "nothing",
                 [a, b, c] if a == "out.rrd" && b == "src.rrd" && c == "src.xml" => {
                     let len = std::fs::metadata(d.join("out.rrd")).unwrap().len();
-                    assert_eq!(len, complete, "{name} killed after {delay:?}: a partial file");
+                    assert_eq!(
+                        len, complete,
+                        "{name} killed after {delay:?}: a partial file"
+                    );
                     let rrd = Rrd::open(d.join("out.rrd"), rrd_core::OpenMode::ReadOnly);
                     assert!(rrd.is_ok(), "{name} killed after {delay:?}: unreadable");
                     "complete"
