@@ -4,24 +4,13 @@
 
 use rrd_core::argbytes;
 
-/// The commands the first byte picks from (and two that do not exist).
-pub const COMMANDS: &[&str] = &[
-    "create",
-    "update",
-    "updatev",
-    "info",
-    "dump",
-    "restore",
-    "first",
-    "last",
-    "lastupdate",
-    "fetch",
-    "xport",
-    "graph",
-    "graphv",
-    "tune",
-    "grpah",
-];
+/// The commands the first byte picks from: every command of `rrd`, one of
+/// rrdtool's that `rrd` refuses, and one that does not exist.
+pub fn commands() -> Vec<&'static str> {
+    let mut v = crate::commands::KNOWN_COMMANDS.to_vec();
+    v.extend(["tune", "grpah"]);
+    v
+}
 
 /// The command line a fuzz input stands for: the first byte picks the
 /// command, the rest is up to 32 arguments separated by NUL bytes, any
@@ -30,7 +19,8 @@ pub const COMMANDS: &[&str] = &[
 /// runs in a scratch directory and must touch nothing else.
 pub fn command_line(data: &[u8]) -> Option<Vec<Vec<u8>>> {
     let (&pick, rest) = data.split_first()?;
-    let cmd = COMMANDS[usize::from(pick) % COMMANDS.len()];
+    let commands = commands();
+    let cmd = commands[usize::from(pick) % commands.len()];
     let mut args = vec![cmd.as_bytes().to_vec()];
     if !rest.is_empty() {
         args.extend(rest.split(|&b| b == 0).take(32).map(<[u8]>::to_vec));

@@ -548,6 +548,20 @@ struct Writer {
 }
 
 impl Writer {
+    /// A writer over `buf` (taken; give it back with `*buf = w.buf`),
+    /// zeroed to the size of `hdr`'s header.
+    fn for_header(hdr: &Header, layout: Layout, buf: &mut Vec<u8>) -> Writer {
+        let size = layout
+            .header_size(hdr.version, hdr.ds.len() as u64, hdr.rra.len() as u64)
+            .expect("header size of an in-memory header fits u64");
+        buf.clear();
+        buf.resize(size as usize, 0);
+        Writer {
+            buf: std::mem::take(buf),
+            layout,
+        }
+    }
+
     fn put(&mut self, off: u64, b: &[u8]) {
         let off = off as usize;
         self.buf[off..off + b.len()].copy_from_slice(b);
@@ -604,15 +618,7 @@ pub fn encode_header(hdr: &Header, layout: Layout) -> Vec<u8> {
 pub fn encode_header_into(hdr: &Header, layout: Layout, buf: &mut Vec<u8>) {
     let d = hdr.ds.len() as u64;
     let n_rra = hdr.rra.len() as u64;
-    let size = layout
-        .header_size(hdr.version, d, n_rra)
-        .expect("header size of an in-memory header fits u64");
-    buf.clear();
-    buf.resize(size as usize, 0);
-    let mut w = Writer {
-        buf: std::mem::take(buf),
-        layout,
-    };
+    let mut w = Writer::for_header(hdr, layout, buf);
     let o = layout.offsets();
     let l = layout.long_size as u64;
     w.put(0, MAGIC);
@@ -708,18 +714,9 @@ pub fn encode_header_into(hdr: &Header, layout: Layout, buf: &mut Vec<u8>) {
 /// of the header) into `buf`, which holds the whole header's size: the
 /// bytes before the live part are left zero. What an update commits.
 pub fn encode_live_into(hdr: &Header, layout: Layout, buf: &mut Vec<u8>) {
-    let d = hdr.ds.len() as u64;
-    let n_rra = hdr.rra.len() as u64;
-    let size = layout
-        .header_size(hdr.version, d, n_rra)
-        .expect("header size of an in-memory header fits u64");
-    buf.clear();
-    buf.resize(size as usize, 0);
-    let mut w = Writer {
-        buf: std::mem::take(buf),
-        layout,
-    };
-    encode_live(&mut w, hdr, live_head_offset(layout, d, n_rra));
+    let mut w = Writer::for_header(hdr, layout, buf);
+    let off = live_head_offset(layout, hdr.ds.len() as u64, hdr.rra.len() as u64);
+    encode_live(&mut w, hdr, off);
     *buf = w.buf;
 }
 
