@@ -256,13 +256,11 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     // sizes are checked before anything is allocated for them: the image is
     // at least the graph area (the whole image is checked again once laid
     // out, before it is drawn)
-    let (zw, zh) = (
+    render::check_image_size(
         f64::from(o.layout.width) * zoom,
         f64::from(o.layout.height) * zoom,
-    );
-    if zw * zh > 100_000_000.0 {
-        return Err(unsupported("an image of more than 100 million pixels"));
-    }
+    )
+    .map_err(graph_error)?;
     o.axis.validate().map_err(graph_error)?;
     o.axis.axis_font_size = o.layout.fonts.axis;
     o.axis.legend_font_size = o.layout.fonts.legend;

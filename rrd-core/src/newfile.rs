@@ -92,6 +92,14 @@ fn resolve_links(path: &Path) -> io::Result<PathBuf> {
     ))
 }
 
+/// A file without a name in `dir` (Linux `O_TMPFILE`), readable and
+/// writable, mode 0600 until given one.
+pub(crate) fn nameless(dir: &Path) -> rustix::io::Result<File> {
+    let flags =
+        rustix::fs::OFlags::TMPFILE | rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC;
+    rustix::fs::open(dir, flags, rustix::fs::Mode::from_bits_truncate(0o600)).map(File::from)
+}
+
 fn dir_of(path: &Path) -> &Path {
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -151,13 +159,8 @@ impl NewFile {
             .filter(|m| m.file_type().is_file())
             .map_or(NEW_MODE, |m| m.permissions().mode() & 0o7777);
         let dir = dir_of(&dest);
-        let nameless = rustix::fs::open(
-            dir,
-            rustix::fs::OFlags::TMPFILE | rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::from_bits_truncate(0o600),
-        );
-        let (file, how) = match nameless {
-            Ok(fd) => (File::from(fd), How::Nameless),
+        let (file, how) = match nameless(dir) {
+            Ok(file) => (file, How::Nameless),
             // no O_TMPFILE on this file system (or kernel): a named file
             Err(e)
                 if [

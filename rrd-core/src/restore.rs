@@ -167,15 +167,12 @@ impl Spill {
     /// A nameless file in `dir` (so that copies can stay within one file
     /// system), else in the temporary directory.
     fn new(dir: &Path) -> Result<Spill> {
-        let flags =
-            rustix::fs::OFlags::TMPFILE | rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC;
-        let mode = rustix::fs::Mode::from_bits_truncate(0o600);
         let tmp = std::env::temp_dir();
-        let fd = rustix::fs::open(dir, flags, mode)
-            .or_else(|_| rustix::fs::open(&tmp, flags, mode))
+        let file = crate::newfile::nameless(dir)
+            .or_else(|_| crate::newfile::nameless(&tmp))
             .map_err(|e| Error::io("creating a temporary file in", &tmp, e.into()))?;
         Ok(Spill {
-            file: File::from(fd),
+            file,
             buf: Vec::with_capacity(1 << 16),
         })
     }

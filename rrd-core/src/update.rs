@@ -777,18 +777,25 @@ pub fn parse_update_time(
     if s == "N" {
         return Ok(now);
     }
-    let t = strtodbl(s, Some("error while parsing time in get_time_from_reading"))
-        .map_err(Error::Invalid)?;
+    let t = strtodbl(s, Some(TIME_CONTEXT)).map_err(Error::Invalid)?;
     let t = if t < 0.0 {
         now.sec as f64 + now.usec as f64 * f64::from(1e-6f32) + t
     } else {
         t
     };
-    // rrdtool converts with C casts: a time that no time_t holds (1e20,
-    // inf, nan) becomes LONG_MIN, which the last-update check then refuses
+    Ok(c_time(t))
+}
+
+/// rrdtool's context for a time that does not parse.
+const TIME_CONTEXT: &str = "error while parsing time in get_time_from_reading";
+
+/// Seconds as a double to an update time, with rrdtool's C casts: a time
+/// that no time_t holds (1e20, inf, nan) becomes LONG_MIN, which the
+/// last-update check then refuses.
+fn c_time(t: f64) -> UpdateTime {
     let sec = c_long(t.floor());
     let usec = c_long((t - sec as f64) * 1e6);
-    Ok(UpdateTime { sec, usec })
+    UpdateTime { sec, usec }
 }
 
 /// C's conversion of a double to `long` on x86-64 (`cvttsd2si`): towards
@@ -854,25 +861,16 @@ impl<'a> ParsedArg<'a> {
                 time: ArgTime::Ready(Err(String::new())),
             };
         };
-        let ready = (!at && time != "N")
-            .then(|| {
-                strtodbl(
-                    time,
-                    Some("error while parsing time in get_time_from_reading"),
-                )
-            })
-            .filter(|t| t.as_ref().map_or(true, |&t| t >= 0.0));
-        let when = match ready {
-            Some(_) => ArgTime::Ready(
-                parse_update_time(
-                    time,
-                    false,
-                    UpdateTime::from_secs(0),
-                    &jiff::tz::TimeZone::UTC,
-                )
-                .map_err(|e| e.to_string()),
-            ),
-            None => ArgTime::Late(at),
+        // a number of seconds that is not negative needs no clock (NaN
+        // does not compare, so it is read late like a negative time)
+        let when = if at || time == "N" {
+            ArgTime::Late(at)
+        } else {
+            match strtodbl(time, Some(TIME_CONTEXT)) {
+                Err(e) => ArgTime::Ready(Err(e)),
+                Ok(t) if t >= 0.0 => ArgTime::Ready(Ok(c_time(t))),
+                Ok(_) => ArgTime::Late(false),
+            }
         };
         ParsedArg {
             arg,

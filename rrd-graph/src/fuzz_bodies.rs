@@ -80,7 +80,7 @@ pub fn graph_args(data: &[u8]) {
     o.layout.width = width;
     o.layout.height = height;
     // what graph refuses before computing anything
-    if f64::from(width) * f64::from(height) > 100_000_000.0 {
+    if render::check_image_size(f64::from(width), f64::from(height)).is_err() {
         return;
     }
     let win = Window {

@@ -1260,6 +1260,25 @@ pub enum ImageFormat {
     Svg,
 }
 
+/// The largest image drawn, in pixels.
+pub const MAX_PIXELS: f64 = 100_000_000.0;
+
+/// Refuses an image of `width` × `height` pixels (zoom included) above
+/// [`MAX_PIXELS`]: checked on the graph area before anything is computed,
+/// and on the whole image before it is drawn.
+///
+/// # Errors
+///
+/// [`crate::Error::Unsupported`].
+pub fn check_image_size(width: f64, height: f64) -> Result<()> {
+    if width * height > MAX_PIXELS {
+        return Err(crate::Error::unsupported(
+            "an image of more than 100 million pixels",
+        ));
+    }
+    Ok(())
+}
+
 /// Draws a laid-out graph into an image of `format`, `zoom` times the
 /// layout's size: PNG through plotters' bitmap backend, SVG through its SVG
 /// backend (plotters stays an implementation detail).
@@ -1281,11 +1300,7 @@ pub fn render_image(
 ) -> Result<Vec<u8>> {
     use crate::canvas::{svg_fix_header, RasterCanvas, SvgCanvas, Zoom};
     let (w, h) = ((l.ximg as f64 * zoom) as u32, (l.yimg as f64 * zoom) as u32);
-    if u64::from(w) * u64::from(h) > 100_000_000 {
-        return Err(crate::Error::unsupported(
-            "an image of more than 100 million pixels",
-        ));
-    }
+    check_image_size(f64::from(w), f64::from(h))?;
     match format {
         ImageFormat::Png => {
             let mut buf = vec![0u8; (w as usize) * (h as usize) * 3];
