@@ -97,16 +97,40 @@ pub(crate) fn open_locked(path: &Path, mode: OpenMode) -> Result<(File, u64)> {
     )?;
     // the length under the lock: a writer of ours may grow the file (its
     // journal tail) until it releases its lock
-    let meta = file.metadata().map_err(|e| Error::io("opening", path, e))?;
-    if !meta.is_file() {
+    let (is_file, len) = type_and_len(&file).map_err(|e| Error::io("opening", path, e))?;
+    if !is_file {
         return Err(Error::io(
             "opening",
             path,
             io::Error::other("not a regular file"),
         ));
     }
-    let len = meta.len();
     Ok((file, len))
+}
+
+/// Whether `file` is a regular file, and its length. Asks for no time
+/// stamps: on kernels with multigrain time stamps (6.13 and later) a query
+/// of the change time makes the next write stamp a fine-grained time and so
+/// dirty the inode, which costs more than the write itself.
+fn type_and_len(file: &File) -> io::Result<(bool, u64)> {
+    use rustix::fs::{AtFlags, FileType, StatxFlags};
+    match rustix::fs::statx(
+        file,
+        "",
+        AtFlags::EMPTY_PATH,
+        StatxFlags::TYPE | StatxFlags::SIZE,
+    ) {
+        Ok(st) => Ok((
+            FileType::from_raw_mode(u32::from(st.stx_mode)) == FileType::RegularFile,
+            st.stx_size,
+        )),
+        // kernels before 4.11 have no statx
+        Err(rustix::io::Errno::NOSYS) => {
+            let meta = file.metadata()?;
+            Ok((meta.is_file(), meta.len()))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A file accessed with `pread`/`pwrite`, locked for its lifetime.

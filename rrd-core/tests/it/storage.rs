@@ -95,6 +95,13 @@ fn missing_file_and_directory_fail_cleanly() {
     assert!(matches!(e, Error::Io { .. }), "{e:?}");
     let e = Rrd::open_mmap(&dir, OpenMode::ReadOnly).unwrap_err();
     assert!(matches!(e, Error::Io { .. }), "{e:?}");
+    // a directory and a device are refused as what they are, by both backends
+    for p in [dir.as_path(), Path::new("/dev/null")] {
+        let e = FileStorage::open(p, OpenMode::ReadOnly).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{p:?}: {e}");
+        let e = MmapStorage::open(p, OpenMode::ReadOnly).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{p:?}: {e}");
+    }
     std::fs::write(dir.join("empty.rrd"), b"").unwrap();
     let e = Rrd::open_mmap(dir.join("empty.rrd"), OpenMode::ReadOnly).unwrap_err();
     assert!(
