@@ -135,9 +135,10 @@ fn type_and_len(file: &File) -> io::Result<(bool, u64)> {
 
 /// A file accessed with `pread`/`pwrite`, locked for its lifetime.
 ///
-/// The lock is a POSIX record lock: it belongs to the process and is
-/// released when *any* descriptor of the file in this process is closed,
-/// so do not open the same file twice in one process while a handle lives.
+/// On Linux the lock belongs to the handle (an open-file-description lock,
+/// see [`crate::lock`]): other handles in the same process conflict with it
+/// as other processes do. Elsewhere it is a classic POSIX lock, which
+/// belongs to the process.
 #[derive(Debug)]
 pub struct FileStorage {
     file: File,

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use rrd_core::dump::{dump, DumpHeader};
 use rrd_core::{create, CreateSpec, Rrd, UpdateTime};
 
-use crate::support::{env_u64, have_rrdtool, note, Rng, TempDir, RRD};
+use crate::support::{env_u64, have_rrdtool, have_strace, note, Rng, TempDir, RRD};
 
 /// Values per `rrd update` call: enough rows for several commits (one
 /// commits every 64 KiB of rows).
@@ -239,14 +239,6 @@ impl Harness {
         );
         self.checked += 1;
     }
-}
-
-fn have_strace() -> bool {
-    Command::new("strace")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 #[test]

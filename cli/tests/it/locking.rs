@@ -1,12 +1,15 @@
-//! Locks interoperate with C rrdtool: this test process holds rrdtool's
-//! fcntl lock through rrd-core while `rrd` and `rrdtool` processes try the
-//! same file. (POSIX locks belong to a process, so the other side must be
-//! another process.)
+//! Locks interoperate with C rrdtool: this test process holds a lock
+//! through rrd-core while `rrd` and `rrdtool` processes try the same file,
+//! and the reverse; and handles in one process exclude each other as
+//! processes do (open-file-description locks, Linux).
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use rrd_core::{create, CreateSpec, OpenMode, Rrd};
+use rrd_core::{create, CreateSpec, Error, OpenMode, Rrd};
+
+use crate::support::{have_rrdtool, have_strace, note};
 
 /// A file of one data source and one archive.
 const SMALL: [&str; 2] = ["DS:a:GAUGE:600:U:U", "RRA:AVERAGE:0.5:1:10"];
@@ -27,10 +30,6 @@ fn run(program: &str, args: &[&str], cwd: &Path) -> (i32, String, String) {
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
-}
-
-fn has_rrdtool() -> bool {
-    Command::new("rrdtool").arg("--version").output().is_ok()
 }
 
 /// A fresh directory `TMPDIR/TAG-PID` holding `file`, made by rrd-core
@@ -57,7 +56,7 @@ fn writer_lock_excludes_readers_and_writers_of_both_tools() {
     {
         let _writer = Rrd::open(dir.join("l.rrd"), OpenMode::ReadWrite).unwrap();
         assert_locked(rrd_bin(), &["info", "l.rrd"], &dir);
-        if has_rrdtool() {
+        if have_rrdtool() {
             assert_locked("rrdtool", &["info", "l.rrd"], &dir);
             assert_locked("rrdtool", &["update", "l.rrd", "N:1"], &dir);
         }
@@ -67,14 +66,14 @@ fn writer_lock_excludes_readers_and_writers_of_both_tools() {
         let _reader = Rrd::open_mmap(dir.join("l.rrd"), OpenMode::ReadOnly).unwrap();
         let (code, out, _) = run(rrd_bin(), &["last", "l.rrd"], &dir);
         assert_eq!((code, out.as_str()), (0, "1000000000\n"));
-        if has_rrdtool() {
+        if have_rrdtool() {
             let (code, out, _) = run("rrdtool", &["last", "l.rrd"], &dir);
             assert_eq!((code, out.as_str()), (0, "1000000000\n"));
             assert_locked("rrdtool", &["update", "l.rrd", "1000000300:1"], &dir);
         }
     }
     // released: rrdtool can write again
-    if has_rrdtool() {
+    if have_rrdtool() {
         let (code, _, err) = run("rrdtool", &["update", "l.rrd", "1000000300:1"], &dir);
         assert_eq!((code, err.as_str()), (0, ""));
         let (code, out, _) = run(rrd_bin(), &["last", "l.rrd"], &dir);
@@ -112,7 +111,7 @@ fn concurrent_processes_never_corrupt_a_file() {
             "RRA:AVERAGE:0.5:10:500",
         ],
     );
-    let tools: Vec<&str> = if has_rrdtool() {
+    let tools: Vec<&str> = if have_rrdtool() {
         vec![rrd_bin(), "rrdtool"]
     } else {
         vec![rrd_bin()]
@@ -188,11 +187,124 @@ fn concurrent_processes_never_corrupt_a_file() {
     }
     drop(replay);
     drop(rrd);
-    if has_rrdtool() {
+    if have_rrdtool() {
         let (c1, ours, _) = run(rrd_bin(), &["dump", "c.rrd"], &dir);
         let (c2, theirs, _) = run("rrdtool", &["dump", "c.rrd"], &dir);
         assert_eq!((c1, c2), (0, 0));
         assert_eq!(ours, theirs);
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `rrdtool update` holding its classic lock (strace stalls its `close` of
+/// the file) keeps out this process's handles, writer and reader; once it
+/// exits, its update is there.
+#[test]
+fn rrdtool_lock_excludes_our_handles() {
+    if !have_rrdtool() || !have_strace() {
+        note("rrdtool_lock_excludes_our_handles skipped: it needs rrdtool and strace");
+        return;
+    }
+    let (dir, _) = setup("rrd-lock3", "r.rrd", 300, &SMALL);
+    let path = dir.join("r.rrd");
+    let mut child = Command::new("strace")
+        .arg("-P")
+        .arg(&path)
+        .args(["-e", "trace=fcntl,close", "-e"])
+        // 3 s at the close that ends rrdtool's hold of the lock
+        .arg("inject=close:delay_enter=3000000")
+        .args(["rrdtool", "update"])
+        .arg(&path)
+        .arg("1000000300:7")
+        .env("TZ", "UTC")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // strace prints each traced call as it returns: the F_SETLK line means
+    // rrdtool holds its lock
+    let mut trace = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert_ne!(trace.read_line(&mut line).unwrap(), 0, "strace: {seen}");
+        seen.push_str(&line);
+        if line.contains("F_SETLK") {
+            assert!(line.trim_end().ends_with("= 0"), "{line}");
+            break;
+        }
+    }
+    let e = Rrd::open(&path, OpenMode::ReadWrite).unwrap_err();
+    assert!(matches!(e, Error::Locked), "{e:?}");
+    let e = Rrd::open(&path, OpenMode::ReadOnly).unwrap_err();
+    assert!(matches!(e, Error::Locked), "{e:?}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut trace, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{seen}{rest}");
+    assert!(rest.contains("(DELAYED)"), "{rest}");
+    let rrd = Rrd::open(&path, OpenMode::ReadOnly).unwrap();
+    assert_eq!(rrd.header().last_up, 1_000_000_300);
+    drop(rrd);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Handles in one process exclude each other as processes do: a second
+/// writer handle, or a reader, is refused while a writer handle lives; a
+/// reader handle opened and closed on another thread does not release a
+/// writer's lock, which rrdtool still sees.
+#[test]
+fn handles_in_one_process_exclude_each_other() {
+    if !rrd_core::lock::HANDLE_LOCKS {
+        note("handles_in_one_process_exclude_each_other skipped: this platform's locks belong to the process");
+        return;
+    }
+    let (dir, _) = setup("rrd-lock4", "h.rrd", 300, &SMALL);
+    let path = dir.join("h.rrd");
+    {
+        let mut writer = Rrd::open(&path, OpenMode::ReadWrite).unwrap();
+        let e = Rrd::open(&path, OpenMode::ReadWrite).unwrap_err();
+        assert!(matches!(e, Error::Locked), "{e:?}");
+        assert_eq!(e.to_string(), "could not lock RRD");
+        // a reader on another thread is refused, and its descriptor's close
+        // leaves the writer's lock in place
+        let p = path.clone();
+        let r = std::thread::spawn(move || Rrd::open(&p, OpenMode::ReadOnly).map(drop))
+            .join()
+            .unwrap();
+        assert!(matches!(r, Err(Error::Locked)), "{r:?}");
+        // so is an mmap reader, and a plain descriptor opened and closed
+        // (which would drop a classic POSIX lock) changes nothing
+        let e = Rrd::open_mmap(&path, OpenMode::ReadOnly).unwrap_err();
+        assert!(matches!(e, Error::Locked), "{e:?}");
+        drop(std::fs::File::open(&path).unwrap());
+        assert_locked(rrd_bin(), &["update", "h.rrd", "1000000300:1"], &dir);
+        if have_rrdtool() {
+            assert_locked("rrdtool", &["update", "h.rrd", "1000000300:1"], &dir);
+            assert_locked("rrdtool", &["info", "h.rrd"], &dir);
+        }
+        // the writer still works and its handle still holds the file
+        writer
+            .update(
+                rrd_core::UpdateTime::from_secs(1_000_000_300),
+                &[rrd_core::Value::Num(4.0)],
+            )
+            .unwrap();
+        writer.close().unwrap();
+    }
+    // readers share
+    {
+        let a = Rrd::open(&path, OpenMode::ReadOnly).unwrap();
+        let b = std::thread::scope(|s| {
+            s.spawn(|| Rrd::open(&path, OpenMode::ReadOnly).map(|r| r.header().last_up))
+                .join()
+                .unwrap()
+        })
+        .unwrap();
+        assert_eq!((a.header().last_up, b), (1_000_000_300, 1_000_000_300));
+        let e = Rrd::open(&path, OpenMode::ReadWrite).unwrap_err();
+        assert!(matches!(e, Error::Locked), "{e:?}");
+    }
+    let (code, _, err) = run(rrd_bin(), &["update", "h.rrd", "1000000600:1"], &dir);
+    assert_eq!((code, err.as_str()), (0, ""));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -132,6 +132,15 @@ pub fn have_rrdtool() -> bool {
     }
 }
 
+/// Whether strace is on PATH (CI installs it).
+pub fn have_strace() -> bool {
+    Command::new("strace")
+        .arg("-V")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Whether `tz` names a zoneinfo file that this machine lacks (POSIX TZ
 /// strings such as `CET-1CEST,M3.5.0,M10.5.0/3` need none).
 pub fn zone_missing(tz: &str) -> bool {
