@@ -10,7 +10,7 @@ use rrd_core::newfile::{Existing, Follow, NewFile};
 use rrd_core::time::{parse_time, TimeSpec};
 use rrd_core::{argbytes, create, CreateSpec, Error, OpenMode, Rrd};
 
-use crate::getopt::{self, opt, Arg, Opt};
+use rrd_clib::getopt::{self, opt, Arg, Opt};
 
 type CmdResult = Result<(), String>;
 

@@ -15,8 +15,8 @@ use crate::commands::{
     default_window, parse_opts_until_error, parse_window_time, write_file_atomically, write_out,
     write_raw,
 };
-use crate::getopt::{opt, Arg, Opt};
 use crate::xport_cmd::{atol, graph_error, graph_window, now, resolve_window};
+use rrd_clib::getopt::{opt, Arg, Opt};
 
 /// The image formats `rrd graph` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,7 @@ const SPEC: &[Opt] = &[
 
 /// rrdtool's `rrd_strtodbl` for an option, with its messages.
 fn option_float(letter: char, value: &str) -> Result<f64, String> {
-    rrd_core::strtodbl(value, Some(&format!("option -{letter}")))
+    rrd_clib::strtod::strtodbl(value, Some(&format!("option -{letter}")))
 }
 
 /// The title split into at most three lines at newlines, `\n` and `<br>`.
@@ -556,7 +556,7 @@ fn set_font(o: &mut GraphOptions, v: &str) -> Result<(), String> {
     if size_len == 0 {
         return Err(bad());
     }
-    let size = rrd_core::strtodbl(&rest[..size_len], None).map_err(|_| bad())?;
+    let size = rrd_clib::strtod::strtodbl(&rest[..size_len], None).map_err(|_| bad())?;
     let after = &rest[size_len..];
     let f = &mut o.layout.fonts;
     let slots: Vec<&mut f64> = match tag {
@@ -695,7 +695,8 @@ fn two_numbers(v: &str) -> Option<(&str, &str)> {
 fn parse_grid_dash(v: &str) -> Result<(f64, f64), String> {
     let (a, b) = two_numbers(v).ok_or_else(|| "invalid grid-dash format".to_string())?;
     let num = |s: &str| {
-        rrd_core::strtodbl(s, None).map_err(|_| "expected grid-dash format float:float".to_string())
+        rrd_clib::strtod::strtodbl(s, None)
+            .map_err(|_| "expected grid-dash format float:float".to_string())
     };
     Ok((num(a)?, num(b)?))
 }

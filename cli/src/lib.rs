@@ -12,7 +12,6 @@
 mod commands;
 #[doc(hidden)]
 pub mod fuzz_bodies;
-mod getopt;
 mod graph_cmd;
 mod update_cmd;
 mod xport_cmd;

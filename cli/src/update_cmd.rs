@@ -2,12 +2,12 @@
 
 use std::io::Write;
 
-use rrd_core::fmt::exp10_or_nan;
+use rrd_clib::printf::exp10_or_nan;
 use rrd_core::update::{ParsedArg, RowWrite, UpdateTime};
 use rrd_core::{argbytes, Error, Header, OpenMode, Rrd};
 
 use crate::commands::{open_error, write_out};
-use crate::getopt::{self, opt, Arg, Opt};
+use rrd_clib::getopt::{self, opt, Arg, Opt};
 
 fn now_precise() -> UpdateTime {
     let d = std::time::SystemTime::now()

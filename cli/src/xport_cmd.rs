@@ -10,7 +10,7 @@ use rrd_graph::{
 use crate::commands::{
     default_window, open_error, parse_opts_until_error, parse_window_time, write_out,
 };
-use crate::getopt::{opt, Arg, Opt};
+use rrd_clib::getopt::{opt, Arg, Opt};
 
 pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()

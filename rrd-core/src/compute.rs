@@ -12,7 +12,7 @@ use rrd_rpn::{Op, Program, Token, VarId};
 
 use crate::error::{Error, Result};
 use crate::model::{CdefNode, MAX_CDEF_NODES};
-use crate::strtod::rrd_strtod;
+use rrd_clib::strtod::rrd_strtod;
 
 /// Operators a COMPUTE data source may not use (TIME LTIME STEPWIDTH PREV
 /// NEWDAY NEWWEEK NEWMONTH NEWYEAR COUNT TREND TRENDNAN PREDICT PREDICTSIGMA

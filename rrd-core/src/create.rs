@@ -13,7 +13,7 @@ use crate::model::{
     RraParams, Unival, DNAN,
 };
 use crate::newfile::{Existing, Follow, NewFile};
-use crate::strtod::strtodbl;
+use rrd_clib::strtod::strtodbl;
 
 /// Earliest start time rrdtool accepts (ten 365-day years after the epoch).
 pub const MIN_START: i64 = 10 * 365 * 86400;

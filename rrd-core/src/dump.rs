@@ -8,8 +8,8 @@ use crate::error::Result;
 use crate::info::{cdef_to_string, history_string};
 use crate::model::{cdp_slot, ConsolidationFn, DsParams, RraParams};
 use crate::rrd::Rrd;
-use crate::snprintf::rrd_exp;
 use crate::storage::Storage;
+use rrd_clib::rrd_snprintf::rrd_exp;
 
 /// A double as dump prints it: `NaN`, or `%0.10e` through rrdtool's own
 /// `rrd_snprintf` (which rounds differently from the C library's printf).

@@ -153,7 +153,7 @@ impl FetchResult {
         let _ = write!(s, "{:>10}:", t as u64);
         for &v in values {
             s.push(' ');
-            s.push_str(&crate::fmt::exp(v, 10));
+            s.push_str(&rrd_clib::printf::exp(v, 10));
         }
         s.push('\n');
     }

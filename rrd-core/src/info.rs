@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::fmt::exp10_or_nan;
 use crate::model::{cdp_slot, CdefNode, ConsolidationFn, DsParams, Header, RraParams};
+use rrd_clib::printf::exp10_or_nan;
 
 /// A value of `info`, typed as rrdtool types it (which decides how it prints).
 #[derive(Debug, Clone, PartialEq)]

@@ -47,15 +47,11 @@ pub mod dump;
 pub mod fetch;
 
 mod error;
-pub mod fmt;
 pub mod format;
 #[doc(hidden)]
 pub mod fuzz_bodies;
 pub mod info;
 mod journal;
-pub mod snprintf;
-mod strtod;
-pub use strtod::{rrd_strtod, strtodbl};
 
 pub mod lock;
 #[allow(unsafe_code)]

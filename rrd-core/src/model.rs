@@ -7,7 +7,7 @@ use std::fmt;
 
 /// The value rrdtool stores for "unknown": the negative quiet NaN that x86-64
 /// computes for `0.0/0.0` (bytes `00 00 00 00 00 00 f8 ff`).
-pub const DNAN: f64 = f64::from_bits(0xFFF8_0000_0000_0000);
+pub const DNAN: f64 = rrd_clib::DNAN;
 
 /// Kind of a data source (`DST` in rrdtool).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -75,7 +75,7 @@ use crate::model::{
     RraParams, Unival, DNAN,
 };
 use crate::newfile::{Existing, Follow, NewFile};
-use crate::strtod::rrd_strtod;
+use rrd_clib::strtod::rrd_strtod;
 
 /// Options of `rrdtool restore`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use crate::compute::Compiled;
 use crate::error::{Error, Result};
 use crate::model::{cdp_slot, ConsolidationFn, DsKind, DsParams, Header, RraParams, DNAN};
-use crate::strtod::strtodbl;
+use rrd_clib::strtod::strtodbl;
 
 /// Longest `last_ds` string kept (the field holds 30 bytes with its NUL).
 const LAST_DS_MAX: usize = 29;

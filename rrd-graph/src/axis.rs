@@ -304,7 +304,7 @@ pub fn c_atoi(s: &str) -> i32 {
 ///
 /// rrdtool's message, e.g. `option -u - Cannot convert 'x' to float`.
 pub fn parse_limit(arg: &str, option: char) -> Result<f64> {
-    rrd_core::strtodbl(arg, Some(&format!("option -{option}"))).map_err(Error::refused)
+    rrd_clib::strtod::strtodbl(arg, Some(&format!("option -{option}"))).map_err(Error::refused)
 }
 
 /// `-b/--base`: parsed with `atol`; only 1000 and 1024 are accepted.
@@ -394,7 +394,7 @@ pub fn parse_y_grid(arg: &str) -> Result<YGridOption> {
     if used == 0 {
         return Err(invalid());
     }
-    let step = rrd_core::strtodbl(&arg[..n], Some("option -y")).map_err(Error::refused)?;
+    let step = rrd_clib::strtod::strtodbl(&arg[..n], Some("option -y")).map_err(Error::refused)?;
     // glibc's %d stores the long it read into an int
     let label_factor = factor as i32;
     if step <= 0.0 {
@@ -424,8 +424,9 @@ pub fn parse_right_axis(arg: &str) -> Result<RightAxis> {
     if n2 == 0 {
         return Err(invalid());
     }
-    let scale = rrd_core::strtodbl(&arg[..n1], None).map_err(|_| invalid())?;
-    let shift = rrd_core::strtodbl(&arg[n1 + 1..n1 + 1 + n2], None).map_err(|_| invalid())?;
+    let scale = rrd_clib::strtod::strtodbl(&arg[..n1], None).map_err(|_| invalid())?;
+    let shift =
+        rrd_clib::strtod::strtodbl(&arg[n1 + 1..n1 + 1 + n2], None).map_err(|_| invalid())?;
     if scale == 0.0 {
         return Err(Error::refused("the second_axis_scale  must not be 0"));
     }

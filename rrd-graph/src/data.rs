@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 
 use jiff::tz::TimeZone;
+use rrd_clib::qsort::qsort;
 use rrd_core::fetch::{fetch, FetchRequest, FetchResult};
 use rrd_core::{argbytes, ConsolidationFn, OpenMode, Rrd};
-use rrd_rpn::csort::{glibc_qsort, vdef_percent_compare};
+use rrd_rpn::csort::vdef_percent_compare;
 use rrd_rpn::{eval_inputs, EvalContext, Input, Token};
 
 use crate::error::{Error, Result};
@@ -583,7 +584,7 @@ pub fn vdef_calc(func: VdefFn, s: &Series) -> VdefValue {
                 return never;
             }
             let mut tmp = vec![0.0; a.len()];
-            glibc_qsort(&mut a, &mut tmp, vdef_percent_compare);
+            qsort(&mut a, &mut tmp, vdef_percent_compare);
             let field = (p * (a.len() - 1) as f64 / 100.0).round() as usize;
             plain(a[field.min(a.len() - 1)])
         }

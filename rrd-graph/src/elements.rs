@@ -5,7 +5,8 @@
 //! positional fields, shorthand words, and every field not consumed
 //! reported as unused.
 
-use rrd_core::{rrd_strtod, ConsolidationFn};
+use rrd_clib::strtod::rrd_strtod;
+use rrd_core::ConsolidationFn;
 
 use crate::canvas::Rgba;
 use crate::error::{Error, Result};

@@ -1665,7 +1665,7 @@ mod tests {
         // valstrftime value that is no time; PRINT has no limit
         let fmt = format!("{}%lf", "x".repeat(190));
         // the bits rrdtool's own parser gives "1e300" (not the nearest double)
-        let big = rrd_core::rrd_strtod("1e300").0;
+        let big = rrd_clib::strtod::rrd_strtod("1e300").0;
         let mut si = SiState::new();
         let g = format_value(&fmt, big, 1000, &mut si, PrintKind::Gprint).unwrap();
         assert_eq!((g.len(), &g[185..]), (197, "xxxxx1000000"));

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use rrd_core::snprintf::push_rrd_exp;
+use rrd_clib::rrd_snprintf::push_rrd_exp;
 
 use crate::data::{GraphData, Window};
 use crate::error::{Error, Result};

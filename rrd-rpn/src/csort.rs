@@ -5,10 +5,9 @@
 //! the `PERCENT`/`PERCENTNAN` VDEFs) that are not orders: when only the
 //! second operand is infinite they return its sign instead of the opposite,
 //! so `1` sorts "below" `-inf` while `-inf` also sorts below `1`. What comes
-//! out then depends on the sort algorithm. glibc's `qsort` (through 2.36,
-//! the release rrdtool 1.7.2 ships with on Debian 12) is a top-down merge
-//! sort (`msort.c`), reproduced here step for step so that `MEDIAN` of
-//! `INF,1,NEGINF` is `-inf`, as rrdtool prints it.
+//! out then depends on the sort algorithm: glibc's merge sort,
+//! [`rrd_clib::qsort::qsort`], so that `MEDIAN` of `INF,1,NEGINF` is `-inf`,
+//! as rrdtool prints it.
 //!
 //! With finite values and unknowns only, both comparators are plain orders
 //! and the result is the usual ascending sort with unknowns first.
@@ -69,43 +68,6 @@ fn inf_sign(v: f64) -> Option<Ordering> {
     }
 }
 
-/// glibc's `qsort` on `v` with `cmp`: split at `n / 2`, sort both halves,
-/// merge taking from the left half while `cmp(left, right) <= 0`. `tmp` is
-/// scratch space of at least `v.len()` values.
-pub fn glibc_qsort(v: &mut [f64], tmp: &mut [f64], cmp: fn(f64, f64) -> Ordering) {
-    assert!(tmp.len() >= v.len(), "glibc_qsort: scratch too small");
-    msort(v, tmp, cmp);
-}
-
-fn msort(v: &mut [f64], tmp: &mut [f64], cmp: fn(f64, f64) -> Ordering) {
-    let n = v.len();
-    if n <= 1 {
-        return;
-    }
-    let n1 = n / 2;
-    msort(&mut v[..n1], tmp, cmp);
-    msort(&mut v[n1..], tmp, cmp);
-    let (mut i, mut j, mut k) = (0, n1, 0);
-    while i < n1 && j < n {
-        if cmp(v[i], v[j]) != Ordering::Greater {
-            tmp[k] = v[i];
-            i += 1;
-        } else {
-            tmp[k] = v[j];
-            j += 1;
-        }
-        k += 1;
-    }
-    // the rest of the left half follows; the rest of the right half is
-    // already in place
-    while i < n1 {
-        tmp[k] = v[i];
-        i += 1;
-        k += 1;
-    }
-    v[..k].copy_from_slice(&tmp[..k]);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,7 +75,7 @@ mod tests {
     fn sorted(v: &[f64]) -> Vec<f64> {
         let mut v = v.to_vec();
         let mut tmp = vec![0.0; v.len()];
-        glibc_qsort(&mut v, &mut tmp, rpn_compare);
+        rrd_clib::qsort::qsort(&mut v, &mut tmp, rpn_compare);
         v
     }
 

@@ -498,7 +498,7 @@ fn sort_top_at(st: &mut Vec<f64>, from: usize, n: usize) {
     let len = st.len();
     st.resize(len + n, 0.0);
     let (data, tmp) = st.split_at_mut(len);
-    csort::glibc_qsort(&mut data[from..from + n], tmp, csort::rpn_compare);
+    rrd_clib::qsort::qsort(&mut data[from..from + n], tmp, csort::rpn_compare);
     st.truncate(len);
 }
 

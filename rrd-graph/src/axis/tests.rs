@@ -82,8 +82,8 @@ fn check_run(run: &Run) {
     };
     let range = value_range(run.data.0, run.data.1, &opts);
     let printed = (
-        rrd_core::fmt::exp(range.min, 10),
-        rrd_core::fmt::exp(range.max, 10),
+        rrd_clib::printf::exp(range.min, 10),
+        rrd_clib::printf::exp(range.max, 10),
     );
     assert_eq!(
         (printed.0.as_str(), printed.1.as_str()),

@@ -103,7 +103,7 @@ pub fn strtodbl(s: &str, context: Option<&str>) -> Result<f64, String> {
     if used == 0 {
         match s.to_ascii_lowercase().as_str() {
             "nan" => return Ok(f64::NAN),
-            "-nan" => return Ok(crate::model::DNAN),
+            "-nan" => return Ok(crate::DNAN),
             "inf" => return Ok(f64::INFINITY),
             "-inf" => return Ok(f64::NEG_INFINITY),
             _ => {}
@@ -113,7 +113,7 @@ pub fn strtodbl(s: &str, context: Option<&str>) -> Result<f64, String> {
     if used < s.len() {
         return Err(format!(
             "{prefix}Converted '{s}' to {}, but cannot convert '{}'",
-            crate::fmt::fixed(v, 6),
+            crate::printf::fixed(v, 6),
             &s[used..]
         ));
     }

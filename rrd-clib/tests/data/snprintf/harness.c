@@ -1,5 +1,5 @@
 /*
- * Oracle for rrd-core/src/snprintf.rs: formats doubles with the real
+ * Oracle for rrd-clib/src/rrd_snprintf.rs: formats doubles with the real
  * rrd_snprintf() exported by the installed librrd (rrdtool 1.7.2) and prints
  *
  *     <16 hex digits: IEEE-754 bits of the input><TAB><format><TAB><output>

@@ -48,7 +48,7 @@ mod tests {
         assert_eq!(exp(0.0, 10), "0.0000000000e+00");
         assert_eq!(exp(-1234.5678, 10), "-1.2345678000e+03");
         assert_eq!(exp(1e-300, 10), "1.0000000000e-300");
-        assert_eq!(exp(crate::model::DNAN, 10), "-nan");
+        assert_eq!(exp(crate::DNAN, 10), "-nan");
         assert_eq!(exp(f64::NEG_INFINITY, 10), "-inf");
         // exact ties round half to even, as glibc does
         assert_eq!(exp(100000000005.0, 10), "1.0000000000e+11");

@@ -1,0 +1,29 @@
+//! The C runtime as rrdtool 1.7.2 sees it on Debian 12 (glibc 2.36), each
+//! behaviour written once, in safe Rust.
+//!
+//! rrdtool's outputs depend on the C library as much as on rrdtool itself:
+//! how glibc's `printf` spells and rounds numbers, how `strtol` saturates,
+//! the order glibc's merge-sort `qsort` leaves a comparator that is not an
+//! order, and rrdtool's own bundled routines (`rrd_strtod`, `rrd_snprintf`,
+//! its `optparse`). The other crates of the workspace call these and
+//! never reimplement them.
+//!
+//! - [`printf`]: glibc `printf` float conversions;
+//! - [`rrd_snprintf`]: rrdtool's bundled `snprintf` float conversions;
+//! - [`strtod`]: rrdtool's `rrd_strtod` and `rrd_strtodbl`;
+//! - [`qsort`]: glibc's `qsort` (a top-down merge sort);
+//! - [`getopt`]: rrdtool's option parser.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod getopt;
+pub mod printf;
+pub mod qsort;
+pub mod rrd_snprintf;
+pub mod strtod;
+
+/// The NaN C produces for `0.0 / 0.0` on x86-64 and that glibc's `strtod`
+/// returns for `-nan`: sign bit set, so glibc prints it `-nan`. rrdtool's
+/// `DNAN`.
+pub const DNAN: f64 = f64::from_bits(0xFFF8_0000_0000_0000);
