@@ -176,43 +176,6 @@ fn parse_opts(argv: &[String], spec: &[Opt]) -> Result<getopt::Parsed, String> {
     getopt::parse(argv, spec)
 }
 
-/// Options as rrdtool acts on them, one by one: on a bad option, the
-/// longest prefix that parses (what rrdtool acted on) and the error.
-pub(crate) fn parse_opts_until_error(
-    argv: &[String],
-    spec: &[Opt],
-) -> (getopt::Parsed, Option<String>) {
-    match parse_opts(argv, spec) {
-        Ok(p) => (p, None),
-        Err(e) => {
-            let before = (0..argv.len())
-                .rev()
-                .find_map(|k| parse_opts(&argv[..k], spec).ok())
-                .unwrap_or_default();
-            (before, Some(e))
-        }
-    }
-}
-
-/// rrdtool's default time window: from `end-24h` to now.
-pub(crate) fn default_window(now: i64) -> (TimeSpec, TimeSpec) {
-    let start = TimeSpec::RelativeToEnd(rrd_core::time::CalendarOffset {
-        seconds: -86400,
-        ..Default::default()
-    });
-    (start, TimeSpec::Absolute(now))
-}
-
-/// A `--start`/`--end` value, with rrdtool's error prefix (`start time: ...`).
-pub(crate) fn parse_window_time(
-    which: &str,
-    value: &str,
-    now: i64,
-    tz: &jiff::tz::TimeZone,
-) -> Result<TimeSpec, String> {
-    parse_time(value, now, tz).map_err(|e| format!("{which} time: {}", e.message))
-}
-
 fn system_tz() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::system()
 }
@@ -606,18 +569,18 @@ fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
     // rrdtool acts on each option as it reads it: a bad time before a
     // malformed option is the error it reports. The longest prefix that
     // parses holds exactly the options it acted on.
-    let (p, bad_option) = parse_opts_until_error(argv, SPEC);
+    let (p, bad_option) = getopt::parse_until_error(argv, SPEC);
     let tz = system_tz();
     let now = now();
     // rrdtool's defaults: "end-24h" and "now"
-    let (mut start, mut end) = default_window(now);
+    let (mut start, mut end) = rrd_core::time::default_window(now);
     let mut resolution = 1;
     let mut align_start = false;
     for (name, value) in &p.opts {
         let value = value.as_deref().unwrap_or_default();
         match *name {
-            "start" => start = parse_window_time("start", value, now, &tz)?,
-            "end" => end = parse_window_time("end", value, now, &tz)?,
+            "start" => start = rrd_core::time::parse_window_time("start", value, now, &tz)?,
+            "end" => end = rrd_core::time::parse_window_time("end", value, now, &tz)?,
             "resolution" => {
                 resolution =
                     create::scaled_duration(value, 1).map_err(|m| format!("resolution: {m}"))?;

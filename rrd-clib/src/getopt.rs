@@ -124,6 +124,22 @@ pub fn parse(argv: &[String], spec: &[Opt]) -> Result<Parsed, String> {
     Ok(out)
 }
 
+/// Options as rrdtool acts on them, one by one: on a bad option, the
+/// longest prefix of `argv` that parses (what rrdtool acted on before it
+/// stopped) and the error.
+pub fn parse_until_error(argv: &[String], spec: &[Opt]) -> (Parsed, Option<String>) {
+    match parse(argv, spec) {
+        Ok(p) => (p, None),
+        Err(e) => {
+            let before = (0..argv.len())
+                .rev()
+                .find_map(|k| parse(&argv[..k], spec).ok())
+                .unwrap_or_default();
+            (before, Some(e))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,6 +87,13 @@ pub(crate) fn open_locked(path: &Path, mode: OpenMode) -> Result<(File, u64)> {
         .write(mode == OpenMode::ReadWrite)
         .open(path)
         .map_err(|e| Error::io("opening", path, e))?;
+    lock_opened(file, path, mode)
+}
+
+/// Takes rrdtool's lock on a file opened by the caller (`path` names it in
+/// messages) and checks that it is a regular file; returns it and its
+/// length under the lock.
+pub(crate) fn lock_opened(file: File, path: &Path, mode: OpenMode) -> Result<(File, u64)> {
     lock_file(
         &file,
         if mode == OpenMode::ReadWrite {
@@ -151,6 +158,19 @@ impl FileStorage {
     /// Opens and locks `path`.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
         let (file, len) = open_locked(path, mode)?;
+        Ok(FileStorage {
+            file,
+            len,
+            writable: mode == OpenMode::ReadWrite,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Locks a file the caller opened (for reading, and for writing when
+    /// `mode` is [`OpenMode::ReadWrite`]), e.g. with `openat2` beneath a
+    /// directory; `path` names it in messages.
+    pub fn from_file(file: File, path: &Path, mode: OpenMode) -> Result<Self> {
+        let (file, len) = lock_opened(file, path, mode)?;
         Ok(FileStorage {
             file,
             len,

@@ -192,6 +192,27 @@ pub fn parse_absolute(spec: &str, now: i64, tz: &TimeZone) -> Result<i64, TimeEr
 }
 
 /// rrdtool's message when `mktime` gives up.
+/// rrdtool's default `--start`/`--end` window (fetch, xport, graph): from
+/// `end-24h` to now.
+pub fn default_window(now: i64) -> (TimeSpec, TimeSpec) {
+    let start = TimeSpec::RelativeToEnd(CalendarOffset {
+        seconds: -86400,
+        ..Default::default()
+    });
+    (start, TimeSpec::Absolute(now))
+}
+
+/// A `--start`/`--end` value (`which` is `start` or `end`), failing with
+/// rrdtool's message (`start time: ...`).
+pub fn parse_window_time(
+    which: &str,
+    value: &str,
+    now: i64,
+    tz: &TimeZone,
+) -> Result<TimeSpec, String> {
+    parse_time(value, now, tz).map_err(|e| format!("{which} time: {}", e.message))
+}
+
 const OUT_OF_RANGE: &str = "the specified time is incorrect (out of range?)";
 
 /// Adds a calendar offset to a reference time: the reference is broken down

@@ -242,6 +242,7 @@ impl AxisOptions {
     /// The width of the left label column in characters (`-L`, default
     /// 6), or `None` when there is no column (`-y none` without `-L`).
     /// rrdtool makes it `width("0") · chars` pixels wide, plus spacing.
+    #[cfg(test)]
     pub fn y_label_chars(&self) -> Option<i32> {
         if self.y_grid != YGridOption::None || self.units_length.is_some() {
             Some(self.units_length.unwrap_or(6))
@@ -298,12 +299,12 @@ pub fn c_atoi(s: &str) -> i32 {
     c_strtol(s.as_bytes()).0 as i32
 }
 
-/// `-u`/`-l`: a number in rrdtool's syntax (`rrd_strtodbl`).
+/// A number option (`-u`, `-l`, `-T`, `-m`) in rrdtool's syntax (`rrd_strtodbl`).
 ///
 /// # Errors
 ///
 /// rrdtool's message, e.g. `option -u - Cannot convert 'x' to float`.
-pub fn parse_limit(arg: &str, option: char) -> Result<f64> {
+pub fn option_float(arg: &str, option: char) -> Result<f64> {
     rrd_clib::strtod::strtodbl(arg, Some(&format!("option -{option}"))).map_err(Error::refused)
 }
 
@@ -566,25 +567,6 @@ fn almost_equal(a: f64, b: f64) -> bool {
 /// of the LINE/AREA/TICK elements that count (NaN when there are none); in
 /// logarithmic mode `data_min` leaves out values `<= 0`, as rrdtool does.
 /// The result is final: rrdtool 1.7.2 never applies its grid fit.
-///
-/// ```
-/// use rrd_graph::axis::{time_grid, value_range, y_grid, AxisOptions, GraphArea};
-///
-/// # fn main() -> Result<(), rrd_graph::Error> {
-/// // a day of data between 10.006 and 89.99, drawn 400×100 at (51, 115)
-/// let opts = AxisOptions::default();
-/// let range = value_range(10.006, 89.99, &opts);
-/// assert_eq!((range.min, range.max), (10.0, 90.0));
-/// let area = GraphArea { xorigin: 51, yorigin: 115, width: 400, height: 100 };
-/// let utc = jiff::tz::TimeZone::UTC;
-/// let grid = y_grid(&range, &opts, &area, &utc)?;
-/// let labels: Vec<&str> = grid.labels.iter().map(|(_, text)| text.as_str()).collect();
-/// assert_eq!(labels, ["  20", "  40", "  60", "  80"]);
-/// let time = time_grid(1_699_913_600, 1_700_000_000, area.width, &opts, &utc)?;
-/// assert_eq!(time.labels[0], (1_699_920_000, "Tue 00:00".to_string()));
-/// # Ok(())
-/// # }
-/// ```
 pub fn value_range(data_min: f64, data_max: f64, opts: &AxisOptions) -> ValueRange {
     let log = opts.logarithmic;
     let (mut rmin, mut rmax) = (data_min, data_max);
@@ -749,6 +731,7 @@ pub fn value_to_y(value: f64, range: &ValueRange, area: &GraphArea) -> f64 {
 }
 
 /// rrdtool's `xtr`: the canvas x of a time, truncated toward zero.
+#[cfg(test)]
 pub fn time_to_x(t: i64, start: i64, end: i64, area: &GraphArea) -> i64 {
     let pixie = area.width as f64 / (end - start) as f64;
     (area.xorigin as f64 + pixie * (t - start) as f64) as i64

@@ -149,6 +149,131 @@ impl Source for Files {
     }
 }
 
+/// Reads RRD files beneath one directory, for DEF file names that come from
+/// users: a name that is absolute, has a `..` component, or reaches
+/// outside the directory through a symbolic link is refused with
+/// [`Error::Open`] (`Permission denied`), and nothing outside is opened.
+/// Links that stay inside are followed.
+///
+/// On Linux the check is the kernel's (`openat2` with `RESOLVE_BENEATH`),
+/// so a link swapped in between check and open cannot escape; elsewhere,
+/// and on kernels before 5.6, the resolved path is compared with the
+/// directory's before opening.
+#[derive(Debug)]
+pub struct Rooted {
+    root: std::path::PathBuf,
+    dir: std::fs::File,
+}
+
+impl Rooted {
+    /// DEF files are looked up beneath `root`.
+    ///
+    /// # Errors
+    ///
+    /// When `root` cannot be opened as a directory.
+    pub fn new(root: impl Into<std::path::PathBuf>) -> std::io::Result<Rooted> {
+        let root = root.into();
+        let dir = std::fs::File::open(&root)?;
+        if !dir.metadata()?.is_dir() {
+            return Err(std::io::Error::other(format!(
+                "{} is not a directory",
+                root.display()
+            )));
+        }
+        Ok(Rooted { root, dir })
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+
+    fn open(&self, file: &str) -> Result<Rrd> {
+        let refuse = |e: std::io::Error| Error::Open {
+            path: file.to_string(),
+            source: rrd_core::Error::Io {
+                op: "opening",
+                path: argbytes::to_path(file).into_owned(),
+                source: e,
+            },
+        };
+        let denied = || refuse(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        let rel = argbytes::to_path(file);
+        use std::path::Component;
+        if file.is_empty()
+            || rel
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return Err(denied());
+        }
+        let opened = match open_beneath(&self.dir, &rel) {
+            Some(r) => r.map_err(|e| {
+                // the kernel's refusal to leave the directory
+                if e.raw_os_error() == Some(18) {
+                    denied()
+                } else {
+                    refuse(e)
+                }
+            })?,
+            None => {
+                let root = self.root.canonicalize().map_err(refuse)?;
+                let full = self.root.join(&rel).canonicalize().map_err(refuse)?;
+                if !full.starts_with(&root) {
+                    return Err(denied());
+                }
+                std::fs::File::open(&full).map_err(refuse)?
+            }
+        };
+        let storage = rrd_core::FileStorage::from_file(opened, &rel, OpenMode::ReadOnly).map_err(
+            |source| Error::Open {
+                path: file.to_string(),
+                source,
+            },
+        )?;
+        Rrd::from_storage(storage).map_err(|source| Error::Open {
+            path: file.to_string(),
+            source,
+        })
+    }
+}
+
+/// `openat2(dir, rel, O_RDONLY, RESOLVE_BENEATH)`; `None` where the system
+/// has no `openat2`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn open_beneath(
+    dir: &std::fs::File,
+    rel: &std::path::Path,
+) -> Option<std::io::Result<std::fs::File>> {
+    use rustix::fs::{openat2, Mode, OFlags, ResolveFlags};
+    match openat2(
+        dir,
+        rel,
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+    ) {
+        Ok(fd) => Some(Ok(std::fs::File::from(fd))),
+        Err(e) if e == rustix::io::Errno::NOSYS => None,
+        Err(e) => Some(Err(e.into())),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn open_beneath(_: &std::fs::File, _: &std::path::Path) -> Option<std::io::Result<std::fs::File>> {
+    None
+}
+
+impl Source for Rooted {
+    fn fetch(&mut self, file: &str, req: &FetchRequest) -> Result<FetchResult> {
+        let rrd = self.open(file)?;
+        fetch(&rrd, req).map_err(|source| Error::Fetch {
+            path: file.to_string(),
+            source,
+        })
+    }
+}
+
 /// Runs the pipeline over `spec` in rrdtool's order: all DEFs first, then
 /// CDEFs and VDEFs in argument order.
 ///

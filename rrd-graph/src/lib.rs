@@ -1,5 +1,26 @@
-//! rrdtool 1.7.2's graph definitions and the data pipeline behind `graph`
-//! and `xport`.
+//! rrdtool 1.7.2's graph definitions, the data pipeline behind `graph`
+//! and `xport`, and the drawing.
+//!
+//! The front door is [`GraphRequest`]: rrdtool's graph arguments in, the
+//! image and what `graph`/`graphv` print out, with DEF files read through a
+//! [`Source`] ([`Files`] for any path, [`Rooted`] for names that come from
+//! users and must stay inside one directory). [`XportRequest`] does the same
+//! for `xport`.
+//!
+//! ```no_run
+//! use rrd_graph::{Env, GraphRequest, Rooted};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let args = ["web.png", "-s", "end-1d", "DEF:r=web.rrd:requests:AVERAGE", "LINE1:r#0000ff:req/s"];
+//! let req = GraphRequest::parse(&args.map(String::from), &Env::system())?;
+//! let drawn = req.render(&mut Rooted::new("/var/lib/rrd")?, None)?;
+//! std::fs::write(req.output(), drawn.output.as_deref().unwrap_or_default())?;
+//! print!("{}", drawn.graph_text()); // "481x155" and the PRINT lines
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Underneath:
 //!
 //! * [`GraphSpec`] parses `DEF`, `CDEF`, `VDEF` and `XPORT` arguments into
 //!   typed [`Element`]s whose variable references are [`ElementId`]s.
@@ -51,9 +72,10 @@
 //!
 //! The graph-only elements (LINE, AREA, STACK, TICK, HRULE, VRULE, COMMENT,
 //! TEXTALIGN, PRINT, GPRINT) are parsed with rrdtool's generic argument
-//! splitter and checks; [`layout`] computes rrdtool's image layout and
-//! legend placement and [`canvas`] draws through plotters' bitmap and SVG
-//! backends with the embedded DejaVu Sans Mono.
+//! splitter and checks; the private `axis`, `layout`, `render` and `canvas`
+//! modules compute rrdtool's value and time grids, image layout and legend
+//! placement, and draw through plotters' bitmap and SVG backends with the
+//! embedded DejaVu Sans Mono.
 //!
 //! Not supported (each fails with [`Error::Unsupported`] naming it): xport
 //! of specs with graph-only elements, DEF `:daemon=`, and every case where
@@ -61,22 +83,23 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod axis;
-pub mod canvas;
+mod axis;
+mod canvas;
 mod data;
 mod elements;
 mod error;
 #[doc(hidden)]
 pub mod fuzz_bodies;
-pub mod layout;
+mod layout;
 mod print;
-pub mod render;
+mod render;
+mod request;
 mod spec;
 mod xport;
 
 pub use data::{
-    compute, reduce, vdef_calc, Computed, EvalEnv, Files, GraphData, Series, Source, VdefValue,
-    Window,
+    compute, reduce, vdef_calc, Computed, EvalEnv, Files, GraphData, Rooted, Series, Source,
+    VdefValue, Window,
 };
 pub use elements::{parse_color, Align, Area, Line, Print, PrintFormatter, Rule, Tick, Value};
 pub use error::{Error, Result};
@@ -85,6 +108,7 @@ pub use print::{
     PrintError, PrintKind, SiState, DEFAULT_DURATION_FORMAT, DEFAULT_TIMESTAMP_FORMAT,
     GPRINT_NUMERIC_MAX, PRINT_FORMAT_PATTERN, TEXT_MAX,
 };
+pub use request::{Env, GraphRequest, InfoValue, OutputFormat, Rendered, XportRequest};
 pub use spec::{
     Cdef, Def, Element, ElementId, GraphSpec, ParseContext, Shift, ShiftBy, Vdef, VdefFn, Xport,
 };

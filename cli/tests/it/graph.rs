@@ -293,3 +293,89 @@ fn print_differential() {
         failures.join("\n")
     );
 }
+
+/// A random `graph`/`graphv` command with `-b 1000` or `-b 1024` and
+/// PRINT and GPRINT items whose formats scale with `%s` or `%S`.
+fn random_base_prints(rng: &mut crate::support::SplitMix) -> Vec<String> {
+    let mut a = random_prints(rng);
+    if rng.range(0, 1) == 0 {
+        a[0] = "graph".into();
+    }
+    let base = if rng.range(0, 1) == 0 { "1000" } else { "1024" };
+    a.splice(2..2, ["-b".to_string(), base.to_string()]);
+    let n = a.iter().filter(|w| w.starts_with("VDEF:")).count() as u64;
+    for _ in 0..rng.range(1, 4) {
+        let v = rng.range(0, n - 1);
+        let prec = ["", ".0", ".2", ".3"][rng.range(0, 3) as usize];
+        let si = ["%s", " %s", "%S", " %S", "%S%s"][rng.range(0, 4) as usize];
+        let item = ["PRINT", "GPRINT"][rng.range(0, 1) as usize];
+        a.push(format!("{item}:v{v}:%6{prec}lf{si}"));
+    }
+    a
+}
+
+/// `-b 1000`/`-b 1024` with `%s`/`%S` in PRINT and GPRINT against rrdtool
+/// (`RRD_GRAPH_COUNT` cases): the SI prefix and scaled value follow the
+/// base, as rrdtool's `print_calc` does.
+#[test]
+fn base_si_differential() {
+    if !have_rrdtool() {
+        eprintln!("base_si_differential skipped: rrdtool 1.7.2 is not on PATH");
+        return;
+    }
+    let count: u64 = std::env::var("RRD_GRAPH_COUNT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let fixtures = data_dir().join("fixtures");
+    let mut rng = crate::support::SplitMix(0xba5e_1024);
+    let (mut same, mut k1024, mut scaled, mut failures) = (0, 0, 0, Vec::new());
+    for _ in 0..count {
+        let args = random_base_prints(&mut rng);
+        let want = run_tool("rrdtool", &fixtures, &args);
+        let got = run_tool(RRD, &fixtures, &args);
+        if want.status == got.status && want.stdout == got.stdout && want.stderr == got.stderr {
+            same += 1;
+            if args[3] == "1024" {
+                k1024 += 1;
+                // lines whose value took an SI prefix under base 1024
+                scaled += String::from_utf8_lossy(&want.stdout)
+                    .lines()
+                    .filter(|l| l.contains(" k") || l.contains(" M") || l.contains(" G"))
+                    .count();
+            }
+        } else {
+            let (w, g) = (
+                String::from_utf8_lossy(&want.stdout),
+                String::from_utf8_lossy(&got.stdout),
+            );
+            let first = w
+                .lines()
+                .zip(g.lines())
+                .find(|(a, b)| a != b)
+                .map(|(a, b)| format!("rrdtool `{a}`, rrd `{b}`"))
+                .unwrap_or_else(|| {
+                    format!(
+                        "stderr {:?} vs {:?}",
+                        String::from_utf8_lossy(&want.stderr),
+                        String::from_utf8_lossy(&got.stderr)
+                    )
+                });
+            failures.push(format!("{args:?}: {first}"));
+        }
+    }
+    eprintln!(
+        "base_si_differential: {same} of {count} runs agree ({k1024} with -b 1024, {scaled} scaled lines there), {} differ",
+        failures.len()
+    );
+    assert!(
+        k1024 > 0 && scaled > 0,
+        "the family never reached base 1024 scaling"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {count} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -34,8 +34,8 @@ fn options(args: &[&str]) -> AxisOptions {
     while let Some(&a) = it.next() {
         let mut arg = || *it.next().expect("option argument");
         match a {
-            "-u" => o.upper_limit = Some(parse_limit(arg(), 'u').unwrap()),
-            "-l" => o.lower_limit = Some(parse_limit(arg(), 'l').unwrap()),
+            "-u" => o.upper_limit = Some(option_float(arg(), 'u').unwrap()),
+            "-l" => o.lower_limit = Some(option_float(arg(), 'l').unwrap()),
             "-r" => o.rigid = true,
             "--allow-shrink" => o.allow_shrink = true,
             "-A" => o.alt_autoscale = true,
@@ -250,11 +250,11 @@ fn option_errors() {
         check(check_axis_format(good), "()");
     }
     check(
-        parse_limit("abc", 'u'),
+        option_float("abc", 'u'),
         "option -u - Cannot convert 'abc' to float",
     );
     check(
-        parse_limit("5x", 'l'),
+        option_float("5x", 'l'),
         "option -l - Converted '5x' to 5.000000, but cannot convert 'x'",
     );
     let log = |lower: f64| AxisOptions {
@@ -2943,3 +2943,23 @@ const FURTHER_RUNS: &[Run] = &[
         ],
     },
 ];
+
+/// A day of data between 10.006 and 89.99, drawn 400x100 at (51, 115).
+#[test]
+fn a_days_axes() {
+    let opts = AxisOptions::default();
+    let range = value_range(10.006, 89.99, &opts);
+    assert_eq!((range.min, range.max), (10.0, 90.0));
+    let area = GraphArea {
+        xorigin: 51,
+        yorigin: 115,
+        width: 400,
+        height: 100,
+    };
+    let utc = jiff::tz::TimeZone::UTC;
+    let grid = y_grid(&range, &opts, &area, &utc).unwrap();
+    let labels: Vec<&str> = grid.labels.iter().map(|(_, text)| text.as_str()).collect();
+    assert_eq!(labels, ["  20", "  40", "  60", "  80"]);
+    let time = time_grid(1_699_913_600, 1_700_000_000, area.width, &opts, &utc).unwrap();
+    assert_eq!(time.labels[0], (1_699_920_000, "Tue 00:00".to_string()));
+}
