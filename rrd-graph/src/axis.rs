@@ -35,6 +35,7 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::Timestamp;
 
 use crate::error::{Error, Result};
+use rrd_clib::printf::{self, Arg as CArg};
 
 /// Label buffers in rrdtool are `char[100]`: at most 99 bytes of text.
 const LABEL_MAX: usize = 99;
@@ -1320,17 +1321,17 @@ fn strfduration(fmt: &str, duration: f64) -> Option<String> {
         };
         let scale = 10f64.powf(f64::from(precision));
         let truncated = (value * scale).trunc() / scale;
-        let spec = FloatSpec {
-            left: false,
-            plus: false,
-            space: false,
-            alt: false,
+        let spec = printf::Spec {
             zero: zero_pad,
             width,
-            precision: Some(precision as usize),
-            conv: b'f',
+            ..printf::Spec::f(precision as usize)
         };
-        out.push_str(&spec.format(truncated));
+        out.push_str(&printf::format_capped(
+            &spec,
+            truncated,
+            printf::NanSign::FromBit,
+            LABEL_MAX + 1,
+        ));
         p += 1;
         literal_start = p;
     }
@@ -1341,268 +1342,23 @@ fn strfduration(fmt: &str, duration: f64) -> Option<String> {
 // ---------------------------------------------------------------------------
 // printf, as glibc does it, for the conversions axis labels use
 
-/// One argument of [`c_sprintf`].
-#[derive(Debug, Clone, Copy)]
-enum CArg<'a> {
-    F(f64),
-    C(char),
-    S(&'a str),
-}
-
-/// A parsed `%[flags][width][.precision][length]conv` for a double.
-#[derive(Debug, Clone, Copy)]
-struct FloatSpec {
-    left: bool,
-    plus: bool,
-    space: bool,
-    alt: bool,
-    zero: bool,
-    width: usize,
-    precision: Option<usize>,
-    /// `f F e E g G`.
-    conv: u8,
-}
-
-/// Precisions above this are refused: the label would be cut to 99 bytes
-/// long before any digit that depends on them.
-const MAX_PRECISION: usize = 1000;
-
-impl FloatSpec {
-    /// The conversion of `v`; padding is capped (the label is cut to 99
-    /// bytes anyway, so the cut text is the same).
-    fn format(&self, v: f64) -> String {
-        let upper = self.conv.is_ascii_uppercase();
-        let negative = v.is_sign_negative();
-        let sign = if negative {
-            "-"
-        } else if self.plus {
-            "+"
-        } else if self.space {
-            " "
-        } else {
-            ""
-        };
-        let finite = v.is_finite();
-        let mut body = if v.is_nan() {
-            "nan".to_string()
-        } else if v.is_infinite() {
-            "inf".to_string()
-        } else {
-            let a = v.abs();
-            let p = self.precision.unwrap_or(6).min(MAX_PRECISION);
-            match self.conv.to_ascii_lowercase() {
-                b'f' => {
-                    let mut s = format!("{a:.p$}");
-                    if self.alt && p == 0 {
-                        s.push('.');
-                    }
-                    s
-                }
-                b'e' => exp_form(a, p, self.alt),
-                _ => {
-                    let p = if p == 0 { 1 } else { p };
-                    let x = exp_of(a, p - 1);
-                    // glibc decides on the exponent before rounding: when
-                    // that was p-1 (no decimals) and rounding carries into
-                    // the next power of ten, it prints e-style without
-                    // decimals (`%#.3g` of 999.95 is `1.e+03`)
-                    let unrounded = format!("{a:e}");
-                    let x0: i64 = unrounded
-                        .split_once('e')
-                        .and_then(|(_, e)| e.parse().ok())
-                        .unwrap_or(0);
-                    let mut s = if x0 == p as i64 - 1 && i64::from(x) == p as i64 {
-                        exp_form(a, 0, self.alt)
-                    } else if (x as i64) < p as i64 && x >= -4 {
-                        format!("{a:.prec$}", prec = (p as i64 - 1 - i64::from(x)) as usize)
-                    } else {
-                        exp_form(a, p - 1, self.alt)
-                    };
-                    if !self.alt {
-                        strip_fraction_zeros(&mut s);
-                    } else if !s.contains('.') {
-                        // %#g keeps the point even without decimals
-                        match s.find('e') {
-                            Some(e) => s.insert(e, '.'),
-                            None => s.push('.'),
-                        }
-                    }
-                    s
-                }
-            }
-        };
-        if upper {
-            body.make_ascii_uppercase();
-        }
-        let len = sign.len() + body.len();
-        let pad = self.width.saturating_sub(len).min(LABEL_MAX + 1);
-        let mut out = String::with_capacity(len + pad);
-        if self.left {
-            out.push_str(sign);
-            out.push_str(&body);
-            out.extend(std::iter::repeat_n(' ', pad));
-        } else if self.zero && finite {
-            out.push_str(sign);
-            out.extend(std::iter::repeat_n('0', pad));
-            out.push_str(&body);
-        } else {
-            out.extend(std::iter::repeat_n(' ', pad));
-            out.push_str(sign);
-            out.push_str(&body);
-        }
-        out
-    }
-}
-
-/// `%.<p>e` of a non-negative finite value: at least two exponent digits.
-fn exp_form(a: f64, p: usize, alt: bool) -> String {
-    let s = format!("{a:.p$e}");
-    let (mantissa, e) = s.split_once('e').unwrap_or((&s, "0"));
-    let e: i32 = e.parse().unwrap_or(0);
-    let point = if alt && p == 0 { "." } else { "" };
-    format!(
-        "{mantissa}{point}e{}{:02}",
-        if e < 0 { '-' } else { '+' },
-        e.unsigned_abs()
-    )
-}
-
-/// The decimal exponent of `a` once rounded to `p` decimals in `%e` form.
-fn exp_of(a: f64, p: usize) -> i32 {
-    let s = format!("{a:.p$e}");
-    s.split_once('e')
-        .and_then(|(_, e)| e.parse().ok())
-        .unwrap_or(0)
-}
-
-/// `%g` drops trailing zeros of the fraction, and the point with them.
-fn strip_fraction_zeros(s: &mut String) {
-    let (number, exponent) = match s.find('e') {
-        Some(i) => (s[..i].to_string(), s[i..].to_string()),
-        None => (s.clone(), String::new()),
-    };
-    if !number.contains('.') {
-        return;
-    }
-    let number = number.trim_end_matches('0').trim_end_matches('.');
-    *s = format!("{number}{exponent}");
-}
-
-/// `snprintf(buf, 100, fmt, args…)` for the conversions axis labels use
-/// (`f F e E g G c s %`, with flags, width, precision and ignored length
-/// modifiers). A conversion without an argument prints nothing, as does
-/// an unknown one.
+/// `snprintf(buf, 100, fmt, args...)` as the axis code calls it: NaN signs
+/// from the bit, unknown conversions print nothing, precisions up to 1000.
 ///
 /// # Errors
 ///
-/// [`Error::Unsupported`] for a precision above 1000.
+/// [`Error::Unsupported`] for a precision above 1000 (the label is cut to
+/// 99 bytes long before any digit that depends on it).
 fn c_sprintf(fmt: &str, args: &[CArg<'_>]) -> Result<String> {
-    let f = fmt.as_bytes();
-    // bytes: a conversion character outside ASCII must not split a char
-    let mut out: Vec<u8> = Vec::new();
-    let mut args = args.iter();
-    let mut p = 0;
-    let mut literal_start = 0;
-    while p < f.len() {
-        if f[p] != b'%' {
-            p += 1;
-            continue;
-        }
-        out.extend_from_slice(&f[literal_start..p]);
-        p += 1;
-        let mut spec = FloatSpec {
-            left: false,
-            plus: false,
-            space: false,
-            alt: false,
-            zero: false,
-            width: 0,
-            precision: None,
-            conv: b'f',
-        };
-        while let Some(&c) = f.get(p) {
-            match c {
-                b'-' => spec.left = true,
-                b'+' => spec.plus = true,
-                b' ' => spec.space = true,
-                b'#' => spec.alt = true,
-                b'0' => spec.zero = true,
-                _ => break,
-            }
-            p += 1;
-        }
-        let (w, used) = if f.get(p).is_some_and(u8::is_ascii_digit) {
-            c_strtol(&f[p..])
-        } else {
-            (0, 0)
-        };
-        spec.width = w.max(0) as usize;
-        p += used;
-        if f.get(p) == Some(&b'.') {
-            p += 1;
-            let (v, used) = if f.get(p).is_some_and(u8::is_ascii_digit) {
-                c_strtol(&f[p..])
-            } else {
-                (0, 0)
-            };
-            if v as u64 > MAX_PRECISION as u64 {
-                return Err(Error::unsupported("an axis format precision above 1000"));
-            }
-            spec.precision = Some(v as usize);
-            p += used;
-        }
-        while matches!(
-            f.get(p),
-            Some(b'h' | b'l' | b'L' | b'q' | b'j' | b'z' | b't')
-        ) {
-            p += 1;
-        }
-        let Some(&conv) = f.get(p) else {
-            literal_start = f.len();
-            break;
-        };
-        p += 1;
-        literal_start = p;
-        let pad = |s: &str, spec: &FloatSpec| {
-            let n = spec
-                .width
-                .saturating_sub(s.chars().count())
-                .min(LABEL_MAX + 1);
-            let fill: String = std::iter::repeat_n(' ', n).collect();
-            if spec.left {
-                format!("{s}{fill}")
-            } else {
-                format!("{fill}{s}")
-            }
-        };
-        match conv {
-            b'%' => out.push(b'%'),
-            b'f' | b'F' | b'e' | b'E' | b'g' | b'G' => {
-                if let Some(CArg::F(v)) = args.next() {
-                    spec.conv = conv;
-                    out.extend_from_slice(spec.format(*v).as_bytes());
-                }
-            }
-            b'c' => {
-                if let Some(CArg::C(c)) = args.next() {
-                    out.extend_from_slice(pad(&c.to_string(), &spec).as_bytes());
-                }
-            }
-            b's' => {
-                if let Some(CArg::S(s)) = args.next() {
-                    let s = match spec.precision {
-                        Some(n) => truncate_bytes(s, n),
-                        None => s,
-                    };
-                    out.extend_from_slice(pad(s, &spec).as_bytes());
-                }
-            }
-            _ => {}
-        }
-    }
-    out.extend_from_slice(&f[literal_start..]);
-    let out = String::from_utf8_lossy(&out);
-    Ok(truncate_bytes(&out, LABEL_MAX).to_string())
+    const AXIS: printf::Sprintf = printf::Sprintf {
+        nan: printf::NanSign::FromBit,
+        max_len: Some(LABEL_MAX),
+        max_width: usize::MAX,
+        max_precision: 1000,
+        unknown: printf::Unknown::Skip,
+    };
+    printf::sprintf(fmt, args, &AXIS)
+        .map_err(|_| Error::unsupported("an axis format precision above 1000"))
 }
 
 // ---------------------------------------------------------------------------

@@ -50,6 +50,7 @@ use std::borrow::Cow;
 use jiff::civil::DateTime;
 use jiff::tz::{AmbiguousOffset, Offset, TimeZone};
 use jiff::Timestamp;
+use rrd_clib::printf;
 use rrd_core::ConsolidationFn;
 
 /// The regular expression rrdtool requires of numeric PRINT and GPRINT
@@ -332,138 +333,33 @@ pub fn format_value(
     Ok(out)
 }
 
-/// `printf(fmt, value, symbol)` for a format that passed [`check_format`].
+/// `printf(fmt, value, symbol)` for a format that passed [`check_format`]:
+/// glibc's conversions, every NaN as rrdtool's negative one (see the module
+/// docs).
 fn printf(fmt: &str, value: f64, symbol: &str) -> Result<String, PrintError> {
-    let b = fmt.as_bytes();
-    let mut out = String::new();
-    let mut text_start = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'%' {
-            i += 1;
-            continue;
+    const PRINT: printf::Sprintf = printf::Sprintf {
+        nan: printf::NanSign::AlwaysNegative,
+        max_len: None,
+        max_width: MAX_FIELD,
+        max_precision: MAX_FIELD,
+        unknown: printf::Unknown::Refuse,
+    };
+    printf::sprintf(
+        fmt,
+        &[printf::Arg::F(value), printf::Arg::S(symbol)],
+        &PRINT,
+    )
+    .map_err(|e| match e {
+        printf::SprintfError::Width | printf::SprintfError::Precision => {
+            unsupported(format!("a printf width or precision above {MAX_FIELD}"))
         }
-        out.push_str(&fmt[text_start..i]);
-        match b.get(i + 1) {
-            Some(b'%') => {
-                out.push('%');
-                i += 2;
-            }
-            Some(b's') => {
-                out.push_str(symbol);
-                i += 2;
-            }
-            Some(b'S') => {
-                return Err(unsupported(
-                    "a %S after the one rewritten to %s (rrdtool prints memory as a wide string)",
-                ))
-            }
-            _ => {
-                let (spec, len) = NumberSpec::parse(&b[i..])?;
-                out.push_str(&spec.format(value));
-                i += len;
-            }
+        printf::SprintfError::Conversion(b'S') => unsupported(
+            "a %S after the one rewritten to %s (rrdtool prints memory as a wide string)",
+        ),
+        printf::SprintfError::Conversion(_) => {
+            unsupported("a printf conversion other than e, f or g")
         }
-        text_start = i;
-    }
-    out.push_str(&fmt[text_start..]);
-    Ok(out)
-}
-
-/// One printf floating-point conversion.
-#[derive(Debug, Clone, Copy, Default)]
-struct NumberSpec {
-    left: bool,
-    plus: bool,
-    space: bool,
-    alt: bool,
-    zero: bool,
-    width: usize,
-    precision: Option<usize>,
-    /// `e`, `E`, `f`, `F`, `g` or `G`.
-    conv: u8,
-}
-
-impl NumberSpec {
-    /// Parses `%[flags][width][.prec][l]conv` at the start of `b`; returns
-    /// the spec and its length.
-    fn parse(b: &[u8]) -> Result<(NumberSpec, usize), PrintError> {
-        let mut spec = NumberSpec::default();
-        let mut i = 1;
-        loop {
-            match b.get(i) {
-                Some(b'-') => spec.left = true,
-                Some(b'+') => spec.plus = true,
-                Some(b' ') => spec.space = true,
-                Some(b'#') => spec.alt = true,
-                Some(b'0') => spec.zero = true,
-                _ => break,
-            }
-            i += 1;
-        }
-        let (width, n) = decimal(&b[i..])?;
-        spec.width = width.unwrap_or(0);
-        i += n;
-        if b.get(i) == Some(&b'.') {
-            let (precision, n) = decimal(&b[i + 1..])?;
-            spec.precision = Some(precision.unwrap_or(0));
-            i += 1 + n;
-        }
-        if b.get(i) == Some(&b'l') {
-            i += 1;
-        }
-        match b.get(i) {
-            Some(&c @ (b'e' | b'E' | b'f' | b'F' | b'g' | b'G')) => spec.conv = c,
-            _ => return Err(unsupported("a printf conversion other than e, f or g")),
-        }
-        Ok((spec, i + 1))
-    }
-
-    /// The conversion of `v`, padded to the width.
-    fn format(&self, v: f64) -> String {
-        let upper = self.conv.is_ascii_uppercase();
-        // every NaN prints as rrdtool's negative one (see the module docs)
-        let sign = if v.is_sign_negative() || v.is_nan() {
-            "-"
-        } else if self.plus {
-            "+"
-        } else if self.space {
-            " "
-        } else {
-            ""
-        };
-        let finite = v.is_finite();
-        let body = if v.is_nan() {
-            String::from(if upper { "NAN" } else { "nan" })
-        } else if v.is_infinite() {
-            String::from(if upper { "INF" } else { "inf" })
-        } else {
-            let a = v.abs();
-            let p = self.precision.unwrap_or(6);
-            match self.conv.to_ascii_lowercase() {
-                b'f' => c_fixed(a, p, self.alt),
-                b'e' => c_exp(a, p, self.alt, upper),
-                _ => c_general(a, p, self.alt, upper),
-            }
-        };
-        let len = sign.len() + body.len();
-        let fill = self.width.saturating_sub(len);
-        let mut out = String::with_capacity(len + fill);
-        if self.left {
-            out.push_str(sign);
-            out.push_str(&body);
-            out.extend(std::iter::repeat_n(' ', fill));
-        } else if self.zero && finite {
-            out.push_str(sign);
-            out.extend(std::iter::repeat_n('0', fill));
-            out.push_str(&body);
-        } else {
-            out.extend(std::iter::repeat_n(' ', fill));
-            out.push_str(sign);
-            out.push_str(&body);
-        }
-        out
-    }
+    })
 }
 
 /// Decimal digits at the start of `b`: their value (`None` without any)
@@ -485,74 +381,9 @@ fn decimal(b: &[u8]) -> Result<(Option<usize>, usize), PrintError> {
     Ok((Some(v), n))
 }
 
-/// `%.<p>f` of a finite, non-negative `a`; `#` keeps the point. Rust's
-/// float formatting is exact and rounds ties to even, like glibc.
-fn c_fixed(a: f64, p: usize, alt: bool) -> String {
-    let mut s = format!("{a:.p$}");
-    if alt && p == 0 {
-        s.push('.');
-    }
-    s
-}
-
-/// `%.<p>e` of a finite, non-negative `a`: at least two exponent digits.
-fn c_exp(a: f64, p: usize, alt: bool, upper: bool) -> String {
-    let (mantissa, exp) = rust_exp(a, p);
-    let mut s = mantissa;
-    if alt && p == 0 {
-        s.push('.');
-    }
-    s.push(if upper { 'E' } else { 'e' });
-    s.push(if exp < 0 { '-' } else { '+' });
-    s.push_str(&format!("{:02}", exp.unsigned_abs()));
-    s
-}
-
-/// Rust's `{:.p$e}` split into mantissa and decimal exponent.
-fn rust_exp(a: f64, p: usize) -> (String, i32) {
-    let s = format!("{a:.p$e}");
-    match s.split_once('e') {
-        Some((m, e)) => (m.to_string(), e.parse().unwrap_or(0)),
-        None => (s, 0),
-    }
-}
-
-/// `%.<p>g` of a finite, non-negative `a`: C's choice between `%e` and
-/// `%f` by the exponent after rounding to `p` significant digits, then,
-/// without `#`, no trailing zeros and no bare point.
-fn c_general(a: f64, p: usize, alt: bool, upper: bool) -> String {
-    let p = p.max(1);
-    let x = if a == 0.0 { 0 } else { rust_exp(a, p - 1).1 };
-    let mut s = if x < -4 || i64::from(x) >= p as i64 {
-        c_exp(a, p - 1, alt, upper)
-    } else {
-        // 0 <= p - 1 - x because x < p
-        c_fixed(a, (p as i64 - 1 - i64::from(x)) as usize, alt)
-    };
-    if alt {
-        if !s.contains('.') {
-            match s.find(['e', 'E']) {
-                Some(at) => s.insert(at, '.'),
-                None => s.push('.'),
-            }
-        }
-    } else if let Some(dot) = s.find('.') {
-        let end = s.find(['e', 'E']).unwrap_or(s.len());
-        let kept = s[..end].trim_end_matches('0').trim_end_matches('.').len();
-        let kept = kept.max(dot);
-        s.replace_range(kept..end, "");
-    }
-    s
-}
-
 /// `%.<p>f` of any double, NaN as `-nan` (rrdtool's `"%f"`, `"%.0f"`).
 fn c_f(v: f64, p: usize) -> String {
-    NumberSpec {
-        precision: Some(p),
-        conv: b'f',
-        ..NumberSpec::default()
-    }
-    .format(v)
+    printf::format_f64(&printf::Spec::f(p), v, printf::NanSign::AlwaysNegative)
 }
 
 // ---------------------------------------------------------------------------
@@ -638,14 +469,14 @@ pub fn format_duration(fmt: &str, value: f64) -> Result<String, PrintError> {
         i += 1;
         let scale = 10f64.powf(precision as f64);
         let cut = (v * scale).trunc() / scale;
-        let spec = NumberSpec {
+        let spec = printf::Spec {
             zero,
             width: width.unwrap_or(0),
-            precision: Some(precision),
-            conv: b'f',
-            ..NumberSpec::default()
+            ..printf::Spec::f(precision)
         };
-        out.extend_from_slice(spec.format(cut).as_bytes());
+        out.extend_from_slice(
+            printf::format_f64(&spec, cut, printf::NanSign::AlwaysNegative).as_bytes(),
+        );
     }
     let mut s = String::from_utf8_lossy(&out).into_owned();
     truncate_bytes(&mut s, TEXT_MAX);
@@ -1416,6 +1247,11 @@ mod tests {
             ("%-010.1lf|", 6693.181818181818, "6693.2    |"),
             ("%#.0lf", 6693.181818181818, "6693."),
             ("%#.0le", 6693.181818181818, "7.e+03"),
+            // glibc's %#g rule: rounding carries into a new power of ten,
+            // the form follows the exponent before rounding (rrdtool 1.7.2
+            // prints `1.e+03` for PRINT:v:%#.3lg of 999.95)
+            ("%#.3lg", 999.95, "1.e+03"),
+            ("%#.2lG", 99.5, "1.E+02"),
             ("%.0lf", 0.5, "0"),
             ("%.0lf", 1.5, "2"),
             ("%.0lf", 2.5, "2"),
