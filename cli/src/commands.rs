@@ -468,9 +468,9 @@ fn cmd_first(argv: &[String], out: &mut dyn Write) -> CmdResult {
             return Err("--daemon (rrdcached) is not supported yet".into());
         }
         // rrdtool reads the index with strtol(.., 0) into an int
-        let idx = p
-            .value("rraindex")
-            .map_or(0, |v| i64::from(strtol0(v) as i32));
+        let idx = p.value("rraindex").map_or(0, |v| {
+            i64::from(rrd_clib::strtol::strtol(v.as_bytes(), 0).value as i32)
+        });
         // extra files are ignored, as rrdtool does
         let file = p.args.first().ok_or_else(|| {
             "usage rrdtool first [--rraindex number] [--daemon|-d <addr>] file.rrd".to_string()
@@ -483,35 +483,6 @@ fn cmd_first(argv: &[String], out: &mut dyn Write) -> CmdResult {
         write_out(out, &format!("{}\n", h.rra_first_time(idx as usize)))
     })();
     or_minus_one(out, r)
-}
-
-/// C's `strtol(s, NULL, 0)`: whitespace, sign, then hex (`0x`), octal
-/// (leading `0`) or decimal digits; 0 when none; saturating like strtol.
-fn strtol0(s: &str) -> i64 {
-    let t = s.trim_start();
-    let (neg, t) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let (radix, digits) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        if h.bytes().next().is_some_and(|c| c.is_ascii_hexdigit()) {
-            (16, h)
-        } else {
-            (10, "0")
-        }
-    } else if t.starts_with('0') {
-        (8, t)
-    } else {
-        (10, t)
-    };
-    let mut v: i128 = 0;
-    for c in digits.chars() {
-        let Some(d) = c.to_digit(radix) else { break };
-        v = (v * i128::from(radix) + i128::from(d)).min(i128::from(i64::MAX) + 1);
-    }
-    let v = if neg { -v } else { v };
-    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 fn cmd_last(argv: &[String], out: &mut dyn Write) -> CmdResult {

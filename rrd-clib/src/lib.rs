@@ -11,6 +11,7 @@
 //! - [`printf`]: glibc `printf` float conversions;
 //! - [`rrd_snprintf`]: rrdtool's bundled `snprintf` float conversions;
 //! - [`strtod`]: rrdtool's `rrd_strtod` and `rrd_strtodbl`;
+//! - [`strtol`]: glibc's `strtol`, `strtoul`, `atol`, `atoi`, `sscanf` `%d`;
 //! - [`qsort`]: glibc's `qsort` (a top-down merge sort);
 //! - [`getopt`]: rrdtool's option parser.
 
@@ -22,6 +23,7 @@ pub mod printf;
 pub mod qsort;
 pub mod rrd_snprintf;
 pub mod strtod;
+pub mod strtol;
 
 /// The NaN C produces for `0.0 / 0.0` on x86-64 and that glibc's `strtod`
 /// returns for `-nan`: sign bit set, so glibc prints it `-nan`. rrdtool's

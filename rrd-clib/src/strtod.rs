@@ -11,7 +11,7 @@
 pub fn rrd_strtod(s: &str) -> (f64, usize) {
     let b = s.as_bytes();
     let mut p = 0;
-    while p < b.len() && matches!(b[p], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+    while p < b.len() && crate::strtol::is_space(b[p]) {
         p += 1;
     }
     let mut negative = false;

@@ -67,6 +67,8 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
+use rrd_clib::strtol;
+
 use crate::create::{file_size, random_row};
 use crate::error::{Error, Result};
 use crate::format::{encode_header, encode_value, Layout};
@@ -849,67 +851,6 @@ impl<R: std::io::Read> Reader<R> {
 // ---------------------------------------------------------------------------
 // Numbers as rrd_restore.c reads them.
 
-/// C `atoi`: leading blanks, a sign, digits; anything else ends the number.
-fn atoi(s: &str) -> i64 {
-    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut v: i64 = 0;
-    for d in digits.bytes().take_while(u8::is_ascii_digit) {
-        v = v.saturating_mul(10).saturating_add(i64::from(d - b'0'));
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
-}
-
-/// C `strtoul(s, NULL, 0)` / `strtoll`: the magnitude, whether a minus sign
-/// was seen, and whether it overflowed 64 bits. No digits read as 0.
-fn strto_base0(s: &str) -> (u64, bool, bool) {
-    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let b = t.as_bytes();
-    let mut p = 0;
-    let neg = match b.first() {
-        Some(b'-') => {
-            p = 1;
-            true
-        }
-        Some(b'+') => {
-            p = 1;
-            false
-        }
-        _ => false,
-    };
-    let base: u32 = if matches!(b.get(p..p + 2), Some(b"0x" | b"0X"))
-        && b.get(p + 2).is_some_and(u8::is_ascii_hexdigit)
-    {
-        p += 2;
-        16
-    } else if b.get(p) == Some(&b'0') {
-        8
-    } else {
-        10
-    };
-    let mut v: u64 = 0;
-    let mut overflow = false;
-    while let Some(d) = b.get(p).and_then(|&c| char::from(c).to_digit(base)) {
-        match v
-            .checked_mul(u64::from(base))
-            .and_then(|x| x.checked_add(u64::from(d)))
-        {
-            Some(x) => v = x,
-            None => overflow = true,
-        }
-        p += 1;
-    }
-    (v, neg, overflow)
-}
-
 /// `strerror(ERANGE)` as glibc spells it.
 const ERANGE_TEXT: &str = "Numerical result out of range";
 
@@ -1099,31 +1040,26 @@ impl<R: std::io::Read> Parser<'_, R> {
 
     fn ulong(&mut self) -> Result<u64> {
         let t = self.text()?;
-        let (v, neg, overflow) = strto_base0(&t);
-        if overflow {
+        let p = strtol::strtoul(t.as_bytes(), 0);
+        if p.erange {
             return Err(Error::Invalid(format!(
                 "ling {}: get_xml_ulong from '{t}' {ERANGE_TEXT}",
                 self.line()
             )));
         }
-        Ok(if neg { v.wrapping_neg() } else { v })
+        Ok(p.value)
     }
 
     fn time(&mut self) -> Result<i64> {
         let t = self.text()?;
-        let (v, neg, overflow) = strto_base0(&t);
-        let limit = if neg { 1u64 << 63 } else { i64::MAX as u64 };
-        if overflow || v > limit {
+        let p = strtol::strtol(t.as_bytes(), 0);
+        if p.erange {
             return Err(Error::Invalid(format!(
                 "ling {}: get_xml_time_t from '{t}' {ERANGE_TEXT}",
                 self.line()
             )));
         }
-        Ok(if neg {
-            (v as i64).wrapping_neg()
-        } else {
-            v as i64
-        })
+        Ok(p.value)
     }
 
     fn double(&mut self) -> Result<f64> {
@@ -1265,7 +1201,7 @@ impl<R: std::io::Read> Parser<'_, R> {
         let i = self.rra.len() - 1;
         loop {
             let el = self.element()?;
-            let version = atoi(&self.version);
+            let version = i64::from(strtol::atoi(&self.version));
             match el.to_ascii_lowercase().as_str() {
                 "cf" => {
                     let s = self.string(20)?;
@@ -1472,7 +1408,7 @@ impl<R: std::io::Read> Parser<'_, R> {
     /// would write but could not read back.
     fn finish(&mut self) -> Result<(Header, Vec<(f64, f64)>)> {
         let invalid = |m: String| Err(Error::Invalid(m));
-        let version = atoi(&self.version);
+        let version = i64::from(strtol::atoi(&self.version));
         if version > 5 {
             return Err(Error::UnsupportedVersion {
                 found: self.version.clone(),
@@ -1864,26 +1800,6 @@ mod tests {
             parse(&format!("a{}", ",1,+".repeat(9))).map(|v| v.len()),
             Ok(19)
         );
-    }
-
-    #[test]
-    fn c_number_parsing() {
-        assert_eq!(strto_base0("300"), (300, false, false));
-        assert_eq!(strto_base0("0x12c"), (300, false, false));
-        assert_eq!(strto_base0("010"), (8, false, false));
-        assert_eq!(strto_base0("08"), (0, false, false));
-        assert_eq!(strto_base0("0x"), (0, false, false));
-        assert_eq!(strto_base0("-5"), (5, true, false));
-        assert_eq!(strto_base0("abc"), (0, false, false));
-        assert_eq!(
-            strto_base0("18446744073709551615"),
-            (u64::MAX, false, false)
-        );
-        assert!(strto_base0("18446744073709551616").2);
-        assert_eq!(atoi("0003"), 3);
-        assert_eq!(atoi(" 12x"), 12);
-        assert_eq!(atoi("x"), 0);
-        assert_eq!(atoi("-2"), -2);
     }
 
     /// `line 12`/`ling 12` -> `line N`: rrdtool prints libxml2's read-ahead

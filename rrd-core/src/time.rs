@@ -571,20 +571,6 @@ impl Token {
     }
 }
 
-/// C's `atol` on a 64-bit system: leading digits, saturating.
-fn c_atol(text: &str) -> i64 {
-    let mut value: i64 = 0;
-    for b in text.bytes().take_while(u8::is_ascii_digit) {
-        value = value.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    value
-}
-
-/// C's `atoi`: `atol` truncated to 32 bits.
-fn c_atoi(text: &str) -> i32 {
-    c_atol(text) as i32
-}
-
 fn is_blank(c: u8) -> bool {
     matches!(
         c,
@@ -849,7 +835,7 @@ impl<'a> Parser<'a> {
             self.expect_number(|| format!("There should be number after '{op}'"))?;
             self.previous_unit = None;
         }
-        let mut delta = c_atoi(&self.tok.text);
+        let mut delta = rrd_clib::strtol::atoi(&self.tok.text);
         let unit = match self.next() {
             Kind::Unit(Unit::MonthsMinutes) => Some(match self.previous_unit {
                 Some(Unit::Days | Unit::Weeks | Unit::Months | Unit::Years) => Unit::Months,
@@ -898,7 +884,7 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         let (saved_pos, saved_tok) = (self.pos, self.tok.clone());
-        let mut hour = c_atoi(&self.tok.text);
+        let mut hour = rrd_clib::strtol::atoi(&self.tok.text);
         let mut minute = 0;
         let backtrack = |p: &mut Self, hour: i32| {
             p.pos = saved_pos;
@@ -917,7 +903,7 @@ impl<'a> Parser<'a> {
             self.expect_number(|| {
                 "Parsing HH:MM syntax, expecting MM as number, got none".to_string()
             })?;
-            minute = c_atoi(&self.tok.text);
+            minute = rrd_clib::strtol::atoi(&self.tok.text);
             if minute > 59 {
                 return Err(self.error(format!("parsing HH:MM syntax, got MM = {minute} (>59!)")));
             }
@@ -966,11 +952,11 @@ impl<'a> Parser<'a> {
             }
             Kind::Month(mon) => {
                 self.expect_number(|| "the day of the month should follow month name".to_string())?;
-                let mday = c_atol(&self.tok.text);
+                let mday = rrd_clib::strtol::atol(&self.tok.text);
                 let mut year_span = self.tok.span.clone();
                 let year = if self.next() == Kind::Number {
                     year_span = self.tok.span.clone();
-                    let year = c_atol(&self.tok.text);
+                    let year = rrd_clib::strtol::atol(&self.tok.text);
                     self.next();
                     year
                 } else {
@@ -990,7 +976,7 @@ impl<'a> Parser<'a> {
 
     fn numeric_day(&mut self) -> Result<(), TimeError> {
         let number = self.tok.clone();
-        let mut mon = c_atol(&number.text);
+        let mut mon = rrd_clib::strtol::atol(&number.text);
         if mon > 10 * 365 * 24 * 60 * 60 {
             // Seconds since the epoch, taken with their own DST flag.
             self.tm = match localtime(mon, self.tz) {
@@ -1006,7 +992,8 @@ impl<'a> Parser<'a> {
         let mut year_span = number.span.clone();
         if mon > 19_700_101 && mon < 24_000_101 {
             // YYYYMMDD, read by position from the digits as written.
-            let part = |range: Range<usize>| c_atol(number.text.get(range).unwrap_or(""));
+            let part =
+                |range: Range<usize>| rrd_clib::strtol::atol(number.text.get(range).unwrap_or(""));
             year = part(0..4);
             mon = part(4..6);
             mday = part(6..8);
@@ -1020,12 +1007,12 @@ impl<'a> Parser<'a> {
                     ("day", '/')
                 };
                 self.expect_number(|| format!("there should be {what} number after '{sep}'"))?;
-                mday = c_atol(&self.tok.text);
+                mday = rrd_clib::strtol::atol(&self.tok.text);
                 mday_span = self.tok.span.clone();
                 year_span = self.tok.span.clone();
                 if self.next() == separator {
                     self.expect_number(|| format!("there should be year number after '{sep}'"))?;
-                    year = c_atol(&self.tok.text);
+                    year = rrd_clib::strtol::atol(&self.tok.text);
                     year_span = self.tok.span.clone();
                     self.next();
                 }

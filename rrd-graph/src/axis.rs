@@ -36,6 +36,7 @@ use jiff::Timestamp;
 
 use crate::error::{Error, Result};
 use rrd_clib::printf::{self, Arg as CArg};
+use rrd_clib::strtol;
 
 /// Label buffers in rrdtool are `char[100]`: at most 99 bytes of text.
 const LABEL_MAX: usize = 99;
@@ -253,53 +254,6 @@ impl AxisOptions {
     }
 }
 
-/// C's `isspace` in the C locale.
-fn c_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-/// `strtol`-style integer at the start of `s` (white space, sign, digits),
-/// saturating like glibc; returns the value and the bytes used (0 when there
-/// are no digits).
-fn c_strtol(s: &[u8]) -> (i64, usize) {
-    let mut p = 0;
-    while s.get(p).copied().is_some_and(c_space) {
-        p += 1;
-    }
-    let negative = match s.get(p) {
-        Some(b'-') => {
-            p += 1;
-            true
-        }
-        Some(b'+') => {
-            p += 1;
-            false
-        }
-        _ => false,
-    };
-    let digits_start = p;
-    let mut v: i64 = 0;
-    while let Some(d) = s.get(p).filter(|c| c.is_ascii_digit()) {
-        let d = i64::from(d - b'0');
-        v = if negative {
-            v.saturating_mul(10).saturating_sub(d)
-        } else {
-            v.saturating_mul(10).saturating_add(d)
-        };
-        p += 1;
-    }
-    if p == digits_start {
-        return (0, 0);
-    }
-    (v, p)
-}
-
-/// C's `atoi` (glibc: `strtol` truncated to `int`), as rrdtool reads `-X`
-/// and `-L`.
-pub fn c_atoi(s: &str) -> i32 {
-    c_strtol(s.as_bytes()).0 as i32
-}
-
 /// A number option (`-u`, `-l`, `-T`, `-m`) in rrdtool's syntax (`rrd_strtodbl`).
 ///
 /// # Errors
@@ -315,7 +269,7 @@ pub fn option_float(arg: &str, option: char) -> Result<f64> {
 ///
 /// `the only sensible value for base apart from 1000 is 1024`.
 pub fn parse_base(arg: &str) -> Result<u32> {
-    match c_strtol(arg.as_bytes()).0 {
+    match strtol::atol(arg) {
         1000 => Ok(1000),
         1024 => Ok(1024),
         _ => Err(Error::refused(
@@ -392,13 +346,10 @@ pub fn parse_y_grid(arg: &str) -> Result<YGridOption> {
     if n == 0 || b.get(n) != Some(&b':') {
         return Err(invalid());
     }
-    let (factor, used) = c_strtol(&b[n + 1..]);
-    if used == 0 {
+    let Some((label_factor, _)) = strtol::sscanf_d(&b[n + 1..]) else {
         return Err(invalid());
-    }
+    };
     let step = rrd_clib::strtod::strtodbl(&arg[..n], Some("option -y")).map_err(Error::refused)?;
-    // glibc's %d stores the long it read into an int
-    let label_factor = factor as i32;
     if step <= 0.0 {
         return Err(Error::refused("grid step must be > 0"));
     }
@@ -1283,14 +1234,16 @@ fn strfduration(fmt: &str, duration: f64) -> Option<String> {
         }
         let mut width = 0;
         if f.get(p).is_some_and(u8::is_ascii_digit) {
-            let (w, used) = c_strtol(&f[p..]);
+            let r = strtol::strtol(&f[p..], 10);
+            let (w, used) = (r.value, r.end);
             width = w.max(0) as usize;
             p += used;
         }
         let mut precision = 0;
         if f.get(p) == Some(&b'.') {
             p += 1;
-            let (v, used) = c_strtol(&f[p..]);
+            let r = strtol::strtol(&f[p..], 10);
+            let (v, used) = (r.value, r.end);
             if used > 0 {
                 if v < 0 {
                     return None;
@@ -1598,10 +1551,9 @@ pub fn parse_x_grid(arg: &str) -> Result<XGridOption> {
             words[field / 2] = &arg[p..p + n];
             p += n;
         } else {
-            let (v, used) = c_strtol(&b[p..]);
-            if used == 0 {
+            let Some((v, used)) = strtol::sscanf_ld(&b[p..]) else {
                 return Err(invalid());
-            }
+            };
             numbers[field / 2] = v;
             p += used;
         }

@@ -483,30 +483,20 @@ pub fn format_duration(fmt: &str, value: f64) -> Result<String, PrintError> {
     Ok(s)
 }
 
-/// C's `sscanf(s, "%d%n")`: optional white space, an optional sign, at
-/// least one digit. Returns the value and the bytes read, `None` when there
-/// are no digits.
+/// `sscanf(s, "%d%n")` for a duration's precision: the value and the
+/// bytes read, `None` without digits; magnitudes above a million are
+/// refused (nobody means them).
 fn scan_int(b: &[u8]) -> Result<Option<(i64, usize)>, PrintError> {
-    let mut i = b
-        .iter()
-        .take_while(|&&c| matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'))
-        .count();
-    let negative = match b.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let (v, n) = decimal(&b[i..])?;
-    Ok(v.map(|v| {
-        let v = v as i64;
-        (if negative { -v } else { v }, i + n)
-    }))
+    let p = rrd_clib::strtol::strtol(b, 10);
+    if p.end == 0 {
+        return Ok(None);
+    }
+    if p.value.unsigned_abs() > MAX_FIELD as u64 {
+        return Err(unsupported(format!(
+            "a printf width or precision above {MAX_FIELD}"
+        )));
+    }
+    Ok(Some((p.value, p.end)))
 }
 
 // ---------------------------------------------------------------------------

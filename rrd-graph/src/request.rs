@@ -13,6 +13,7 @@ use jiff::tz::TimeZone;
 
 use rrd_clib::getopt::{self, opt, Arg, Opt};
 use rrd_clib::strtod::strtodbl;
+use rrd_clib::strtol;
 use rrd_core::time::{default_window, parse_window_time, proc_start_end, TimeSpec};
 
 use crate::axis;
@@ -165,16 +166,16 @@ impl GraphRequest {
                     start = parse_window_time("start", v, now, tz).map_err(Error::refused)?
                 }
                 "end" => end = parse_window_time("end", v, now, tz).map_err(Error::refused)?,
-                "step" => step = i64::from(atol(v) as i32),
+                "step" => step = i64::from(strtol::atoi(v)),
                 "width" => {
-                    let w = atol(v);
+                    let w = strtol::atol(v);
                     if w < 10 {
                         return Err(Error::refused("width below 10 pixels"));
                     }
                     o.layout.width = u32::try_from(w).map_err(|_| not_yet("a width this large"))?;
                 }
                 "height" => {
-                    let h = atol(v);
+                    let h = strtol::atol(v);
                     if h < 10 {
                         return Err(Error::refused("height below 10 pixels"));
                     }
@@ -195,7 +196,7 @@ impl GraphRequest {
                 "alt-autoscale-max" => o.axis.alt_autoscale_max = true,
                 "alt-y-grid" => o.axis.alt_y_grid = true,
                 "logarithmic" => o.axis.logarithmic = true,
-                "units-exponent" => o.axis.units_exponent = Some(axis::c_atoi(v)),
+                "units-exponent" => o.axis.units_exponent = Some(strtol::atoi(v)),
                 "units" => o.axis.set_units(v)?,
                 "base" => o.axis.base = axis::parse_base(v)?,
                 "y-grid" => o.axis.y_grid = axis::parse_y_grid(v)?,
@@ -218,9 +219,9 @@ impl GraphRequest {
                 "watermark" => o.watermark = v.to_string(),
                 "upper-limit" => o.axis.upper_limit = Some(axis::option_float(v, 'u')?),
                 "lower-limit" => o.axis.lower_limit = Some(axis::option_float(v, 'l')?),
-                "units-length" => o.axis.units_length = Some(axis::c_atoi(v)),
+                "units-length" => o.axis.units_length = Some(strtol::atoi(v)),
                 "tabwidth" => o.layout.tabwidth = axis::option_float(v, 'T')?,
-                "border" => o.border = i64::from(atol(v) as i32),
+                "border" => o.border = i64::from(strtol::atoi(v)),
                 "imgformat" => {
                     format = match v {
                         "PNG" => OutputFormat::Png,
@@ -643,8 +644,8 @@ fn push_graph_info(out: &mut Vec<(String, InfoValue)>, i: &GraphInfo) {
     out.push(("value_min".into(), InfoValue::Float(i.value_min)));
     out.push(("value_max".into(), InfoValue::Float(i.value_max)));
     for (k, (text, c)) in i.legends.iter().enumerate() {
-        // %.0f rounds halves to even
-        let r = |v: f64| v.round_ties_even() as i64;
+        // rrdtool prints the box with "%.0f,%.0f,%.0f,%.0f"
+        let r = |v: f64| rrd_clib::printf::fixed(v, 0);
         out.push((format!("legend[{k}]"), InfoValue::Text(text.clone())));
         out.push((
             format!("coords[{k}]"),
@@ -693,13 +694,13 @@ impl XportRequest {
                 }
                 "end" => end = parse_window_time("end", value, now, tz).map_err(Error::refused)?,
                 "maxrows" => {
-                    width = atol(value);
+                    width = strtol::atol(value);
                     if width < 10 {
                         return Err(Error::refused("maxrows below 10 rows"));
                     }
                 }
                 // atoi: the low 32 bits of atol
-                "step" => step = i64::from(atol(value) as i32),
+                "step" => step = i64::from(strtol::atoi(value)),
                 "enumds" => format.enumds = true,
                 "json" => format.json = true,
                 "showtime" => format.showtime = true,
@@ -750,26 +751,6 @@ impl XportRequest {
         let data = compute(&self.spec, &self.window, &env, source)?;
         let table = xport_table(&self.spec, &data, &self.window)?;
         Ok(crate::xport::render(&table, self.format))
-    }
-}
-
-/// C's `atol` as rrdtool's option code calls it: optional white space and
-/// sign, then digits (wrapping); 0 when none.
-fn atol(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut v: i64 = 0;
-    for b in digits.bytes().take_while(u8::is_ascii_digit) {
-        v = v.wrapping_mul(10).wrapping_add(i64::from(b - b'0'));
-    }
-    if neg {
-        v.wrapping_neg()
-    } else {
-        v
     }
 }
 

@@ -778,28 +778,11 @@ impl GraphSpec {
     }
 }
 
-/// C's `strtol(s, &end, 10)` where the whole string must be consumed:
-/// leading white space, an optional sign, decimal digits; saturating.
+/// C's `strtol(s, &end, 10)` where the whole string must be consumed
+/// (rrdtool's `getLong`).
 fn c_strtol(s: &str) -> Option<i64> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let mut v: i64 = 0;
-    for b in digits.bytes() {
-        let d = i64::from(b - b'0');
-        v = if neg {
-            v.saturating_mul(10).saturating_sub(d)
-        } else {
-            v.saturating_mul(10).saturating_add(d)
-        };
-    }
-    Some(v)
+    let p = rrd_clib::strtol::strtol(s.as_bytes(), 10);
+    (p.end > 0 && p.end == s.len()).then_some(p.value)
 }
 
 /// The elements a CDEF program reads, in token order (duplicates kept).

@@ -261,6 +261,34 @@ fn cases() -> Vec<Vec<OsString>> {
         a(def),
         a(b"XPORT:a\xff:leg"),
     ]);
+    // integer options past a long: atoi/atol saturate as glibc's strtol
+    // does (a wrapping parse made --step 99999999999999999999 a huge step)
+    for n in [
+        &b"99999999999999999999"[..],
+        b"-99999999999999999999",
+        b"4294967297",
+    ] {
+        c.push(vec![
+            a(b"xport"),
+            a(b"-s"),
+            a(b"1000000000"),
+            a(b"-e"),
+            a(b"1000003000"),
+            a(b"--step"),
+            a(n),
+            a(def),
+            a(b"XPORT:a:x"),
+        ]);
+        c.push(graph(&[b"--step", n, def, b"LINE1:a#ff0000"]));
+        c.push(graph(&[b"--units-exponent", n, def, b"LINE1:a#ff0000"]));
+        c.push(vec![a(b"first"), a(b"--rraindex"), a(n), a(b"f.rrd")]);
+    }
+    c.push(vec![
+        a(b"first"),
+        a(b"--rraindex"),
+        a(b"\xc2\xa01"),
+        a(b"f.rrd"),
+    ]);
     // commands
     c.push(vec![a(b"grpah"), a(b"x.png")]);
     c.push(vec![a(b"nosuchcmd")]);

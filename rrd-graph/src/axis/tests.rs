@@ -44,8 +44,8 @@ fn options(args: &[&str]) -> AxisOptions {
             "-o" => o.logarithmic = true,
             "-Y" => o.alt_y_grid = true,
             "-I" => o.no_minor = true,
-            "-X" => o.units_exponent = Some(c_atoi(arg())),
-            "-L" => o.units_length = Some(c_atoi(arg())),
+            "-X" => o.units_exponent = Some(rrd_clib::strtol::atoi(arg())),
+            "-L" => o.units_length = Some(rrd_clib::strtol::atoi(arg())),
             "-b" => o.base = parse_base(arg()).unwrap(),
             "-y" => o.y_grid = parse_y_grid(arg()).unwrap(),
             "-x" => o.x_grid = parse_x_grid(arg()).unwrap(),
@@ -285,7 +285,14 @@ fn option_errors() {
         ..format("%d")
     };
     check(duration.validate(), "()");
-    assert_eq!((c_atoi(" -4x"), c_atoi("x"), c_atoi("+12")), (-4, 0, 12));
+    assert_eq!(
+        (
+            rrd_clib::strtol::atoi(" -4x"),
+            rrd_clib::strtol::atoi("x"),
+            rrd_clib::strtol::atoi("+12")
+        ),
+        (-4, 0, 12)
+    );
     assert_eq!(week_format(&"é".repeat(100)).len(), 126);
 }
 
