@@ -35,31 +35,26 @@ pub struct CreateSpec {
 
 /// rrdtool's `rrd_scaled_duration`: a count, or a number with a suffix
 /// `s m h d w M y` (M = 31 days, y = 366 days) giving seconds that are then
-/// divided by `divisor` and must divide exactly. Errors are rrdtool's texts.
+/// divided by `divisor` and must divide exactly. As in rrdtool, the number
+/// is `strtoul`'s (so it must start with a digit), only the character after
+/// it is looked at (`5mx` is 300 seconds), and scaling wraps modulo 2^64.
+/// Errors are rrdtool's texts.
 pub fn scaled_duration(token: &str, divisor: u64) -> Result<u64, &'static str> {
     let b = token.as_bytes();
-    let mut p = 0;
-    while p < b.len() && b[p].is_ascii_whitespace() {
-        p += 1;
-    }
-    if b.get(p) == Some(&b'+') {
-        p += 1;
-    }
-    let start = p;
-    let mut value: u64 = 0;
-    while let Some(d) = b.get(p).filter(|c| c.is_ascii_digit()) {
-        // strtoul saturates at ULONG_MAX
-        value = value.saturating_mul(10).saturating_add(u64::from(d - b'0'));
-        p += 1;
-    }
-    if p == start || token.starts_with('-') {
+    let parsed = rrd_clib::strtol::strtoul(b, 10);
+    if !b.first().is_some_and(u8::is_ascii_digit) {
         return Err("value must be (suffixed) positive number");
     }
-    if value == 0 {
-        return Err("value must be positive");
+    if divisor == 0 {
+        return Err("INTERNAL ERROR: Zero divisor");
     }
-    let scale: u64 = match b.get(p) {
-        None => return Ok(value),
+    let mut divisor = divisor;
+    let scale: u64 = match b.get(parsed.end) {
+        // a count: not scaled
+        None => {
+            divisor = 0;
+            1
+        }
         Some(b's') => 1,
         Some(b'm') => 60,
         Some(b'h') => 3600,
@@ -69,14 +64,17 @@ pub fn scaled_duration(token: &str, divisor: u64) -> Result<u64, &'static str> {
         Some(b'y') => 366 * 86400,
         Some(_) => return Err("value has trailing garbage"),
     };
-    if p + 1 != b.len() {
-        return Err("value has trailing garbage");
+    let value = parsed.value.wrapping_mul(scale);
+    if value == 0 {
+        return Err("value must be positive");
     }
-    let secs = value.saturating_mul(scale);
-    if divisor == 0 || secs % divisor != 0 {
+    if divisor == 0 {
+        return Ok(value);
+    }
+    if value % divisor != 0 {
         return Err("value would truncate when scaled");
     }
-    Ok(secs / divisor)
+    Ok(value / divisor)
 }
 
 fn valid_ds_name(name: &str) -> bool {
@@ -514,7 +512,21 @@ mod tests {
             Err("value must be (suffixed) positive number")
         );
         assert_eq!(scaled_duration("1.5", 1), Err("value has trailing garbage"));
-        assert_eq!(scaled_duration("5mm", 1), Err("value has trailing garbage"));
+        // as `rrdtool create -s X` takes them (rrdtool 1.7.2): only the
+        // character after the number counts, the number is strtoul's and
+        // must start with a digit, scaling wraps
+        assert_eq!(scaled_duration("5mm", 1), Ok(300));
+        assert_eq!(scaled_duration("5mx", 1), Ok(300));
+        let positive = Err("value must be (suffixed) positive number");
+        assert_eq!(scaled_duration(" 5", 1), positive);
+        assert_eq!(scaled_duration("+5", 1), positive);
+        assert_eq!(scaled_duration("0.5", 1), Err("value has trailing garbage"));
+        assert_eq!(scaled_duration("0x", 1), Err("value has trailing garbage"));
+        assert_eq!(scaled_duration("0s", 1), Err("value must be positive"));
+        assert_eq!(
+            scaled_duration("99999999999999999999y", 1),
+            Ok(18_446_744_073_677_929_216)
+        );
     }
 
     fn err(args: &[&str]) -> String {

@@ -261,6 +261,25 @@ fn cases() -> Vec<Vec<OsString>> {
         a(def),
         a(b"XPORT:a\xff:leg"),
     ]);
+    // durations as rrd_scaled_duration reads them: strtoul, then only the
+    // character after the number
+    for step in [&b"5mx"[..], b"5mm", b" 5", b"+5", b"0.5", b"0x", b"0s"] {
+        c.push(
+            [
+                &b"create"[..],
+                b"d.rrd",
+                b"--start",
+                b"1000000000",
+                b"-s",
+                step,
+                b"DS:a:GAUGE:10mx:U:U",
+                b"RRA:AVERAGE:0.5:1:10",
+            ]
+            .iter()
+            .map(|b| a(b))
+            .collect(),
+        );
+    }
     // integer options past a long: atoi/atol saturate as glibc's strtol
     // does (a wrapping parse made --step 99999999999999999999 a huge step)
     for n in [
