@@ -13,6 +13,8 @@
 //! - [`strtod`]: rrdtool's `rrd_strtod` and `rrd_strtodbl`;
 //! - [`strtol`]: glibc's `strtol`, `strtoul`, `atol`, `atoi`, `sscanf` `%d`;
 //! - [`qsort`]: glibc's `qsort` (a top-down merge sort);
+//! - [`time`]: glibc's `struct tm`, `localtime`, `gmtime`, `mktime` and
+//!   `strftime`, over jiff's time-zone rules;
 //! - [`getopt`]: rrdtool's option parser.
 
 #![forbid(unsafe_code)]
@@ -24,6 +26,7 @@ pub mod qsort;
 pub mod rrd_snprintf;
 pub mod strtod;
 pub mod strtol;
+pub mod time;
 
 /// The NaN C produces for `0.0 / 0.0` on x86-64 and that glibc's `strtod`
 /// returns for `-nan`: sign bit set, so glibc prints it `-nan`. rrdtool's
