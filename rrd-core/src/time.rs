@@ -68,7 +68,7 @@
 use std::ops::Range;
 
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
+use rrd_clib::time::{self as ct, Domain, Guess, Tm};
 
 /// Error from parsing an at-style time; `span` is the byte range of the
 /// offending token in the input.
@@ -219,209 +219,38 @@ const OUT_OF_RANGE: &str = "the specified time is incorrect (out of range?)";
 /// in local time (keeping its DST flag), the calendar fields are shifted and
 /// normalised, and the seconds are added.
 fn apply_offset(reference: i64, offset: &CalendarOffset, tz: &TimeZone) -> Result<i64, TimeError> {
-    let mut tm = localtime(reference, tz).ok_or_else(|| TimeError::new(OUT_OF_RANGE, 0..0))?;
+    let mut tm = ct::localtime(reference, tz).ok_or_else(|| TimeError::new(OUT_OF_RANGE, 0..0))?;
     tm.mday = tm.mday.wrapping_add(offset.days);
     tm.mon = tm.mon.wrapping_add(offset.months);
     tm.year = tm.year.wrapping_add(offset.years);
-    let guess = offset_at(reference, tz).0;
+    let guess = i64::from(ct::utc_offset(reference, tz).0);
     // rrdtool does not check this mktime; its -1 error value flows on.
     let t = mktime(&tm, guess, tz).unwrap_or(-1);
     Ok(t.wrapping_add(offset.seconds))
 }
 
 // ---------------------------------------------------------------------------
-// Calendar arithmetic: a model of C's struct tm, localtime and glibc's mktime.
-
-/// Broken-down local time with C's conventions: `year` counts from 1900,
-/// `mon` from 0; fields may be out of range before normalisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Tm {
-    sec: i32,
-    min: i32,
-    hour: i32,
-    mday: i32,
-    mon: i32,
-    year: i32,
-    /// Day of the week of the time this was broken down from (0 = Sunday).
-    wday: i32,
-    /// Negative: unknown; 0: standard time; positive: summer time.
-    isdst: i32,
-}
-
-const SECS_PER_DAY: i64 = 86_400;
-/// The Gregorian calendar repeats every 400 years, and so do the rules of a
-/// zone's far future (its POSIX TZ string).
-const SECS_PER_400_YEARS: i128 = 146_097 * 86_400;
-
-/// Days since 1970-01-01 of the first day of a month (`month` 1..=12).
-fn days_from_civil(year: i64, month: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let shifted_month = (month + 9) % 12; // March = 0
-    let day_of_year = (153 * shifted_month + 2) / 5;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// (year, month 1..=12, day 1..=31) of a day counted from 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// UTC offset in seconds and DST flag of `tz` at `t`. Times beyond the range
-/// of jiff are moved by whole 400-year cycles, which keeps the zone's
-/// (periodic) far-future rules and its constant far-past offset.
-fn offset_at(t: i64, tz: &TimeZone) -> (i64, bool) {
-    let min = i128::from(Timestamp::MIN.as_second()) + 1;
-    let max = i128::from(Timestamp::MAX.as_second()) - 1;
-    let mut folded = i128::from(t);
-    if folded > max {
-        folded -= ((folded - max - 1) / SECS_PER_400_YEARS + 1) * SECS_PER_400_YEARS;
-    } else if folded < min {
-        folded += ((min - folded - 1) / SECS_PER_400_YEARS + 1) * SECS_PER_400_YEARS;
-    }
-    let ts = i64::try_from(folded)
-        .ok()
-        .and_then(|s| Timestamp::from_second(s).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH);
-    let info = tz.to_offset_info(ts);
-    (i64::from(info.offset().seconds()), info.dst().is_dst())
-}
-
-/// C's `localtime_r`; `None` where the year does not fit a C `int`.
-fn localtime(t: i64, tz: &TimeZone) -> Option<Tm> {
-    let (offset, dst) = offset_at(t, tz);
-    let local = t.checked_add(offset)?;
-    let days = local.div_euclid(SECS_PER_DAY);
-    let secs = local.rem_euclid(SECS_PER_DAY);
-    let (year, month, day) = civil_from_days(days);
-    Some(Tm {
-        sec: (secs % 60) as i32,
-        min: (secs / 60 % 60) as i32,
-        hour: (secs / 3600) as i32,
-        mday: day as i32,
-        mon: (month - 1) as i32,
-        year: i32::try_from(year - 1900).ok()?,
-        wday: (days + 4).rem_euclid(7) as i32,
-        isdst: i32::from(dst),
-    })
-}
-
-/// What glibc's `localtime_r` leaves in `tm` when the year of `t` does not
-/// fit a C `int`: it fails (rrdtool does not check) after storing the time of
-/// day, the weekday, the truncated year and the DST flag of the zone's last
-/// rule, and before touching the month and day.
-fn localtime_overflow(t: i64, tz: &TimeZone, mut tm: Tm) -> Tm {
-    let (offset, dst) = offset_at(Timestamp::MAX.as_second(), tz);
-    let local = i128::from(t) + i128::from(offset);
-    let days = local.div_euclid(i128::from(SECS_PER_DAY));
-    let secs = local.rem_euclid(i128::from(SECS_PER_DAY)) as i32;
-    tm.hour = secs / 3600;
-    tm.min = secs / 60 % 60;
-    tm.sec = secs % 60;
-    tm.wday = (days + 4).rem_euclid(7) as i32;
-    let (year, _, _) = civil_from_days(i64::try_from(days).unwrap_or(0));
-    tm.year = (year - 1900) as i32;
-    tm.isdst = i32::from(dst);
-    tm
-}
-
-/// The local time of `tm` read as if it were UTC, after normalising the
-/// month into the year.
-fn tm_as_utc(tm: &Tm) -> i64 {
-    let year = i64::from(tm.year) + 1900 + i64::from(tm.mon.div_euclid(12));
-    let month = i64::from(tm.mon.rem_euclid(12)) + 1;
-    let days = days_from_civil(year, month) + i64::from(tm.mday) - 1;
-    days * SECS_PER_DAY + i64::from(tm.hour) * 3600 + i64::from(tm.min) * 60 + i64::from(tm.sec)
-}
+// Calendar arithmetic: C's struct tm, localtime and glibc's mktime are
+// rrd_clib::time's; what is rrdtool's is the offset its mktime starts from.
 
 /// The UTC offset glibc's `mktime` starts from when rrdtool parses a
 /// specification: `fetch`, `graph` and friends have just resolved their
 /// default end, `now`, starting from offset 0. This only matters for a
 /// local time that occurs twice.
 fn now_guess(now: i64, tz: &TimeZone) -> i64 {
-    let Some(mut tm) = localtime(now, tz) else {
+    let Some(mut tm) = ct::localtime(now, tz) else {
         return 0;
     };
     tm.isdst = -1;
-    mktime(&tm, 0, tz).map_or(0, |t| tm_as_utc(&tm) - t)
+    mktime(&tm, 0, tz).map_or(0, |t| ct::local_seconds(&tm) - t)
 }
 
-/// glibc's `mktime`: find `t` whose local time is `tm`, starting from the
-/// UTC offset `guess` (glibc remembers the offset of its previous call).
-///
-/// As in glibc 2.36, a time inside a spring-forward gap resolves to one of
-/// the two offsets around it (the summer one when the DST flag is unknown),
-/// and a requested DST flag that the zone does not have at that time takes
-/// the offset of a nearby time that has it, or else an hour's shift. `None`
-/// where glibc returns an error.
+/// glibc's `mktime` from the UTC offset `guess`, in glibc's domain (any
+/// year); `None` where glibc returns an error.
 fn mktime(tm: &Tm, guess: i64, tz: &TimeZone) -> Option<i64> {
-    let local = tm_as_utc(tm);
-    let mut t = local - guess;
-    let (mut t1, mut t2) = (t, t);
-    let mut previous_dst = false;
-    let mut probes = 6;
-    let mut dst;
-    loop {
-        let (offset, is_dst) = offset_at(t, tz);
-        dst = is_dst;
-        let error = local - offset - t;
-        if error == 0 {
-            break;
-        }
-        let oscillating = t == t1 && t != t2;
-        let settle = if tm.isdst < 0 {
-            previous_dst <= dst
-        } else {
-            (tm.isdst != 0) != dst
-        };
-        if oscillating && settle {
-            return localtime(t, tz).map(|_| t);
-        }
-        probes -= 1;
-        if probes == 0 {
-            return None;
-        }
-        t1 = t2;
-        t2 = t;
-        t += error;
-        previous_dst = dst;
-    }
-    if tm.isdst >= 0 && (tm.isdst != 0) != dst {
-        // Use the offset of the nearest time with the requested DST flag,
-        // probing week by week up to about seven years away.
-        const STRIDE: i64 = 601_200;
-        const BOUND: i64 = 457_243_209 / 2 + STRIDE;
-        let mut delta = STRIDE;
-        while delta < BOUND {
-            for probe in [t - delta, t + delta] {
-                let (offset, is_dst) = offset_at(probe, tz);
-                if is_dst == (tm.isdst != 0) {
-                    let found = local - offset;
-                    return localtime(found, tz).map(|_| found);
-                }
-            }
-            delta += STRIDE;
-        }
-        // None: assume summer time is one hour ahead.
-        t += if tm.isdst == 0 { 3600 } else { -3600 };
-    }
-    localtime(t, tz).map(|_| t)
+    ct::mktime(tm, tz, Guess::Offset(guess), Domain::Glibc)
+        .ok()
+        .flatten()
 }
 
 // ---------------------------------------------------------------------------
@@ -624,14 +453,8 @@ impl<'a> Parser<'a> {
             tz,
             now,
             tm: Tm {
-                sec: 0,
-                min: 0,
-                hour: 0,
-                mday: 0,
-                mon: 0,
-                year: 0,
-                wday: 0,
                 isdst: -1,
+                ..Tm::default()
             },
             offset: 0,
             plus: true,
@@ -708,7 +531,7 @@ impl<'a> Parser<'a> {
     /// token (the `start`/`end` keyword for relative specifications).
     fn parse(mut self) -> Result<(TimeSpec, Range<usize>), TimeError> {
         let whole = 0..self.src.len();
-        self.tm = localtime(self.now, self.tz)
+        self.tm = ct::localtime(self.now, self.tz)
             .ok_or_else(|| TimeError::new(OUT_OF_RANGE, whole.clone()))?;
         self.tm.isdst = -1;
         let mut reference = Reference::Absolute;
@@ -724,15 +547,9 @@ impl<'a> Parser<'a> {
                         Kind::End => Reference::End,
                         _ => Reference::Epoch,
                     };
-                    self.tm = Tm {
-                        sec: 0,
-                        min: 0,
-                        hour: 0,
-                        mday: 0,
-                        mon: 0,
-                        year: 0,
-                        ..self.tm
-                    };
+                    let tm = &mut self.tm;
+                    (tm.sec, tm.min, tm.hour) = (0, 0, 0);
+                    (tm.mday, tm.mon, tm.year) = (0, 0, 0);
                 }
                 let after = self.next();
                 if after != Kind::Plus && after != Kind::Minus {
@@ -979,9 +796,9 @@ impl<'a> Parser<'a> {
         let mut mon = rrd_clib::strtol::atol(&number.text);
         if mon > 10 * 365 * 24 * 60 * 60 {
             // Seconds since the epoch, taken with their own DST flag.
-            self.tm = match localtime(mon, self.tz) {
+            self.tm = match ct::localtime(mon, self.tz) {
                 Some(tm) => tm,
-                None => localtime_overflow(mon, self.tz, self.tm),
+                None => ct::localtime_overflow(mon, self.tz, std::mem::take(&mut self.tm)),
             };
             self.next();
             return Ok(());
