@@ -23,12 +23,12 @@
 //! prints that sign, and every NaN a PRINT can see on x86-64 is one of
 //! those, so here every NaN prints with the sign, whatever its bits.
 //!
-//! Times are formatted by glibc's `strftime` rules reimplemented here, not
-//! by `jiff::fmt::strtime`: in the C locale jiff spells `%c` and `%x`
+//! Times are formatted by glibc's `strftime` ([`rrd_clib::time`]), not by
+//! `jiff::fmt::strtime`: in the C locale jiff spells `%c` and `%x`
 //! differently (`2023 M11 14, Tue 23:15:00`), names UTC `UTC` where gmtime
 //! says `GMT`, fails on conversions glibc copies through (`%q`, `%5`, a
 //! trailing `%`) and on the `E`/`O` modifiers, and pads differently
-//! (`%-5d`, `%5z`, `%#a`). jiff supplies the calendar fields, offsets and
+//! (`%-5d`, `%5z`, `%#a`). jiff supplies the zones' offsets and
 //! abbreviations.
 //!
 //! ```
@@ -46,11 +46,11 @@
 //! ```
 
 use std::borrow::Cow;
+use std::convert::Infallible;
 
-use jiff::civil::DateTime;
-use jiff::tz::{AmbiguousOffset, Offset, TimeZone};
-use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use rrd_clib::printf;
+use rrd_clib::time::{self as ct, Domain, Guess, Tm};
 use rrd_core::ConsolidationFn;
 
 /// The regular expression rrdtool requires of numeric PRINT and GPRINT
@@ -521,13 +521,21 @@ pub fn format_time(fmt: &str, time: Option<i64>, tz: &TimeZone) -> Result<String
     let Some(time) = time else {
         return Ok(time_clean(fmt));
     };
-    let tm = Tm::local(time, tz)?;
-    match strftime(fmt.as_bytes(), &tm) {
-        Ok(text) => Ok(text),
-        Err(FtError::TooLong) => Err(unsupported(
+    if !ct::in_jiff_range(time) {
+        return Err(unsupported(format!(
+            "the time {time}, outside jiff's range,"
+        )));
+    }
+    let tm = ct::localtime(time, tz).expect("a time in jiff's range breaks down");
+    // glibc's %s is the mktime of the fields, which is the time itself but
+    // in a fold of one DST flag, where it follows glibc's cached offset
+    let mut percent_s = |_: &Tm| Ok::<i64, Infallible>(time);
+    match ct::strftime(fmt.as_bytes(), &tm, TEXT_MAX + 1, &mut percent_s) {
+        Ok(Some(text)) => Ok(String::from_utf8_lossy(&text).into_owned()),
+        Ok(None) => Err(unsupported(
             "a strftime text longer than 199 bytes (rrdtool's is undefined)",
         )),
-        Err(FtError::Unsupported(what)) => Err(unsupported(what)),
+        Err(never) => match never {},
     }
 }
 
@@ -568,11 +576,30 @@ pub fn format_timestamp(
         f => f,
     };
     // rrdtool truncates toward zero; 2^63 itself is out of gmtime's range
-    let tm = Tm::utc(value as i64, local)?;
-    match strftime(fmt.as_bytes(), &tm) {
-        Ok(text) if !text.is_empty() => Ok(text),
-        Ok(_) | Err(FtError::TooLong) => Err(PrintError::TimestampText),
-        Err(FtError::Unsupported(what)) => Err(unsupported(what)),
+    let t = value as i64;
+    // gmtime fails beyond an int tm_year; beyond the year i32::MAX, %Y
+    // wraps (glibc prints the year 2^31 as -2147483648)
+    let tm = ct::gmtime(t)
+        .filter(|tm| tm.year <= i32::MAX - 1900)
+        .ok_or_else(|| unsupported(format!("the valstrftime value {t}, beyond gmtime's years,")))?;
+    // %s: the UTC fields as local standard time. A zone of one offset
+    // reads any year; otherwise only jiff's years, where its rules are
+    // known (glibc's own DST rules stop after about five million years).
+    let any_year = local.to_fixed_offset().is_ok();
+    let mut percent_s = |tm: &Tm| {
+        if !any_year && !(-9999..=9999).contains(&(i64::from(tm.year) + 1900)) {
+            return Err(unsupported(
+                "%s of a time outside jiff's range in the local time zone",
+            ));
+        }
+        let made = ct::mktime(tm, local, Guess::Earlier, Domain::Glibc);
+        Ok(made
+            .expect("glibc's domain has no range error")
+            .unwrap_or(-1))
+    };
+    match ct::strftime(fmt.as_bytes(), &tm, TEXT_MAX + 1, &mut percent_s)? {
+        Some(text) if !text.is_empty() => Ok(String::from_utf8_lossy(&text).into_owned()),
+        _ => Err(PrintError::TimestampText),
     }
 }
 
@@ -632,499 +659,6 @@ fn time_clean(fmt: &str) -> String {
         out.truncate(nul);
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The broken-down time glibc's `strftime` reads (`struct tm`).
-#[derive(Debug, Clone)]
-struct Tm {
-    /// The year itself (`tm_year + 1900`).
-    year: i64,
-    /// 0 = January.
-    mon: i64,
-    mday: i64,
-    hour: i64,
-    min: i64,
-    sec: i64,
-    /// 0 = Sunday.
-    wday: i64,
-    /// 0 = January 1st.
-    yday: i64,
-    gmtoff: i64,
-    zone: String,
-    /// What `%s` prints (glibc's `mktime` of these fields), `None` when it
-    /// cannot be computed.
-    epoch: Option<i64>,
-}
-
-impl Tm {
-    /// `localtime` of `t` in `tz`.
-    fn local(t: i64, tz: &TimeZone) -> Result<Tm, PrintError> {
-        let ts = Timestamp::from_second(t)
-            .map_err(|_| unsupported(format!("the time {t}, outside jiff's range,")))?;
-        let info = tz.to_offset_info(ts);
-        let offset = info.offset();
-        let dt = offset.to_datetime(ts);
-        Ok(Tm {
-            year: i64::from(dt.year()),
-            mon: i64::from(dt.month()) - 1,
-            mday: i64::from(dt.day()),
-            hour: i64::from(dt.hour()),
-            min: i64::from(dt.minute()),
-            sec: i64::from(dt.second()),
-            wday: i64::from(dt.weekday().to_sunday_zero_offset()),
-            yday: i64::from(dt.day_of_year()) - 1,
-            gmtoff: i64::from(offset.seconds()),
-            zone: info.abbreviation().to_string(),
-            epoch: Some(t),
-        })
-    }
-
-    /// `gmtime` of `t`; `local` gives `%s` its glibc meaning.
-    fn utc(t: i64, local: &TimeZone) -> Result<Tm, PrintError> {
-        let days = t.div_euclid(86_400);
-        let secs = t.rem_euclid(86_400);
-        let (year, month, mday) = civil_from_days(days);
-        // gmtime fails beyond an int tm_year, and %Y overflows an int
-        // beyond i32::MAX
-        if year - 1900 < i64::from(i32::MIN) || year > i64::from(i32::MAX) {
-            return Err(unsupported(format!(
-                "the valstrftime value {t}, beyond gmtime's years,"
-            )));
-        }
-        Ok(Tm {
-            year,
-            mon: month - 1,
-            mday,
-            hour: secs / 3600,
-            min: secs / 60 % 60,
-            sec: secs % 60,
-            wday: (days + 4).rem_euclid(7),
-            yday: days - days_from_civil(year, 1, 1),
-            gmtoff: 0,
-            zone: String::from("GMT"),
-            epoch: mktime_standard(t, local),
-        })
-    }
-}
-
-/// Days since 1970-01-01 to (year, month 1-12, day 1-31), proleptic
-/// Gregorian.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// (year, month 1-12, day) to days since 1970-01-01.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = if month > 2 { month - 3 } else { month + 9 };
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// glibc's `mktime` of the UTC fields of `t` with `tm_isdst = 0`, in the
-/// zone `tz`: the fields read as standard time. Where they name no
-/// standard time, glibc borrows the offset of the nearest standard time,
-/// probing a week (601200 s) further each way, earlier first, up to about
-/// eight and a half years; failing that it keeps the daylight time.
-fn mktime_standard(t: i64, tz: &TimeZone) -> Option<i64> {
-    if let Ok(o) = tz.to_fixed_offset() {
-        // one offset, never daylight time: every year is in range
-        return Some(t - i64::from(o.seconds()));
-    }
-    let (year, month, day) = civil_from_days(t.div_euclid(86_400));
-    let secs = t.rem_euclid(86_400);
-    let dt = DateTime::new(
-        i16::try_from(year).ok()?,
-        month as i8,
-        day as i8,
-        (secs / 3600) as i8,
-        (secs / 60 % 60) as i8,
-        (secs % 60) as i8,
-        0,
-    )
-    .ok()?;
-    let candidates: Vec<Offset> = match tz.to_ambiguous_timestamp(dt).offset() {
-        AmbiguousOffset::Unambiguous { offset } => vec![offset],
-        AmbiguousOffset::Gap { before, after } | AmbiguousOffset::Fold { before, after } => {
-            vec![before, after]
-        }
-    };
-    let standard_at = |s: i64| -> Option<Offset> {
-        let info = tz.to_offset_info(Timestamp::from_second(s).ok()?);
-        (!info.dst().is_dst()).then(|| info.offset())
-    };
-    for &o in &candidates {
-        let s = t - i64::from(o.seconds());
-        if standard_at(s) == Some(o) {
-            return Some(s);
-        }
-    }
-    let first = t - i64::from(candidates[0].seconds());
-    const STRIDE: i64 = 601_200;
-    const BOUND: i64 = 536_454_000 / 2 + STRIDE;
-    let mut delta = STRIDE;
-    while delta < BOUND {
-        for probe in [first - delta, first + delta] {
-            if let Some(o) = standard_at(probe) {
-                return Some(t - i64::from(o.seconds()));
-            }
-        }
-        delta += STRIDE;
-    }
-    Some(first)
-}
-
-/// Why a `strftime` gave no text.
-#[derive(Debug)]
-enum FtError {
-    /// The text would not fit rrdtool's 200-byte buffer.
-    TooLong,
-    /// A conversion that cannot be computed here.
-    Unsupported(String),
-}
-
-const DAY_NAMES: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
-const MONTH_NAMES: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-/// glibc 2.36's `strftime` in the C locale into a 200-byte buffer: at most
-/// [`TEXT_MAX`] bytes, else [`FtError::TooLong`].
-fn strftime(fmt: &[u8], tm: &Tm) -> Result<String, FtError> {
-    let mut out = Vec::new();
-    strftime_into(&mut out, fmt, tm)?;
-    Ok(String::from_utf8_lossy(&out).into_owned())
-}
-
-/// Flags, width and case of one conversion.
-#[derive(Debug, Clone, Copy)]
-struct Field {
-    /// 0, `_`, `-` or `0`.
-    pad: u8,
-    /// -1 when absent.
-    width: i64,
-    upper: bool,
-    lower: bool,
-}
-
-/// glibc's `add`/`cpy`: `text` right-aligned in the width (zeros with the
-/// `0` flag, else spaces), in the requested case.
-fn put(out: &mut Vec<u8>, text: &[u8], f: &Field) -> Result<(), FtError> {
-    let n = text.len() as i64;
-    let fill = (f.width - n).max(0);
-    if out.len() as i64 + n + fill > TEXT_MAX as i64 {
-        return Err(FtError::TooLong);
-    }
-    let pad = if f.pad == b'0' { b'0' } else { b' ' };
-    out.extend(std::iter::repeat_n(pad, fill as usize));
-    out.extend(text.iter().map(|&c| {
-        if f.lower {
-            c.to_ascii_lowercase()
-        } else if f.upper {
-            c.to_ascii_uppercase()
-        } else {
-            c
-        }
-    }));
-    Ok(())
-}
-
-/// glibc's `do_number` and `do_number_sign_and_padding`: at least
-/// `digits` characters, zero-padded after the sign unless the `_` (spaces
-/// first) or `-` (no padding, but still the width) flag says otherwise.
-fn number(
-    out: &mut Vec<u8>,
-    f: &Field,
-    digits: i64,
-    negative: bool,
-    magnitude: u64,
-) -> Result<(), FtError> {
-    let mut f = *f;
-    let mut text = magnitude.to_string().into_bytes();
-    if negative {
-        text.insert(0, b'-');
-    }
-    if f.pad != b'-' {
-        let padding = digits - text.len() as i64;
-        if padding > 0 {
-            if f.pad == b'_' {
-                if out.len() as i64 + padding > TEXT_MAX as i64 {
-                    return Err(FtError::TooLong);
-                }
-                out.extend(std::iter::repeat_n(b' ', padding as usize));
-                f.width = if f.width > padding {
-                    f.width - padding
-                } else {
-                    0
-                };
-            } else {
-                if out.len() as i64 + digits > TEXT_MAX as i64 {
-                    return Err(FtError::TooLong);
-                }
-                if negative {
-                    out.push(b'-');
-                    text.remove(0);
-                }
-                out.extend(std::iter::repeat_n(b'0', padding as usize));
-                f.width = 0;
-            }
-        }
-    }
-    put(out, &text, &f)
-}
-
-fn strftime_into(out: &mut Vec<u8>, fmt: &[u8], tm: &Tm) -> Result<(), FtError> {
-    let hour12 = match tm.hour {
-        0 => 12,
-        h if h > 12 => h - 12,
-        h => h,
-    };
-    let mut i = 0;
-    while i < fmt.len() {
-        if fmt[i] != b'%' {
-            put(
-                out,
-                &fmt[i..=i],
-                &Field {
-                    pad: 0,
-                    width: -1,
-                    upper: false,
-                    lower: false,
-                },
-            )?;
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut f = Field {
-            pad: 0,
-            width: -1,
-            upper: false,
-            lower: false,
-        };
-        let mut change_case = false;
-        i += 1;
-        loop {
-            match fmt.get(i) {
-                Some(&c @ (b'_' | b'-' | b'0')) => f.pad = c,
-                Some(b'^') => f.upper = true,
-                Some(b'#') => change_case = true,
-                _ => break,
-            }
-            i += 1;
-        }
-        if fmt.get(i).is_some_and(u8::is_ascii_digit) {
-            let mut w: i64 = 0;
-            while let Some(&c) = fmt.get(i).filter(|c| c.is_ascii_digit()) {
-                w = (w * 10 + i64::from(c - b'0')).min(i64::from(i32::MAX));
-                i += 1;
-            }
-            f.width = w;
-        }
-        let modifier = match fmt.get(i) {
-            Some(&m @ (b'E' | b'O')) => {
-                i += 1;
-                m
-            }
-            _ => 0,
-        };
-        // what a conversion glibc does not know prints: itself, from its
-        // last '%' (for the end of the format: up to the end)
-        let bad = |out: &mut Vec<u8>, f: &Field, last: usize| -> Result<(), FtError> {
-            let from = start
-                + fmt[start..=last]
-                    .iter()
-                    .rposition(|&c| c == b'%')
-                    .unwrap_or(0);
-            put(out, &fmt[from..=last], f)
-        };
-        let Some(&conv) = fmt.get(i) else {
-            bad(out, &f, fmt.len() - 1)?;
-            break;
-        };
-        let num = |out: &mut Vec<u8>, f: &Field, d: i64, v: i64| {
-            number(out, f, d.max(f.width), v < 0, v.unsigned_abs())
-        };
-        let spacepad = |out: &mut Vec<u8>, f: &Field, d: i64, v: i64| {
-            let mut f = *f;
-            if f.pad != b'0' && f.pad != b'-' {
-                f.pad = b'_';
-            }
-            number(out, &f, d.max(f.width), v < 0, v.unsigned_abs())
-        };
-        let sub = |out: &mut Vec<u8>, f: &Field, sub_fmt: &str| -> Result<(), FtError> {
-            let mut text = Vec::new();
-            strftime_into(&mut text, sub_fmt.as_bytes(), tm)?;
-            // the width pads the whole; only '^' changes the case
-            let plain = Field {
-                upper: false,
-                lower: false,
-                ..*f
-            };
-            let before = out.len();
-            put(out, &text, &plain)?;
-            if f.upper {
-                out[before..].make_ascii_uppercase();
-            }
-            Ok(())
-        };
-        let e = modifier == b'E';
-        let o = modifier == b'O';
-        match conv {
-            b'%' if modifier == 0 => put(out, b"%", &f)?,
-            b'a' | b'A' if modifier == 0 => {
-                if change_case {
-                    f.upper = true;
-                    f.lower = false;
-                }
-                let name = DAY_NAMES[tm.wday.rem_euclid(7) as usize];
-                let name = if conv == b'a' { &name[..3] } else { name };
-                put(out, name.as_bytes(), &f)?;
-            }
-            b'b' | b'h' | b'B' => {
-                // %b checks the case flag before the modifier, %B after;
-                // in the C locale the O (alternative) names are the same
-                if change_case && (conv != b'B' || !e) {
-                    f.upper = true;
-                    f.lower = false;
-                }
-                if e {
-                    bad(out, &f, i)?;
-                } else {
-                    let name = MONTH_NAMES[tm.mon.rem_euclid(12) as usize];
-                    let name = if conv == b'B' { name } else { &name[..3] };
-                    put(out, name.as_bytes(), &f)?;
-                }
-            }
-            b'c' if !o => sub(out, &f, "%a %b %e %H:%M:%S %Y")?,
-            b'C' => {
-                let y = tm.year;
-                num(out, &f, 1, y / 100 - i64::from(y % 100 < 0))?;
-            }
-            b'x' if !o => sub(out, &f, "%m/%d/%y")?,
-            b'D' if modifier == 0 => sub(out, &f, "%m/%d/%y")?,
-            b'd' if !e => num(out, &f, 2, tm.mday)?,
-            b'e' if !e => spacepad(out, &f, 2, tm.mday)?,
-            b'F' if modifier == 0 => sub(out, &f, "%Y-%m-%d")?,
-            b'H' if !e => num(out, &f, 2, tm.hour)?,
-            b'I' if !e => num(out, &f, 2, hour12)?,
-            b'k' if !e => spacepad(out, &f, 2, tm.hour)?,
-            b'l' if !e => spacepad(out, &f, 2, hour12)?,
-            b'j' if !e => num(out, &f, 3, tm.yday + 1)?,
-            b'M' if !e => num(out, &f, 2, tm.min)?,
-            b'm' if !e => num(out, &f, 2, tm.mon + 1)?,
-            b'n' => put(out, b"\n", &f)?,
-            b't' => put(out, b"\t", &f)?,
-            b'p' | b'P' => {
-                if conv == b'P' {
-                    f.lower = true;
-                }
-                if change_case {
-                    f.upper = false;
-                    f.lower = true;
-                }
-                put(out, if tm.hour > 11 { b"PM" } else { b"AM" }, &f)?;
-            }
-            b'R' => sub(out, &f, "%H:%M")?,
-            b'r' => sub(out, &f, "%I:%M:%S %p")?,
-            b'S' if !e => num(out, &f, 2, tm.sec)?,
-            b's' => {
-                let t = tm.epoch.ok_or_else(|| {
-                    FtError::Unsupported(String::from(
-                        "%s of a time outside jiff's range in the local time zone",
-                    ))
-                })?;
-                number(out, &f, 1, t < 0, t.unsigned_abs())?;
-            }
-            b'X' if !o => sub(out, &f, "%H:%M:%S")?,
-            b'T' => sub(out, &f, "%H:%M:%S")?,
-            b'u' => num(out, &f, 1, (tm.wday - 1 + 7) % 7 + 1)?,
-            b'U' if !e => num(out, &f, 2, (tm.yday - tm.wday + 7) / 7)?,
-            b'V' | b'g' | b'G' if !e => {
-                let (year, week) = iso_week(tm);
-                match conv {
-                    b'g' => num(out, &f, 2, (year % 100 + 100) % 100)?,
-                    b'G' => num(out, &f, 1, year)?,
-                    _ => num(out, &f, 2, week)?,
-                }
-            }
-            b'W' if !e => num(out, &f, 2, (tm.yday - (tm.wday - 1 + 7) % 7 + 7) / 7)?,
-            b'w' if !e => num(out, &f, 1, tm.wday)?,
-            b'Y' if !o => num(out, &f, 1, tm.year)?,
-            b'y' => num(out, &f, 2, ((tm.year - 1900) % 100 + 100) % 100)?,
-            b'Z' => {
-                if change_case {
-                    f.upper = false;
-                    f.lower = true;
-                }
-                put(out, tm.zone.as_bytes(), &f)?;
-            }
-            b'z' => {
-                let sign: &[u8] = if tm.gmtoff < 0 { b"-" } else { b"+" };
-                put(out, sign, &f)?;
-                let minutes = tm.gmtoff.abs() / 60;
-                num(out, &f, 4, minutes / 60 * 100 + minutes % 60)?;
-            }
-            _ => bad(out, &f, i)?,
-        }
-        i += 1;
-    }
-    Ok(())
-}
-
-/// glibc's `iso_week_days`: days from the start of the ISO week-based year
-/// to the day `yday` with weekday `wday` (negative: the previous year's).
-fn iso_week_days(yday: i64, wday: i64) -> i64 {
-    yday - (yday - wday + 4 + 378) % 7 + 3
-}
-
-/// The ISO 8601 week-based year and week number of `tm`.
-fn iso_week(tm: &Tm) -> (i64, i64) {
-    let leap = |y: i64| y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let mut year = tm.year;
-    let mut days = iso_week_days(tm.yday, tm.wday);
-    if days < 0 {
-        year -= 1;
-        days = iso_week_days(tm.yday + 365 + i64::from(leap(year)), tm.wday);
-    } else {
-        let d = iso_week_days(tm.yday - 365 - i64::from(leap(year)), tm.wday);
-        if d >= 0 {
-            year += 1;
-            days = d;
-        }
-    }
-    (year, days / 7 + 1)
 }
 
 // ---------------------------------------------------------------------------
@@ -1599,6 +1133,34 @@ mod tests {
         let fmt = format!("{}%H", "x".repeat(199));
         let got = format_timestamp(&fmt, 1_700_000_000.0, &TimeZone::UTC, PrintKind::Print);
         assert_eq!(got, Err(PrintError::TimestampText));
+    }
+
+    /// `%s` of a `:valstrftime` is glibc's `mktime` of the UTC fields as
+    /// local standard time, with glibc's rules where the zone has no such
+    /// time (`TZ=… rrdtool graph … PRINT:v:%s:valstrftime`, and a C program
+    /// calling mktime after one from the day before).
+    #[test]
+    fn valstrftime_percent_s_is_glibcs_mktime() {
+        let cases: &[(f64, TimeZone, &str)] = &[
+            // Moscow's 2011 gap has standard time on both sides: glibc
+            // gives up, whatever its state (was 1301182200)
+            (1301193000.0, zone("Europe/Moscow"), "-1"),
+            // a zone always on summer time: an hour later (was 1719828000)
+            (
+                1719835200.0,
+                TimeZone::posix("XST-1XDT,0/0,J365/25").unwrap(),
+                "1719831600",
+            ),
+            // London's 1947 gap from summer to double summer time: the
+            // earlier reading, as glibc gives it after a mktime from
+            // before the gap (-717031800 from one in winter; was
+            // -717024600)
+            (-717024600.0, zone("Europe/London"), "-717028200"),
+        ];
+        for (value, tz, expected) in cases {
+            let got = format_timestamp("%s", *value, tz, PrintKind::Print);
+            assert_eq!(got.as_deref(), Ok(*expected), "{value}");
+        }
     }
 
     #[test]
