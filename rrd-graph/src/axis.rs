@@ -17,26 +17,26 @@
 //!   [`parse_x_grid`], [`parse_right_axis`], …) and
 //!   [`AxisOptions::validate`] for the checks rrdtool makes after parsing.
 //!
-//! Labels are formatted as glibc formats them in the C locale: a small
-//! printf for the one floating-point conversion an axis format may hold,
-//! and a strftime written after glibc's (jiff supplies the calendar and the
-//! time zone, but its `strtime` differs from glibc in flags, widths, `%c`,
-//! `%x`, `%X`, `%r`, `%C`, the `E`/`O` modifiers and unknown conversions,
-//! which glibc copies through; a test checks the two agree where they
-//! should). Calendar arithmetic for the time grid follows glibc's `mktime`,
-//! which keeps the daylight-saving flag of the time it started from, so
-//! grids across a DST change land where rrdtool puts them.
+//! Labels are formatted as glibc formats them in the C locale, with
+//! [`rrd_clib::printf`] for the one floating-point conversion an axis format
+//! may hold and [`rrd_clib::time`]'s strftime (jiff's `strtime` differs from
+//! glibc in flags, widths, `%c`, `%x`, `%X`, `%r`, `%C`, the `E`/`O`
+//! modifiers and unknown conversions, which glibc copies through). Calendar
+//! arithmetic for the time grid is glibc's `mktime`, which keeps the
+//! daylight-saving flag of the time it started from, so grids across a DST
+//! change land where rrdtool puts them; times are limited to jiff's years
+//! -9999..=9999.
 //!
 //! Where rrdtool's behaviour is undefined (it crashes, loops forever or
 //! reads uninitialised memory) these functions return
 //! [`Error::Unsupported`] naming the case.
 
-use jiff::tz::{AmbiguousOffset, TimeZone};
-use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 use crate::error::{Error, Result};
 use rrd_clib::printf::{self, Arg as CArg};
 use rrd_clib::strtol;
+use rrd_clib::time::{self as ct, Domain, Guess, Tm};
 
 /// Label buffers in rrdtool are `char[100]`: at most 99 bytes of text.
 const LABEL_MAX: usize = 99;
@@ -1004,7 +1004,7 @@ fn timestamp_label(value: f64, format: Option<&str>, tz: &TimeZone) -> Result<St
     if !(-TWO_63..TWO_63).contains(&value) {
         return c_sprintf("%f", &[CArg::F(value)]);
     }
-    let tm = gmtime(value as i64)
+    let tm = ct::gmtime(value as i64)
         .ok_or_else(|| Error::unsupported("a timestamp label whose year does not fit C's int"))?;
     let fmt = format
         .filter(|f| !f.is_empty())
@@ -1633,7 +1633,7 @@ pub fn time_grid(
     }
     let cal = Calendar {
         tz,
-        first_weekday: i64::from(opts.first_weekday),
+        first_weekday: i32::from(opts.first_weekday),
     };
     let too_many = || Error::unsupported("a time grid of more than a million lines");
     let mut grid = TimeGrid::default();
@@ -1703,26 +1703,6 @@ fn out_of_range() -> Error {
     Error::unsupported("a time outside the years -9999..=9999")
 }
 
-/// A C `struct tm`, fields unnormalised as the grid arithmetic leaves them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Tm {
-    /// Full year (`tm_year + 1900`).
-    year: i64,
-    /// 0..=11.
-    mon: i64,
-    mday: i64,
-    hour: i64,
-    min: i64,
-    sec: i64,
-    /// 0 = Sunday.
-    wday: i64,
-    /// 0-based day of the year.
-    yday: i64,
-    isdst: bool,
-    gmtoff: i64,
-    zone: String,
-}
-
 /// `strftime` of `t` as local time in `tz` (rrdtool's data-format time
 /// columns); empty where C would print nothing.
 pub fn format_local_time(fmt: &str, t: i64, tz: &TimeZone) -> String {
@@ -1733,180 +1713,35 @@ pub fn format_local_time(fmt: &str, t: i64, tz: &TimeZone) -> String {
 
 /// `localtime_r` in `tz`; `None` outside jiff's years -9999..=9999.
 fn localtime(t: i64, tz: &TimeZone) -> Option<Tm> {
-    let ts = Timestamp::from_second(t).ok()?;
-    let info = tz.to_offset_info(ts);
-    let dt = info.offset().to_datetime(ts);
-    Some(Tm {
-        year: i64::from(dt.year()),
-        mon: i64::from(dt.month()) - 1,
-        mday: i64::from(dt.day()),
-        hour: i64::from(dt.hour()),
-        min: i64::from(dt.minute()),
-        sec: i64::from(dt.second()),
-        wday: i64::from(dt.weekday().to_sunday_zero_offset()),
-        yday: i64::from(dt.day_of_year()) - 1,
-        isdst: info.dst().is_dst(),
-        gmtoff: i64::from(info.offset().seconds()),
-        zone: info.abbreviation().to_string(),
-    })
+    ct::in_jiff_range(t).then(|| ct::localtime(t, tz)).flatten()
 }
 
-/// `gmtime_r`, by arithmetic as glibc does it (any year that fits C's
-/// `int`, unlike jiff's -9999..=9999); zone name `GMT` as glibc sets it.
-fn gmtime(t: i64) -> Option<Tm> {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    i32::try_from(year - 1900).ok()?;
-    Some(Tm {
-        year,
-        mon: month - 1,
-        mday: day,
-        hour: secs / 3600,
-        min: secs / 60 % 60,
-        sec: secs % 60,
-        wday: (days + 4).rem_euclid(7),
-        yday: days - days_from_civil(year, 1),
-        isdst: false,
-        gmtoff: 0,
-        zone: "GMT".to_string(),
-    })
-}
-
-/// The civil date (year, month 1..=12, day) of a day count from 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Days from 1970-01-01 to the first of `month` (1..=12) of `year`.
-fn days_from_civil(year: i64, month: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn is_dst(tz: &TimeZone, t: i64) -> Option<bool> {
-    Some(
-        tz.to_offset_info(Timestamp::from_second(t).ok()?)
-            .dst()
-            .is_dst(),
-    )
-}
-
-/// glibc's `mktime` for a `tm` whose `tm_isdst` is set (rrdtool never
-/// resets it to -1): fields are normalised arithmetically (months into
-/// years, everything else linearly, seconds outside 0..=59 added after the
-/// search); a wall time that exists once is taken if its DST flag matches,
-/// otherwise it is read with the offset of the nearest time (probing a week
-/// at a time, up to about 8.5 years each way) whose flag does (an hour off
-/// when there is none); in a fold the occurrence with the matching flag is
-/// taken; in a gap the reading whose flag differs from the requested one
-/// (glibc's oscillation rule; when both differ, glibc's pick depends on the
-/// offset cached by its previous call, and the reading with the offset from
-/// before the gap is taken, as a grid moving forward gets it), and none when
-/// both match (glibc gives up).
-/// `Ok(None)` where glibc returns -1; an error for times outside the years
-/// -9999..=9999, which glibc handles and jiff does not.
+/// glibc's `mktime` of a `tm` whose `tm_isdst` is set (rrdtool never
+/// resets it to -1), from the offset before the local time, which is what
+/// glibc has cached while a grid moves forward. `Ok(None)` where glibc
+/// returns -1; an error for times outside the years -9999..=9999, which
+/// glibc handles and jiff does not.
 fn mktime(tm: &Tm, tz: &TimeZone) -> Result<Option<i64>> {
-    mktime_in_range(tm, tz).ok_or_else(out_of_range)
+    ct::mktime(tm, tz, Guess::Earlier, Domain::Jiff).map_err(|_| out_of_range())
 }
 
-fn mktime_in_range(tm: &Tm, tz: &TimeZone) -> Option<Option<i64>> {
-    let years = tm.mon.div_euclid(12);
-    let mon = tm.mon.rem_euclid(12);
-    let year = tm.year.checked_add(years)?;
-    let sec = tm.sec.clamp(0, 59);
-    let days = days_from_civil(year, mon + 1).checked_add(tm.mday - 1)?;
-    let local = days
-        .checked_mul(86_400)?
-        .checked_add(tm.hour.checked_mul(3600)?)?
-        .checked_add(tm.min.checked_mul(60)?)?
-        .checked_add(sec)?;
-    let dt = jiff::tz::Offset::UTC.to_datetime(Timestamp::from_second(local).ok()?);
-    let t = match tz.to_ambiguous_timestamp(dt).offset() {
-        AmbiguousOffset::Unambiguous { offset } => {
-            let t = local - i64::from(offset.seconds());
-            if is_dst(tz, t)? == tm.isdst {
-                t
-            } else {
-                match probe_dst(tz, t, local, tm.isdst)? {
-                    Some(t) => t,
-                    None => return Some(None),
-                }
-            }
-        }
-        AmbiguousOffset::Fold { before, after } => {
-            let t1 = local - i64::from(before.seconds());
-            let t2 = local - i64::from(after.seconds());
-            if is_dst(tz, t1)? == tm.isdst {
-                t1
-            } else if is_dst(tz, t2)? == tm.isdst {
-                t2
-            } else {
-                match probe_dst(tz, t1, local, tm.isdst)? {
-                    Some(t) => t,
-                    None => return Some(None),
-                }
-            }
-        }
-        AmbiguousOffset::Gap { before, after } => {
-            let t1 = local - i64::from(before.seconds());
-            let t2 = local - i64::from(after.seconds());
-            if is_dst(tz, t1)? != tm.isdst {
-                t1
-            } else if is_dst(tz, t2)? != tm.isdst {
-                t2
-            } else {
-                return Some(None);
-            }
-        }
-    };
-    let t = t.checked_add(tm.sec - sec)?;
-    Timestamp::from_second(t).ok()?;
-    Some(Some(t))
-}
-
-/// glibc's search for a time near `t` (whose flag differs) with the
-/// requested DST flag; the wall time `local` is then read with that time's
-/// offset. Without one within the search, glibc moves `t` by an hour
-/// towards the requested flag. `None` outside jiff's range.
-fn probe_dst(tz: &TimeZone, t: i64, local: i64, isdst: bool) -> Option<Option<i64>> {
-    const STRIDE: i64 = 601_200;
-    const DELTA_BOUND: i64 = 536_454_000 / 2 + STRIDE;
-    let mut delta = STRIDE;
-    while delta < DELTA_BOUND {
-        for ot in [t - delta, t + delta] {
-            let info = tz.to_offset_info(Timestamp::from_second(ot).ok()?);
-            if info.dst().is_dst() == isdst {
-                let gt = local - i64::from(info.offset().seconds());
-                Timestamp::from_second(gt).ok()?;
-                return Some(Some(gt));
-            }
-        }
-        delta += STRIDE;
-    }
-    let t = if isdst { t - 3600 } else { t + 3600 };
-    Timestamp::from_second(t).ok()?;
-    Some(Some(t))
+/// `strftime(buf, maxsize, fmt, tm)` in the C locale, with `%s` a
+/// [`mktime`] in `tz`; `None` where glibc returns 0 because the text and
+/// its NUL do not fit.
+///
+/// # Errors
+///
+/// `%s` outside the years -9999..=9999.
+fn strftime(fmt: &str, tm: &Tm, tz: &TimeZone, maxsize: usize) -> Result<Option<String>> {
+    let mut percent_s = |tm: &Tm| mktime(tm, tz).map(|t| t.unwrap_or(-1));
+    let text = ct::strftime(fmt.as_bytes(), tm, maxsize, &mut percent_s)?;
+    Ok(text.map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
 
 /// rrdtool's `find_first_time`/`find_next_time` in one time zone.
 struct Calendar<'a> {
     tz: &'a TimeZone,
-    first_weekday: i64,
+    first_weekday: i32,
 }
 
 impl Calendar<'_> {
@@ -1914,7 +1749,8 @@ impl Calendar<'_> {
     /// the count). `Ok(None)` where rrdtool gets -1.
     fn first(&self, t: i64, step: TimeStep) -> Result<Option<i64>> {
         let mut tm = localtime(t, self.tz).ok_or_else(out_of_range)?;
-        let n = step.count;
+        // C ints, as rrdtool's; the grid checked the count to 1..=1e8
+        let n = step.count as i32;
         match step.unit {
             TimeUnit::Second => tm.sec -= tm.sec % n,
             TimeUnit::Minute => {
@@ -1939,7 +1775,7 @@ impl Calendar<'_> {
             }
             TimeUnit::Year => {
                 (tm.sec, tm.min, tm.hour, tm.mday, tm.mon) = (0, 0, 0, 1, 0);
-                tm.year -= tm.year % n;
+                tm.year -= (tm.year + 1900) % n;
             }
         }
         mktime(&tm, self.tz)
@@ -1949,7 +1785,7 @@ impl Calendar<'_> {
     /// (adding again) while `mktime` fails, as rrdtool does.
     fn next(&self, t: i64, step: TimeStep) -> Result<Option<i64>> {
         let mut tm = localtime(t, self.tz).ok_or_else(out_of_range)?;
-        let n = step.count;
+        let n = step.count as i32;
         let mut retries: i32 = match step.unit {
             TimeUnit::Second => 7200,
             TimeUnit::Minute => 120,
@@ -1957,13 +1793,13 @@ impl Calendar<'_> {
         };
         loop {
             match step.unit {
-                TimeUnit::Second => tm.sec += n,
-                TimeUnit::Minute => tm.min += n,
-                TimeUnit::Hour => tm.hour += n,
-                TimeUnit::Day => tm.mday += n,
-                TimeUnit::Week => tm.mday += 7 * n,
-                TimeUnit::Month => tm.mon += n,
-                TimeUnit::Year => tm.year += n,
+                TimeUnit::Second => tm.sec = tm.sec.wrapping_add(n),
+                TimeUnit::Minute => tm.min = tm.min.wrapping_add(n),
+                TimeUnit::Hour => tm.hour = tm.hour.wrapping_add(n),
+                TimeUnit::Day => tm.mday = tm.mday.wrapping_add(n),
+                TimeUnit::Week => tm.mday = tm.mday.wrapping_add(7 * n),
+                TimeUnit::Month => tm.mon = tm.mon.wrapping_add(n),
+                TimeUnit::Year => tm.year = tm.year.wrapping_add(n),
             }
             if let Some(made) = mktime(&tm, self.tz)? {
                 return Ok(Some(made));
@@ -1974,347 +1810,6 @@ impl Calendar<'_> {
             retries -= 1;
         }
     }
-}
-
-// ---------------------------------------------------------------------------
-// strftime, as glibc 2.36 does it in the C locale
-
-const WEEKDAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-/// glibc's `iso_week_days`: days since the Monday starting ISO week 1 of
-/// the year of `yday` (negative: the week belongs to the year before).
-fn iso_week_days(yday: i64, wday: i64) -> i64 {
-    const BIG_ENOUGH_MULTIPLE_OF_7: i64 = (366 / 7 + 2) * 7;
-    yday - (yday - wday + 4 + BIG_ENOUGH_MULTIPLE_OF_7) % 7 + 3
-}
-
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-/// The output buffer of one strftime call: `maxsize` counts the closing
-/// NUL, so at most `maxsize - 1` bytes fit; `None` on overflow.
-struct StrftimeOut {
-    buf: Vec<u8>,
-    maxsize: usize,
-}
-
-impl StrftimeOut {
-    fn room(&self) -> usize {
-        self.maxsize - self.buf.len()
-    }
-
-    /// glibc's `add`/`cpy`: `bytes` right-aligned in `width` (blanks, or
-    /// zeros with the `0` flag), case-converted; `Full` when it does not fit.
-    fn add(&mut self, bytes: &[u8], width: i64, pad: u8, case: Case) -> Result<(), StrftimeStop> {
-        let delta = usize::try_from(width)
-            .unwrap_or(0)
-            .saturating_sub(bytes.len());
-        if bytes.len() + delta >= self.room() {
-            return Err(StrftimeStop::Full);
-        }
-        let fill = if pad == b'0' { b'0' } else { b' ' };
-        self.buf.extend(std::iter::repeat_n(fill, delta));
-        self.buf.extend(bytes.iter().map(|&b| match case {
-            Case::Keep => b,
-            Case::Upper => b.to_ascii_uppercase(),
-            Case::Lower => b.to_ascii_lowercase(),
-        }));
-        Ok(())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Case {
-    Keep,
-    Upper,
-    Lower,
-}
-
-/// `strftime(buf, maxsize, fmt, tm)` in the C locale, as glibc 2.36 writes
-/// it: flags `_ - 0 ^ #`, a field width, the `E`/`O` modifiers (no eras or
-/// alternative digits in C), unknown conversions copied through. `tz` is
-/// the local zone `%s` converts in (glibc's `%s` calls `mktime`). `None`
-/// where glibc returns 0 because the text and its NUL do not fit.
-///
-/// # Errors
-///
-/// `%s` outside the years -9999..=9999 ([`mktime`]).
-fn strftime(fmt: &str, tm: &Tm, tz: &TimeZone, maxsize: usize) -> Result<Option<String>> {
-    let mut out = StrftimeOut {
-        buf: Vec::new(),
-        maxsize,
-    };
-    if maxsize == 0 {
-        return Ok(None);
-    }
-    match strftime_into(&mut out, fmt.as_bytes(), tm, tz) {
-        Ok(()) => Ok(Some(String::from_utf8_lossy(&out.buf).into_owned())),
-        Err(StrftimeStop::Full) => Ok(None),
-        Err(StrftimeStop::Error(e)) => Err(e),
-    }
-}
-
-/// Why [`strftime_into`] stopped early.
-enum StrftimeStop {
-    /// The output does not fit (glibc returns 0).
-    Full,
-    /// `%s` could not be computed here.
-    Error(Error),
-}
-
-fn strftime_into(
-    out: &mut StrftimeOut,
-    f: &[u8],
-    tm: &Tm,
-    tz: &TimeZone,
-) -> Result<(), StrftimeStop> {
-    let hour12 = match tm.hour {
-        h if h > 12 => h - 12,
-        0 => 12,
-        h => h,
-    };
-    let mut i = 0;
-    while i < f.len() {
-        if f[i] != b'%' {
-            out.add(&f[i..=i], -1, 0, Case::Keep)?;
-            i += 1;
-            continue;
-        }
-        let percent = i;
-        let mut pad = 0u8;
-        let mut upcase = false;
-        let mut change_case = false;
-        i += 1;
-        while let Some(&c) = f.get(i) {
-            match c {
-                b'_' | b'-' | b'0' => pad = c,
-                b'^' => upcase = true,
-                b'#' => change_case = true,
-                _ => break,
-            }
-            i += 1;
-        }
-        let mut width: i64 = -1;
-        if f.get(i).is_some_and(u8::is_ascii_digit) {
-            width = 0;
-            while let Some(d) = f.get(i).filter(|d| d.is_ascii_digit()) {
-                width = width
-                    .saturating_mul(10)
-                    .saturating_add(i64::from(d - b'0'))
-                    .min(i64::from(i32::MAX));
-                i += 1;
-            }
-        }
-        let modifier = match f.get(i) {
-            Some(&m @ (b'E' | b'O')) => {
-                i += 1;
-                m
-            }
-            _ => 0,
-        };
-        // "%" at the very end (or after flags): glibc backs up one byte and
-        // copies what it has seen
-        let conv = match f.get(i) {
-            Some(&c) => c,
-            None => {
-                i -= 1;
-                0
-            }
-        };
-        let mut lowcase = false;
-        let bad = match (modifier, conv) {
-            (_, 0) => true,
-            (b'E', c) => !b"cnprstuxyzCPRTXYZ%".contains(&c),
-            (b'O', c) => !b"bdeghjklmnprstuwyzBCGHIMPRSTUVWZ%".contains(&c),
-            _ => false,
-        };
-        let case_of = |upcase: bool, lowcase: bool| {
-            if lowcase {
-                Case::Lower
-            } else if upcase {
-                Case::Upper
-            } else {
-                Case::Keep
-            }
-        };
-        // a numeric conversion: minimum digits and value
-        let mut number: Option<(i64, i64, bool)> = None;
-        match conv {
-            _ if bad => {}
-            b'%' => out.add(b"%", width, pad, Case::Keep)?,
-            b'n' => out.add(b"\n", width, pad, Case::Keep)?,
-            b't' => out.add(b"\t", width, pad, Case::Keep)?,
-            b'a' | b'A' | b'b' | b'h' | b'B' => {
-                if change_case {
-                    upcase = true;
-                }
-                let name = match conv {
-                    b'a' => &WEEKDAYS[tm.wday.rem_euclid(7) as usize][..3],
-                    b'A' => WEEKDAYS[tm.wday.rem_euclid(7) as usize],
-                    b'B' => MONTHS[tm.mon.rem_euclid(12) as usize],
-                    _ => &MONTHS[tm.mon.rem_euclid(12) as usize][..3],
-                };
-                out.add(name.as_bytes(), width, pad, case_of(upcase, false))?;
-            }
-            b'p' | b'P' => {
-                if conv == b'P' || change_case {
-                    lowcase = true;
-                }
-                let ampm: &[u8] = if tm.hour > 11 { b"PM" } else { b"AM" };
-                out.add(ampm, width, pad, case_of(upcase, lowcase))?;
-            }
-            b'Z' => {
-                if change_case {
-                    upcase = false;
-                    lowcase = true;
-                }
-                out.add(tm.zone.as_bytes(), width, pad, case_of(upcase, lowcase))?;
-            }
-            b'c' | b'x' | b'X' | b'D' | b'F' | b'R' | b'r' | b'T' => {
-                let sub: &[u8] = match conv {
-                    b'c' => b"%a %b %e %H:%M:%S %Y",
-                    b'x' | b'D' => b"%m/%d/%y",
-                    b'X' | b'T' => b"%H:%M:%S",
-                    b'F' => b"%Y-%m-%d",
-                    b'R' => b"%H:%M",
-                    _ => b"%I:%M:%S %p",
-                };
-                let mut inner = StrftimeOut {
-                    buf: Vec::new(),
-                    maxsize: usize::MAX,
-                };
-                strftime_into(&mut inner, sub, tm, tz)?;
-                out.add(&inner.buf, width, pad, case_of(upcase, false))?;
-            }
-            b'C' => {
-                let y = tm.year;
-                number = Some((1, y / 100 - i64::from(y % 100 < 0), false));
-            }
-            b'd' => number = Some((2, tm.mday, false)),
-            b'e' => number = Some((2, tm.mday, true)),
-            b'H' => number = Some((2, tm.hour, false)),
-            b'I' => number = Some((2, hour12, false)),
-            b'k' => number = Some((2, tm.hour, true)),
-            b'l' => number = Some((2, hour12, true)),
-            b'j' => number = Some((3, tm.yday + 1, false)),
-            b'M' => number = Some((2, tm.min, false)),
-            b'm' => number = Some((2, tm.mon + 1, false)),
-            b'S' => number = Some((2, tm.sec, false)),
-            b's' => {
-                number = Some((
-                    1,
-                    mktime(tm, tz).map_err(StrftimeStop::Error)?.unwrap_or(-1),
-                    false,
-                ))
-            }
-            b'u' => number = Some((1, (tm.wday - 1 + 7) % 7 + 1, false)),
-            b'U' => number = Some((2, (tm.yday - tm.wday + 7) / 7, false)),
-            b'W' => number = Some((2, (tm.yday - (tm.wday - 1 + 7) % 7 + 7) / 7, false)),
-            b'w' => number = Some((1, tm.wday, false)),
-            b'Y' => number = Some((1, tm.year, false)),
-            b'y' => number = Some((2, ((tm.year - 1900) % 100 + 100) % 100, false)),
-            b'V' | b'g' | b'G' => {
-                let mut year = tm.year;
-                let mut days = iso_week_days(tm.yday, tm.wday);
-                if days < 0 {
-                    year -= 1;
-                    days = iso_week_days(tm.yday + 365 + i64::from(is_leap(year)), tm.wday);
-                } else {
-                    let d = iso_week_days(tm.yday - (365 + i64::from(is_leap(year))), tm.wday);
-                    if d >= 0 {
-                        year += 1;
-                        days = d;
-                    }
-                }
-                number = Some(match conv {
-                    b'g' => (2, (year % 100 + 100) % 100, false),
-                    b'G' => (1, year, false),
-                    _ => (2, days / 7 + 1, false),
-                });
-            }
-            b'z' => {
-                let mut diff = tm.gmtoff;
-                let sign: &[u8] = if diff < 0 { b"-" } else { b"+" };
-                diff = diff.abs();
-                out.add(sign, width, pad, Case::Keep)?;
-                diff /= 60;
-                number = Some((4, (diff / 60) * 100 + diff % 60, false));
-            }
-            _ => {}
-        }
-        let known = !bad && (number.is_some() || b"%ntaAbhBpPZcxXDFRrTz".contains(&conv));
-        if let Some((digits, value, space_pad)) = number {
-            if space_pad && pad != b'0' && pad != b'-' {
-                pad = b'_';
-            }
-            // %s skips DO_NUMBER: its width pads later, in `add`
-            let digits = if conv == b's' {
-                digits
-            } else {
-                digits.max(width)
-            };
-            let mut text = value.unsigned_abs().to_string().into_bytes();
-            if value < 0 {
-                text.insert(0, b'-');
-            }
-            let mut width = width;
-            if pad != b'-' {
-                let padding = digits - text.len() as i64;
-                if padding > 0 {
-                    let padding = padding as usize;
-                    if pad == b'_' {
-                        if padding >= out.room() {
-                            return Err(StrftimeStop::Full);
-                        }
-                        out.buf.extend(std::iter::repeat_n(b' ', padding));
-                        width = if width > padding as i64 {
-                            width - padding as i64
-                        } else {
-                            0
-                        };
-                    } else {
-                        if digits as usize >= out.room() {
-                            return Err(StrftimeStop::Full);
-                        }
-                        if value < 0 {
-                            text.remove(0);
-                            out.buf.push(b'-');
-                        }
-                        out.buf.extend(std::iter::repeat_n(b'0', padding));
-                        width = 0;
-                    }
-                }
-            }
-            out.add(&text, width, pad, case_of(upcase, false))?;
-        } else if !known {
-            out.add(&f[percent..=i], width, pad, case_of(upcase, lowcase))?;
-        }
-        i += 1;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
