@@ -227,16 +227,8 @@ const FRACTIONS: [(&str, u32); 10] = [
 
 /// Year, month, day, hour, minute of a UTC time.
 fn civil(t: i64) -> (i64, i64, i64, i64, i64) {
-    let (days, secs) = (t.div_euclid(86400), t.rem_euclid(86400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let secs = t.rem_euclid(rrd_clib::time::SECS_PER_DAY);
+    let (y, m, d) = rrd_clib::time::civil_from_days(t.div_euclid(rrd_clib::time::SECS_PER_DAY));
     (y, m, d, secs / 3600, secs % 3600 / 60)
 }
 
