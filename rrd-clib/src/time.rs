@@ -521,21 +521,20 @@ impl Out {
 
 /// glibc's `iso_week_days`: days from the Monday of ISO week 1 of the
 /// year of `yday` to that day (negative: it is in the previous year's
-/// weeks).
+/// weeks). C ints, wrapping; `thursday_mod_7` is the day of the year of
+/// the week's Thursday, modulo 7.
 fn iso_week_days(yday: i32, wday: i32) -> i32 {
     const BIG_ENOUGH_MULTIPLE_OF_7: i32 = (366 / 7 + 2) * 7;
-    yday.wrapping_sub(
-        (yday
-            .wrapping_sub(wday)
-            .wrapping_add(4 + BIG_ENOUGH_MULTIPLE_OF_7))
-            % 7,
-    )
-    .wrapping_add(3)
+    let thursday_mod_7 = yday
+        .wrapping_sub(wday)
+        .wrapping_add(4 + BIG_ENOUGH_MULTIPLE_OF_7)
+        % 7;
+    yday.wrapping_sub(thursday_mod_7).wrapping_add(3)
 }
 
-/// glibc's `__isleap` on a C `int`.
-fn is_leap_int(year: i32) -> i32 {
-    i32::from(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
+/// glibc's `__isleap` of a C `int` year, as 0 or 1.
+fn leap_days(year: i32) -> i32 {
+    i32::from(is_leap(i64::from(year)))
 }
 
 /// glibc 2.36's `strftime(s, maxsize, fmt, tm)` in the C locale.
@@ -753,11 +752,9 @@ fn strftime_into<E>(
                 if days < 0 {
                     // the week belongs to the previous year
                     iso_year = iso_year.wrapping_sub(1);
-                    days =
-                        iso_week_days(tm.yday.wrapping_add(365 + is_leap_int(iso_year)), tm.wday);
+                    days = iso_week_days(tm.yday.wrapping_add(365 + leap_days(iso_year)), tm.wday);
                 } else {
-                    let d =
-                        iso_week_days(tm.yday.wrapping_sub(365 + is_leap_int(iso_year)), tm.wday);
+                    let d = iso_week_days(tm.yday.wrapping_sub(365 + leap_days(iso_year)), tm.wday);
                     if d >= 0 {
                         // the week belongs to the next year
                         iso_year = iso_year.wrapping_add(1);
