@@ -157,9 +157,11 @@ fn localtime_overflow_leftovers() {
         }
     );
     // FIXME(#10): when only the local year overflows, glibc also writes
-    // the UTC date's mday 31, mon 11 and yday 364; the model leaves them
-    // (rrdtool reaches this only with `-s 67768036191673200` in a zone east
-    // of UTC, and its result is garbage either way).
+    // the UTC date's mday 31, mon 11 and yday 364 (and sec 0, min 0,
+    // hour 0, wday 4, year INT_MIN, as here); the model leaves them.
+    // rrdtool reaches this with `fetch -s 67768036191673200` in a zone east
+    // of UTC, where it and we then refuse the year alike ("the first entry
+    // to fetch should be after 1980").
     let t = 67_768_036_191_673_200;
     assert_eq!(localtime(t, &zurich), None);
     assert_eq!(
