@@ -43,7 +43,7 @@ fn vname_len(s: &str) -> usize {
 /// Like rrdtool, this does not check the stack: `a,+` is accepted here and
 /// fails when an update closes a PDP. Errors are rrdtool's texts.
 pub fn parse_cdef(expr: &str, lookup: impl Fn(&str) -> Option<usize>) -> Result<Vec<CdefNode>> {
-    let failed = || Error::Invalid("failed to parse computed data source".into());
+    let failed = || Error::Definition("failed to parse computed data source".into());
     let index = |name: &str| lookup(name).and_then(|i| i16::try_from(i).ok());
     let mut nodes: Vec<(u8, f64, i16)> = Vec::new();
     let mut p = 0;
@@ -91,14 +91,14 @@ pub fn parse_cdef(expr: &str, lookup: impl Fn(&str) -> Option<usize>) -> Result<
         return Err(failed());
     }
     if nodes.iter().any(|n| CDEF_REJECTED.contains(&n.0)) {
-        return Err(Error::Invalid(
+        return Err(Error::Definition(
             "operators TIME LTIME STEPWIDTH PREV NEW* COUNT TREND TRENDNAN PREDICT \
              PREDICTSIGMA PREDICTPERC are not supported with DS COMPUTE"
                 .into(),
         ));
     }
     if nodes.len() + 1 > MAX_CDEF_NODES {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Definition(format!(
             "Maximum {} RPN nodes permitted. Got {} RPN nodes at present.",
             MAX_CDEF_NODES - 1,
             nodes.len()
@@ -112,7 +112,7 @@ pub fn parse_cdef(expr: &str, lookup: impl Fn(&str) -> Option<usize>) -> Result<
             }
             let t = v.floor();
             if !(-32768.0..=32767.0).contains(&t) || t != v {
-                return Err(Error::Invalid(
+                return Err(Error::Definition(
                     "constants must be integers in the interval (-32768, 32767)".into(),
                 ));
             }

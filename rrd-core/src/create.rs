@@ -88,7 +88,7 @@ fn valid_ds_name(name: &str) -> bool {
 /// argument. `earlier` are the data sources already defined (for the
 /// duplicate-name check, and the names a COMPUTE expression may use).
 pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
-    let invalid = || Error::Invalid("invalid DS format".into());
+    let invalid = || Error::Definition("invalid DS format".into());
     // rrdtool matches DS arguments with GLib's regex, which refuses a
     // subject that is not UTF-8
     if arg
@@ -114,10 +114,10 @@ pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
         return Err(invalid());
     }
     if let Some(d) = earlier.iter().find(|d| d.name == name) {
-        return Err(Error::Invalid(format!("Duplicate DS name: {}", d.name)));
+        return Err(Error::Definition(format!("Duplicate DS name: {}", d.name)));
     }
     let kind = DsKind::parse(dst)
-        .ok_or_else(|| Error::Invalid(format!("invalid DS type specified ({dst})")))?;
+        .ok_or_else(|| Error::Definition(format!("invalid DS type specified ({dst})")))?;
     if kind == DsKind::Compute {
         // names resolve against the data sources defined before this one
         let names: Vec<&str> = earlier.iter().map(|d| d.name.as_str()).collect();
@@ -128,7 +128,7 @@ pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
             params: DsParams::Compute { rpn },
         });
     }
-    let fail = |msg: &str| Error::Invalid(format!("failed to parse data source {args}: {msg}"));
+    let fail = |msg: &str| Error::Definition(format!("failed to parse data source {args}: {msg}"));
     let (hb, minmax) = args
         .split_once(':')
         .ok_or_else(|| fail("missing separator"))?;
@@ -142,7 +142,7 @@ pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
         if s == "U" {
             Ok(DNAN)
         } else {
-            strtodbl(s, Some(what)).map_err(Error::Invalid)
+            strtodbl(s, Some(what)).map_err(Error::Definition)
         }
     };
     let min = bound(min_s, "parsing min val")?;
@@ -165,11 +165,11 @@ pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
 pub fn parse_rra(arg: &str, step: u64) -> Result<RraDef> {
     let rest = arg
         .strip_prefix("RRA:")
-        .ok_or_else(|| Error::Invalid(format!("can't parse argument '{arg}'")))?;
+        .ok_or_else(|| Error::Definition(format!("can't parse argument '{arg}'")))?;
     // strtok: empty fields vanish
     let tokens: Vec<&str> = rest.split(':').filter(|t| !t.is_empty()).collect();
     let Some(cf_tok) = tokens.first() else {
-        return Err(Error::Invalid(
+        return Err(Error::Definition(
             "Expected at least 4 arguments for RRA but got 0".into(),
         ));
     };
@@ -180,7 +180,7 @@ pub fn parse_rra(arg: &str, step: u64) -> Result<RraDef> {
             .take_while(char::is_ascii_uppercase)
             .take(19)
             .collect();
-        Error::Invalid(format!("Unrecognized consolidation function {shown}"))
+        Error::Definition(format!("Unrecognized consolidation function {shown}"))
     })?;
     if !cf.is_plain() {
         return Err(Error::Unsupported(format!(
@@ -192,7 +192,7 @@ pub fn parse_rra(arg: &str, step: u64) -> Result<RraDef> {
         xff = match strtodbl(t, None) {
             Ok(v) if (0.0..1.0).contains(&v) => v,
             _ => {
-                return Err(Error::Invalid(
+                return Err(Error::Definition(
                     "Invalid xff: must be between 0 and 1".into(),
                 ))
             }
@@ -201,21 +201,21 @@ pub fn parse_rra(arg: &str, step: u64) -> Result<RraDef> {
     let mut pdp_cnt = 1;
     if let Some(t) = tokens.get(2) {
         pdp_cnt = scaled_duration(t, step)
-            .map_err(|m| Error::Invalid(format!("Invalid step {t}: {m}")))?;
+            .map_err(|m| Error::Definition(format!("Invalid step {t}: {m}")))?;
     }
     let mut rows = 0;
     if let Some(t) = tokens.get(3) {
         rows = scaled_duration(t, step.saturating_mul(pdp_cnt))
-            .map_err(|m| Error::Invalid(format!("Invalid row count {t}: {m}")))?;
+            .map_err(|m| Error::Definition(format!("Invalid row count {t}: {m}")))?;
     }
     if tokens.len() < 4 {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Definition(format!(
             "Expected at least 4 arguments for RRA but got {}",
             tokens.len()
         )));
     }
     if tokens.len() > 4 {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Definition(format!(
             "Unexpected extra argument for consolidation function {cf}"
         )));
     }
@@ -243,7 +243,7 @@ impl CreateSpec {
             } else if arg.starts_with("RRA:") {
                 spec.rra.push(parse_rra(arg, step)?);
             } else {
-                return Err(Error::Invalid(format!("can't parse argument '{arg}'")));
+                return Err(Error::Definition(format!("can't parse argument '{arg}'")));
             }
         }
         spec.validate()?;
@@ -253,20 +253,20 @@ impl CreateSpec {
     /// Checks what rrdtool checks before writing.
     pub fn validate(&self) -> Result<()> {
         if self.rra.is_empty() {
-            return Err(Error::Invalid(
+            return Err(Error::Definition(
                 "you must define at least one Round Robin Archive".into(),
             ));
         }
         if self.ds.is_empty() {
-            return Err(Error::Invalid(
+            return Err(Error::Definition(
                 "you must define at least one Data Source".into(),
             ));
         }
         if self.step == 0 {
-            return Err(Error::Invalid("step size: value must be positive".into()));
+            return Err(Error::Definition("step size: value must be positive".into()));
         }
         if self.start < MIN_START {
-            return Err(Error::Invalid(
+            return Err(Error::Definition(
                 "the first entry to the RRD should be after 1980".into(),
             ));
         }
@@ -275,7 +275,7 @@ impl CreateSpec {
         let mut total: u64 = 0;
         for a in &self.rra {
             if a.rows == 0 || a.pdp_cnt == 0 {
-                return Err(Error::Invalid(
+                return Err(Error::Definition(
                     "Invalid row count 0: value must be positive".into(),
                 ));
             }
@@ -286,7 +286,7 @@ impl CreateSpec {
                 .and_then(|span| span.checked_mul(a.rows))
                 .is_some_and(|v| v <= i64::MAX as u64 / 4);
             if !fits {
-                return Err(Error::Invalid(format!(
+                return Err(Error::Definition(format!(
                     "archive of {} rows of {} steps of {} seconds spans too long a time",
                     a.rows, a.pdp_cnt, self.step
                 )));
@@ -297,7 +297,7 @@ impl CreateSpec {
                 .and_then(|v| v.checked_mul(8))
                 .and_then(|v| v.checked_add(total))
                 .filter(|&v| v <= MAX_DATA_BYTES)
-                .ok_or_else(|| Error::Invalid("cannot allocate memory".into()))?;
+                .ok_or_else(|| Error::Definition("cannot allocate memory".into()))?;
         }
         Ok(())
     }
@@ -389,7 +389,7 @@ pub fn write_rrd<W: Write>(w: &mut W, hdr: &Header, data: Option<&[f64]>) -> Res
     match data {
         Some(d) => {
             if d.len() as u64 != n {
-                return Err(Error::Invalid(format!(
+                return Err(Error::Definition(format!(
                     "data holds {} values, the definitions call for {n}",
                     d.len()
                 )));
@@ -419,7 +419,7 @@ pub fn write_rrd<W: Write>(w: &mut W, hdr: &Header, data: Option<&[f64]>) -> Res
 /// The invariants [`encode_header`] relies on.
 fn check_consistent(h: &Header) -> Result<()> {
     let (d, r) = (h.ds.len(), h.rra.len());
-    let bad = |what: &str| Err(Error::Invalid(format!("inconsistent header: {what}")));
+    let bad = |what: &str| Err(Error::Definition(format!("inconsistent header: {what}")));
     if d == 0 || r == 0 || h.step == 0 {
         return bad("no data source, no archive or zero step");
     }

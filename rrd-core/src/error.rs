@@ -73,9 +73,26 @@ pub enum Error {
     /// Another process holds a conflicting lock.
     #[error("could not lock RRD")]
     Locked,
-    /// A definition (create arguments, restore input) is invalid; the message is rrdtool's.
+    /// A `DS:`/`RRA:` definition (or a COMPUTE expression, or the header
+    /// built from them) rrdtool refuses; the message is rrdtool's.
     #[error("{0}")]
-    Invalid(String),
+    Definition(String),
+    /// An update argument, template or time rrdtool refuses; the message
+    /// is rrdtool's.
+    #[error("{0}")]
+    Update(String),
+    /// A fetch request (consolidation function, window, size) or a row
+    /// range the file does not have; the message is rrdtool's where it has
+    /// one.
+    #[error("{0}")]
+    Request(String),
+    /// Input to restore that is not a dump rrdtool would restore; the
+    /// message is rrdtool's (libxml2's or its own).
+    #[error("{0}")]
+    Dump(String),
+    /// A new file's name is taken and replacing it was not asked for.
+    #[error("creating '{}': File exists", .0.display())]
+    Exists(PathBuf),
     /// The requested operation is not supported yet; the message names it.
     #[error("{0}")]
     Unsupported(String),

@@ -166,10 +166,10 @@ pub const MAX_FETCH_VALUES: usize = 1 << 28;
 ///
 /// # Errors
 ///
-/// `Invalid` with rrdtool's text `unknown consolidation function 'X'`.
+/// [`Error::Request`] with rrdtool's text `unknown consolidation function 'X'`.
 pub fn parse_cf(name: &str) -> Result<ConsolidationFn> {
     ConsolidationFn::parse(name)
-        .ok_or_else(|| Error::Invalid(format!("unknown consolidation function '{name}'")))
+        .ok_or_else(|| Error::Request(format!("unknown consolidation function '{name}'")))
 }
 
 /// The checks `rrdtool fetch` makes on a resolved window before it opens
@@ -182,7 +182,7 @@ pub fn parse_cf(name: &str) -> Result<ConsolidationFn> {
 ///
 /// # Errors
 ///
-/// `Invalid` with rrdtool's texts: `the first entry to fetch should be
+/// [`Error::Request`] with rrdtool's texts: `the first entry to fetch should be
 /// after 1980`, `start (S) should be less than end (E)`.
 pub fn prepare_window(
     start: i64,
@@ -191,7 +191,7 @@ pub fn prepare_window(
     align_start: bool,
 ) -> Result<(i64, i64)> {
     if start < MIN_START {
-        return Err(Error::Invalid(
+        return Err(Error::Request(
             "the first entry to fetch should be after 1980".into(),
         ));
     }
@@ -202,7 +202,7 @@ pub fn prepare_window(
         end = end.wrapping_sub(delta);
     }
     if end < start {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Request(format!(
             "start ({start}) should be less than end ({end})"
         )));
     }
@@ -266,20 +266,20 @@ pub fn choose_rra(header: &Header, req: &FetchRequest) -> Option<usize> {
 ///
 /// # Errors
 ///
-/// `Invalid` with rrdtool's texts when no archive serves the function
+/// [`Error::Request`] with rrdtool's texts when no archive serves the function
 /// (`the RRD does not contain an RRA matching the chosen CF`) or the end is
-/// before the start; `Invalid("malloc fetch data area")` when the result
+/// before the start; `Request("malloc fetch data area")` when the result
 /// cannot be allocated; storage errors from reading.
 pub fn fetch<S: Storage>(rrd: &Rrd<S>, req: &FetchRequest) -> Result<FetchResult> {
     if req.end < req.start {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Request(format!(
             "start ({}) should be less than end ({})",
             req.start, req.end
         )));
     }
     let h = rrd.header();
     let chosen = choose_rra(h, req).ok_or_else(|| {
-        Error::Invalid("the RRD does not contain an RRA matching the chosen CF".into())
+        Error::Request("the RRD does not contain an RRA matching the chosen CF".into())
     })?;
     let a = &h.rra[chosen];
     let step = h.step.wrapping_mul(a.pdp_cnt);
@@ -295,7 +295,7 @@ pub fn fetch<S: Storage>(rrd: &Rrd<S>, req: &FetchRequest) -> Result<FetchResult
     let rows = (end.wrapping_sub(start) as u64 / step) as usize;
 
     let d = h.ds.len();
-    let alloc_failed = || Error::Invalid("malloc fetch data area".into());
+    let alloc_failed = || Error::Request("malloc fetch data area".into());
     // refused before allocating, with the message rrdtool gives when its
     // malloc fails (where an overcommitting kernel would rather kill us)
     let n = rows

@@ -117,7 +117,7 @@ fn temp_name(path: &Path) -> PathBuf {
 }
 
 fn exists_error(path: &Path) -> Error {
-    Error::Invalid(format!("creating '{}': File exists", path.display()))
+    Error::Exists(path.to_path_buf())
 }
 
 impl NewFile {

@@ -31,7 +31,7 @@
 //! message (an archive without rows, a data source without a type, step or
 //! PDPs per row of 0, a version above 0005, an empty `<params>`, a second
 //! `<database>`, malformed references in text), this module returns an
-//! [`Error::Invalid`] of its own. Line numbers in messages are those of the
+//! [`Error::Dump`] of its own. Line numbers in messages are those of the
 //! offending node; rrdtool prints libxml2's read-ahead position instead,
 //! usually a few lines later. Entities declared in a DOCTYPE are not
 //! supported (rrdtool skips their references, we refuse them).
@@ -270,7 +270,7 @@ enum Phase {
 /// A libxml2 well-formedness error, as rrdtool reports it (libxml2's
 /// message ends in a newline that rrdtool turns into a space).
 fn xml_err(msg: impl std::fmt::Display) -> Error {
-    Error::Invalid(format!("error reading/parsing XML: {msg} "))
+    Error::Dump(format!("error reading/parsing XML: {msg} "))
 }
 
 /// libxml2's error for bytes that are not UTF-8 (it shows up to four of
@@ -973,11 +973,11 @@ impl<R: std::io::Read> Parser<'_, R> {
         match n.kind {
             Kind::Element => Ok(n.name.to_string()),
             Kind::End => Ok(format!("/{}", n.name)),
-            Kind::Text => Err(Error::Invalid(format!(
+            Kind::Text => Err(Error::Dump(format!(
                 "line {}: expected element but found text '{}'",
                 n.line, n.text
             ))),
-            Kind::Eof => Err(Error::Invalid(
+            Kind::Eof => Err(Error::Dump(
                 "the xml ended while we were looking for an element".into(),
             )),
         }
@@ -987,7 +987,7 @@ impl<R: std::io::Read> Parser<'_, R> {
     fn expect(&mut self, want: &str) -> Result<()> {
         let got = self.element()?;
         if !got.eq_ignore_ascii_case(want) {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Dump(format!(
                 "line {}: expected <{got}> element but found <{want}>",
                 self.line()
             )));
@@ -1004,7 +1004,7 @@ impl<R: std::io::Read> Parser<'_, R> {
         };
         match got.strip_prefix('/') {
             Some(n) if n.eq_ignore_ascii_case(name) => Ok(()),
-            _ => Err(Error::Invalid(format!(
+            _ => Err(Error::Dump(format!(
                 "line {}: expected </{name}> end element but found <{got}>",
                 self.line()
             ))),
@@ -1015,7 +1015,7 @@ impl<R: std::io::Read> Parser<'_, R> {
     fn text(&mut self) -> Result<String> {
         let n = self.r.read()?;
         match n.kind {
-            Kind::Element => Err(Error::Invalid(format!(
+            Kind::Element => Err(Error::Dump(format!(
                 "line {}: expected a value but found a <{}> element",
                 n.line, n.name
             ))),
@@ -1026,14 +1026,14 @@ impl<R: std::io::Read> Parser<'_, R> {
                 .find(|w| !w.is_empty())
                 .unwrap_or("")
                 .to_string()),
-            Kind::Eof => Err(Error::Invalid("file ended while looking for text".into())),
+            Kind::Eof => Err(Error::Dump("file ended while looking for text".into())),
         }
     }
 
     fn string(&mut self, max_len: usize) -> Result<String> {
         let t = self.text()?;
         if t.len() >= max_len {
-            return Err(Error::Invalid(format!("'{t}' is longer than {max_len}")));
+            return Err(Error::Dump(format!("'{t}' is longer than {max_len}")));
         }
         Ok(t)
     }
@@ -1042,7 +1042,7 @@ impl<R: std::io::Read> Parser<'_, R> {
         let t = self.text()?;
         let p = strtol::strtoul(t.as_bytes(), 0);
         if p.erange {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Dump(format!(
                 "ling {}: get_xml_ulong from '{t}' {ERANGE_TEXT}",
                 self.line()
             )));
@@ -1054,7 +1054,7 @@ impl<R: std::io::Read> Parser<'_, R> {
         let t = self.text()?;
         let p = strtol::strtol(t.as_bytes(), 0);
         if p.erange {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Dump(format!(
                 "ling {}: get_xml_time_t from '{t}' {ERANGE_TEXT}",
                 self.line()
             )));
@@ -1081,7 +1081,7 @@ impl<R: std::io::Read> Parser<'_, R> {
         // rrd_strtod sets ERANGE when it finds no number; a partial
         // conversion leaves errno alone (0)
         let why = if used == 0 { ERANGE_TEXT } else { "Success" };
-        Err(Error::Invalid(format!(
+        Err(Error::Dump(format!(
             "ling {}: get_xml_double from '{t}' {why}",
             self.line()
         )))
@@ -1113,7 +1113,7 @@ impl<R: std::io::Read> Parser<'_, R> {
                 }
                 "/rrd" => break,
                 _ => {
-                    return Err(Error::Invalid(format!("parse_tag_rrd: Unknown tag: {el}")));
+                    return Err(Error::Dump(format!("parse_tag_rrd: Unknown tag: {el}")));
                 }
             }
             self.expect_end(&el)?;
@@ -1128,7 +1128,7 @@ impl<R: std::io::Read> Parser<'_, R> {
 
     fn parse_ds(&mut self) -> Result<()> {
         if !self.rra.is_empty() {
-            return Err(Error::Invalid(
+            return Err(Error::Dump(
                 "parse_tag_ds: All data source definitions MUST precede the RRA definitions!"
                     .into(),
             ));
@@ -1149,7 +1149,7 @@ impl<R: std::io::Read> Parser<'_, R> {
                 "type" => {
                     let t = self.text()?;
                     let kind = DsKind::parse(&t).ok_or_else(|| {
-                        Error::Invalid(format!("parse_tag_ds_type: Unknown data source type: {t}"))
+                        Error::Dump(format!("parse_tag_ds_type: Unknown data source type: {t}"))
                     })?;
                     self.ds[i].kind = Some(kind);
                 }
@@ -1182,7 +1182,7 @@ impl<R: std::io::Read> Parser<'_, R> {
                 "value" => self.ds[i].value = self.double()?,
                 "unknown_sec" => self.ds[i].unknown_sec = self.ulong()?,
                 "/ds" => return Ok(()),
-                _ => return Err(Error::Invalid(format!("parse_tag_ds: Unknown tag: {el}"))),
+                _ => return Err(Error::Dump(format!("parse_tag_ds: Unknown tag: {el}"))),
             }
             self.expect_end(&el)?;
         }
@@ -1206,7 +1206,7 @@ impl<R: std::io::Read> Parser<'_, R> {
                 "cf" => {
                     let s = self.string(20)?;
                     let cf = ConsolidationFn::parse(&s).ok_or_else(|| {
-                        Error::Invalid(format!(
+                        Error::Dump(format!(
                             "parse_tag_rra_cf: Unknown consolidation function: {s}"
                         ))
                     })?;
@@ -1231,7 +1231,7 @@ impl<R: std::io::Read> Parser<'_, R> {
                 }
                 "/rra" => return Ok(()),
                 _ => {
-                    return Err(Error::Invalid(format!(
+                    return Err(Error::Dump(format!(
                         "line {}: parse_tag_rra: Unknown tag: {el}",
                         self.line()
                     )))
@@ -1261,13 +1261,13 @@ impl<R: std::io::Read> Parser<'_, R> {
                 "/params" if any => return Ok(()),
                 // rrdtool fails here without a message
                 "/params" => {
-                    return Err(Error::Invalid(format!(
+                    return Err(Error::Dump(format!(
                         "line {}: parse_tag_rra_params: empty <params>",
                         self.line()
                     )))
                 }
                 _ => {
-                    return Err(Error::Invalid(format!(
+                    return Err(Error::Dump(format!(
                         "line {}: parse_tag_rra_params: Unknown tag: {el}",
                         self.line()
                     )))
@@ -1342,13 +1342,13 @@ impl<R: std::io::Read> Parser<'_, R> {
                 "/ds" if any => return Ok(s),
                 // rrdtool fails here without a message
                 "/ds" => {
-                    return Err(Error::Invalid(format!(
+                    return Err(Error::Dump(format!(
                         "line {}: parse_tag_rra_cdp_prep: empty <ds>",
                         self.line()
                     )))
                 }
                 _ => {
-                    return Err(Error::Invalid(format!(
+                    return Err(Error::Dump(format!(
                         "parse_tag_rra_cdp_prep: Unknown tag: {el}"
                     )))
                 }
@@ -1362,7 +1362,7 @@ impl<R: std::io::Read> Parser<'_, R> {
     fn parse_database(&mut self, i: usize) -> Result<()> {
         if self.rra[i].databases > 0 {
             // rrdtool corrupts its heap on this
-            return Err(Error::Invalid(format!(
+            return Err(Error::Dump(format!(
                 "line {}: parse_tag_rra: more than one <database>",
                 self.line()
             )));
@@ -1396,7 +1396,7 @@ impl<R: std::io::Read> Parser<'_, R> {
             } else if el.eq_ignore_ascii_case("/database") {
                 return Ok(());
             } else {
-                return Err(Error::Invalid(format!(
+                return Err(Error::Dump(format!(
                     "line {}: found unexpected tag: {el}",
                     self.line()
                 )));
@@ -1407,7 +1407,7 @@ impl<R: std::io::Read> Parser<'_, R> {
     /// Turns the raw definitions into a [`Header`], refusing what rrdtool
     /// would write but could not read back.
     fn finish(&mut self) -> Result<(Header, Vec<(f64, f64)>)> {
-        let invalid = |m: String| Err(Error::Invalid(m));
+        let invalid = |m: String| Err(Error::Dump(m));
         let version = i64::from(strtol::atoi(&self.version));
         if version > 5 {
             return Err(Error::UnsupportedVersion {

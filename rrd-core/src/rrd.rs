@@ -636,7 +636,7 @@ impl<S: Storage> Rrd<S> {
 
     fn check_rra(&self, rra: usize) -> Result<()> {
         if rra >= self.header.rra.len() {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Request(format!(
                 "archive {rra} does not exist (the file has {})",
                 self.header.rra.len()
             )));
@@ -654,7 +654,7 @@ impl<S: Storage> Rrd<S> {
             .checked_add(n)
             .is_none_or(|e| e > self.header.rra[rra].rows)
         {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Request(format!(
                 "rows {first}..{} beyond archive {rra}",
                 first.saturating_add(n)
             )));

@@ -248,7 +248,7 @@ fn float_of(v: &Value<'_>, kind: DsKind) -> Result<f64> {
         Value::Text(t) => strtodbl(t, None).map_err(|_| {
             // the message is only built on failure: this is the hot path
             let context = format!("Function update_pdp_prep, case DST_{}", kind.as_str());
-            Error::Invalid(strtodbl(t, Some(&context)).unwrap_err())
+            Error::Update(strtodbl(t, Some(&context)).unwrap_err())
         }),
     }
 }
@@ -283,7 +283,7 @@ fn update_pdp_prep(
                             Value::Num(x) => x.to_string(),
                             Value::Unknown => "U".into(),
                         };
-                        return Err(Error::Invalid(if signed {
+                        return Err(Error::Update(if signed {
                             format!("not a simple signed integer: '{shown}'")
                         } else {
                             format!("not a simple unsigned integer: '{shown}'")
@@ -430,7 +430,7 @@ fn process_pdp_st(
         }
         if has_compute {
             if let Some(c) = &compiled(h, compute)[i] {
-                pdp_temp[i] = c.eval(i, pdp_temp, rpn_stack).map_err(Error::Invalid)?;
+                pdp_temp[i] = c.eval(i, pdp_temp, rpn_stack).map_err(Error::Update)?;
             }
         }
         let p = &mut h.pdp[i];
@@ -661,7 +661,7 @@ pub(crate) fn apply(
 ) -> Result<()> {
     let d = h.ds.len();
     if vals.len() != d {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Update(format!(
             "expected {d} data source readings (got {})",
             vals.len()
         )));
@@ -768,16 +768,16 @@ pub fn parse_update_time(
     if at_style {
         return match crate::time::parse_time(s, now.sec, tz) {
             Ok(crate::time::TimeSpec::Absolute(t)) => Ok(UpdateTime::from_secs(t)),
-            Ok(_) => Err(Error::Invalid(format!(
+            Ok(_) => Err(Error::Update(format!(
                 "specifying time relative to the 'start' or 'end' makes no sense here: {s}"
             ))),
-            Err(e) => Err(Error::Invalid(format!("ds time: {s}: {}", e.message))),
+            Err(e) => Err(Error::Update(format!("ds time: {s}: {}", e.message))),
         };
     }
     if s == "N" {
         return Ok(now);
     }
-    let t = strtodbl(s, Some(TIME_CONTEXT)).map_err(Error::Invalid)?;
+    let t = strtodbl(s, Some(TIME_CONTEXT)).map_err(Error::Update)?;
     let t = if t < 0.0 {
         now.sec as f64 + now.usec as f64 * f64::from(1e-6f32) + t
     } else {
@@ -895,7 +895,7 @@ impl<'a> ParsedArg<'a> {
         tz: &jiff::tz::TimeZone,
     ) -> Result<UpdateTime> {
         let Some((time, rest)) = self.parts else {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Update(format!(
                 "expected timestamp not found in data source from {}",
                 self.arg
             )));
@@ -907,7 +907,7 @@ impl<'a> ParsedArg<'a> {
         let mut offset = 0;
         for (k, v) in rest.split(':').enumerate() {
             if k >= wanted {
-                return Err(Error::Invalid(format!(
+                return Err(Error::Update(format!(
                     "found extra data on update argument: {}",
                     &rest[offset..]
                 )));
@@ -918,12 +918,12 @@ impl<'a> ParsedArg<'a> {
             got += 1;
         }
         if got != wanted {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Update(format!(
                 "expected {wanted} data source readings (got {got}) from {time}"
             )));
         }
         match &self.time {
-            ArgTime::Ready(t) => t.clone().map_err(Error::Invalid),
+            ArgTime::Ready(t) => t.clone().map_err(Error::Update),
             ArgTime::Late(at) => parse_update_time(time, *at, now(), tz),
         }
     }
