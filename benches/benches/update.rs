@@ -43,7 +43,8 @@ fn update(c: &mut Criterion) {
     open_handle(
         &mut g,
         "open/mmap",
-        Rrd::open_mmap(&path, OpenMode::ReadWrite).expect("open"),
+        // SAFETY: the bench's own scratch file; nothing truncates it
+        unsafe { Rrd::open_mmap(&path, OpenMode::ReadWrite) }.expect("open"),
     );
 
     create_w(&path).expect("create");

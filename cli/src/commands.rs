@@ -4,11 +4,10 @@
 
 use std::io::{self, Write};
 
-use rrd_core::dump::{dump, DumpHeader};
-use rrd_core::info::{format_info, info};
+use rrd_core::info::format_info;
 use rrd_core::newfile::{Existing, Follow, NewFile};
 use rrd_core::time::{parse_time, TimeSpec};
-use rrd_core::{argbytes, create, CreateSpec, Error, OpenMode, Rrd};
+use rrd_core::{argbytes, create, CreateOptions, CreateSpec, DumpHeader, Error, OpenMode, Rrd};
 
 use rrd_clib::getopt::{self, opt, Arg, Opt};
 
@@ -292,7 +291,13 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
         create::write_rrd(&mut buf, &hdr, None).map_err(|e| e.to_string())?;
         return write_raw(out, &buf);
     }
-    create::create_file(&argbytes::to_path(file), &spec, p.flag("no-overwrite")).map_err(
+    Rrd::create(
+        argbytes::to_path(file),
+        &spec,
+        &CreateOptions {
+            no_overwrite: p.flag("no-overwrite"),
+        },
+    ).map_err(
         |e| match e {
             Error::Io { op, .. } if op.starts_with("creating a temporary") => {
                 "Cannot create temporary file".into()
@@ -327,7 +332,7 @@ fn cmd_info(argv: &[String], out: &mut dyn Write) -> CmdResult {
         "Usage: rrdtool info [--daemon |-d <addr> [--noflush|-F]] <file>",
     )?;
     let rrd = open_ro(file)?;
-    let items = info(rrd.header(), file, rrd.header_size());
+    let items = rrd.info(file);
     // the lock is released before the output is written
     drop(rrd);
     write_out(out, &format_info(&items))
@@ -362,7 +367,7 @@ fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
     let tz = system_tz();
     let rrd = open_ro(file)?;
     match output {
-        None => dump(&rrd, out, header, &tz).map_err(|e| io_message(&e)),
+        None => rrd.dump(out, header, &tz).map_err(|e| io_message(&e)),
         Some(o) => {
             // the output appears complete or not at all; a FIFO or a device
             // is written directly, a link at its target
@@ -375,7 +380,7 @@ fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
             let mut f = NewFile::create(&argbytes::to_path(o), Existing::Replace, Follow::Through)
                 .map_err(open_err)?;
             let mut w = io::BufWriter::new(f.file());
-            dump(&rrd, &mut w, header, &tz).map_err(|e| match e {
+            rrd.dump(&mut w, header, &tz).map_err(|e| match e {
                 Error::Storage(e) => format!("writing '{o}': {}", strerror(&e)),
                 e => io_message(&e),
             })?;
@@ -426,7 +431,7 @@ fn cmd_restore(argv: &[String]) -> CmdResult {
                 .into(),
         );
     };
-    let opts = rrd_core::restore::RestoreOptions {
+    let opts = rrd_core::RestoreOptions {
         range_check: p.flag("range-check"),
         force_overwrite: p.flag("force-overwrite"),
     };
@@ -439,7 +444,7 @@ fn cmd_restore(argv: &[String]) -> CmdResult {
                 .map_err(|_| format!("Could not create xml reader for: {xml}"))?,
         )
     };
-    rrd_core::restore::restore(input, &argbytes::to_path(file), &opts).map_err(|e| match e {
+    Rrd::restore(input, argbytes::to_path(file), &opts).map_err(|e| match e {
         // rrdtool opens the target itself, so it names the target
         Error::Io { op, source, .. } if op.starts_with("creating") => {
             format!("creating '{file}': {}", strerror(&source))
@@ -581,7 +586,7 @@ fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
         end,
         resolution,
     };
-    let result = fetch::fetch(&rrd, &req).map_err(|e| io_message(&e))?;
+    let result = rrd.fetch(&req).map_err(|e| io_message(&e))?;
     // the lock is released before the output is written
     drop(rrd);
     result

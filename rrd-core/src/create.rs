@@ -485,11 +485,20 @@ pub fn file_size(hdr: &Header) -> u64 {
         )
 }
 
-/// Creates a new file from `spec` with unknown data, as `rrdtool create` does.
-pub fn create_file(path: &Path, spec: &CreateSpec, no_overwrite: bool) -> Result<()> {
+/// Options of `rrdtool create`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CreateOptions {
+    /// `-O`/`--no-overwrite`: fail with [`Error::Exists`] instead of
+    /// replacing an existing file.
+    pub no_overwrite: bool,
+}
+
+/// Creates a new file from `spec` with unknown data, as `rrdtool create`
+/// does (also [`Rrd::create`](crate::Rrd::create)).
+pub fn create_file(path: &Path, spec: &CreateSpec, opts: &CreateOptions) -> Result<()> {
     spec.validate()?;
     let hdr = spec.to_header(random_row);
-    write_file(path, &hdr, None, no_overwrite, Follow::Replace)
+    write_file(path, &hdr, None, opts.no_overwrite, Follow::Replace)
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@
 //!     300,
 //!     &["DS:temp:GAUGE:600:-40:100", "RRA:AVERAGE:0.5:1:10"],
 //! )?;
-//! create::create_file(&path, &spec, false)?;
+//! create::create_file(&path, &spec, &Default::default())?;
 //!
 //! let rrd = Rrd::open(&path, OpenMode::ReadOnly)?;
 //! assert_eq!(rrd.header().step, 300);
@@ -54,6 +54,7 @@ pub mod info;
 mod journal;
 
 pub mod lock;
+#[cfg(feature = "mmap")]
 #[allow(unsafe_code)]
 pub mod mmap;
 pub mod model;
@@ -65,7 +66,11 @@ pub mod storage;
 pub mod time;
 pub mod update;
 
-pub use create::CreateSpec;
+pub use create::{CreateOptions, CreateSpec};
+pub use dump::DumpHeader;
+pub use fetch::{FetchRequest, FetchResult};
+pub use info::InfoValue;
+pub use restore::RestoreOptions;
 pub use error::{Error, Result};
 pub use model::{
     ConsolidationFn, DataSource, DsKind, DsParams, Header, PdpPrep, RraDef, RraParams, DNAN,

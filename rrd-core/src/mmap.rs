@@ -39,7 +39,16 @@ pub struct MmapStorage {
 
 impl MmapStorage {
     /// Opens, locks and maps `path`.
-    pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
+    ///
+    /// # Safety
+    ///
+    /// While the storage lives, no process may truncate or rewrite the file
+    /// without taking rrdtool's lock. rrdtool, `rrd` and every rrd-core
+    /// handle take it; a process that ignores it and truncates the file
+    /// makes the next access of the mapping raise SIGBUS, and one that
+    /// writes it changes bytes under a reference, which is undefined
+    /// behaviour.
+    pub unsafe fn open(path: &Path, mode: OpenMode) -> Result<Self> {
         let (file, len) = open_locked(path, mode)?;
         let map = if len == 0 {
             Map::Empty

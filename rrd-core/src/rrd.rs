@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::format::{self, decode_value, encode_value, Detected, Layout, DETECT_BYTES};
 use crate::journal;
+#[cfg(feature = "mmap")]
 use crate::mmap::MmapStorage;
 use crate::model::{Header, DNAN};
 use crate::storage::{FileStorage, MemStorage, OpenMode, Storage};
@@ -220,12 +221,64 @@ impl Rrd<FileStorage> {
     pub fn open(path: impl AsRef<Path>, mode: OpenMode) -> Result<Self> {
         Rrd::from_storage(FileStorage::open(path.as_ref(), mode)?)
     }
+
+    /// `rrdtool create`: a new file from `spec`, every value unknown. The
+    /// file appears complete or not at all.
+    pub fn create(
+        path: impl AsRef<Path>,
+        spec: &crate::CreateSpec,
+        opts: &crate::create::CreateOptions,
+    ) -> Result<()> {
+        crate::create::create_file(path.as_ref(), spec, opts)
+    }
+
+    /// `rrdtool restore`: a new file from the XML of a dump read from
+    /// `input`, with memory bounded whatever its size.
+    pub fn restore<R: std::io::Read>(
+        input: R,
+        path: impl AsRef<Path>,
+        opts: &crate::restore::RestoreOptions,
+    ) -> Result<()> {
+        crate::restore::restore(input, path.as_ref(), opts)
+    }
 }
 
+impl<S: Storage> Rrd<S> {
+    /// `rrdtool fetch`: the rows of the archive that best serves `req`.
+    pub fn fetch(&self, req: &crate::fetch::FetchRequest) -> Result<crate::fetch::FetchResult> {
+        crate::fetch::fetch(self, req)
+    }
+
+    /// `rrdtool info`: the keys in rrdtool's order (`filename` as given);
+    /// [`crate::info::format_info`] prints them.
+    pub fn info(&self, filename: &str) -> Vec<(String, crate::info::InfoValue)> {
+        crate::info::info(self.header(), filename, self.header_size())
+    }
+
+    /// `rrdtool dump`: the XML to `w`, row times commented in `tz`.
+    pub fn dump<W: std::io::Write + ?Sized>(
+        &self,
+        w: &mut W,
+        header: crate::dump::DumpHeader,
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<()> {
+        crate::dump::dump(self, w, header, tz)
+    }
+}
+
+#[cfg(feature = "mmap")]
 impl Rrd<MmapStorage> {
-    /// Opens a file memory-mapped, taking rrdtool's lock first.
-    pub fn open_mmap(path: impl AsRef<Path>, mode: OpenMode) -> Result<Self> {
-        Rrd::from_storage(MmapStorage::open(path.as_ref(), mode)?)
+    /// Opens a file memory-mapped, taking rrdtool's lock first (cargo
+    /// feature `mmap`).
+    ///
+    /// # Safety
+    ///
+    /// As [`MmapStorage::open`]: no process that ignores rrdtool's lock may
+    /// truncate or write the file while the handle lives (a truncation
+    /// raises SIGBUS).
+    pub unsafe fn open_mmap(path: impl AsRef<Path>, mode: OpenMode) -> Result<Self> {
+        // SAFETY: the caller keeps lock-ignoring writers away (see above)
+        Rrd::from_storage(unsafe { MmapStorage::open(path.as_ref(), mode) }?)
     }
 }
 

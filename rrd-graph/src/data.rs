@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use jiff::tz::TimeZone;
 use rrd_clib::qsort::qsort;
-use rrd_core::fetch::{fetch, FetchRequest, FetchResult};
+use rrd_core::{FetchRequest, FetchResult};
 use rrd_core::{argbytes, ConsolidationFn, OpenMode, Rrd};
 use rrd_rpn::csort::vdef_percent_compare;
 use rrd_rpn::{eval_inputs, EvalContext, Input, Token};
@@ -142,7 +142,7 @@ impl Source for Files {
                 source,
             }
         })?;
-        fetch(&rrd, req).map_err(|source| Error::Fetch {
+        rrd.fetch(req).map_err(|source| Error::Fetch {
             path: file.to_string(),
             source,
         })
@@ -267,7 +267,7 @@ fn open_beneath(_: &std::fs::File, _: &std::path::Path) -> Option<std::io::Resul
 impl Source for Rooted {
     fn fetch(&mut self, file: &str, req: &FetchRequest) -> Result<FetchResult> {
         let rrd = self.open(file)?;
-        fetch(&rrd, req).map_err(|source| Error::Fetch {
+        rrd.fetch(req).map_err(|source| Error::Fetch {
             path: file.to_string(),
             source,
         })

@@ -42,7 +42,7 @@ fn base(dir: &Path) -> Vec<u8> {
     )
     .unwrap();
     let p = dir.join("base.rrd");
-    create::create_file(&p, &spec, false).unwrap();
+    create::create_file(&p, &spec, &Default::default()).unwrap();
     std::fs::read(&p).unwrap()
 }
 

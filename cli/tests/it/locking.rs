@@ -38,7 +38,7 @@ fn setup(tag: &str, file: &str, step: u64, defs: &[&str]) -> (PathBuf, CreateSpe
     let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let spec = CreateSpec::parse(1_000_000_000, step, defs).unwrap();
-    create::create_file(&dir.join(file), &spec, false).unwrap();
+    create::create_file(&dir.join(file), &spec, &Default::default()).unwrap();
     (dir, spec)
 }
 
@@ -63,7 +63,9 @@ fn writer_lock_excludes_readers_and_writers_of_both_tools() {
     }
     {
         // a shared lock lets readers in and keeps writers out
-        let _reader = Rrd::open_mmap(dir.join("l.rrd"), OpenMode::ReadOnly).unwrap();
+        // SAFETY: the file is this test's own; every process that touches
+        // it takes rrdtool's lock
+        let _reader = unsafe { Rrd::open_mmap(dir.join("l.rrd"), OpenMode::ReadOnly) }.unwrap();
         let (code, out, _) = run(rrd_bin(), &["last", "l.rrd"], &dir);
         assert_eq!((code, out.as_str()), (0, "1000000000\n"));
         if have_rrdtool() {
@@ -166,7 +168,7 @@ fn concurrent_processes_never_corrupt_a_file() {
     // replaying them into a fresh file gives the same rows
     let rrd = Rrd::open(dir.join("c.rrd"), OpenMode::ReadOnly).unwrap();
     assert_eq!(rrd.header().last_up, *applied.last().unwrap() as i64);
-    create::create_file(&dir.join("replay.rrd"), &spec, false).unwrap();
+    create::create_file(&dir.join("replay.rrd"), &spec, &Default::default()).unwrap();
     {
         let mut replay = Rrd::open(dir.join("replay.rrd"), OpenMode::ReadWrite).unwrap();
         for &t in &applied {
@@ -274,7 +276,8 @@ fn handles_in_one_process_exclude_each_other() {
         assert!(matches!(r, Err(Error::Locked)), "{r:?}");
         // so is an mmap reader, and a plain descriptor opened and closed
         // (which would drop a classic POSIX lock) changes nothing
-        let e = Rrd::open_mmap(&path, OpenMode::ReadOnly).unwrap_err();
+        // SAFETY: refused for the lock before anything is mapped
+        let e = unsafe { Rrd::open_mmap(&path, OpenMode::ReadOnly) }.unwrap_err();
         assert!(matches!(e, Error::Locked), "{e:?}");
         drop(std::fs::File::open(&path).unwrap());
         assert_locked(rrd_bin(), &["update", "h.rrd", "1000000300:1"], &dir);

@@ -20,7 +20,7 @@ fn make(path: &std::path::Path) {
         &["DS:a:GAUGE:600:U:U", "RRA:AVERAGE:0.5:1:10"],
     )
     .unwrap();
-    rrd_core::create::create_file(path, &spec, false).unwrap();
+    rrd_core::create::create_file(path, &spec, &Default::default()).unwrap();
 }
 
 fn request() -> FetchRequest {
