@@ -13,7 +13,7 @@
 //!   and `rrdtool` processes can share files.
 //!
 //! ```
-//! use rrd_core::{create, CreateSpec, OpenMode, Rrd};
+//! use rrd_core::{CreateOptions, CreateSpec, OpenMode, Rrd};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = std::env::temp_dir().join(format!("rrd-core-doc-{}", std::process::id()));
@@ -24,7 +24,7 @@
 //!     300,
 //!     &["DS:temp:GAUGE:600:-40:100", "RRA:AVERAGE:0.5:1:10"],
 //! )?;
-//! create::create_file(&path, &spec, &Default::default())?;
+//! Rrd::create(&path, &spec, &CreateOptions::default())?;
 //!
 //! let rrd = Rrd::open(&path, OpenMode::ReadOnly)?;
 //! assert_eq!(rrd.header().step, 300);
