@@ -7,8 +7,7 @@ use std::io::Write;
 
 use rrd_graph::{Env, Files, GraphRequest};
 
-use crate::commands::{write_file_atomically, write_out, write_raw};
-use crate::xport_cmd::graph_error;
+use crate::output::{graph_error, write_file_atomically, write_out, write_raw};
 
 /// `rrd graph` (`verbose`: `graphv`).
 pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<(), String> {

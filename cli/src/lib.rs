@@ -13,6 +13,7 @@ mod commands;
 #[doc(hidden)]
 pub mod fuzz_bodies;
 mod graph_cmd;
+mod output;
 mod update_cmd;
 mod xport_cmd;
 

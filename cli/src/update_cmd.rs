@@ -6,7 +6,7 @@ use rrd_clib::printf::exp10_or_nan;
 use rrd_core::update::{ParsedArg, RowWrite, UpdateTime};
 use rrd_core::{argbytes, Error, Header, OpenMode, Rrd};
 
-use crate::commands::{open_error, write_out};
+use crate::output::{open_error, write_out};
 use rrd_clib::getopt::{self, opt, Arg, Opt};
 
 fn now_precise() -> UpdateTime {

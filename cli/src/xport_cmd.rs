@@ -5,17 +5,7 @@ use std::io::Write;
 
 use rrd_graph::{Env, Files, XportRequest};
 
-use crate::commands::{open_error, write_out};
-
-/// rrdtool's message for a graph or xport failure.
-pub(crate) fn graph_error(e: rrd_graph::Error) -> String {
-    match e {
-        rrd_graph::Error::Open { path, source } | rrd_graph::Error::Fetch { path, source } => {
-            open_error(&path, &source)
-        }
-        other => other.to_string(),
-    }
-}
+use crate::output::{graph_error, write_out};
 
 /// `rrd xport`.
 pub fn cmd_xport(argv: &[String], out: &mut dyn Write) -> Result<(), String> {
