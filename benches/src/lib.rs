@@ -75,7 +75,8 @@ pub fn w_value(i: u64) -> f64 {
 /// Creates (or overwrites) `path` with workload W's definitions.
 pub fn create_w(path: &Path) -> Result<()> {
     let spec = CreateSpec::parse(W_START, W_STEP, &W_DEFS).context("parsing workload W")?;
-    create::create_file(path, &spec, &Default::default()).with_context(|| format!("creating {}", path.display()))
+    create::create_file(path, &spec, &Default::default())
+        .with_context(|| format!("creating {}", path.display()))
 }
 
 /// Which storage backend of rrd-core an update run uses.

@@ -5,12 +5,13 @@
 use std::io::{self, Write};
 
 use rrd_core::info::format_info;
+use rrd_core::newfile::{Existing, Follow, NewFile};
 use rrd_core::time::{parse_time, TimeSpec};
 use rrd_core::{argbytes, create, CreateOptions, CreateSpec, DumpHeader, Error, OpenMode, Rrd};
 
 use rrd_clib::getopt::{self, opt, Arg, Opt};
 
-use crate::output::{io_message, open_error, strerror, write_file_atomically, write_out, CmdResult};
+use crate::output::{io_message, open_error, strerror, write_out, write_raw, CmdResult};
 
 const VERSION_LINE: &str = "rrd (rrd-core) compatible with RRDtool 1.7.2";
 
@@ -252,18 +253,15 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
         &CreateOptions {
             no_overwrite: p.flag("no-overwrite"),
         },
-    ).map_err(
-        |e| match e {
-            Error::Io { op, .. } if op.starts_with("creating a temporary") => {
-                "Cannot create temporary file".into()
-            }
-            Error::Io { op: "renaming", .. } => {
-                "Cannot rename temporary file to final file!".into()
-            }
-            Error::Io { op, source, .. } => format!("{op} '{file}': {}", strerror(&source)),
-            other => other.to_string(),
-        },
     )
+    .map_err(|e| match e {
+        Error::Io { op, .. } if op.starts_with("creating a temporary") => {
+            "Cannot create temporary file".into()
+        }
+        Error::Io { op: "renaming", .. } => "Cannot rename temporary file to final file!".into(),
+        Error::Io { op, source, .. } => format!("{op} '{file}': {}", strerror(&source)),
+        other => other.to_string(),
+    })
 }
 
 fn single_file<'a>(p: &'a getopt::Parsed, usage: &str) -> Result<&'a str, String> {

@@ -263,7 +263,9 @@ impl CreateSpec {
             ));
         }
         if self.step == 0 {
-            return Err(Error::Definition("step size: value must be positive".into()));
+            return Err(Error::Definition(
+                "step size: value must be positive".into(),
+            ));
         }
         if self.start < MIN_START {
             return Err(Error::Definition(

@@ -68,13 +68,13 @@ pub mod update;
 
 pub use create::{CreateOptions, CreateSpec};
 pub use dump::DumpHeader;
+pub use error::{Error, Result};
 pub use fetch::{FetchRequest, FetchResult};
 pub use info::InfoValue;
-pub use restore::RestoreOptions;
-pub use error::{Error, Result};
 pub use model::{
     ConsolidationFn, DataSource, DsKind, DsParams, Header, PdpPrep, RraDef, RraParams, DNAN,
 };
+pub use restore::RestoreOptions;
 pub use rrd::{RowObserver, Rows, Rrd};
 pub use storage::{FileStorage, MemStorage, OpenMode, Storage};
 pub use update::{UpdateTime, Value};

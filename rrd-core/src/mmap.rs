@@ -150,3 +150,18 @@ impl Storage for MmapStorage {
         Some(&self.path)
     }
 }
+
+impl crate::Rrd<MmapStorage> {
+    /// Opens a file memory-mapped, taking rrdtool's lock first (cargo
+    /// feature `mmap`).
+    ///
+    /// # Safety
+    ///
+    /// As [`MmapStorage::open`]: no process that ignores rrdtool's lock may
+    /// truncate or write the file while the handle lives (a truncation
+    /// raises SIGBUS).
+    pub unsafe fn open_mmap(path: impl AsRef<Path>, mode: OpenMode) -> Result<Self> {
+        // SAFETY: the caller keeps lock-ignoring writers away (see above)
+        crate::Rrd::from_storage(unsafe { MmapStorage::open(path.as_ref(), mode) }?)
+    }
+}

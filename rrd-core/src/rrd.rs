@@ -6,8 +6,6 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::format::{self, decode_value, encode_value, Detected, Layout, DETECT_BYTES};
 use crate::journal;
-#[cfg(feature = "mmap")]
-use crate::mmap::MmapStorage;
 use crate::model::{Header, DNAN};
 use crate::storage::{FileStorage, MemStorage, OpenMode, Storage};
 use crate::update::{self, RowWrite, Scratch, UpdateTime, Value};
@@ -263,22 +261,6 @@ impl<S: Storage> Rrd<S> {
         tz: &jiff::tz::TimeZone,
     ) -> Result<()> {
         crate::dump::dump(self, w, header, tz)
-    }
-}
-
-#[cfg(feature = "mmap")]
-impl Rrd<MmapStorage> {
-    /// Opens a file memory-mapped, taking rrdtool's lock first (cargo
-    /// feature `mmap`).
-    ///
-    /// # Safety
-    ///
-    /// As [`MmapStorage::open`]: no process that ignores rrdtool's lock may
-    /// truncate or write the file while the handle lives (a truncation
-    /// raises SIGBUS).
-    pub unsafe fn open_mmap(path: impl AsRef<Path>, mode: OpenMode) -> Result<Self> {
-        // SAFETY: the caller keeps lock-ignoring writers away (see above)
-        Rrd::from_storage(unsafe { MmapStorage::open(path.as_ref(), mode) }?)
     }
 }
 

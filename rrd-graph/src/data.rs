@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use jiff::tz::TimeZone;
 use rrd_clib::qsort::qsort;
-use rrd_core::{FetchRequest, FetchResult};
 use rrd_core::{argbytes, ConsolidationFn, OpenMode, Rrd};
+use rrd_core::{FetchRequest, FetchResult};
 use rrd_rpn::csort::vdef_percent_compare;
 use rrd_rpn::{eval_inputs, EvalContext, Input, Token};
 

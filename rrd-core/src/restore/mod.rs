@@ -61,8 +61,6 @@
 //! # }
 //! ```
 
-use std::borrow::Cow;
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
@@ -79,8 +77,8 @@ use crate::model::{
 use crate::newfile::{Existing, Follow, NewFile};
 
 mod xml;
-use xml::{xml_err, Kind, Reader};
 use rrd_clib::strtod::rrd_strtod;
+use xml::{xml_err, Kind, Reader};
 
 /// Options of `rrdtool restore`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

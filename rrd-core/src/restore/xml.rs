@@ -4,9 +4,9 @@
 //! once the window has been refilled), with libxml2's messages.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use crate::error::{Error, Result};
-
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -183,7 +183,7 @@ pub(super) struct Reader<R> {
     /// The node returned last.
     pub(super) cur: Node,
     /// Whether an error came from here (not well formed, unreadable).
-    failed: bool,
+    pub(super) failed: bool,
 }
 
 impl<R: std::io::Read> Reader<R> {
@@ -621,4 +621,3 @@ impl<R: std::io::Read> Reader<R> {
         })
     }
 }
-

@@ -75,9 +75,15 @@ fn mmap_backend() {
     let dir = temp_dir("mmap");
     let path = make_file(&dir);
     // SAFETY: the file is this test's own; nothing else truncates it
-    suite(unsafe { MmapStorage::open(&path, OpenMode::ReadOnly) }.unwrap(), false);
+    suite(
+        unsafe { MmapStorage::open(&path, OpenMode::ReadOnly) }.unwrap(),
+        false,
+    );
     // SAFETY: as above
-    suite(unsafe { MmapStorage::open(&path, OpenMode::ReadWrite) }.unwrap(), true);
+    suite(
+        unsafe { MmapStorage::open(&path, OpenMode::ReadWrite) }.unwrap(),
+        true,
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -3,10 +3,10 @@
 //! grid and labels, axes, legend, title, watermark).
 
 use super::{GraphOptions, Grids, Painted};
-use crate::canvas::{Canvas, HAlign, Metrics, Rgba, Text, VAlign};
-use crate::data::{GraphData, Series};
-use crate::elements::{Area, Line, Rule, Tick, Value};
-use crate::layout::{Layout, LegendItem};
+use crate::canvas::{Canvas, HAlign, Rgba, Text, VAlign};
+use crate::data::GraphData;
+use crate::elements::{Area, Rule, Value};
+use crate::layout::Layout;
 use crate::spec::{Element, ElementId, GraphSpec};
 
 /// rrdtool's "line-fit" of a point for a stroke of width `lw`.
@@ -780,4 +780,3 @@ fn draw_axes(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout) {
         );
     }
 }
-

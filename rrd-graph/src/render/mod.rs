@@ -2,12 +2,12 @@
 //! rrdtool's order (`graph_paint`) on a [`Canvas`], and what `graphv`
 //! reports.
 
-use crate::canvas::{Canvas, HAlign, Metrics, Rgba, Text, VAlign};
+use crate::canvas::{Metrics, Rgba};
 use crate::data::{GraphData, Series};
-use crate::elements::{Area, Line, Rule, Tick, Value};
+use crate::elements::{Area, Line, Tick, Value};
 use crate::error::Result;
 use crate::layout::{layout, Layout, LayoutOptions, LegendItem};
-use crate::spec::{Element, ElementId, GraphSpec};
+use crate::spec::{Element, GraphSpec};
 
 mod draw;
 use draw::draw;
