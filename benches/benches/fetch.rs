@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rrd_benches::{day_request, fetch_once, fill_w, w_time, DAY};
-use rrd_core::{fetch, OpenMode, Rrd};
+use rrd_core::{OpenMode, Rrd};
 
 fn fetch_day(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("rrd-benches-fetch-{}", std::process::id()));
@@ -23,7 +23,7 @@ fn fetch_day(c: &mut Criterion) {
     });
     let rrd = Rrd::open(&path, OpenMode::ReadOnly).expect("open");
     g.bench_function("open_handle", |b| {
-        b.iter(|| fetch::fetch(black_box(&rrd), black_box(&req)).expect("fetch"))
+        b.iter(|| black_box(&rrd).fetch(black_box(&req)).expect("fetch"))
     });
     g.finish();
     drop(rrd);

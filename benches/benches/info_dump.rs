@@ -5,8 +5,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rrd_benches::{fill_w, DAY};
-use rrd_core::dump::{self, DumpHeader};
-use rrd_core::{info, OpenMode, Rrd};
+use rrd_core::DumpHeader;
+use rrd_core::{OpenMode, Rrd};
 
 fn info_dump(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("rrd-benches-info-{}", std::process::id()));
@@ -19,8 +19,8 @@ fn info_dump(c: &mut Criterion) {
     c.bench_function("info/W", |b| {
         b.iter(|| {
             let rrd = Rrd::open(black_box(&path), OpenMode::ReadOnly).expect("open");
-            let items = info::info(rrd.header(), &name, rrd.header_size());
-            info::format_info(&items)
+            let items = rrd.info(&name);
+            rrd_core::format_info(&items)
         })
     });
     let mut out = Vec::with_capacity(1 << 20);
@@ -28,7 +28,7 @@ fn info_dump(c: &mut Criterion) {
         b.iter(|| {
             out.clear();
             let rrd = Rrd::open(black_box(&path), OpenMode::ReadOnly).expect("open");
-            dump::dump(&rrd, &mut out, DumpHeader::Dtd, &tz).expect("dump");
+            rrd.dump(&mut out, DumpHeader::Dtd, &tz).expect("dump");
             out.len()
         })
     });

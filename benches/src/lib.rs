@@ -40,8 +40,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use rrd_core::fetch::{self, FetchRequest, FetchResult};
-use rrd_core::{create, ConsolidationFn, CreateSpec, OpenMode, Rrd, Storage, UpdateTime, Value};
+use rrd_core::{ConsolidationFn, CreateSpec, OpenMode, Rrd, Storage, UpdateTime, Value};
+use rrd_core::{FetchRequest, FetchResult};
 
 /// Start (`--start`) of workload W: the time of the file's creation.
 pub const W_START: i64 = 1_000_000_000;
@@ -75,7 +75,7 @@ pub fn w_value(i: u64) -> f64 {
 /// Creates (or overwrites) `path` with workload W's definitions.
 pub fn create_w(path: &Path) -> Result<()> {
     let spec = CreateSpec::parse(W_START, W_STEP, &W_DEFS).context("parsing workload W")?;
-    create::create_file(path, &spec, &Default::default())
+    Rrd::create(path, &spec, &Default::default())
         .with_context(|| format!("creating {}", path.display()))
 }
 
@@ -145,7 +145,7 @@ fn open_rw_file(path: &Path) -> Result<Rrd> {
 }
 
 #[allow(unsafe_code)]
-fn open_rw_mmap(path: &Path) -> Result<Rrd<rrd_core::mmap::MmapStorage>> {
+fn open_rw_mmap(path: &Path) -> Result<Rrd<rrd_core::MmapStorage>> {
     // SAFETY: bench files are made by the bench in its own directory, and
     // nothing truncates them while they are open
     unsafe { Rrd::open_mmap(path, OpenMode::ReadWrite) }
@@ -263,7 +263,7 @@ pub fn create_big(path: &Path, rows: u64) -> Result<()> {
     let rra = format!("RRA:AVERAGE:0.5:1:{rows}");
     let spec = CreateSpec::parse(W_START, 1, &["DS:v:GAUGE:120:U:U", rra.as_str()])
         .context("parsing the big file's definition")?;
-    create::create_file(path, &spec, &Default::default())
+    Rrd::create(path, &spec, &Default::default())
         .with_context(|| format!("creating {}", path.display()))?;
     let mut rrd = Rrd::open(path, OpenMode::ReadWrite)
         .with_context(|| format!("opening {}", path.display()))?;
@@ -300,7 +300,8 @@ pub fn day_request(end: i64) -> FetchRequest {
 pub fn fetch_once(path: &Path, req: &FetchRequest) -> Result<FetchResult> {
     let rrd = Rrd::open(path, OpenMode::ReadOnly)
         .with_context(|| format!("opening {}", path.display()))?;
-    fetch::fetch(&rrd, req).with_context(|| format!("fetching from {}", path.display()))
+    rrd.fetch(req)
+        .with_context(|| format!("fetching from {}", path.display()))
 }
 
 /// The data source and archives of the collectd-style files: workload W's
@@ -326,7 +327,7 @@ pub fn collectd_create(dir: &Path, files: usize) -> Result<()> {
         .context("parsing the collectd-style definitions")?;
     for k in 0..files {
         let p = collectd_path(dir, k);
-        create::create_file(&p, &spec, &Default::default())
+        Rrd::create(&p, &spec, &Default::default())
             .with_context(|| format!("creating {}", p.display()))?;
     }
     rustix::fs::sync();

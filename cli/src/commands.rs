@@ -4,10 +4,10 @@
 
 use std::io::{self, Write};
 
-use rrd_core::info::format_info;
-use rrd_core::newfile::{Existing, Follow, NewFile};
+use rrd_core::format_info;
 use rrd_core::time::{parse_time, TimeSpec};
-use rrd_core::{argbytes, create, CreateOptions, CreateSpec, DumpHeader, Error, OpenMode, Rrd};
+use rrd_core::{argbytes, CreateOptions, CreateSpec, DumpHeader, Error, OpenMode, Rrd};
+use rrd_core::{Existing, Follow, NewFile};
 
 use rrd_clib::getopt::{self, opt, Arg, Opt};
 
@@ -175,14 +175,15 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
                                 .into(),
                         ),
                     };
-                if t < create::MIN_START {
+                if t < rrd_core::MIN_START {
                     return Err("the first entry to the RRD should be after 1980".into());
                 }
                 start = Some(t);
             }
             "step" => {
-                step =
-                    Some(create::scaled_duration(value, 1).map_err(|m| format!("step size: {m}"))?);
+                step = Some(
+                    rrd_core::scaled_duration(value, 1).map_err(|m| format!("step size: {m}"))?,
+                );
             }
             _ => {}
         }
@@ -221,11 +222,11 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
     };
     for arg in &p.args[1..] {
         if arg.starts_with("DS:") {
-            let d = create::parse_ds(arg, &spec.ds).map_err(|e| e.to_string())?;
+            let d = rrd_core::parse_ds(arg, &spec.ds).map_err(|e| e.to_string())?;
             spec.ds.push(d);
         } else if arg.starts_with("RRA:") {
             spec.rra
-                .push(create::parse_rra(arg, step).map_err(|e| e.to_string())?);
+                .push(rrd_core::parse_rra(arg, step).map_err(|e| e.to_string())?);
         } else {
             return Err(format!("can't parse argument '{arg}'"));
         }
@@ -242,9 +243,8 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
         spec.version = Some(own.version());
     }
     if file == "-" {
-        let hdr = spec.to_header(create::random_row);
         let mut buf = Vec::new();
-        create::write_rrd(&mut buf, &hdr, None).map_err(|e| e.to_string())?;
+        spec.write_to(&mut buf).map_err(|e| e.to_string())?;
         return write_raw(out, &buf);
     }
     Rrd::create(
@@ -462,8 +462,8 @@ fn cmd_lastupdate(argv: &[String], out: &mut dyn Write) -> CmdResult {
 }
 
 fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
-    use rrd_core::fetch::{self, FetchRequest};
     use rrd_core::time::proc_start_end;
+    use rrd_core::FetchRequest;
 
     const SPEC: &[Opt] = &[
         opt("resolution", Some('r'), Arg::Required),
@@ -489,7 +489,7 @@ fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
             "end" => end = rrd_core::time::parse_window_time("end", value, now, &tz)?,
             "resolution" => {
                 resolution =
-                    create::scaled_duration(value, 1).map_err(|m| format!("resolution: {m}"))?;
+                    rrd_core::scaled_duration(value, 1).map_err(|m| format!("resolution: {m}"))?;
             }
             "align-start" => align_start = true,
             _ => {}
@@ -500,7 +500,7 @@ fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let (start, end) = proc_start_end(&start, &end, &tz).map_err(|e| e.message)?;
     let (start, end) =
-        fetch::prepare_window(start, end, resolution, align_start).map_err(|e| e.to_string())?;
+        rrd_core::prepare_window(start, end, resolution, align_start).map_err(|e| e.to_string())?;
     // extra arguments are ignored, as rrdtool does
     let [file, cf, ..] = p.args.as_slice() else {
         return Err("Usage: rrdtool fetch <file> <CF> [options]".into());
@@ -508,7 +508,7 @@ fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
     if p.flag("daemon") {
         return Err("--daemon (rrdcached) is not supported yet".into());
     }
-    let cf = fetch::parse_cf(cf).map_err(|e| e.to_string())?;
+    let cf = rrd_core::parse_cf(cf).map_err(|e| e.to_string())?;
     let rrd = open_ro(file)?;
     let req = FetchRequest {
         cf,

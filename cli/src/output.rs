@@ -4,8 +4,8 @@
 
 use std::io::{self, Write};
 
-use rrd_core::newfile::{Existing, Follow, NewFile};
 use rrd_core::{argbytes, Error};
+use rrd_core::{Existing, Follow, NewFile};
 
 /// A command's result: `Err` is the message printed after `ERROR: `.
 pub(crate) type CmdResult = Result<(), String>;

@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use rrd_clib::printf::exp10_or_nan;
-use rrd_core::update::{ParsedArg, RowWrite, UpdateTime};
 use rrd_core::{argbytes, Error, Header, OpenMode, Rrd};
+use rrd_core::{ParsedArg, RowWrite, UpdateTime};
 
 use crate::output::{open_error, write_out};
 use rrd_clib::getopt::{self, opt, Arg, Opt};

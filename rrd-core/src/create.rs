@@ -15,7 +15,8 @@ use crate::model::{
 use crate::newfile::{Existing, Follow, NewFile};
 use rrd_clib::strtod::strtodbl;
 
-/// Earliest start time rrdtool accepts (ten 365-day years after the epoch).
+/// The earliest start time rrdtool accepts in `create`, `fetch`, `xport` and
+/// `graph`: ten 365-day years after the epoch (early 1980).
 pub const MIN_START: i64 = 10 * 365 * 86400;
 
 /// A typed definition of a new RRD.
@@ -322,6 +323,13 @@ impl CreateSpec {
         } else {
             3
         }
+    }
+
+    /// Writes the whole new file to `w` (`rrdtool create -`: the file to
+    /// standard output), archive pointers at random as rrdtool picks them.
+    pub fn write_to<W: Write>(&self, w: &mut W) -> Result<()> {
+        self.validate()?;
+        write_rrd(w, &self.to_header(random_row), None)
     }
 
     /// The header of a new file, with each archive's `cur_row` from `pick_row(rows)`

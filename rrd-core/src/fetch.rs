@@ -10,12 +10,11 @@
 //!   `--align-start`, start before end, the function's name).
 //! - [`FetchResult::to_text`] is what `rrdtool fetch` prints.
 //!
-//! [`fetch`] only needs `&Rrd<S>`: with a `Sync` storage (all of this
+//! [`Rrd::fetch`] only needs `&Rrd<S>`: with a `Sync` storage (all of this
 //! crate's are) many threads may fetch from one open file at once.
 //!
 //! ```
-//! use rrd_core::fetch::{fetch, FetchRequest};
-//! use rrd_core::{create, ConsolidationFn, CreateSpec, OpenMode, Rrd};
+//! use rrd_core::{write_rrd, ConsolidationFn, CreateSpec, FetchRequest, Rrd};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let spec = CreateSpec::parse(
@@ -24,7 +23,7 @@
 //!     &["DS:temp:GAUGE:600:U:U", "RRA:AVERAGE:0.5:1:10"],
 //! )?;
 //! let mut bytes = Vec::new();
-//! create::write_rrd(&mut bytes, &spec.to_header(|_| 0), None)?;
+//! write_rrd(&mut bytes, &spec.to_header(|_| 0), None)?;
 //! let rrd = Rrd::from_bytes(bytes)?;
 //!
 //! let req = FetchRequest {
@@ -33,7 +32,7 @@
 //!     end: 1_000_001_100,
 //!     resolution: 1,
 //! };
-//! let r = fetch(&rrd, &req)?;
+//! let r = rrd.fetch(&req)?;
 //! // start rounds down to the step, end always gains a step
 //! assert_eq!((r.start, r.end, r.step, r.rows), (1_000_000_200, 1_000_001_400, 300, 4));
 //! let (time, values) = r.row(0);
@@ -50,9 +49,7 @@ use crate::model::{ConsolidationFn, Header, DNAN};
 use crate::rrd::Rrd;
 use crate::storage::Storage;
 
-/// The earliest start `rrdtool fetch` accepts: ten 365-day years after the
-/// epoch (early 1980).
-pub const MIN_START: i64 = 3600 * 24 * 365 * 10;
+pub use crate::create::MIN_START;
 
 /// What to fetch: a consolidation function and a window, with the wished
 /// step (`resolution`, seconds) that picks between archives.

@@ -40,41 +40,56 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+// Modules are private: the API is the re-export list below, plus two
+// namespaces of free functions (`argbytes`, `time`).
 pub mod argbytes;
-pub mod compute;
-pub mod create;
-pub mod dump;
-pub mod fetch;
-
+mod compute;
+mod create;
+mod dump;
 mod error;
-pub mod format;
+mod fetch;
+mod format;
 #[doc(hidden)]
 pub mod fuzz_bodies;
-pub mod info;
+mod info;
 mod journal;
-
-pub mod lock;
+mod lock;
 #[cfg(feature = "mmap")]
 #[allow(unsafe_code)]
-pub mod mmap;
-pub mod model;
-pub mod newfile;
-pub mod restore;
-
+mod mmap;
+mod model;
+mod newfile;
+mod restore;
 mod rrd;
-pub mod storage;
+mod storage;
 pub mod time;
-pub mod update;
+mod update;
 
-pub use create::{CreateOptions, CreateSpec};
-pub use dump::DumpHeader;
+// the handle, its storage and locking
 pub use error::{Error, Result};
-pub use fetch::{FetchRequest, FetchResult};
-pub use info::InfoValue;
-pub use model::{
-    ConsolidationFn, DataSource, DsKind, DsParams, Header, PdpPrep, RraDef, RraParams, DNAN,
-};
-pub use restore::RestoreOptions;
+pub use lock::{HANDLE_LOCKS, LOCK_WAIT};
+#[cfg(feature = "mmap")]
+pub use mmap::MmapStorage;
 pub use rrd::{RowObserver, Rows, Rrd};
 pub use storage::{FileStorage, MemStorage, OpenMode, Storage};
-pub use update::{UpdateTime, Value};
+
+// the decoded file and its layout
+pub use format::{Endian, Layout};
+pub use model::{
+    cdp_slot, CdefNode, CdpPrep, ConsolidationFn, DataSource, DsKind, DsParams, Header, PdpPrep,
+    RraDef, RraParams, Unival, DNAN, MAX_CDEF_NODES,
+};
+
+// create, update, fetch, info, dump, restore
+pub use create::{
+    parse_ds, parse_rra, scaled_duration, write_rrd, CreateOptions, CreateSpec, MAX_DATA_BYTES,
+    MIN_START,
+};
+pub use dump::DumpHeader;
+pub use fetch::{parse_cf, prepare_window, FetchRequest, FetchResult, MAX_FETCH_VALUES};
+pub use info::{format_info, InfoValue};
+pub use restore::RestoreOptions;
+pub use update::{ParsedArg, RowWrite, UpdateTime, Value};
+
+// new files that appear whole or not at all
+pub use newfile::{Existing, Follow, NewFile};

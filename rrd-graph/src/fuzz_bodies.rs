@@ -1,7 +1,7 @@
 //! Body of the `graph_args` cargo-fuzz target in `fuzz/`, kept here so that
 //! normal tests run it over the committed seed corpus on stable Rust.
 
-use rrd_core::fetch::{FetchRequest, FetchResult};
+use rrd_core::{FetchRequest, FetchResult};
 
 use crate::canvas::Metrics;
 use crate::render::{self, GraphOptions};

@@ -37,7 +37,7 @@
 //!   [`check_format`] is rrdtool's check of numeric formats.
 //!
 //! ```
-//! use rrd_core::fetch::{FetchRequest, FetchResult};
+//! use rrd_core::{FetchRequest, FetchResult};
 //! use rrd_graph::{compute, render, xport_table, EvalEnv, GraphSpec, ParseContext, Source};
 //! use rrd_graph::{Window, XportFormat};
 //!

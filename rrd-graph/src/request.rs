@@ -758,7 +758,7 @@ impl XportRequest {
 /// checks and messages.
 fn resolve_window(start: &TimeSpec, end: &TimeSpec, tz: &TimeZone) -> Result<(i64, i64)> {
     let (start, end) = proc_start_end(start, end, tz).map_err(|e| Error::refused(e.message))?;
-    if start < rrd_core::fetch::MIN_START {
+    if start < rrd_core::MIN_START {
         return Err(Error::refused(format!(
             "the first entry to fetch should be after 1980 ({start})"
         )));

@@ -636,7 +636,7 @@ impl GraphSpec {
             let e = end_spec.map_or(TimeSpec::Absolute(ctx.end), |(t, _)| t);
             let (start, end) =
                 proc_start_end(&s, &e, ctx.tz).map_err(|e| syntax(e.message, span.clone()))?;
-            if start < rrd_core::fetch::MIN_START {
+            if start < rrd_core::MIN_START {
                 return Err(syntax(
                     format!("the first entry to fetch should be after 1980 ({start})"),
                     span,

@@ -16,8 +16,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rrd_core::dump::{dump, DumpHeader};
-use rrd_core::{create, CreateSpec, Rrd, UpdateTime};
+use rrd_core::DumpHeader;
+use rrd_core::{CreateSpec, Rrd, UpdateTime};
 
 use crate::support::{env_u64, have_rrdtool, have_strace, note, Rng, TempDir, RRD};
 
@@ -42,7 +42,7 @@ fn base(dir: &Path) -> Vec<u8> {
     )
     .unwrap();
     let p = dir.join("base.rrd");
-    create::create_file(&p, &spec, &Default::default()).unwrap();
+    Rrd::create(&p, &spec, &Default::default()).unwrap();
     std::fs::read(&p).unwrap()
 }
 
@@ -63,7 +63,8 @@ fn args() -> Vec<String> {
 
 fn dump_text<S: rrd_core::Storage>(rrd: &Rrd<S>) -> String {
     let mut out = Vec::new();
-    dump(rrd, &mut out, DumpHeader::None, &jiff::tz::TimeZone::UTC).unwrap();
+    rrd.dump(&mut out, DumpHeader::None, &jiff::tz::TimeZone::UTC)
+        .unwrap();
     String::from_utf8(out).unwrap()
 }
 

@@ -7,7 +7,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use rrd_core::{create, CreateSpec, Error, OpenMode, Rrd};
+use rrd_core::{CreateSpec, Error, OpenMode, Rrd};
 
 use crate::support::{have_rrdtool, have_strace, note};
 
@@ -38,7 +38,7 @@ fn setup(tag: &str, file: &str, step: u64, defs: &[&str]) -> (PathBuf, CreateSpe
     let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let spec = CreateSpec::parse(1_000_000_000, step, defs).unwrap();
-    create::create_file(&dir.join(file), &spec, &Default::default()).unwrap();
+    Rrd::create(dir.join(file), &spec, &Default::default()).unwrap();
     (dir, spec)
 }
 
@@ -168,7 +168,7 @@ fn concurrent_processes_never_corrupt_a_file() {
     // replaying them into a fresh file gives the same rows
     let rrd = Rrd::open(dir.join("c.rrd"), OpenMode::ReadOnly).unwrap();
     assert_eq!(rrd.header().last_up, *applied.last().unwrap() as i64);
-    create::create_file(&dir.join("replay.rrd"), &spec, &Default::default()).unwrap();
+    Rrd::create(dir.join("replay.rrd"), &spec, &Default::default()).unwrap();
     {
         let mut replay = Rrd::open(dir.join("replay.rrd"), OpenMode::ReadWrite).unwrap();
         for &t in &applied {
@@ -256,7 +256,7 @@ fn rrdtool_lock_excludes_our_handles() {
 /// writer's lock, which rrdtool still sees.
 #[test]
 fn handles_in_one_process_exclude_each_other() {
-    if !rrd_core::lock::HANDLE_LOCKS {
+    if !rrd_core::HANDLE_LOCKS {
         note("handles_in_one_process_exclude_each_other skipped: this platform's locks belong to the process");
         return;
     }

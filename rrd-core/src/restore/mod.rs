@@ -37,7 +37,7 @@
 //! supported (rrdtool skips their references, we refuse them).
 //!
 //! ```
-//! use rrd_core::restore::{parse_dump, restore_file, RestoreOptions};
+//! use rrd_core::{OpenMode, RestoreOptions, Rrd};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let xml = "<rrd><version>0003</version><step>300</step>
@@ -47,15 +47,16 @@
 //!     <unknown_sec>100</unknown_sec></ds>
 //!   <rra><cf>AVERAGE</cf><pdp_per_row>1</pdp_per_row><params><xff>0.5</xff></params>
 //!     <database><row><v>1.5</v></row><row><v>250</v></row></database></rra></rrd>";
-//! let (header, data) = parse_dump(xml)?;
-//! assert_eq!((header.rra[0].rows, header.cur_row[0]), (2, 1));
-//! assert_eq!(data, [1.5, 250.0]);
-//!
 //! let dir = std::env::temp_dir().join(format!("rrd-restore-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir)?;
 //! // like `rrdtool restore -r -f`: 250 is above the maximum and becomes unknown
 //! let opts = RestoreOptions { range_check: true, force_overwrite: true };
-//! restore_file(xml, &dir.join("g.rrd"), &opts)?;
+//! Rrd::restore(xml.as_bytes(), dir.join("g.rrd"), &opts)?;
+//! let rrd = Rrd::open(dir.join("g.rrd"), OpenMode::ReadOnly)?;
+//! assert_eq!(rrd.header().rra[0].rows, 2);
+//! let values: Vec<f64> = rrd.rows(0)?.map(|r| r.map(|(_, v)| v[0])).collect::<Result<_, _>>()?;
+//! assert_eq!(values[0], 1.5);
+//! assert!(values[1].is_nan());
 //! # std::fs::remove_dir_all(&dir)?;
 //! # Ok(())
 //! # }
@@ -96,7 +97,8 @@ pub struct RestoreOptions {
 /// Each archive gets as many rows as its `<database>` holds `<row>`s, in
 /// document (time) order, with `cur_row` on the last (newest) one. The
 /// version is what rrdtool would write: 0003 for dumps of version 1 to 3.
-pub fn parse_dump(xml: &str) -> Result<(Header, Vec<f64>)> {
+#[cfg(test)]
+pub(crate) fn parse_dump(xml: &str) -> Result<(Header, Vec<f64>)> {
     let mut data = Vec::new();
     let (header, _) = parse(xml.as_bytes(), false, &mut |row| {
         data.extend_from_slice(row);
@@ -106,7 +108,8 @@ pub fn parse_dump(xml: &str) -> Result<(Header, Vec<f64>)> {
 }
 
 /// `rrdtool restore` of a dump held in memory; see [`restore`].
-pub fn restore_file(xml: &str, path: &Path, opts: &RestoreOptions) -> Result<()> {
+#[cfg(test)]
+pub(crate) fn restore_file(xml: &str, path: &Path, opts: &RestoreOptions) -> Result<()> {
     restore(xml.as_bytes(), path, opts)
 }
 

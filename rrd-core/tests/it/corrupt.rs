@@ -1,7 +1,7 @@
 //! Damaged files give errors, never panics: every byte flipped, every
 //! length cut, absurd counts.
 
-use rrd_core::dump::{dump, DumpHeader};
+use rrd_core::DumpHeader;
 use rrd_core::{Error, Rrd};
 
 fn native_file() -> Vec<u8> {
@@ -16,7 +16,7 @@ fn native_file() -> Vec<u8> {
 fn exercise(bytes: Vec<u8>) -> Result<(), Error> {
     let rrd = Rrd::from_bytes(bytes)?;
     let mut sink = Vec::new();
-    dump(&rrd, &mut sink, DumpHeader::Dtd, &jiff::tz::TimeZone::UTC)?;
+    rrd.dump(&mut sink, DumpHeader::Dtd, &jiff::tz::TimeZone::UTC)?;
     Ok(())
 }
 

@@ -16,7 +16,7 @@
 
 use std::io;
 
-use rrd_core::{create, CreateSpec, MemStorage, Rrd, Storage, UpdateTime, Value};
+use rrd_core::{CreateSpec, MemStorage, Rrd, Storage, UpdateTime, Value};
 
 /// What a reader sees: the header's live state and every row by time.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,7 +134,7 @@ fn base_file(wide: bool) -> Vec<u8> {
     let spec = CreateSpec::parse(1_000_000_000, 60, &defs).unwrap();
     let hdr = spec.to_header(|_| 0);
     let mut bytes = Vec::new();
-    create::write_rrd(&mut bytes, &hdr, None).unwrap();
+    rrd_core::write_rrd(&mut bytes, &hdr, None).unwrap();
     bytes
 }
 

@@ -29,8 +29,8 @@ use std::process::Command;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use rrd_core::model::cdp_slot;
-use rrd_core::{create, CreateSpec, MemStorage, Rrd, UpdateTime, Value};
+use rrd_core::cdp_slot;
+use rrd_core::{CreateSpec, MemStorage, Rrd, UpdateTime, Value};
 
 const US: i64 = 1_000_000;
 
@@ -475,7 +475,7 @@ fn new_engine(def: &Def) -> Rrd<MemStorage> {
     let mut rows = def.rra.iter().map(|a| a.first_row);
     let header = spec.to_header(|_| rows.next().expect("one pick per archive"));
     let mut bytes = Vec::new();
-    create::write_rrd(&mut bytes, &header, None).expect("write to memory");
+    rrd_core::write_rrd(&mut bytes, &header, None).expect("write to memory");
     Rrd::from_bytes(bytes).expect("fresh file opens")
 }
 
@@ -831,7 +831,7 @@ fn parse_update(arg: &str) -> Update {
 fn engine_after(start: i64, step: u64, create: &[&str], updates: &[&str]) -> Rows {
     let spec = CreateSpec::parse(start, step, create).expect("valid definition");
     let mut bytes = Vec::new();
-    create::write_rrd(&mut bytes, &spec.to_header(|_| 0), None).expect("write to memory");
+    rrd_core::write_rrd(&mut bytes, &spec.to_header(|_| 0), None).expect("write to memory");
     let mut rrd = Rrd::from_bytes(bytes).expect("fresh file opens");
     for u in updates {
         engine_update(&mut rrd, &parse_update(u)).expect("update applies");

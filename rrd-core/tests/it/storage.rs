@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 #[cfg(feature = "mmap")]
-use rrd_core::mmap::MmapStorage;
-use rrd_core::storage::{FileStorage, MemStorage, OpenMode, Storage};
-use rrd_core::{create, CreateSpec, Error, Rrd};
+use rrd_core::MmapStorage;
+use rrd_core::{CreateSpec, Error, Rrd};
+use rrd_core::{FileStorage, MemStorage, OpenMode, Storage};
 
 fn temp_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("rrd-core-it-{tag}-{}", std::process::id()));
@@ -27,7 +27,7 @@ fn make_file(dir: &Path) -> PathBuf {
     )
     .unwrap();
     let path = dir.join("s.rrd");
-    create::create_file(&path, &spec, &Default::default()).unwrap();
+    Rrd::create(&path, &spec, &Default::default()).unwrap();
     path
 }
 

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use rrd_core::fetch::FetchRequest;
 use rrd_core::ConsolidationFn;
+use rrd_core::FetchRequest;
 use rrd_graph::{Error, Rooted, Source};
 
 fn temp(tag: &str) -> PathBuf {
@@ -20,7 +20,7 @@ fn make(path: &std::path::Path) {
         &["DS:a:GAUGE:600:U:U", "RRA:AVERAGE:0.5:1:10"],
     )
     .unwrap();
-    rrd_core::create::create_file(path, &spec, &Default::default()).unwrap();
+    rrd_core::Rrd::create(path, &spec, &Default::default()).unwrap();
 }
 
 fn request() -> FetchRequest {
