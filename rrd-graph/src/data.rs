@@ -12,10 +12,9 @@ use rrd_core::{FetchRequest, FetchResult};
 use rrd_rpn::csort::vdef_percent_compare;
 use rrd_rpn::{eval_inputs, EvalContext, Input, Token};
 
+use crate::element::{Cdef, Def, Element, ElementId, ShiftBy, Vdef, VdefFn};
 use crate::error::{Error, Result};
-use crate::spec::{
-    program_inputs, Cdef, Def, Element, ElementId, GraphSpec, ShiftBy, Vdef, VdefFn,
-};
+use crate::spec::{program_inputs, GraphSpec};
 
 /// The graph window: what `--start`, `--end` and the graph step
 /// (`max(--step, (end - start) / width)`) resolved to.

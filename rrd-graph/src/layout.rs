@@ -3,7 +3,7 @@
 //! metrics are those rrdtool's pango gives for the same face.
 
 use crate::canvas::Metrics;
-use crate::elements::Align;
+use crate::element::Align;
 use crate::error::{Error, Result};
 
 /// Font sizes in points per rrdtool font tag.

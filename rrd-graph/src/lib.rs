@@ -86,6 +86,7 @@
 mod axis;
 mod canvas;
 mod data;
+mod element;
 mod elements;
 mod error;
 #[doc(hidden)]
@@ -101,7 +102,11 @@ pub use data::{
     compute, reduce, vdef_calc, Computed, EvalEnv, Files, GraphData, Rooted, Series, Source,
     VdefValue, Window,
 };
-pub use elements::{parse_color, Align, Area, Line, Print, PrintFormatter, Rule, Tick, Value};
+pub use element::{
+    Align, Area, Cdef, Def, Element, ElementId, Line, Print, PrintFormatter, Rule, Shift, ShiftBy,
+    Tick, Value, Vdef, VdefFn, Xport,
+};
+pub use elements::parse_color;
 pub use error::{Error, Result};
 pub use print::{
     check_format, consolidate, format_duration, format_time, format_timestamp, format_value,
@@ -109,9 +114,7 @@ pub use print::{
     GPRINT_NUMERIC_MAX, PRINT_FORMAT_PATTERN, TEXT_MAX,
 };
 pub use request::{Env, GraphRequest, InfoValue, OutputFormat, Rendered, XportRequest};
-pub use spec::{
-    Cdef, Def, Element, ElementId, GraphSpec, ParseContext, Shift, ShiftBy, Vdef, VdefFn, Xport,
-};
+pub use spec::{GraphSpec, ParseContext};
 pub use xport::{
     graph_table, render, render_graph_data, xport_table, DataFormat, XportFormat, XportTable,
 };

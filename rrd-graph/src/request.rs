@@ -19,9 +19,10 @@ use rrd_core::time::{default_window, parse_window_time, proc_start_end, TimeSpec
 use crate::axis;
 use crate::canvas::Metrics;
 use crate::data::{compute, EvalEnv, Source, Window};
+use crate::element::Element;
 use crate::layout::{LegendDirection, LegendPosition};
 use crate::render::{self, GraphInfo, GraphOptions};
-use crate::spec::{Element, GraphSpec, ParseContext};
+use crate::spec::{GraphSpec, ParseContext};
 use crate::xport::{graph_table, render_graph_data, xport_table, DataFormat, XportFormat};
 use crate::{Error, Result};
 

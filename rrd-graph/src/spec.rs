@@ -6,158 +6,119 @@ use rrd_core::time::{parse_time, proc_start_end, TimeSpec};
 use rrd_core::ConsolidationFn;
 use rrd_rpn::{Program, Token, VarId};
 
-use crate::elements::{Align, Area, Line, Parsed, Print, Rule, Tick};
+use crate::element::{Cdef, Def, Element, ElementId, Shift, ShiftBy, Vdef, VdefFn, Xport};
 use crate::error::{Error, Result};
 
-/// Index of an element within its [`GraphSpec`]; variables refer to earlier
-/// elements by this index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ElementId(pub usize);
-
-/// `DEF:vname=file:ds:CF[:step=s][:start=t][:end=t][:reduce=CF]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Def {
-    /// The variable name; a DEF that reuses an earlier name gets it with a
-    /// leading NUL, so no argument can refer to it (as in rrdtool).
-    pub vname: String,
-    /// The RRD file.
-    pub file: String,
-    /// The data source name in the file.
-    pub ds: String,
-    /// The consolidation function to fetch.
-    pub cf: ConsolidationFn,
-    /// Wished step (`:step=`), seconds; the graph step when absent.
-    pub step: Option<u64>,
-    /// Own window start, seconds since the epoch: set (with `end`) when the
-    /// DEF has `:start=` or `:end=`, resolved against the graph window.
-    pub start: Option<i64>,
-    /// Own window end, seconds since the epoch (see `start`).
-    pub end: Option<i64>,
-    /// Function combining rows when the data must be coarsened
-    /// (`:reduce=`); `cf` when absent.
-    pub reduce: Option<ConsolidationFn>,
+/// One field of a split argument.
+#[derive(Debug, Clone)]
+pub(crate) struct Field {
+    /// The field as written (after `\:` unescaping).
+    pub(crate) text: String,
+    /// `pos0`, `pos1`, … for positional fields, else the key.
+    pub(crate) key: String,
+    pub(crate) value: String,
+    used: bool,
 }
 
-/// `CDEF:vname=rpn`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cdef {
-    /// The variable name.
-    pub vname: String,
-    /// The expression as written.
-    pub expr: String,
-    /// The parsed expression; `VarId(i)` is element `ElementId(i)`.
-    pub program: Program,
+/// An argument split as rrdtool splits graph elements.
+#[derive(Debug, Clone)]
+pub(crate) struct Fields {
+    fields: Vec<Field>,
 }
 
-/// A VDEF function (rrdtool's `vdef_parse`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum VdefFn {
-    /// Largest value, with its time.
-    Maximum,
-    /// Smallest value, with its time.
-    Minimum,
-    /// Mean of the finite values.
-    Average,
-    /// Population standard deviation of the finite values.
-    Stdev,
-    /// Last known value, with its time.
-    Last,
-    /// First known value, with its time.
-    First,
-    /// Sum of the finite values times the step.
-    Total,
-    /// The `p`-th percentile, unknown values sorting lowest.
-    Percent(f64),
-    /// The `p`-th percentile of the known values.
-    PercentNan(f64),
-    /// Least-squares slope.
-    LslSlope,
-    /// Least-squares intercept.
-    LslInt,
-    /// Least-squares correlation coefficient.
-    LslCorrel,
-}
-
-/// `VDEF:vname=source,FUNC` or `VDEF:vname=source,param,FUNC`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Vdef {
-    /// The variable name.
-    pub vname: String,
-    /// The DEF or CDEF it reduces.
-    pub source: ElementId,
-    /// The function.
-    pub func: VdefFn,
-}
-
-/// `XPORT:vname[:legend]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Xport {
-    /// The DEF or CDEF exported.
-    pub source: ElementId,
-    /// The column legend (possibly empty).
-    pub legend: String,
-}
-
-/// What a [`Shift`] moves its series by.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ShiftBy {
-    /// A number of seconds.
-    Seconds(i64),
-    /// The value of a VDEF, in seconds.
-    Vdef(ElementId),
-}
-
-/// `SHIFT:vname:offset`: the DEF or CDEF's times move by the offset,
-/// rounded towards zero to a multiple of its step (the data stays; a later
-/// SHIFT of the same series replaces the earlier one).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Shift {
-    /// The DEF or CDEF shifted.
-    pub target: ElementId,
-    /// By how much.
-    pub by: ShiftBy,
-}
-
-/// One graph argument.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Element {
-    /// Data fetched from a file.
-    Def(Def),
-    /// A series computed by an RPN expression.
-    Cdef(Cdef),
-    /// A single value (and time) computed from a series.
-    Vdef(Vdef),
-    /// A column of `xport` output.
-    Xport(Xport),
-    /// A time shift of a series.
-    Shift(Shift),
-    /// `LINE[width]` (and a STACK on a LINE).
-    Line(Line),
-    /// `AREA` (and a STACK on an AREA).
-    Area(Area),
-    /// `TICK`.
-    Tick(Tick),
-    /// `HRULE` (false) or `VRULE` (true).
-    Rule(bool, Rule),
-    /// `COMMENT:text`.
-    Comment(String),
-    /// `TEXTALIGN`.
-    TextAlign(Align),
-    /// `PRINT` or `GPRINT`.
-    Print(Print),
-}
-
-impl Element {
-    /// The variable this element defines, if any.
-    pub fn vname(&self) -> Option<&str> {
-        match self {
-            Element::Def(d) => Some(&d.vname),
-            Element::Cdef(c) => Some(&c.vname),
-            Element::Vdef(v) => Some(&v.vname),
-            _ => None,
+impl Fields {
+    /// Splits `arg`; `Err` with rrdtool's message for more than ten
+    /// positional fields.
+    pub(crate) fn split(arg: &str) -> std::result::Result<Fields, String> {
+        let mut texts = Vec::new();
+        let mut cur = String::new();
+        let mut chars = arg.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if chars.peek() == Some(&':') => {
+                    cur.push(':');
+                    chars.next();
+                }
+                ':' => texts.push(std::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
         }
+        texts.push(cur);
+        let mut fields = Vec::new();
+        let mut positional = 0;
+        for text in texts {
+            let (key, value) = if let Some((k, v)) = text.split_once('=') {
+                (k.to_string(), v.to_string())
+            } else {
+                let short = match text.as_str() {
+                    "STACK" => Some(("stack", "1")),
+                    "strftime" => Some(("strftime", "1")),
+                    "dashes" => Some(("dashes", "5,5")),
+                    "valstrftime" => Some(("vformatter", "timestamp")),
+                    "valstrfduration" => Some(("vformatter", "duration")),
+                    "skipscale" => Some(("skipscale", "1")),
+                    _ => None,
+                };
+                match short {
+                    Some((k, v)) if positional > 0 => (k.to_string(), v.to_string()),
+                    _ => {
+                        if positional > 9 {
+                            return Err("too many positional arguments".into());
+                        }
+                        positional += 1;
+                        (format!("pos{}", positional - 1), text.clone())
+                    }
+                }
+            };
+            let key = match key.as_str() {
+                "label" => "legend".to_string(),
+                "colour" => "color".to_string(),
+                "colour2" => "color2".to_string(),
+                _ => key,
+            };
+            fields.push(Field {
+                text,
+                key,
+                value,
+                used: false,
+            });
+        }
+        Ok(Fields { fields })
     }
+
+    /// The value of the last field with `key`, marked used.
+    pub(crate) fn get(&mut self, key: &str) -> Option<String> {
+        let f = self.fields.iter_mut().rev().find(|f| f.key == key)?;
+        f.used = true;
+        Some(f.value.clone())
+    }
+
+    /// The first unused field, marked used.
+    pub(crate) fn next(&mut self) -> Option<Field> {
+        let f = self.fields.iter_mut().find(|f| !f.used)?;
+        f.used = true;
+        Some(f.clone())
+    }
+
+    /// rrdtool's complaint about fields nobody consumed, if any.
+    pub(crate) fn unused(&self, arg: &str) -> Option<String> {
+        let rest: Vec<&str> = self
+            .fields
+            .iter()
+            .filter(|f| !f.used)
+            .map(|f| f.text.as_str())
+            .collect();
+        (!rest.is_empty())
+            .then(|| format!("Unused Arguments \"{}\" in command : {arg}", rest.join(":")))
+    }
+}
+
+/// The outcome of parsing one graph-only element.
+pub(crate) enum Parsed {
+    Element(Element),
+    /// rrdtool's silent failure on a bad colour: this element (as far as it
+    /// got) and nothing after it.
+    Truncate(Element),
 }
 
 /// What parsing needs besides the text: the wall clock, time zone and
@@ -487,8 +448,8 @@ impl GraphSpec {
         &self,
         arg: &str,
         syntax: &dyn Fn(String, std::ops::Range<usize>) -> Error,
-    ) -> Result<(String, String, crate::elements::Fields)> {
-        let mut f = crate::elements::Fields::split(arg).map_err(|m| syntax(m, 0..arg.len()))?;
+    ) -> Result<(String, String, Fields)> {
+        let mut f = Fields::split(arg).map_err(|m| syntax(m, 0..arg.len()))?;
         if f.get("cmd").is_none() {
             f.next();
         }
@@ -797,6 +758,15 @@ pub(crate) fn program_inputs(p: &Program) -> impl Iterator<Item = (ElementId, bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splitter_marks_keys_positionals_and_shorthands() {
+        let f = Fields::split("LINE1:x#f00:legend\\: here:STACK:dashes=2,3").unwrap();
+        let keys: Vec<&str> = f.fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["pos0", "pos1", "pos2", "stack", "dashes"]);
+        assert_eq!(f.fields[2].value, "legend: here");
+        assert!(Fields::split(&"a:".repeat(11)).is_err());
+    }
 
     /// Parses `args`; returns "ok" or the error message and span.
     fn check(args: &[&str], want: &str) {

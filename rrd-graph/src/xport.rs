@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use rrd_clib::rrd_snprintf::push_rrd_exp;
 
 use crate::data::{GraphData, Window};
+use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::spec::{Element, GraphSpec};
+use crate::spec::GraphSpec;
 
 /// The exported table: `rows` rows of `legends.len()` columns.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,16 +117,16 @@ pub fn graph_table(spec: &GraphSpec, data: &GraphData, win: &Window) -> Result<X
         let (src, legend) = match e {
             Element::Xport(x) => (x.source, x.legend.as_str()),
             Element::Line(l) => match l.value {
-                crate::elements::Value::Var(id) => (id, l.legend.as_str()),
-                crate::elements::Value::Number(_) => {
+                crate::element::Value::Var(id) => (id, l.legend.as_str()),
+                crate::element::Value::Number(_) => {
                     return Err(Error::unsupported(
                         "a LINE of a constant in -a CSV/XML/JSON output",
                     ))
                 }
             },
             Element::Area(a) => match a.value {
-                crate::elements::Value::Var(id) => (id, a.legend.as_str()),
-                crate::elements::Value::Number(_) => {
+                crate::element::Value::Var(id) => (id, a.legend.as_str()),
+                crate::element::Value::Number(_) => {
                     return Err(Error::unsupported(
                         "an AREA of a constant in -a CSV/XML/JSON output",
                     ))
@@ -426,10 +427,10 @@ pub fn render_graph_data(
             Element::TextAlign(a) => gprints.push((
                 "align",
                 match a {
-                    crate::elements::Align::Left => "left",
-                    crate::elements::Align::Right => "right",
-                    crate::elements::Align::Center => "center",
-                    crate::elements::Align::Justified => "justified",
+                    crate::element::Align::Left => "left",
+                    crate::element::Align::Right => "right",
+                    crate::element::Align::Center => "center",
+                    crate::element::Align::Justified => "justified",
                 }
                 .to_string(),
             )),
@@ -440,8 +441,8 @@ pub fn render_graph_data(
             Element::Rule(true, r) => rules.push((
                 "vrule",
                 match (formatted_times, r.at) {
-                    (true, crate::elements::Value::Number(v)) => time(v as i64),
-                    (true, crate::elements::Value::Var(_)) => time(0),
+                    (true, crate::element::Value::Number(v)) => time(v as i64),
+                    (true, crate::element::Value::Var(_)) => time(0),
                     (false, _) => "0".to_string(),
                 },
             )),

@@ -5,9 +5,9 @@
 use super::{GraphOptions, Grids, Painted};
 use crate::canvas::{Canvas, HAlign, Rgba, Text, VAlign};
 use crate::data::GraphData;
-use crate::elements::{Area, Rule, Value};
+use crate::element::{Area, Element, ElementId, Rule, Value};
 use crate::layout::Layout;
-use crate::spec::{Element, ElementId, GraphSpec};
+use crate::spec::GraphSpec;
 
 /// rrdtool's "line-fit" of a point for a stroke of width `lw`.
 fn line_fit(x: f64, y: f64, lw: f64) -> (f64, f64) {

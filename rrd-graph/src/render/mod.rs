@@ -4,10 +4,10 @@
 
 use crate::canvas::{Metrics, Rgba};
 use crate::data::{GraphData, Series};
-use crate::elements::{Area, Line, Tick, Value};
+use crate::element::{Area, Element, Line, Tick, Value};
 use crate::error::Result;
 use crate::layout::{layout, Layout, LayoutOptions, LegendItem};
-use crate::spec::{Element, GraphSpec};
+use crate::spec::GraphSpec;
 
 mod draw;
 use draw::draw;
@@ -428,7 +428,7 @@ pub fn print_calc(
     now: i64,
     tz: &jiff::tz::TimeZone,
 ) -> Result<Printed> {
-    use crate::elements::PrintFormatter;
+    use crate::element::PrintFormatter;
     use crate::print::{self, PrintError, PrintKind, SiState};
     let mut out = Printed::default();
     let mut si = SiState::new();
