@@ -28,6 +28,20 @@ pub mod strtod;
 pub mod strtol;
 pub mod time;
 
+/// Text cut to at most `max` bytes, as C cuts it into a fixed buffer
+/// (`snprintf`, `strncpy`, rrdtool's `char[100]` labels), but on a
+/// character boundary: C can split a UTF-8 character, a `str` cannot.
+pub fn cut_bytes(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// The NaN C produces for `0.0 / 0.0` on x86-64 and that glibc's `strtod`
 /// returns for `-nan`: sign bit set, so glibc prints it `-nan`. rrdtool's
 /// `DNAN`.

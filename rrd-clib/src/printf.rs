@@ -361,7 +361,7 @@ pub fn sprintf(fmt: &str, args: &[Arg<'_>], cfg: &Sprintf) -> Result<String, Spr
             b's' => {
                 if let Some(Arg::S(s)) = args.next() {
                     let s = match spec.precision {
-                        Some(n) => cut(s, n),
+                        Some(n) => crate::cut_bytes(s, n),
                         None => s,
                     };
                     out.extend_from_slice(pad(s, &spec).as_bytes());
@@ -374,7 +374,7 @@ pub fn sprintf(fmt: &str, args: &[Arg<'_>], cfg: &Sprintf) -> Result<String, Spr
     out.extend_from_slice(&f[literal_start..]);
     let out = String::from_utf8_lossy(&out);
     Ok(match cfg.max_len {
-        Some(m) => cut(&out, m).to_string(),
+        Some(m) => crate::cut_bytes(&out, m).to_string(),
         None => out.into_owned(),
     })
 }
@@ -387,18 +387,6 @@ fn digits(b: &[u8]) -> (usize, usize) {
         v.saturating_mul(10).saturating_add(usize::from(c - b'0'))
     });
     (v, n)
-}
-
-/// `s` cut to at most `max` bytes, at a character boundary.
-fn cut(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 #[cfg(test)]

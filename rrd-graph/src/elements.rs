@@ -406,11 +406,7 @@ impl GraphSpec {
 
 /// At most `n` bytes, on a character boundary.
 fn cut(s: &str, n: usize) -> String {
-    let mut end = s.len().min(n);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+    rrd_clib::cut_bytes(s, n).to_string()
 }
 
 /// `dashes=on,off,…` as rrdtool reads it.

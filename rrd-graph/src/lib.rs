@@ -86,6 +86,7 @@
 mod axis;
 mod canvas;
 mod data;
+mod duration;
 mod element;
 mod elements;
 mod error;

@@ -129,13 +129,8 @@ fn c_str(s: &str) -> &str {
 /// Cuts `s` to at most `max` bytes, at a character boundary (rrdtool cuts
 /// bytes, which can split a UTF-8 character; a `String` cannot).
 fn truncate_bytes(s: &mut String, max: usize) {
-    if s.len() > max {
-        let mut at = max;
-        while !s.is_char_boundary(at) {
-            at -= 1;
-        }
-        s.truncate(at);
-    }
+    let kept = rrd_clib::cut_bytes(s, max).len();
+    s.truncate(kept);
 }
 
 // ---------------------------------------------------------------------------
@@ -362,25 +357,6 @@ fn printf(fmt: &str, value: f64, symbol: &str) -> Result<String, PrintError> {
     })
 }
 
-/// Decimal digits at the start of `b`: their value (`None` without any)
-/// and count.
-fn decimal(b: &[u8]) -> Result<(Option<usize>, usize), PrintError> {
-    let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    if n == 0 {
-        return Ok((None, 0));
-    }
-    let mut v: usize = 0;
-    for &c in &b[..n] {
-        v = v.saturating_mul(10).saturating_add(usize::from(c - b'0'));
-    }
-    if v > MAX_FIELD {
-        return Err(unsupported(format!(
-            "a printf width or precision above {MAX_FIELD}"
-        )));
-    }
-    Ok((Some(v), n))
-}
-
 /// `%.<p>f` of any double, NaN as `-nan` (rrdtool's `"%f"`, `"%.0f"`).
 fn c_f(v: f64, p: usize) -> String {
     printf::format_f64(&printf::Spec::f(p), v, printf::NanSign::AlwaysNegative)
@@ -414,89 +390,17 @@ pub fn format_duration(fmt: &str, value: f64) -> Result<String, PrintError> {
         "" => DEFAULT_DURATION_FORMAT,
         f => f,
     };
-    let seconds = value.abs() / 1000.0;
-    let minutes = seconds / 60.0;
-    let hours = minutes / 60.0;
-    let days = hours / 24.0;
-    let weeks = days / 7.0;
-
-    let b = fmt.as_bytes();
-    let mut out: Vec<u8> = Vec::new();
-    if value < 0.0 {
-        out.push(b'-');
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'%' {
-            out.push(b[i]);
-            i += 1;
-            continue;
+    let cfg = crate::duration::DurationCfg {
+        nan: printf::NanSign::AlwaysNegative,
+        max_len: TEXT_MAX,
+        limit: Some(MAX_FIELD),
+    };
+    crate::duration::strfduration(fmt, value, &cfg).map_err(|e| match e {
+        crate::duration::DurationError::Format => PrintError::DurationFormat,
+        crate::duration::DurationError::TooLarge => {
+            unsupported(format!("a printf width or precision above {MAX_FIELD}"))
         }
-        i += 1;
-        let zero = b.get(i) == Some(&b'0');
-        if zero {
-            i += 1;
-        }
-        let (width, n) = decimal(&b[i..])?;
-        i += n;
-        let mut precision = 0;
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            // sscanf("%d"): white space, a sign and digits, or nothing
-            if let Some((p, n)) = scan_int(&b[i..])? {
-                precision = usize::try_from(p).map_err(|_| PrintError::DurationFormat)?;
-                i += n;
-            }
-        }
-        let v = match b.get(i) {
-            Some(b'%') => {
-                out.push(b'%');
-                i += 1;
-                continue;
-            }
-            Some(b'W') => weeks,
-            Some(b'd') => days - weeks.trunc() * 7.0,
-            Some(b'D') => days,
-            Some(b'h') => hours - days.trunc() * 24.0,
-            Some(b'H') => hours,
-            Some(b'm') => minutes - hours.trunc() * 60.0,
-            Some(b'M') => minutes,
-            Some(b's') => seconds - minutes.trunc() * 60.0,
-            Some(b'S') => seconds,
-            Some(b'f') => value.abs() - seconds.trunc() * 1000.0,
-            _ => return Err(PrintError::DurationFormat),
-        };
-        i += 1;
-        let scale = 10f64.powf(precision as f64);
-        let cut = (v * scale).trunc() / scale;
-        let spec = printf::Spec {
-            zero,
-            width: width.unwrap_or(0),
-            ..printf::Spec::f(precision)
-        };
-        out.extend_from_slice(
-            printf::format_f64(&spec, cut, printf::NanSign::AlwaysNegative).as_bytes(),
-        );
-    }
-    let mut s = String::from_utf8_lossy(&out).into_owned();
-    truncate_bytes(&mut s, TEXT_MAX);
-    Ok(s)
-}
-
-/// `sscanf(s, "%d%n")` for a duration's precision: the value and the
-/// bytes read, `None` without digits; magnitudes above a million are
-/// refused (nobody means them).
-fn scan_int(b: &[u8]) -> Result<Option<(i64, usize)>, PrintError> {
-    let p = rrd_clib::strtol::strtol(b, 10);
-    if p.end == 0 {
-        return Ok(None);
-    }
-    if p.value.unsigned_abs() > MAX_FIELD as u64 {
-        return Err(unsupported(format!(
-            "a printf width or precision above {MAX_FIELD}"
-        )));
-    }
-    Ok(Some((p.value, p.end)))
+    })
 }
 
 // ---------------------------------------------------------------------------

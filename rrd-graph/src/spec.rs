@@ -466,11 +466,7 @@ impl GraphSpec {
         }
         let vname = vname.unwrap_or_default();
         let vname = vname.split('#').next().unwrap_or_default();
-        let mut end = vname.len().min(VNAME_MAX);
-        while !vname.is_char_boundary(end) {
-            end -= 1;
-        }
-        let vname = vname[..end].to_string();
+        let vname = rrd_clib::cut_bytes(vname, VNAME_MAX).to_string();
         if self.find(&vname).is_some() {
             return Err(syntax(
                 format!("trying to reuse vname {vname}"),

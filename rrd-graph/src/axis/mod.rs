@@ -307,18 +307,7 @@ pub fn parse_value_formatter(arg: &str, side: AxisSide) -> Result<ValueFormatter
 /// `--week-fmt`: rrdtool keeps it in a 128-byte buffer, so at most 127
 /// bytes survive (cut back to a character boundary here).
 pub fn week_format(arg: &str) -> String {
-    truncate_bytes(arg, 127).to_string()
-}
-
-fn truncate_bytes(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    rrd_clib::cut_bytes(arg, 127).to_string()
 }
 
 /// `%<max>[0-9.e+-]` of sscanf: the length of the run (0..=max).

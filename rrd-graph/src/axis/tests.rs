@@ -2693,3 +2693,13 @@ fn a_days_axes() {
     let time = time_grid(1_699_913_600, 1_700_000_000, area.width, &opts, &utc).unwrap();
     assert_eq!(time.labels[0], (1_699_920_000, "Tue 00:00".to_string()));
 }
+
+/// The axis' `strfduration`: its buffer, limits and NaN sign.
+fn strfduration(fmt: &str, ms: f64) -> Option<String> {
+    let cfg = crate::duration::DurationCfg {
+        nan: rrd_clib::printf::NanSign::FromBit,
+        max_len: LABEL_MAX,
+        limit: None,
+    };
+    crate::duration::strfduration(fmt, ms, &cfg).ok()
+}

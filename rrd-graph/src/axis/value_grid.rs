@@ -336,7 +336,12 @@ pub(super) fn duration_label(
     error: &mut Option<String>,
 ) -> String {
     let fmt = format.filter(|f| !f.is_empty()).unwrap_or("%H:%02m:%02s");
-    strfduration(fmt, value).unwrap_or_else(|| {
+    let cfg = crate::duration::DurationCfg {
+        nan: printf::NanSign::FromBit,
+        max_len: LABEL_MAX,
+        limit: None,
+    };
+    crate::duration::strfduration(fmt, value, &cfg).unwrap_or_else(|_| {
         *error = Some("Wrong duration format".to_string());
         String::new()
     })
@@ -522,94 +527,6 @@ pub(super) fn log_grid(r: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> 
     }
     minor_lines(&mut out, flab, val_exp);
     Ok(out)
-}
-
-/// rrdtool's `strfduration`: `value` milliseconds formatted by `fmt` with
-/// `%[0][width][.precision]` followed by `W d D h H m M s S f` or `%`;
-/// numbers are truncated, not rounded. `None` for a bad conversion
-/// ("Wrong duration format"); the result is cut to 99 bytes.
-pub(super) fn strfduration(fmt: &str, duration: f64) -> Option<String> {
-    let seconds = duration.abs() / 1000.0;
-    let minutes = seconds / 60.0;
-    let hours = minutes / 60.0;
-    let days = hours / 24.0;
-    let weeks = days / 7.0;
-    let mut out = String::new();
-    if duration < 0.0 {
-        out.push('-');
-    }
-    let f = fmt.as_bytes();
-    let mut p = 0;
-    let mut literal_start = 0;
-    while p < f.len() {
-        if f[p] != b'%' {
-            p += 1;
-            continue;
-        }
-        out.push_str(&fmt[literal_start..p]);
-        p += 1;
-        let zero_pad = f.get(p) == Some(&b'0');
-        if zero_pad {
-            p += 1;
-        }
-        let mut width = 0;
-        if f.get(p).is_some_and(u8::is_ascii_digit) {
-            let r = strtol::strtol(&f[p..], 10);
-            let (w, used) = (r.value, r.end);
-            width = w.max(0) as usize;
-            p += used;
-        }
-        let mut precision = 0;
-        if f.get(p) == Some(&b'.') {
-            p += 1;
-            let r = strtol::strtol(&f[p..], 10);
-            let (v, used) = (r.value, r.end);
-            if used > 0 {
-                if v < 0 {
-                    return None;
-                }
-                // beyond 308 pow(10, p) is infinite and the value NaN either way
-                precision = v.min(400) as i32;
-                p += used;
-            }
-        }
-        let value = match f.get(p) {
-            Some(b'%') => {
-                out.push('%');
-                p += 1;
-                literal_start = p;
-                continue;
-            }
-            Some(b'W') => weeks,
-            Some(b'd') => days - weeks.trunc() * 7.0,
-            Some(b'D') => days,
-            Some(b'h') => hours - days.trunc() * 24.0,
-            Some(b'H') => hours,
-            Some(b'm') => minutes - hours.trunc() * 60.0,
-            Some(b'M') => minutes,
-            Some(b's') => seconds - minutes.trunc() * 60.0,
-            Some(b'S') => seconds,
-            Some(b'f') => duration.abs() - seconds.trunc() * 1000.0,
-            _ => return None,
-        };
-        let scale = 10f64.powf(f64::from(precision));
-        let truncated = (value * scale).trunc() / scale;
-        let spec = printf::Spec {
-            zero: zero_pad,
-            width,
-            ..printf::Spec::f(precision as usize)
-        };
-        out.push_str(&printf::format_capped(
-            &spec,
-            truncated,
-            printf::NanSign::FromBit,
-            LABEL_MAX + 1,
-        ));
-        p += 1;
-        literal_start = p;
-    }
-    out.push_str(&fmt[literal_start..]);
-    Some(truncate_bytes(&out, LABEL_MAX).to_string())
 }
 
 // ---------------------------------------------------------------------------
