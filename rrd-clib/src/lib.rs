@@ -12,6 +12,7 @@
 //! - [`rrd_snprintf`]: rrdtool's bundled `snprintf` float conversions;
 //! - [`strtod`]: rrdtool's `rrd_strtod` and `rrd_strtodbl`;
 //! - [`strtol`]: glibc's `strtol`, `strtoul`, `atol`, `atoi`, `sscanf` `%d`;
+//! - [`cast`]: x86-64's `(int)`/`(long)` of a double;
 //! - [`qsort`]: glibc's `qsort` (a top-down merge sort);
 //! - [`time`]: glibc's `struct tm`, `localtime`, `gmtime`, `mktime` and
 //!   `strftime`, over jiff's time-zone rules;
@@ -20,6 +21,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cast;
 pub mod getopt;
 pub mod printf;
 pub mod qsort;

@@ -793,22 +793,9 @@ const TIME_CONTEXT: &str = "error while parsing time in get_time_from_reading";
 /// that no time_t holds (1e20, inf, nan) becomes LONG_MIN, which the
 /// last-update check then refuses.
 fn c_time(t: f64) -> UpdateTime {
-    let sec = c_long(t.floor());
-    let usec = c_long((t - sec as f64) * 1e6);
+    let sec = rrd_clib::cast::long(t.floor());
+    let usec = rrd_clib::cast::long((t - sec as f64) * 1e6);
     UpdateTime { sec, usec }
-}
-
-/// C's conversion of a double to `long` on x86-64 (`cvttsd2si`): towards
-/// zero, and `LONG_MIN` for NaN and anything out of range (where C leaves
-/// the result undefined and the processor gives that value).
-pub(crate) fn c_long(x: f64) -> i64 {
-    // -2^63 converts exactly; 2^63 and beyond do not fit
-    // (NaN is in no range)
-    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&x) {
-        x as i64
-    } else {
-        i64::MIN
-    }
 }
 
 /// The file DS indexes that update arguments without a template fill: every
@@ -1145,12 +1132,12 @@ mod tests {
         }
         // the largest double below 2^63 still converts
         assert_eq!(
-            c_long(9_223_372_036_854_774_784.0),
+            rrd_clib::cast::long(9_223_372_036_854_774_784.0),
             9_223_372_036_854_774_784
         );
-        assert_eq!(c_long(-9_223_372_036_854_775_808.0), i64::MIN);
+        assert_eq!(rrd_clib::cast::long(-9_223_372_036_854_775_808.0), i64::MIN);
         let t = parse_update_time("1e18", false, now, &tz).unwrap();
         assert_eq!(t.sec, 1_000_000_000_000_000_000);
-        assert_eq!(c_long(-1.5), -1);
+        assert_eq!(rrd_clib::cast::long(-1.5), -1);
     }
 }

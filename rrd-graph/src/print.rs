@@ -262,11 +262,7 @@ impl SiState {
             // natural logarithms and one division, as rrdtool computes it
             let q = (value.abs().ln() / base.ln()).floor();
             // x86 converts a double that fits no int (infinity) to INT_MIN
-            let index = if q >= f64::from(i32::MIN) && q <= f64::from(i32::MAX) {
-                q as i32
-            } else {
-                i32::MIN
-            };
+            let index = rrd_clib::cast::int(q);
             self.magfact = base.powf(f64::from(index));
             *value /= self.magfact;
             index

@@ -816,7 +816,7 @@ fn eval_point(
                 let step = input.step;
                 // rrdtool checks the point count against a float ceiling
                 // and then reads ceil(dur/step) rows (at least one)
-                let enough = c_int(f64::from(((dur as f32) / (step as f32)).ceil()));
+                let enough = rrd_clib::cast::int(f64::from(((dur as f32) / (step as f32)).ceil()));
                 let want = if dur <= 0 {
                     1
                 } else {
@@ -968,16 +968,6 @@ fn eval_point(
     Ok(st[0])
 }
 
-/// C's `(int)` cast of a double as x86-64 does it: truncation, and
-/// `INT_MIN` for unknown or out-of-range values.
-fn c_int(v: f64) -> i32 {
-    if v.is_nan() || v >= 2_147_483_648.0 || v <= -2_147_483_649.0 {
-        i32::MIN
-    } else {
-        v as i32
-    }
-}
-
 /// `(int)ceil((float)x / (float)step)`, rrdtool's conversion of seconds to
 /// steps in PREDICT.
 fn c_steps(x: i32, step: i64) -> i64 {
@@ -1011,8 +1001,8 @@ fn predict(
     need(st, if perc { 4 } else { 3 }, span)?;
     pop(st, span)?; // the variable's current value
     let pct = if perc { pop(st, span)? } else { 0.0 };
-    let win = c_int(pop(st, span)?);
-    let n = c_int(pop(st, span)?);
+    let win = rrd_clib::cast::int(pop(st, span)?);
+    let n = rrd_clib::cast::int(pop(st, span)?);
     if n == i32::MIN {
         return Err(Error::NegativeShift { value: n, span });
     }
@@ -1047,9 +1037,9 @@ fn predict(
     let (mut sum, mut sum2, mut count) = (0.0, 0.0, 0usize);
     for k in 0..n.unsigned_abs() as usize {
         let shift = if n < 0 {
-            c_int(k as f64 * st[first])
+            rrd_clib::cast::int(k as f64 * st[first])
         } else {
-            c_int(st[first + k])
+            rrd_clib::cast::int(st[first + k])
         };
         if shift < 0 {
             return Err(Error::NegativeShift { value: shift, span });

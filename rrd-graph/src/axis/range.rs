@@ -48,12 +48,6 @@ pub(super) fn c_max(a: f64, b: f64) -> f64 {
     }
 }
 
-/// C's conversion of a double to `int` where rrdtool assigns one; values
-/// outside the range are undefined in C and saturate here.
-pub(super) fn c_int(v: f64) -> i32 {
-    v as i32
-}
-
 /// rrdtool's `AlmostEqual2sComplement(a, b, 4)`: both rounded to `float`
 /// and compared as sign-magnitude integers within 4 units in the last place.
 pub(super) fn almost_equal(a: f64, b: f64) -> bool {

@@ -79,7 +79,7 @@ pub(super) fn calc_horizontal_grid(
         grid.label_factor = label_factor;
     } else if opts.alt_y_grid {
         let vf = f64::from(r.viewfactor);
-        let mut decimals = c_int(
+        let mut decimals = rrd_clib::cast::int(
             (c_max(r.max.abs(), r.min.abs()) * vf / r.magfact)
                 .log10()
                 .ceil(),
@@ -108,7 +108,7 @@ pub(super) fn calc_horizontal_grid(
             grid.label_factor = 5;
         }
         grid.step = step;
-        let fractionals = c_int(
+        let fractionals = rrd_clib::cast::int(
             (step * f64::from(grid.label_factor) * vf / r.magfact)
                 .log10()
                 .floor(),
@@ -357,7 +357,7 @@ pub(super) fn auto_scale(value: f64, base: u32) -> (f64, &'static str) {
         (0, 1.0)
     } else {
         let base = f64::from(base);
-        let index = c_int((value.abs().ln() / base.ln()).floor());
+        let index = rrd_clib::cast::int((value.abs().ln() / base.ln()).floor());
         (index, base.powf(f64::from(index)))
     };
     let symbol = if (-6..=6).contains(&index) {
@@ -379,7 +379,7 @@ pub(super) const YLOGLAB: [&[f64]; 5] = [
 
 /// rrdtool's `frexp10`: mantissa in [1, 10) and decimal exponent.
 pub(super) fn frexp10(x: f64) -> (f64, f64) {
-    let mut e = c_int((x.abs().ln() / 10f64.ln()).floor());
+    let mut e = rrd_clib::cast::int((x.abs().ln() / 10f64.ln()).floor());
     let mut m = x / 10f64.powf(f64::from(e));
     if m >= 10.0 {
         e += 1;
@@ -430,7 +430,7 @@ pub(super) fn log_grid(r: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> 
         exp += 1.0;
         flab = 0;
     }
-    let mut val_exp = c_int(exp);
+    let mut val_exp = rrd_clib::cast::int(exp);
     if val_exp % exfrac != 0 {
         // for positive exponents this is not the next multiple (quirk)
         val_exp += (val_exp.wrapping_neg() % exfrac).abs();
@@ -490,7 +490,7 @@ pub(super) fn log_grid(r: &ValueRange, opts: &AxisOptions, area: &GraphArea) -> 
             major: true,
         });
         let text = if opts.units_si {
-            let scale = c_int((f64::from(val_exp) / 3.0).floor());
+            let scale = rrd_clib::cast::int((f64::from(val_exp) / 3.0).floor());
             let mut pvalue = if value >= 1.0 {
                 10f64.powf(f64::from(val_exp % 3))
             } else {
