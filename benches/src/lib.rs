@@ -246,8 +246,7 @@ impl Batch {
         // no argument is `N` or at-style, so `now` and the zone are unused
         rrd.update_args(
             &args,
-            None,
-            false,
+            &Default::default(),
             UpdateTime::from_secs(W_START),
             &jiff::tz::TimeZone::UTC,
             None,

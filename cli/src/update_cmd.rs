@@ -4,7 +4,7 @@ use std::io::Write;
 
 use rrd_clib::printf::exp10_or_nan;
 use rrd_core::{argbytes, Error, Header, OpenMode, Rrd};
-use rrd_core::{ParsedArg, RowWrite, UpdateTime};
+use rrd_core::{ParsedArg, RowWrite, UpdateOptions, UpdateTime};
 
 use crate::output::{open_error, write_out};
 use rrd_clib::getopt::{self, opt, Arg, Opt};
@@ -87,8 +87,10 @@ pub fn cmd_update(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result
         };
         let result = rrd.update_parsed(
             &parsed,
-            template.as_deref(),
-            p.flag("skip-past-updates"),
+            &UpdateOptions {
+                template: template.as_deref(),
+                skip_past_updates: p.flag("skip-past-updates"),
+            },
             &mut now_precise,
             &tz,
             if verbose { Some(&mut on_row) } else { None },

@@ -52,7 +52,13 @@ pub fn update_args(data: &[u8]) {
         sec: 1_000_100_000,
         usec: 250_000,
     };
-    let _ = rrd.update_args(&args, None, false, now, &jiff::tz::TimeZone::UTC, None);
+    let _ = rrd.update_args(
+        &args,
+        &Default::default(),
+        now,
+        &jiff::tz::TimeZone::UTC,
+        None,
+    );
     if rrd.flush().is_err() {
         return;
     }

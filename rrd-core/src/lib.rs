@@ -70,7 +70,7 @@ pub use error::{Error, Result};
 pub use lock::{HANDLE_LOCKS, LOCK_WAIT};
 #[cfg(feature = "mmap")]
 pub use mmap::MmapStorage;
-pub use rrd::{RowObserver, Rows, Rrd};
+pub use rrd::{RowObserver, Rows, Rrd, UpdateOptions};
 pub use storage::{FileStorage, MemStorage, OpenMode, Storage};
 
 // the decoded file and its layout

@@ -213,6 +213,17 @@ const COMMIT_BYTES: usize = 64 * 1024;
 /// Largest single write.
 const WRITE_CHUNK: usize = 1 << 20;
 
+/// Options of `rrdtool update` ([`Rrd::update_args`], [`Rrd::update_parsed`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpdateOptions<'a> {
+    /// `--template`: the data source index each value of an argument goes
+    /// to, in order; `None` for every non-COMPUTE source in file order.
+    pub template: Option<&'a [usize]>,
+    /// `--skip-past-updates`: arguments not later than the last update are
+    /// skipped instead of failing.
+    pub skip_past_updates: bool,
+}
+
 impl Rrd<FileStorage> {
     /// Opens a file with `pread`/`pwrite`, taking rrdtool's lock (shared
     /// for [`OpenMode::ReadOnly`], exclusive for [`OpenMode::ReadWrite`]).
@@ -447,22 +458,20 @@ impl<S: Storage> Rrd<S> {
     /// Applies updates given as rrdtool command-line arguments
     /// (`time:v1:v2...`, `N:...`, `at-time@...`), in order, stopping at the
     /// first that fails (earlier ones stay applied, as in rrdtool).
-    /// `template` maps argument positions to data source indexes. With
-    /// `skip_past`, arguments not later than the last update are ignored.
-    /// `now` is the time of `N` (and what negative and at-style times count
-    /// from); `on_row`, if given, sees every row written (for `updatev`).
+    /// `opts` carries `--template` and `--skip-past-updates`. `now` is the
+    /// time of `N` (and what negative and at-style times count from);
+    /// `on_row`, if given, sees every row written (for `updatev`).
     pub fn update_args(
         &mut self,
         args: &[&str],
-        template: Option<&[usize]>,
-        skip_past: bool,
+        opts: &UpdateOptions<'_>,
         now: UpdateTime,
         tz: &jiff::tz::TimeZone,
         on_row: Option<&mut RowObserver<'_>>,
     ) -> Result<()> {
         let parsed: Vec<update::ParsedArg<'_>> =
             args.iter().map(|a| update::ParsedArg::parse(a)).collect();
-        self.update_parsed(&parsed, template, skip_past, &mut || now, tz, on_row)
+        self.update_parsed(&parsed, opts, &mut || now, tz, on_row)
     }
 
     /// [`Rrd::update_args`] on arguments split beforehand
@@ -472,8 +481,7 @@ impl<S: Storage> Rrd<S> {
     pub fn update_parsed(
         &mut self,
         args: &[update::ParsedArg<'_>],
-        template: Option<&[usize]>,
-        skip_past: bool,
+        opts: &UpdateOptions<'_>,
         clock: &mut dyn FnMut() -> UpdateTime,
         tz: &jiff::tz::TimeZone,
         mut on_row: Option<&mut RowObserver<'_>>,
@@ -481,6 +489,7 @@ impl<S: Storage> Rrd<S> {
         if let Some(why) = update::unsupported_reason(&self.header) {
             return Err(Error::Unsupported(why));
         }
+        let (template, skip_past) = (opts.template, opts.skip_past_updates);
         let d = self.header.ds.len();
         // without a template, arguments skip the COMPUTE sources
         let default = template

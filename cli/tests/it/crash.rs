@@ -74,8 +74,7 @@ fn replay(base: &[u8], args: &[String], j: usize) -> String {
     let refs: Vec<&str> = args[..j].iter().map(String::as_str).collect();
     rrd.update_args(
         &refs,
-        None,
-        false,
+        &Default::default(),
         UpdateTime::from_secs(0),
         &jiff::tz::TimeZone::UTC,
         None,
