@@ -33,14 +33,17 @@ pub enum DumpHeader {
     None,
 }
 
-/// `strftime("%Y-%m-%d %H:%M:%S %Z")` of `t` in `tz`, as dump's comments show it.
+/// `strftime("%Y-%m-%d %H:%M:%S %Z", localtime(t))` in `tz` into rrdtool's
+/// 255-byte buffer, as dump's comments show it (glibc's, through
+/// [`rrd_clib::time`]); empty where `localtime` fails.
 pub fn local_time_comment(t: i64, tz: &TimeZone) -> String {
-    match jiff::Timestamp::from_second(t) {
-        Ok(ts) => {
-            let z = ts.to_zoned(tz.clone());
-            z.strftime("%Y-%m-%d %H:%M:%S %Z").to_string()
-        }
-        Err(_) => String::new(),
+    let Some(tm) = rrd_clib::time::localtime(t, tz) else {
+        return String::new();
+    };
+    let mut epoch = |_: &rrd_clib::time::Tm| Ok::<i64, std::convert::Infallible>(t);
+    match rrd_clib::time::strftime(b"%Y-%m-%d %H:%M:%S %Z", &tm, 255, &mut epoch) {
+        Ok(Some(text)) => String::from_utf8_lossy(&text).into_owned(),
+        _ => String::new(),
     }
 }
 
@@ -284,4 +287,25 @@ pub fn dump<S: Storage, W: Write + ?Sized>(
     }
     writeln!(w, "</rrd>")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each line is glibc 2.36's `strftime("%Y-%m-%d %H:%M:%S %Z",
+    /// localtime(t))`, years beyond 9999 and before 1 included.
+    #[test]
+    fn comments_are_glibcs() {
+        let zurich = TimeZone::get("Europe/Zurich").unwrap();
+        for (t, tz, want) in [
+            (253_402_300_800, TimeZone::UTC, "10000-01-01 00:00:00 UTC"),
+            (-62_198_841_600, TimeZone::UTC, "-2-12-31 00:00:00 UTC"),
+            (1_000_000_000, zurich.clone(), "2001-09-09 03:46:40 CEST"),
+            (253_402_300_800, zurich.clone(), "10000-01-01 01:00:00 CET"),
+            (-62_198_841_600, zurich, "-2-12-31 00:34:08 LMT"),
+        ] {
+            assert_eq!(local_time_comment(t, &tz), want, "{t}");
+        }
+    }
 }
