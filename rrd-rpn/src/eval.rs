@@ -2,7 +2,7 @@
 
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
+use rrd_clib::time::Tm;
 
 use crate::csort;
 use crate::error::{Error, Result, Span};
@@ -34,7 +34,7 @@ impl<'a> EvalContext<'a> {
     pub fn new(step: i64, tz: &'a TimeZone) -> EvalContext<'a> {
         EvalContext {
             step,
-            now: Timestamp::now().as_second(),
+            now: jiff::Timestamp::now().as_second(),
             tz,
             first_weekday: Weekday::Sunday,
         }
@@ -639,9 +639,10 @@ fn cmp_op(a: f64, b: f64, f: impl Fn(f64, f64) -> bool) -> f64 {
     }
 }
 
-fn local(ctx: &EvalContext<'_>, t: i64) -> Option<jiff::civil::DateTime> {
-    let ts = Timestamp::from_second(t).ok()?;
-    Some(ctx.tz.to_datetime(ts))
+/// `localtime_r(t)` in the evaluation's zone, glibc's (any year that fits
+/// C's `int`).
+fn local(ctx: &EvalContext<'_>, t: i64) -> Option<Tm> {
+    rrd_clib::time::localtime(t, ctx.tz)
 }
 
 /// rrdtool's `tzoffset`: the difference of the broken-down local and UTC
@@ -650,15 +651,14 @@ fn local(ctx: &EvalContext<'_>, t: i64) -> Option<jiff::civil::DateTime> {
 /// from 0 (UTC) to 364/365 (local), so the correction has the wrong sign
 /// (New York at 2018-01-01T00:00Z gives +154800, not -18000).
 fn tz_offset(ctx: &EvalContext<'_>, t: i64) -> Option<i64> {
-    let ts = Timestamp::from_second(t).ok()?;
-    let gm = TimeZone::UTC.to_datetime(ts);
-    let lt = ctx.tz.to_datetime(ts);
-    let mut off = i64::from(lt.second() - gm.second())
-        + i64::from(lt.minute() - gm.minute()) * 60
-        + i64::from(lt.hour() - gm.hour()) * 3600;
-    if lt.day_of_year() > gm.day_of_year() || lt.year() > gm.year() {
+    let gm = rrd_clib::time::gmtime(t)?;
+    let lt = local(ctx, t)?;
+    let mut off = i64::from(lt.sec - gm.sec)
+        + i64::from(lt.min - gm.min) * 60
+        + i64::from(lt.hour - gm.hour) * 3600;
+    if lt.yday > gm.yday || lt.year > gm.year {
         off += 86400;
-    } else if lt.day_of_year() < gm.day_of_year() || lt.year() < gm.year() {
+    } else if lt.yday < gm.yday || lt.year < gm.year {
         off -= 86400;
     }
     Some(off)
@@ -669,10 +669,13 @@ fn new_period(ctx: &EvalContext<'_>, op: Op, t: i64) -> f64 {
         return DNAN;
     };
     let changed = match op {
-        Op::NewDay => now.date() != before.date(),
-        Op::NewWeek => now.weekday() != before.weekday() && now.weekday() == ctx.first_weekday,
-        Op::NewMonth => (now.year(), now.month()) != (before.year(), before.month()),
-        _ => now.year() != before.year(),
+        Op::NewDay => (now.year, now.mon, now.mday) != (before.year, before.mon, before.mday),
+        Op::NewWeek => {
+            now.wday != before.wday
+                && now.wday == i32::from(ctx.first_weekday.to_sunday_zero_offset())
+        }
+        Op::NewMonth => (now.year, now.mon) != (before.year, before.mon),
+        _ => now.year != before.year,
     };
     if changed {
         1.0
@@ -1159,6 +1162,36 @@ fn reduce(op: Op, w: &mut [f64]) -> f64 {
 mod tests {
     use super::*;
     use crate::parse::{parse, VarId};
+
+    /// The calendar operators past year 9999, where rrdtool (glibc) still
+    /// has local times: `NEWDAY`/`NEWYEAR` at 10000-01-01 and `LTIME` in
+    /// Zurich (+3600), as at any other time; they were unknown with jiff's
+    /// range.
+    #[test]
+    fn calendar_operators_beyond_year_9999() {
+        let zurich = TimeZone::get("Europe/Zurich").unwrap();
+        let ctx = EvalContext {
+            step: 300,
+            now: 0,
+            tz: &zurich,
+            first_weekday: Weekday::Sunday,
+        };
+        // 10000-01-01 00:00 UTC is 01:00 local: the local day and year
+        // turned at 9999-12-31 23:00 UTC
+        let times = [253_402_297_200, 253_402_297_500, 253_402_300_800];
+        let run = |e: &str| {
+            let p = parse(e, |_| None).unwrap();
+            let mut out = [0.0; 3];
+            eval_series(&p, &ctx, &[], &times, &mut out, &mut Vec::new()).unwrap();
+            out
+        };
+        assert_eq!(run("NEWDAY"), [1.0, 0.0, 0.0]);
+        assert_eq!(run("NEWYEAR"), [1.0, 0.0, 0.0]);
+        assert_eq!(
+            run("LTIME"),
+            [253_402_300_800.0, 253_402_301_100.0, 253_402_304_400.0]
+        );
+    }
 
     /// A tiny deterministic generator (splitmix64).
     struct Rng(u64);
