@@ -135,17 +135,26 @@ pub struct Files;
 
 impl Source for Files {
     fn fetch(&mut self, file: &str, req: &FetchRequest) -> Result<FetchResult> {
-        let rrd = Rrd::open(argbytes::to_path(file), OpenMode::ReadOnly).map_err(|source| {
-            Error::Open {
-                path: file.to_string(),
-                source,
-            }
-        })?;
-        rrd.fetch(req).map_err(|source| Error::Fetch {
-            path: file.to_string(),
-            source,
-        })
+        let rrd =
+            Rrd::open(argbytes::to_path(file), OpenMode::ReadOnly).map_err(open_error(file))?;
+        fetch_from(&rrd, file, req)
     }
+}
+
+/// [`Error::Open`] of `file`.
+fn open_error(file: &str) -> impl Fn(rrd_core::Error) -> Error + '_ {
+    move |source| Error::Open {
+        path: file.to_string(),
+        source,
+    }
+}
+
+/// `rrd.fetch(req)`, failures as [`Error::Fetch`] of `file`.
+fn fetch_from(rrd: &Rrd, file: &str, req: &FetchRequest) -> Result<FetchResult> {
+    rrd.fetch(req).map_err(|source| Error::Fetch {
+        path: file.to_string(),
+        source,
+    })
 }
 
 /// Reads RRD files beneath one directory, for DEF file names that come from
@@ -224,16 +233,9 @@ impl Rooted {
                 std::fs::File::open(&full).map_err(refuse)?
             }
         };
-        let storage = rrd_core::FileStorage::from_file(opened, &rel, OpenMode::ReadOnly).map_err(
-            |source| Error::Open {
-                path: file.to_string(),
-                source,
-            },
-        )?;
-        Rrd::from_storage(storage).map_err(|source| Error::Open {
-            path: file.to_string(),
-            source,
-        })
+        let storage = rrd_core::FileStorage::from_file(opened, &rel, OpenMode::ReadOnly)
+            .map_err(open_error(file))?;
+        Rrd::from_storage(storage).map_err(open_error(file))
     }
 }
 
@@ -266,10 +268,7 @@ fn open_beneath(_: &std::fs::File, _: &std::path::Path) -> Option<std::io::Resul
 impl Source for Rooted {
     fn fetch(&mut self, file: &str, req: &FetchRequest) -> Result<FetchResult> {
         let rrd = self.open(file)?;
-        rrd.fetch(req).map_err(|source| Error::Fetch {
-            path: file.to_string(),
-            source,
-        })
+        fetch_from(&rrd, file, req)
     }
 }
 

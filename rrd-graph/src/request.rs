@@ -864,7 +864,7 @@ fn set_font(o: &mut GraphOptions, v: &str) -> Result<()> {
     if tag.is_empty() || tag.len() > 10 || !tag.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(bad());
     }
-    let size_len = number_run(rest);
+    let size_len = axis::scan_number_chars(rest.as_bytes(), 40);
     if size_len == 0 {
         return Err(bad());
     }
@@ -904,21 +904,12 @@ fn set_font(o: &mut GraphOptions, v: &str) -> Result<()> {
     Ok(())
 }
 
-/// The length of the run of number characters (`[0-9.e+-]`, at most 40)
-/// that `sscanf`'s `%[0-9.e+-]` takes.
-fn number_run(s: &str) -> usize {
-    s.bytes()
-        .take(40)
-        .take_while(|b| b.is_ascii_digit() || b".e+-".contains(b))
-        .count()
-}
-
 /// `--grid-dash on:off`: two runs of number characters around a `:`.
 fn parse_grid_dash(v: &str) -> Result<(f64, f64)> {
     let bad = || Error::refused("invalid grid-dash format");
-    let a = number_run(v);
+    let a = axis::scan_number_chars(v.as_bytes(), 40);
     let rest = v[a..].strip_prefix(':').ok_or_else(bad)?;
-    let b = number_run(rest);
+    let b = axis::scan_number_chars(rest.as_bytes(), 40);
     if a == 0 || b == 0 {
         return Err(bad());
     }

@@ -238,35 +238,34 @@ fn random_prints(rng: &mut crate::support::SplitMix) -> Vec<String> {
     a.iter().map(|w| w.replace('~', " ")).collect()
 }
 
-/// PRINT and GPRINT values and texts (and the whole graphv output) over
-/// random VDEFs and formats, against rrdtool (`RRD_GRAPH_COUNT` cases).
-#[test]
-fn print_differential() {
-    if !have_rrdtool() {
-        eprintln!("print_differential skipped: rrdtool 1.7.2 is not on PATH");
-        return;
-    }
+/// `RRD_GRAPH_COUNT` (default 200) command lines from `generate`, each run
+/// through rrdtool and rrd over the fixtures; `agreed` sees the arguments
+/// and rrdtool's stdout of each run whose status, stdout and stderr agree.
+/// Returns the count of agreeing runs and a line for each that differs.
+fn differential(
+    seed: u64,
+    generate: fn(&mut crate::support::SplitMix) -> Vec<String>,
+    mut agreed: impl FnMut(&[String], &Run),
+) -> (u64, u64, Vec<String>) {
     let count: u64 = std::env::var("RRD_GRAPH_COUNT")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
     let fixtures = data_dir().join("fixtures");
-    let mut rng = crate::support::SplitMix(0x5eed_9a9f);
-    let (mut same, mut prints, mut ok, mut failures) = (0, 0, 0, Vec::new());
+    let mut rng = crate::support::SplitMix(seed);
+    let (mut same, mut failures) = (0, Vec::new());
     for _ in 0..count {
-        let args = random_prints(&mut rng);
+        let args = generate(&mut rng);
         let want = run_tool("rrdtool", &fixtures, &args);
         let got = run_tool(RRD, &fixtures, &args);
-        let w = String::from_utf8_lossy(&want.stdout);
-        let g = String::from_utf8_lossy(&got.stdout);
         if want.status == got.status && want.stdout == got.stdout && want.stderr == got.stderr {
             same += 1;
-            ok += u64::from(want.status == 0);
-            prints += w
-                .lines()
-                .filter(|l| l.starts_with("print[") || l.starts_with("legend["))
-                .count();
+            agreed(&args, &want);
         } else {
+            let (w, g) = (
+                String::from_utf8_lossy(&want.stdout),
+                String::from_utf8_lossy(&got.stdout),
+            );
             let first = w
                 .lines()
                 .zip(g.lines())
@@ -282,6 +281,25 @@ fn print_differential() {
             failures.push(format!("{args:?}: {first}"));
         }
     }
+    (count, same, failures)
+}
+
+/// PRINT and GPRINT values and texts (and the whole graphv output) over
+/// random VDEFs and formats, against rrdtool (`RRD_GRAPH_COUNT` cases).
+#[test]
+fn print_differential() {
+    if !have_rrdtool() {
+        eprintln!("print_differential skipped: rrdtool 1.7.2 is not on PATH");
+        return;
+    }
+    let (mut prints, mut ok) = (0, 0);
+    let (count, same, failures) = differential(0x5eed_9a9f, random_prints, |_, want| {
+        ok += u64::from(want.status == 0);
+        prints += String::from_utf8_lossy(&want.stdout)
+            .lines()
+            .filter(|l| l.starts_with("print[") || l.starts_with("legend["))
+            .count();
+    });
     eprintln!(
         "print_differential: {same} of {count} graphv runs agree ({ok} succeeded, {prints} print/legend lines), {} differ",
         failures.len()
@@ -323,47 +341,17 @@ fn base_si_differential() {
         eprintln!("base_si_differential skipped: rrdtool 1.7.2 is not on PATH");
         return;
     }
-    let count: u64 = std::env::var("RRD_GRAPH_COUNT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
-    let fixtures = data_dir().join("fixtures");
-    let mut rng = crate::support::SplitMix(0xba5e_1024);
-    let (mut same, mut k1024, mut scaled, mut failures) = (0, 0, 0, Vec::new());
-    for _ in 0..count {
-        let args = random_base_prints(&mut rng);
-        let want = run_tool("rrdtool", &fixtures, &args);
-        let got = run_tool(RRD, &fixtures, &args);
-        if want.status == got.status && want.stdout == got.stdout && want.stderr == got.stderr {
-            same += 1;
-            if args[3] == "1024" {
-                k1024 += 1;
-                // lines whose value took an SI prefix under base 1024
-                scaled += String::from_utf8_lossy(&want.stdout)
-                    .lines()
-                    .filter(|l| l.contains(" k") || l.contains(" M") || l.contains(" G"))
-                    .count();
-            }
-        } else {
-            let (w, g) = (
-                String::from_utf8_lossy(&want.stdout),
-                String::from_utf8_lossy(&got.stdout),
-            );
-            let first = w
+    let (mut k1024, mut scaled) = (0, 0);
+    let (count, same, failures) = differential(0xba5e_1024, random_base_prints, |args, want| {
+        if args[3] == "1024" {
+            k1024 += 1;
+            // lines whose value took an SI prefix under base 1024
+            scaled += String::from_utf8_lossy(&want.stdout)
                 .lines()
-                .zip(g.lines())
-                .find(|(a, b)| a != b)
-                .map(|(a, b)| format!("rrdtool `{a}`, rrd `{b}`"))
-                .unwrap_or_else(|| {
-                    format!(
-                        "stderr {:?} vs {:?}",
-                        String::from_utf8_lossy(&want.stderr),
-                        String::from_utf8_lossy(&got.stderr)
-                    )
-                });
-            failures.push(format!("{args:?}: {first}"));
+                .filter(|l| l.contains(" k") || l.contains(" M") || l.contains(" G"))
+                .count();
         }
-    }
+    });
     eprintln!(
         "base_si_differential: {same} of {count} runs agree ({k1024} with -b 1024, {scaled} scaled lines there), {} differ",
         failures.len()

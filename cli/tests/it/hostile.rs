@@ -129,6 +129,19 @@ fn graph(more: &[&[u8]]) -> Vec<OsString> {
     v
 }
 
+/// `xport -s 1000000000 -e 1000003000` and `more`.
+fn xport(more: &[&[u8]]) -> Vec<OsString> {
+    let mut v = vec![
+        a(b"xport"),
+        a(b"-s"),
+        a(b"1000000000"),
+        a(b"-e"),
+        a(b"1000003000"),
+    ];
+    v.extend(more.iter().map(|b| a(b)));
+    v
+}
+
 fn cases() -> Vec<Vec<OsString>> {
     let f = b"f\xff.rrd" as &[u8];
     let mut c: Vec<Vec<OsString>> = Vec::new();
@@ -239,28 +252,10 @@ fn cases() -> Vec<Vec<OsString>> {
     ] {
         c.push(graph(more));
     }
-    for more in [&[&b"--json"[..]][..], &[]] {
-        let mut x = vec![
-            a(b"xport"),
-            a(b"-s"),
-            a(b"1000000000"),
-            a(b"-e"),
-            a(b"1000003000"),
-        ];
-        x.extend(more.iter().map(|b| a(b)));
-        x.push(a(def));
-        x.push(a(b"XPORT:a:leg\xff"));
-        c.push(x);
+    for json in [&[&b"--json"[..]][..], &[]] {
+        c.push(xport(&[json, &[def, b"XPORT:a:leg\xff"]].concat()));
     }
-    c.push(vec![
-        a(b"xport"),
-        a(b"-s"),
-        a(b"1000000000"),
-        a(b"-e"),
-        a(b"1000003000"),
-        a(def),
-        a(b"XPORT:a\xff:leg"),
-    ]);
+    c.push(xport(&[def, b"XPORT:a\xff:leg"]));
     // durations as rrd_scaled_duration reads them: strtoul, then only the
     // character after the number
     for step in [&b"5mx"[..], b"5mm", b" 5", b"+5", b"0.5", b"0x", b"0s"] {
@@ -287,17 +282,7 @@ fn cases() -> Vec<Vec<OsString>> {
         b"-99999999999999999999",
         b"4294967297",
     ] {
-        c.push(vec![
-            a(b"xport"),
-            a(b"-s"),
-            a(b"1000000000"),
-            a(b"-e"),
-            a(b"1000003000"),
-            a(b"--step"),
-            a(n),
-            a(def),
-            a(b"XPORT:a:x"),
-        ]);
+        c.push(xport(&[b"--step", n, def, b"XPORT:a:x"]));
         c.push(graph(&[b"--step", n, def, b"LINE1:a#ff0000"]));
         c.push(graph(&[b"--units-exponent", n, def, b"LINE1:a#ff0000"]));
         c.push(vec![a(b"first"), a(b"--rraindex"), a(n), a(b"f.rrd")]);

@@ -311,7 +311,7 @@ pub fn week_format(arg: &str) -> String {
 }
 
 /// `%<max>[0-9.e+-]` of sscanf: the length of the run (0..=max).
-fn scan_number_chars(s: &[u8], max: usize) -> usize {
+pub(crate) fn scan_number_chars(s: &[u8], max: usize) -> usize {
     s.iter()
         .take(max)
         .take_while(|&&c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-'))

@@ -2696,10 +2696,5 @@ fn a_days_axes() {
 
 /// The axis' `strfduration`: its buffer, limits and NaN sign.
 fn strfduration(fmt: &str, ms: f64) -> Option<String> {
-    let cfg = crate::duration::DurationCfg {
-        nan: rrd_clib::printf::NanSign::FromBit,
-        max_len: LABEL_MAX,
-        limit: None,
-    };
-    crate::duration::strfduration(fmt, ms, &cfg).ok()
+    crate::duration::strfduration(fmt, ms, &AXIS_DURATION).ok()
 }

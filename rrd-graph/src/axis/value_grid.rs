@@ -328,6 +328,14 @@ pub(super) fn timestamp_label(value: f64, format: Option<&str>, tz: &TimeZone) -
     Ok(strftime(fmt, &tm, tz, LABEL_MAX + 1)?.unwrap_or_default())
 }
 
+/// `strfduration` as the axis calls it: a label buffer, NaN signs from the
+/// bit, any width (padding past the cut capped).
+pub(super) const AXIS_DURATION: crate::duration::DurationCfg = crate::duration::DurationCfg {
+    nan: printf::NanSign::FromBit,
+    max_len: LABEL_MAX,
+    limit: None,
+};
+
 /// A `--…-axis-formatter duration` label (the value in milliseconds); a bad
 /// format leaves the label empty and rrdtool's error in `error`.
 pub(super) fn duration_label(
@@ -336,12 +344,7 @@ pub(super) fn duration_label(
     error: &mut Option<String>,
 ) -> String {
     let fmt = format.filter(|f| !f.is_empty()).unwrap_or("%H:%02m:%02s");
-    let cfg = crate::duration::DurationCfg {
-        nan: printf::NanSign::FromBit,
-        max_len: LABEL_MAX,
-        limit: None,
-    };
-    crate::duration::strfduration(fmt, value, &cfg).unwrap_or_else(|_| {
+    crate::duration::strfduration(fmt, value, &AXIS_DURATION).unwrap_or_else(|_| {
         *error = Some("Wrong duration format".to_string());
         String::new()
     })
