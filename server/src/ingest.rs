@@ -1,0 +1,463 @@
+//! `POST /api/ingest`: metric records in, RRD files updated.
+//!
+//! A record is the original's Kinesis/CIMAA JSON,
+//! `{"timestamp": "2014-12-13T16:14:47.820000", "name": "//host/check#metric", "value": 99, "units": "rpm"}`,
+//! and a body is a JSON array of them or JSON lines. Each record goes to
+//! `<metrics root>/<source>/<path>.rrd`, where `source` belongs to the
+//! bearer token and `path` is the name without its leading `//`, with `:`
+//! made `..` and `#` made `/` (the original's mapping). New files get the
+//! original's definition; a timestamp older than the file's last update is
+//! skipped and an equal one is moved one second on, as the original did.
+//!
+//! Records are checked one by one: a bad one is refused with its reason and
+//! the good ones of the same request are still written. Writes go through
+//! rrd-core handles, one open per file per request, all of a file's
+//! records in one commit.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::Mutex;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use rrd_core::{CreateOptions, CreateSpec, OpenMode, Rrd, UpdateTime, Value};
+use serde::Serialize;
+
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+
+/// The original's file definition (step 300).
+pub const CREATE_ARGS: [&str; 3] = [
+    "DS:data:GAUGE:500:U:U",
+    "RRA:AVERAGE:0.99:1:2880",
+    "RRA:AVERAGE:0.99:12:9600",
+];
+/// Longest name accepted, bytes.
+pub const MAX_NAME: usize = 1024;
+/// Longest path component, bytes.
+const MAX_COMPONENT: usize = 200;
+/// Refusals listed in a response (the count covers all).
+const MAX_LISTED: usize = 100;
+
+/// One accepted record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Seconds since the epoch (fractions dropped, as the original did).
+    pub ts: i64,
+    /// The file beneath the source directory, without `.rrd`.
+    pub path: String,
+    /// The value.
+    pub value: f64,
+}
+
+/// A refused record.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Refusal {
+    /// Its position in the request (array index or line number, from 0).
+    pub index: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a request did.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Outcome {
+    /// Records written.
+    pub written: usize,
+    /// Records older than their file's last update.
+    pub skipped: usize,
+    /// Records refused.
+    pub refused: usize,
+    /// The first refusals, with reasons.
+    pub refusals: Vec<Refusal>,
+}
+
+impl Outcome {
+    fn refuse(&mut self, index: usize, reason: String) {
+        self.refused += 1;
+        if self.refusals.len() < MAX_LISTED {
+            self.refusals.push(Refusal { index, reason });
+        }
+    }
+}
+
+/// Checks one path component of a series name or directory.
+pub fn check_component(c: &str) -> Result<(), String> {
+    if c.is_empty() {
+        return Err("has an empty path component".into());
+    }
+    if c == "." || c == ".." {
+        return Err(format!("has the path component {c:?}"));
+    }
+    if c.starts_with('.') {
+        return Err(format!("has a path component starting with a dot ({c:?})"));
+    }
+    if c.len() > MAX_COMPONENT {
+        return Err(format!(
+            "has a path component longer than {MAX_COMPONENT} bytes"
+        ));
+    }
+    if c.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\') {
+        return Err("contains a control character or a backslash".into());
+    }
+    Ok(())
+}
+
+/// The original's name mapping: `//host/check#metric` →
+/// `host/check/metric` (`:` → `..`, `#` → `/`), refusing what would leave
+/// the data root or could not be a file.
+pub fn name_to_path(name: &str) -> Result<String, String> {
+    if name.len() > MAX_NAME {
+        return Err(format!("name longer than {MAX_NAME} bytes"));
+    }
+    let rest = name
+        .strip_prefix("//")
+        .ok_or_else(|| "name does not start with //".to_string())?;
+    let mapped = rest.replace(':', "..").replace('#', "/");
+    let parts: Vec<&str> = mapped.split('/').filter(|c| !c.is_empty()).collect();
+    if parts.is_empty() {
+        return Err("name has no path after //".into());
+    }
+    for c in &parts {
+        check_component(c).map_err(|why| format!("name {why}"))?;
+    }
+    Ok(parts.join("/"))
+}
+
+/// `2014-12-13T16:14:47.820000` (UTC, fraction dropped) or epoch seconds.
+pub fn parse_timestamp(v: &serde_json::Value) -> Result<i64, String> {
+    match v {
+        serde_json::Value::String(s) => {
+            let (date, time) = s
+                .split_once('T')
+                .ok_or_else(|| format!("timestamp {s:?} is not YYYY-MM-DDTHH:MM:SS"))?;
+            let time = time.split('.').next().unwrap_or(time);
+            let dt: jiff::civil::DateTime = format!("{date}T{time}")
+                .parse()
+                .map_err(|_| format!("timestamp {s:?} is not YYYY-MM-DDTHH:MM:SS"))?;
+            dt.to_zoned(jiff::tz::TimeZone::UTC)
+                .map(|z| z.timestamp().as_second())
+                .map_err(|_| format!("timestamp {s:?} is out of range"))
+        }
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if f.is_finite() && (0.0..1e11).contains(&f) => Ok(f as i64),
+            _ => Err(format!("timestamp {n} is out of range")),
+        },
+        serde_json::Value::Null => Err("missing timestamp".into()),
+        other => Err(format!(
+            "timestamp {other} is neither a string nor a number"
+        )),
+    }
+}
+
+/// One record from its JSON.
+pub fn parse_record(v: &serde_json::Value) -> Result<Record, String> {
+    let obj = v.as_object().ok_or("not a JSON object")?;
+    let ts = parse_timestamp(obj.get("timestamp").unwrap_or(&serde_json::Value::Null))?;
+    let name = match obj.get("name") {
+        Some(serde_json::Value::String(s)) => s,
+        Some(_) => return Err("name is not a string".into()),
+        None => return Err("missing name".into()),
+    };
+    let path = name_to_path(name)?;
+    let value = match obj.get("value") {
+        Some(serde_json::Value::Number(n)) => n.as_f64().ok_or("value is not a number")?,
+        Some(serde_json::Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("value {s:?} is not a number"))?,
+        Some(_) => return Err("value is not a number".into()),
+        None => return Err("missing value".into()),
+    };
+    if !value.is_finite() {
+        return Err(format!("value {value} is not finite"));
+    }
+    Ok(Record { ts, path, value })
+}
+
+/// The records of a body: a JSON array, or one JSON object per line.
+pub fn parse_body(body: &[u8]) -> Result<Vec<Result<Record, String>>, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())?;
+    if text.trim_start().starts_with('[') {
+        let items: Vec<serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| format!("malformed JSON array: {e}"))?;
+        return Ok(items.iter().map(parse_record).collect());
+    }
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .map_err(|e| format!("malformed JSON: {e}"))
+                .and_then(|v| parse_record(&v))
+        })
+        .collect())
+}
+
+/// Serializes writers of the same file within this process (rrd-core's
+/// lock would make the second wait, then fail).
+#[derive(Debug)]
+pub struct Writers {
+    stripes: Vec<Mutex<()>>,
+}
+
+impl Default for Writers {
+    fn default() -> Self {
+        Writers {
+            stripes: (0..64).map(|_| Mutex::new(())).collect(),
+        }
+    }
+}
+
+impl Writers {
+    fn lock(&self, path: &str) -> std::sync::MutexGuard<'_, ()> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        path.hash(&mut h);
+        let k = (h.finish() % self.stripes.len() as u64) as usize;
+        self.stripes[k].lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Writes `records` (already parsed, in request order) beneath
+/// `root/source`. `created` hears of every new file. Blocks.
+pub fn write(
+    root: &Path,
+    source: &str,
+    records: Vec<(usize, Result<Record, String>)>,
+    writers: &Writers,
+    created: &mut dyn FnMut(&str),
+) -> Outcome {
+    let mut out = Outcome::default();
+    // group by file, keeping each file's records in request order
+    let mut order: Vec<String> = Vec::new();
+    let mut by_file: HashMap<String, Vec<(usize, i64, f64)>> = HashMap::new();
+    for (index, r) in records {
+        match r {
+            Err(reason) => out.refuse(index, reason),
+            Ok(rec) => {
+                let rel = format!("{source}/{}", rec.path);
+                by_file
+                    .entry(rel)
+                    .or_insert_with_key(|k| {
+                        order.push(k.clone());
+                        Vec::new()
+                    })
+                    .push((index, rec.ts, rec.value));
+            }
+        }
+    }
+    for rel in order {
+        let recs = &by_file[&rel];
+        let _guard = writers.lock(&rel);
+        if let Err((k, reason)) = write_file(root, &rel, recs, &mut out, created) {
+            // the records from k on are not written
+            for &(index, _, _) in &recs[k..] {
+                out.refuse(index, reason.clone());
+            }
+        }
+    }
+    out
+}
+
+fn write_file(
+    root: &Path,
+    rel: &str,
+    recs: &[(usize, i64, f64)],
+    out: &mut Outcome,
+    created: &mut dyn FnMut(&str),
+) -> Result<(), (usize, String)> {
+    let path = root.join(format!("{rel}.rrd"));
+    let fail = |k: usize| move |e: &dyn std::fmt::Display| (k, format!("{rel}: {e}"));
+    let mut rrd = match Rrd::open(&path, OpenMode::ReadWrite) {
+        Ok(r) => r,
+        Err(rrd_core::Error::Io { ref source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| fail(0)(&e))?;
+            }
+            let ts = recs[0].1;
+            let start = (ts - 60).div_euclid(300) * 300;
+            let spec = CreateSpec::parse(start, 300, &CREATE_ARGS).map_err(|e| fail(0)(&e))?;
+            match Rrd::create(&path, &spec, &CreateOptions { no_overwrite: true }) {
+                Ok(()) => {
+                    created(rel);
+                    let _ = std::fs::write(root.join(".updated"), rel);
+                }
+                Err(rrd_core::Error::Exists { .. }) => {}
+                Err(e) => return Err(fail(0)(&e)),
+            }
+            Rrd::open(&path, OpenMode::ReadWrite).map_err(|e| fail(0)(&e))?
+        }
+        Err(e) => return Err(fail(0)(&e)),
+    };
+    let mut last = rrd.header().last_up;
+    let mut written = 0;
+    for &(index, ts, value) in recs {
+        let ts = match ts.cmp(&last) {
+            std::cmp::Ordering::Less => {
+                out.skipped += 1;
+                continue;
+            }
+            std::cmp::Ordering::Equal => ts + 1,
+            std::cmp::Ordering::Greater => ts,
+        };
+        match rrd.update(UpdateTime::from_secs(ts), &[Value::Num(value)]) {
+            Ok(()) => {
+                last = ts;
+                written += 1;
+            }
+            Err(e) => out.refuse(index, format!("{rel}: {e}")),
+        }
+    }
+    rrd.close().map_err(|e| fail(recs.len())(&e))?;
+    out.written += written;
+    Ok(())
+}
+
+/// The bearer token's source directory.
+fn source_of<'a>(state: &'a AppState, headers: &HeaderMap) -> AppResult<&'a str> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(AppError::Unauthenticated)?;
+    state
+        .config
+        .ingest
+        .tokens
+        .iter()
+        .find(|t| constant_time_eq(t.token.as_bytes(), given.as_bytes()))
+        .map(|t| t.source.as_str())
+        .ok_or_else(|| AppError::Forbidden("unknown ingestion token".into()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `POST /api/ingest`.
+pub(crate) async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Json<Outcome>> {
+    let source = source_of(&state, &headers)?.to_string();
+    let out = ingest_body(&state, &source, body).await?;
+    Ok(Json(out))
+}
+
+/// Parses and writes a body for `source` on the blocking pool: the path
+/// `POST /api/ingest` and the demo generator share.
+pub async fn ingest_body(state: &AppState, source: &str, body: Bytes) -> AppResult<Outcome> {
+    let st = state.clone();
+    let source = source.to_string();
+    let _permit = state
+        .ingest_slots
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    tokio::task::spawn_blocking(move || {
+        let records = parse_body(&body).map_err(AppError::BadRequest)?;
+        let root = st.catalogue.roots()[0].path.clone();
+        let mut new_files = false;
+        let out = write(
+            &root,
+            &source,
+            records.into_iter().enumerate().collect(),
+            &st.writers,
+            &mut |_| new_files = true,
+        );
+        if new_files {
+            st.catalogue.invalidate();
+        }
+        Ok(out)
+    })
+    .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_map_as_the_originals() {
+        assert_eq!(
+            name_to_path("//test.example.com/test/foo.txt#speed").unwrap(),
+            "test.example.com/test/foo.txt/speed"
+        );
+        // Nagios perf-data names hold slashes: `#/var/log` makes an empty
+        // component, which the file system collapses, as it did for the original
+        assert_eq!(name_to_path("//h/c#/var/log").unwrap(), "h/c/var/log");
+        assert_eq!(name_to_path("//a:b/c").unwrap(), "a..b/c");
+    }
+
+    #[test]
+    fn names_that_would_leave_the_root_are_refused() {
+        for bad in [
+            "//../etc/passwd",
+            "//a/../../x",
+            "//",
+            "//#",
+            "/etc/passwd",
+            "//a/:",
+            "//a/.hidden",
+            "//a\0b",
+            "//a\\b",
+            "",
+        ] {
+            assert!(name_to_path(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(name_to_path(&format!("//{}", "a".repeat(2000))).is_err());
+    }
+
+    #[test]
+    fn records_and_their_refusals() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"timestamp": "2014-12-13T16:14:47.820000", "name": "//h/c#m", "value": 99, "units": "rpm"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            parse_record(&v).unwrap(),
+            Record {
+                ts: 1418487287,
+                path: "h/c/m".into(),
+                value: 99.0
+            }
+        );
+        let bad = |s: &str| parse_record(&serde_json::from_str(s).unwrap()).unwrap_err();
+        assert_eq!(bad(r#"{"name": "//h/c", "value": 1}"#), "missing timestamp");
+        assert_eq!(
+            bad(r#"{"timestamp": "2014-12-13T10:28:31", "value": 1}"#),
+            "missing name"
+        );
+        assert_eq!(
+            bad(r#"{"timestamp": "2014-12-13T10:28:31", "name": "//h/c"}"#),
+            "missing value"
+        );
+        assert!(
+            bad(r#"{"timestamp": "2014-12-13T10:28:31", "name": "//h/c", "value": "abc"}"#)
+                .contains("not a number")
+        );
+        assert!(bad(r#"{"timestamp": "yesterday", "name": "//h/c", "value": 1}"#).contains("YYYY"));
+        assert!(
+            bad(r#"{"timestamp": "2014-12-13T10:28:31", "name": "//h/c", "value": "nan"}"#)
+                .contains("finite")
+        );
+        assert!(bad(r#"[1]"#).contains("object"));
+    }
+
+    #[test]
+    fn bodies_as_arrays_or_lines() {
+        let lines = "{\"timestamp\": 1000, \"name\": \"//a/b\", \"value\": 1}\n{oops\n\n{\"timestamp\": 1000, \"name\": \"//a/b\", \"value\": 2}\n";
+        let r = parse_body(lines.as_bytes()).unwrap();
+        assert_eq!(r.len(), 3);
+        assert!(r[0].is_ok() && r[1].is_err() && r[2].is_ok());
+        assert!(parse_body(b"[{\"a\":").is_err());
+        assert_eq!(parse_body(b"[]").unwrap().len(), 0);
+        assert!(parse_body(&[0xff, 0xfe]).is_err());
+    }
+}

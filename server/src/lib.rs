@@ -1,0 +1,258 @@
+//! rrd-server: dashboards over RRD files.
+//!
+//! One binary replaces the original's four Python processes: metric
+//! ingestion (`POST /api/ingest`), a catalogue of series, charts drawn by
+//! rrd-graph (`show.png`, `show.svg`, `show.json`), pages of charts saved
+//! per user, and login. [`app`] builds the router over an [`AppState`];
+//! `main.rs` reads the configuration and serves it.
+//!
+//! ```no_run
+//! use rrd_server::{app, AppState, Config};
+//!
+//! # async fn run() -> anyhow::Result<()> {
+//! let config = Config { data_dir: "/tmp/rrd-server".into(), ..Config::default() };
+//! let state = AppState::new(config)?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod catalogue;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod graphs;
+pub mod ingest;
+pub mod oidc;
+pub mod pages;
+pub mod store;
+pub mod ui;
+
+use std::collections::HashSet;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, Request};
+use axum::middleware::Next;
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use config::Config;
+pub use error::{AppError, AppResult};
+
+use catalogue::{Catalogue, Root};
+use store::PageStore;
+
+/// The shared state every handler sees.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// What [`AppState`] holds.
+pub struct Inner {
+    /// The configuration.
+    pub config: Config,
+    /// The configured zone.
+    pub tz: jiff::tz::TimeZone,
+    /// Saved pages.
+    pub store: Arc<dyn PageStore>,
+    /// The series.
+    pub catalogue: Catalogue,
+    /// Cookie signing.
+    pub sessions: auth::Sessions,
+    /// Where charts are drawn.
+    pub render_pool: graphs::Pool,
+    /// Ingestion requests writing at once.
+    pub ingest_slots: tokio::sync::Semaphore,
+    /// Per-file write serialization.
+    pub writers: ingest::Writers,
+    /// Seconds since the epoch (fixed in tests).
+    pub clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    /// Emails whose user name is known to be theirs.
+    pub claimed: Mutex<HashSet<String>>,
+    /// `auth.allowed_email`, compiled.
+    pub email_re: regex::Regex,
+    /// The OpenID Connect client, in `oidc` mode.
+    pub oidc: Option<oidc::Client>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Reads the session key from `DATA_DIR/session.key`, making one first.
+fn session_key(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(s) = &config.auth.session_secret {
+        return Ok(s.as_bytes().to_vec());
+    }
+    let path = config.data_dir.join("session.key");
+    match std::fs::read(&path) {
+        Ok(k) if k.len() >= 32 => Ok(k),
+        _ => {
+            let mut key = vec![0u8; 32];
+            use std::io::Read;
+            std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| f.read_exact(&mut key))
+                .context("reading /dev/urandom for a session key")?;
+            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+            std::fs::write(&path, &hex).with_context(|| format!("writing {}", path.display()))?;
+            Ok(hex.into_bytes())
+        }
+    }
+}
+
+impl AppState {
+    /// Opens everything the configuration names: the data directory, the
+    /// page store (`DATA_DIR/pages.sqlite`), the roots.
+    pub fn new(config: Config) -> anyhow::Result<AppState> {
+        config.validate()?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+        let store = store::SqliteStore::open(&config.data_dir.join("pages.sqlite"))
+            .context("opening the page store")?;
+        Self::with_store(config, Arc::new(store), Box::new(system_now))
+    }
+
+    /// The state over a given store and clock (tests).
+    pub fn with_store(
+        config: Config,
+        store: Arc<dyn PageStore>,
+        clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    ) -> anyhow::Result<AppState> {
+        config.validate()?;
+        let metrics_root = config.metrics_root();
+        std::fs::create_dir_all(&metrics_root)
+            .with_context(|| format!("creating the metrics root {}", metrics_root.display()))?;
+        let mut roots = vec![Root {
+            name: None,
+            path: metrics_root,
+        }];
+        for r in &config.metrics.extra_roots {
+            anyhow::ensure!(
+                r.path.is_dir(),
+                "extra root {} is not a directory",
+                r.path.display()
+            );
+            roots.push(Root {
+                name: Some(r.name.clone()),
+                path: r.path.clone(),
+            });
+        }
+        std::fs::create_dir_all(&config.data_dir)?;
+        let key = session_key(&config)?;
+        let tz = jiff::tz::TimeZone::get(&config.timezone)?;
+        let email_re = regex::Regex::new(&config.auth.allowed_email)?;
+        let oidc = match (&config.auth.mode, &config.auth.oidc) {
+            (config::AuthMode::Oidc, Some(o)) => Some(oidc::Client::new(o.clone())?),
+            _ => None,
+        };
+        Ok(AppState(Arc::new(Inner {
+            sessions: auth::Sessions::new(
+                key,
+                config.auth.session_seconds,
+                config.auth.secure_cookies,
+            ),
+            render_pool: graphs::Pool::new(
+                config.limits.render_threads,
+                config.limits.render_queue,
+            ),
+            ingest_slots: tokio::sync::Semaphore::new(config.limits.render_threads.max(1)),
+            writers: ingest::Writers::default(),
+            catalogue: Catalogue::new(roots),
+            claimed: Mutex::new(HashSet::new()),
+            tz,
+            store,
+            clock,
+            email_re,
+            oidc,
+            config,
+        })))
+    }
+}
+
+/// The Content-Security-Policy of every response: only this server's own
+/// scripts, styles and images.
+pub const CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+async fn security_headers(req: Request<axum::body::Body>, next: Next) -> Response {
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    r
+}
+
+/// The whole server's routes.
+pub fn app(state: AppState) -> Router {
+    let small = DefaultBodyLimit::max(1 << 20);
+    let page = "/metrics/{user}/{page}";
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/metrics/") }))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/auth/login", get(auth::login))
+        .route("/auth/logout", get(auth::logout))
+        .route("/auth/callback", get(oidc::callback))
+        .route("/static/{file}", get(ui::asset))
+        .route(
+            "/api/ingest",
+            post(ingest::ingest).layer(DefaultBodyLimit::max(state.config.limits.max_body)),
+        )
+        .route("/metrics", get(pages::my_default))
+        .route("/metrics/", get(pages::my_default))
+        .route("/metrics/api/check_rpn", get(graphs::check_rpn))
+        .route(page, get(pages::add_slash))
+        .route(&format!("{page}/"), get(pages::page))
+        .route(&format!("{page}/load.json"), get(pages::load))
+        .route(&format!("{page}/get_series.json"), get(pages::series))
+        .route(&format!("{page}/show.png"), get(graphs::show_png))
+        .route(&format!("{page}/show.svg"), get(graphs::show_svg))
+        .route(&format!("{page}/show.json"), get(graphs::show_json))
+        .route(
+            &format!("{page}/chart.json"),
+            post(pages::store_chart).layer(small),
+        )
+        .route(
+            &format!("{page}/destroy"),
+            post(pages::destroy).layer(small),
+        )
+        .route(&format!("{page}/save.json"), post(pages::save).layer(small))
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(state)
+}

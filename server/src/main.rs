@@ -1,0 +1,156 @@
+//! `rrd-server`: serves the dashboards.
+//!
+//! ```text
+//! rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR]
+//! rrd-server --demo [--listen ADDR:PORT]
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use rrd_server::config::{AuthMode, IngestToken};
+use rrd_server::{app, AppState, Config};
+
+const USAGE: &str = "\
+usage: rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR]
+       rrd-server --demo [--listen ADDR:PORT]
+
+  --config FILE      TOML configuration (see the server's README section)
+  --listen ADDR:PORT where to listen (default 127.0.0.1:8080; env RRD_SERVER_LISTEN)
+  --data-dir DIR     pages, session key and metrics (env RRD_SERVER_DATA_DIR)
+  --demo             a temporary data directory, generated metrics fed through
+                     the ingestion endpoint, demo pages and the dev login
+";
+
+struct Flags {
+    config: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    demo: bool,
+}
+
+fn parse_flags(args: &[String]) -> anyhow::Result<Option<Flags>> {
+    let mut f = Flags {
+        config: None,
+        listen: None,
+        data_dir: None,
+        demo: false,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let (name, inline) = match a.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        let mut value = |n: &str| -> anyhow::Result<String> {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .with_context(|| format!("{n} needs a value"))
+        };
+        match name {
+            "--config" | "-c" => f.config = Some(value(name)?.into()),
+            "--listen" | "-l" => {
+                let v = value(name)?;
+                f.listen = Some(
+                    v.parse()
+                        .with_context(|| format!("--listen {v}: not ADDR:PORT"))?,
+                );
+            }
+            "--data-dir" | "-d" => f.data_dir = Some(value(name)?.into()),
+            "--demo" => f.demo = true,
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                return Ok(None);
+            }
+            "--version" | "-V" => {
+                println!("rrd-server {}", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            other => bail!("unknown argument {other:?}\n{USAGE}"),
+        }
+    }
+    Ok(Some(f))
+}
+
+fn random_hex(n: usize) -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut b = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(flags) = parse_flags(&args)? else {
+        return Ok(());
+    };
+    let mut config = match &flags.config {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    config.apply_env(|k| std::env::var(k).ok())?;
+    if let Some(l) = flags.listen {
+        config.listen = l;
+    }
+    if let Some(d) = &flags.data_dir {
+        config.data_dir = d.clone();
+    }
+    let mut demo_token = None;
+    let mut demo_dir = None;
+    if flags.demo {
+        let dir = std::env::temp_dir().join(format!("rrd-server-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        config.data_dir = dir.clone();
+        config.metrics.root = None;
+        config.auth.mode = AuthMode::Dev;
+        config.auth.dev_email = "dev@localhost".into();
+        let token = random_hex(16)?;
+        config.ingest.tokens.push(IngestToken {
+            token: token.clone(),
+            source: "demo".into(),
+        });
+        demo_token = Some(token);
+        demo_dir = Some(dir);
+    }
+    let state = AppState::new(config.clone()).context("starting")?;
+    if flags.demo {
+        rrd_server::demo::pages(&*state.store, "dev", "demo").context("making the demo pages")?;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let result = rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        eprintln!("rrd-server: listening on http://{addr}/ (data in {})", config.data_dir.display());
+        if let Some(token) = demo_token {
+            eprintln!("rrd-server: demo: feeding ten days of generated metrics, then a point every 20 s; log in as dev at http://{addr}/metrics/");
+            tokio::spawn(async move {
+                let now = || {
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs() as i64)
+                        .unwrap_or(0)
+                };
+                if let Err(e) = rrd_server::demo::generate(addr, token, now).await {
+                    eprintln!("rrd-server: demo generator stopped: {e:#}");
+                }
+            });
+        }
+        axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("serving")
+    });
+    if let Some(dir) = demo_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}

@@ -1,0 +1,345 @@
+//! Pages of charts at `/metrics/U/N/`: anyone logged in views anyone's
+//! page, only its owner changes it, and Save copies a page into the
+//! viewer's own namespace (the original's contract).
+//!
+//! One change from the original: it stored a chart's parameters as a side
+//! effect of `GET show.png`, which any page on the web could trigger with
+//! an `<img>` tag. Here the browser stores them with
+//! `POST chart.json` (CSRF-checked), under the same generation rule.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use crate::auth::{check_csrf, User, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::store::{Copied, Destroyed, Params};
+use crate::AppState;
+
+/// The app whose pages these are.
+pub const APP: &str = "metrics";
+/// Series per picker page, as the original's.
+pub const PICKER_PAGE: usize = 99;
+/// Most charts on a page.
+pub const MAX_CHARTS: usize = 100;
+/// Largest parameter value kept, bytes.
+const MAX_VALUE: usize = 8192;
+
+/// A page name as the original's Save dialog took them: `[0-9a-zA-Z_.-]+`,
+/// not starting with a dot, at most 100 bytes.
+pub fn valid_page(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+}
+
+/// A user name (an email's local part).
+pub fn valid_user(name: &str) -> bool {
+    crate::auth::local_part(&format!("{name}@x")).is_some()
+}
+
+fn check_names(user: &str, page: &str) -> AppResult<()> {
+    // the names are not echoed: they are whatever a link said
+    if !valid_user(user) {
+        return Err(AppError::NotFound("no such user".into()));
+    }
+    if !valid_page(page) {
+        return Err(AppError::NotFound("no such page".into()));
+    }
+    Ok(())
+}
+
+/// `GET /metrics`, `/metrics/`: my default page.
+pub(crate) async fn my_default(Viewer(me): Viewer) -> Redirect {
+    Redirect::to(&format!("/metrics/{}/default/", me.name))
+}
+
+/// `GET /metrics/U/N`: with the slash.
+pub(crate) async fn add_slash(Path((user, page)): Path<(String, String)>) -> AppResult<Redirect> {
+    check_names(&user, &page)?;
+    Ok(Redirect::to(&format!("/metrics/{user}/{page}/")))
+}
+
+/// `GET /metrics/U/N/`: the page.
+pub(crate) async fn page(
+    Viewer(me): Viewer,
+    State(state): State<AppState>,
+    Path((user, page)): Path<(String, String)>,
+) -> AppResult<Response> {
+    check_names(&user, &page)?;
+    let store = state.store.clone();
+    let (u, n, m) = (user.clone(), page.clone(), me.name.clone());
+    let (charts, mine, owners) = tokio::task::spawn_blocking(move || -> AppResult<_> {
+        Ok((
+            store.load(APP, &u, &n)?,
+            store.pages(APP, &m)?,
+            store.owners(APP)?,
+        ))
+    })
+    .await??;
+    if charts.is_empty() && user != me.name {
+        return Err(AppError::NotFound(format!("{user} has no page {page}")));
+    }
+    Ok(crate::ui::metrics_page(&state, &me, &user, &page, &charts, &mine, &owners).into_response())
+}
+
+/// `GET /metrics/U/N/load.json`.
+pub(crate) async fn load(
+    me: User,
+    State(state): State<AppState>,
+    Path((user, page)): Path<(String, String)>,
+) -> AppResult<Json<serde_json::Value>> {
+    check_names(&user, &page)?;
+    let store = state.store.clone();
+    let (u, n, m) = (user.clone(), page.clone(), me.name.clone());
+    let (charts, mine, owners) = tokio::task::spawn_blocking(move || -> AppResult<_> {
+        Ok((
+            store.load(APP, &u, &n)?,
+            store.pages(APP, &m)?,
+            store.owners(APP)?,
+        ))
+    })
+    .await??;
+    if charts.is_empty() && user != me.name {
+        return Err(AppError::NotFound(format!("{user} has no page {page}")));
+    }
+    Ok(Json(serde_json::json!({
+        "charts": charts.iter().map(|(_, p)| p).collect::<Vec<_>>(),
+        "imgids": charts.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        "owner": user == me.name,
+        "saved": mine,
+        "others": owners,
+    })))
+}
+
+fn owner_only(me: &User, user: &str, page: &str) -> AppResult<()> {
+    check_names(user, page)?;
+    if me.name != user {
+        return Err(AppError::Forbidden(format!(
+            "{user}/{page} belongs to {user}; Save copies it to your own pages"
+        )));
+    }
+    Ok(())
+}
+
+fn clean_params(params: &Params) -> AppResult<Params> {
+    if params.len() > 400 {
+        return Err(AppError::BadRequest("too many chart parameters".into()));
+    }
+    let mut out = Params::new();
+    for (k, v) in params {
+        if k.len() > 64 || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(AppError::BadRequest(format!("bad parameter name {k:?}")));
+        }
+        if v.len() > MAX_VALUE {
+            return Err(AppError::BadRequest(format!(
+                "parameter {k} longer than {MAX_VALUE} bytes"
+            )));
+        }
+        // the original kept what was non-empty, and not width, bust or imgid
+        if v.is_empty() || matches!(k.as_str(), "width" | "bust" | "imgid") {
+            continue;
+        }
+        out.insert(k.clone(), v.clone());
+    }
+    Ok(out)
+}
+
+fn valid_imgid(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 40
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b))
+}
+
+/// The body of `chart.json`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ChartBody {
+    imgid: String,
+    params: Params,
+}
+
+/// `POST /metrics/U/N/chart.json`: stores a chart under the generation rule.
+pub(crate) async fn store_chart(
+    me: User,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((user, page)): Path<(String, String)>,
+    Json(body): Json<ChartBody>,
+) -> AppResult<Json<serde_json::Value>> {
+    check_csrf(&headers, &me)?;
+    owner_only(&me, &user, &page)?;
+    if !valid_imgid(&body.imgid) {
+        return Err(AppError::BadRequest(format!(
+            "bad chart id {:?}",
+            body.imgid
+        )));
+    }
+    let params = clean_params(&body.params)?;
+    let generation: i64 = params
+        .get("generation")
+        .and_then(|g| g.parse().ok())
+        .unwrap_or(0);
+    let store = state.store.clone();
+    let stored = tokio::task::spawn_blocking(move || -> AppResult<bool> {
+        let existing = store.load(APP, &user, &page)?;
+        if existing.len() >= MAX_CHARTS && !existing.iter().any(|(id, _)| *id == body.imgid) {
+            return Err(AppError::BadRequest(format!(
+                "a page holds at most {MAX_CHARTS} charts"
+            )));
+        }
+        Ok(store.save_chart(APP, &user, &page, &body.imgid, generation, &params)?)
+    })
+    .await??;
+    Ok(Json(serde_json::json!({ "stored": stored })))
+}
+
+/// The body of `destroy`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DestroyBody {
+    imgid: String,
+}
+
+/// `POST /metrics/U/N/destroy`: the original's answers (`empty`,
+/// `destroyed IMGID`, ``).
+pub(crate) async fn destroy(
+    me: User,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((user, page)): Path<(String, String)>,
+    Json(body): Json<DestroyBody>,
+) -> AppResult<String> {
+    check_csrf(&headers, &me)?;
+    owner_only(&me, &user, &page)?;
+    let store = state.store.clone();
+    let id = body.imgid.clone();
+    let d = tokio::task::spawn_blocking(move || store.destroy(APP, &user, &page, &id)).await??;
+    Ok(match d {
+        Destroyed::PageEmpty => "empty".into(),
+        Destroyed::Chart => format!("destroyed {}", body.imgid),
+        Destroyed::Nothing => String::new(),
+    })
+}
+
+/// The body of `save.json`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SaveBody {
+    name: String,
+    #[serde(default)]
+    overwrite: Option<String>,
+    /// The charts as the viewer sees them; without, the stored page is
+    /// copied (the original's behaviour).
+    #[serde(default)]
+    charts: Option<Vec<Params>>,
+}
+
+/// `POST /metrics/U/N/save.json`: copies page U/N (anyone's) into my pages.
+pub(crate) async fn save(
+    me: User,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((user, page)): Path<(String, String)>,
+    Json(body): Json<SaveBody>,
+) -> AppResult<Json<serde_json::Value>> {
+    check_csrf(&headers, &me)?;
+    check_names(&user, &page)?;
+    if !valid_page(&body.name) {
+        return Err(AppError::BadRequest(format!(
+            "{:?} is not a page name: letters, digits, _ . and -, not starting with a dot",
+            body.name
+        )));
+    }
+    let overwrite = matches!(body.overwrite.as_deref(), Some("y" | "true"));
+    let given = match body.charts {
+        Some(c) if c.len() > MAX_CHARTS => {
+            return Err(AppError::BadRequest(format!(
+                "a page holds at most {MAX_CHARTS} charts"
+            )))
+        }
+        Some(c) => Some(c.iter().map(clean_params).collect::<AppResult<Vec<_>>>()?),
+        None => None,
+    };
+    let store = state.store.clone();
+    let (me_name, name) = (me.name.clone(), body.name.clone());
+    let copied = tokio::task::spawn_blocking(move || -> AppResult<Copied> {
+        let charts: Vec<(String, i64, Params)> = match given {
+            Some(list) => list
+                .into_iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    let g = p
+                        .get("generation")
+                        .and_then(|g| g.parse().ok())
+                        .unwrap_or(0);
+                    (format!("{k}"), g, p)
+                })
+                .collect(),
+            None => store
+                .load(APP, &user, &page)?
+                .into_iter()
+                .map(|(id, p)| {
+                    let g = p
+                        .get("generation")
+                        .and_then(|g| g.parse().ok())
+                        .unwrap_or(0);
+                    (id, g, p)
+                })
+                .collect(),
+        };
+        Ok(store.replace_page(APP, &me_name, &name, &charts, overwrite)?)
+    })
+    .await??;
+    Ok(Json(match copied {
+        Copied::Exists => serde_json::json!({ "exists": true }),
+        Copied::Done => serde_json::json!({ "url": format!("../../{}/{}/", me.name, body.name) }),
+    }))
+}
+
+/// The query of `get_series.json`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SeriesQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: usize,
+}
+
+/// `GET /metrics/U/N/get_series.json?q=..&page=..`: the picker's list,
+/// 99 per page.
+pub(crate) async fn series(
+    _me: User,
+    State(state): State<AppState>,
+    Query(q): Query<SeriesQuery>,
+) -> AppResult<Json<serde_json::Value>> {
+    if q.q.len() > 1000 {
+        return Err(AppError::BadRequest("filter longer than 1000 bytes".into()));
+    }
+    let re = crate::catalogue::filter_regex(&q.q).map_err(AppError::BadRequest)?;
+    let st = state.clone();
+    let (total, names) = tokio::task::spawn_blocking(move || {
+        let snap = st.catalogue.snapshot();
+        let matching: Vec<&str> = snap
+            .series
+            .iter()
+            .map(|s| s.name.as_str())
+            .filter(|n| re.is_match(n))
+            .collect();
+        let names: Vec<String> = matching
+            .iter()
+            .skip(q.page.saturating_mul(PICKER_PAGE))
+            .take(PICKER_PAGE)
+            .map(|s| s.to_string())
+            .collect();
+        (matching.len(), names)
+    })
+    .await?;
+    Ok(Json(
+        serde_json::json!({ "total": total, "page": q.page, "per_page": PICKER_PAGE, "series": names }),
+    ))
+}
