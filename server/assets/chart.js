@@ -131,9 +131,12 @@ export class Chart {
     if (!this.plots().length) { this.status.textContent = 'no plots yet: open Contents'; return; }
     const u = this.url('png', now ? {bust: Date.now()} : {});
     this.status.textContent = 'drawing…';
+    // only the latest request's image is shown, whatever order they finish in
+    const seq = this.seq = (this.seq || 0) + 1;
     fetch(u, {credentials: 'same-origin'}).then(async (r) => {
       const err = r.headers.get('x-graph-error');
       const blob = await r.blob();
+      if (seq !== this.seq) return;
       if (this.img.src.startsWith('blob:')) URL.revokeObjectURL(this.img.src);
       this.img.dataset.error = err ? 'error: ' + err : '';
       this.metaFor = '';
@@ -279,8 +282,8 @@ export class Chart {
     const from = this.zoom?.from ?? g?.graph_start, until = this.zoom?.until ?? g?.graph_end;
     if (from === undefined) return;
     const span = until - from, now = Math.floor(Date.now() / 1000);
-    let b = Math.min(now, until + span / 2), a = b - 2 * span;
-    this.setZoom({from: Math.floor(a), until: Math.ceil(b)}, true);
+    const b = Math.min(now, until + Math.floor(span / 2));
+    this.setZoom({from: b - 2 * span, until: b}, true);
   }
 
   undoZoom() {

@@ -110,7 +110,7 @@ export function plotDialog(params, done) {
     el('h3', {}, 'Add series'),
     picker(add, (all) => all.forEach(add)),
     el('div', {class: 'row'},
-      el('button', {type: 'button', onclick: () => aggregateDialog('', (data) => add(data))}, 'Aggregate…'),
+      el('button', {type: 'button', id: 'add-aggregate', onclick: () => aggregateDialog('', (data) => add(data))}, 'Aggregate…'),
       el('span', {class: 'spacer'}),
       el('button', {type: 'button', onclick: () => dlg.close()}, 'Cancel'),
       el('button', {type: 'button', class: 'primary', id: 'plot-ok', onclick: () => {

@@ -9,6 +9,8 @@ import {plotDialog, saveDialog} from './dialogs.js';
 
 const list = document.getElementById('charts');
 const charts = [];
+// the browser tests read the charts (geometry, zoom) from here
+window.__rrdCharts = charts;
 
 const hooks = {
   changed(chart) {
@@ -91,6 +93,7 @@ function boot() {
   } else {
     for (const {imgid, params} of page.charts) add(imgid, params);
   }
+  showEmpty();
   document.getElementById('new-chart').addEventListener('click', newChart);
   document.getElementById('first-chart').addEventListener('click', newChart);
   document.getElementById('save').addEventListener('click', () => saveDialog(charts.map((c) => c.params)));

@@ -161,7 +161,11 @@ fn chart(pairs: &[(&str, &str)]) -> Params {
 /// The demo's pages: the dev user's `default` and `ops`, and a page of
 /// another user (`alice`) to browse but not change.
 pub fn pages(store: &dyn PageStore, dev: &str, source: &str) -> anyhow::Result<()> {
-    let s = |host: &str, check: &str| format!("{source}/{host}/{}", check.replace('#', "/"));
+    // series names as ingestion makes them (`disk#/var` is `disk/var`)
+    let s = |host: &str, check: &str| {
+        let path = crate::ingest::name_to_path(&format!("//{host}/{check}")).unwrap_or_default();
+        format!("{source}/{path}")
+    };
     let webs: Vec<String> = (1..=4)
         .map(|k| s(&format!("web{k}.example.com"), "http#requests"))
         .collect();

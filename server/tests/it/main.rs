@@ -3,9 +3,11 @@
 
 mod abuse;
 mod auth;
+mod browser;
 mod graphs;
 mod ingest;
 mod pages;
+mod webdriver;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,0 +1,358 @@
+//! End to end in a real browser: Debian's chromium driven through
+//! chromedriver against the server on a loopback socket.
+//!
+//! The browser must be there when `RRD_E2E=require` (CI sets it): then a
+//! missing chromium or chromedriver fails the run. Elsewhere the tests say
+//! once that they did not run.
+//!
+//! Screenshots go to `target/browser-screenshots/` (docs/ holds copies).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::webdriver::{Driver, Session};
+use crate::{lines, Harness, NOW};
+
+/// Whether the browser tests can run; panics when they must and cannot.
+pub fn browser_available() -> bool {
+    let have = |c: &str| {
+        std::process::Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let ok = have("chromium") && have("chromedriver");
+    if !ok {
+        if std::env::var("RRD_E2E").as_deref() == Ok("require") {
+            panic!("RRD_E2E=require but chromium or chromedriver is missing (apt-get install chromium chromium-driver)");
+        }
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            eprintln!("chromium/chromedriver are not installed: the browser tests do not run")
+        });
+    }
+    ok
+}
+
+/// Serves `h` on a loopback port from a thread of its own.
+pub fn serve(h: &Harness) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = rrd_server::app(h.state.clone());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(l, app.into_make_service_with_connect_info::<SocketAddr>())
+                .await
+                .unwrap();
+        });
+    });
+    addr
+}
+
+pub fn shots() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Two hosts' cpu and load over two days before the harness clock.
+fn data(h: &Harness) {
+    let mut recs = Vec::new();
+    for k in 0..576 {
+        let t = NOW - 2 * 86_400 + k * 300;
+        let day = (t as f64 / 86_400.0 * std::f64::consts::TAU).sin();
+        recs.push((
+            t,
+            "//web1.example.com/cpu#user",
+            40.0 + 25.0 * day + (k % 7) as f64,
+        ));
+        recs.push((
+            t,
+            "//web2.example.com/cpu#user",
+            30.0 + 20.0 * day + (k % 5) as f64,
+        ));
+        recs.push((t, "//web1.example.com/load#load1", 1.5 + day));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let r = rt.block_on(h.ingest(&lines(&recs)));
+    assert_eq!(r.json()["written"], 1728, "{}", r.text());
+}
+
+fn login(s: &Session, base: &str, h: &Harness, user: &str) {
+    s.goto(&format!("{base}/healthz"));
+    s.delete_cookies();
+    let cookie = h.cookie(user);
+    let (name, value) = cookie.split_once('=').unwrap();
+    s.add_cookie(name, value);
+}
+
+fn image_loaded(s: &Session, nth: usize) {
+    s.wait(
+        "the chart image",
+        &format!(
+            "const i = document.querySelectorAll('.chart img.graph')[{nth}];
+             const st = document.querySelectorAll('.chart .status')[{nth}];
+             return i && i.complete && i.naturalWidth > 0 && st.textContent === '' ? i.naturalWidth : 0;"
+        ),
+    );
+}
+
+fn chart_meta(s: &Session) {
+    s.wait("the chart's geometry", "return document.querySelector('.chart') && window.__rrdCharts && window.__rrdCharts[0].meta ? 1 : 0");
+}
+
+#[test]
+fn build_save_share_zoom_and_dark_mode() {
+    if !browser_available() {
+        return;
+    }
+    let h = Harness::new("browser");
+    data(&h);
+    let addr = serve(&h);
+    let base = format!("http://{addr}");
+    let driver = Driver::start().unwrap();
+    let s = driver.session(1280, 1000).unwrap();
+
+    // log in through the dev login: the browser follows the redirects
+    s.goto(&format!("{base}/metrics/"));
+    assert!(s.url().ends_with("/metrics/dev/default/"), "{}", s.url());
+
+    // an empty page offers a first chart; build it in the plot dialog
+    s.click("#first-chart");
+    s.type_into("dialog.plotdialog input.filter", "web1 cpu");
+    s.wait("the filtered series", "return document.querySelector('dialog.plotdialog select.serieslist')?.options.length === 1");
+    s.js("const l = document.querySelector('dialog.plotdialog select.serieslist'); l.options[0].selected = true;", json!([]));
+    s.click("dialog.plotdialog .picker button.primary");
+    s.wait(
+        "the new plot row",
+        "return document.querySelectorAll('dialog.plotdialog tbody tr').length === 1",
+    );
+
+    // an aggregate with a custom RPN, checked as it is typed
+    s.click("#add-aggregate");
+    s.type_into("dialog.aggdialog input.filter", "cpu");
+    s.wait(
+        "two cpu series",
+        "return document.querySelector('dialog.aggdialog select.serieslist')?.options.length === 2",
+    );
+    s.click("dialog.aggdialog .picker .row:last-child button:nth-child(2)");
+    s.click("dialog.aggdialog input[value=custom]");
+    s.type_into("dialog.aggdialog input.wide", "v0,v9,+");
+    let caret = s.wait("the RPN check", "const p = document.querySelector('dialog.aggdialog pre.rpncheck'); return p.classList.contains('error') && p.textContent.includes('^') ? p.textContent : ''");
+    assert!(caret.as_str().unwrap().contains("v9"), "{caret}");
+    s.type_into("dialog.aggdialog input.wide", "v0,v1,MAXNAN");
+    s.wait("a valid RPN", "return document.querySelector('dialog.aggdialog pre.rpncheck').textContent.includes('valid')");
+    s.click("#agg-ok");
+    s.wait(
+        "the aggregate row",
+        "return document.querySelectorAll('dialog.plotdialog tbody tr').length === 2",
+    );
+    s.type_into("dialog.plotdialog label input.wide", "CPU <b>busy</b>");
+    s.click("#plot-ok");
+    image_loaded(&s, 0);
+
+    // the owner's chart is stored at once
+    let stored = h.state.store.load("metrics", "dev", "default").unwrap();
+    assert_eq!(stored.len(), 1);
+    let p = &stored[0].1;
+    assert_eq!(p["data0"], "test/web1.example.com/cpu/user");
+    assert_eq!(
+        p["data1"],
+        "test/web1.example.com/cpu/user|test/web2.example.com/cpu/user||custom|v0|v1||v0,v1,MAXNAN"
+    );
+    assert_eq!(p["title"], "CPU <b>busy</b>");
+    s.screenshot(&shots().join("metrics-chart.png"));
+
+    // hover: the readout shows every plot's value under the pointer
+    chart_meta(&s);
+    let g = s.js("return window.__rrdCharts[0].meta.graph", json!([]));
+    let (left, top, width, height) = (
+        g["graph_left"].as_i64().unwrap(),
+        g["graph_top"].as_i64().unwrap(),
+        g["graph_width"].as_i64().unwrap(),
+        g["graph_height"].as_i64().unwrap(),
+    );
+    // image pixels to CSS pixels: the image may be scaled to fit
+    let scale = s.js("const i = document.querySelector('.chart img.graph'); return i.clientWidth / i.naturalWidth", json!([])).as_f64().unwrap();
+    let css = |px: i64| (px as f64 * scale).round() as i64;
+    s.hover(
+        ".chart .overlay",
+        css(left + width / 2),
+        css(top + height / 2),
+    );
+    let tip = s.wait("the hover readout", "const t = document.querySelector('.chart .tip'); return !t.hidden && t.querySelectorAll('.row').length === 2 ? t.textContent : ''");
+    assert!(tip.as_str().unwrap().contains("2023-12-31"), "{tip}");
+    assert!(!tip.as_str().unwrap().contains("unknown"), "{tip}");
+    s.screenshot(&shots().join("metrics-hover.png"));
+
+    // drag to zoom: the window narrows, the URL keeps it, undo restores it
+    s.drag(
+        ".chart .overlay",
+        css(left + width / 4),
+        css(left + width / 2),
+        css(top + height / 2),
+    );
+    let z = s.wait(
+        "the zoomed URL",
+        "return new URLSearchParams(location.search).get('z1') || ''",
+    );
+    let (from, until): (i64, i64) = {
+        let z = z.as_str().unwrap();
+        let (a, b) = z.split_once('-').unwrap();
+        (a.parse().unwrap(), b.parse().unwrap())
+    };
+    let (gs, ge) = (
+        g["graph_start"].as_i64().unwrap(),
+        g["graph_end"].as_i64().unwrap(),
+    );
+    let quarter = (ge - gs) / 4;
+    // within two pixels' worth of time of where the pointer went
+    let slack = 2 * (ge - gs) / width;
+    assert!(
+        (from - (gs + quarter)).abs() < slack && (until - (gs + 2 * quarter)).abs() < slack,
+        "{from}-{until} in {gs}-{ge}"
+    );
+    image_loaded(&s, 0);
+    s.wait(
+        "the zoomed geometry",
+        &format!("return window.__rrdCharts[0].meta?.graph.graph_start === {from}"),
+    );
+    // a reload keeps the zoom (the URL is the state)
+    let url = s.url();
+    s.goto(&url);
+    image_loaded(&s, 0);
+    s.wait(
+        "the zoom after reload",
+        &format!("return window.__rrdCharts[0].zoom?.from === {from}"),
+    );
+    s.click(".chart button.zoomout");
+    s.wait("zoomed out", &format!("return window.__rrdCharts[0].zoom.until - window.__rrdCharts[0].zoom.from === 2 * ({until} - {from})"));
+    s.click(".chart button.undo");
+    s.wait(
+        "undone",
+        &format!("return window.__rrdCharts[0].zoom?.from === {from}"),
+    );
+
+    // dark mode themes the page and the graph itself
+    s.click("#theme");
+    s.wait(
+        "dark page",
+        "return document.documentElement.dataset.theme === 'dark'",
+    );
+    image_loaded(&s, 0);
+    let px = s.js(
+        "const i = document.querySelector('.chart img.graph'); const c = document.createElement('canvas');
+         c.width = i.naturalWidth; c.height = i.naturalHeight; const x = c.getContext('2d'); x.drawImage(i, 0, 0);
+         return Array.from(x.getImageData(5, 5, 1, 1).data);",
+        json!([]),
+    );
+    assert_eq!(
+        px,
+        json!([0x1b, 0x1d, 0x22, 255]),
+        "the graph's background is the dark theme's"
+    );
+    s.screenshot(&shots().join("metrics-dark.png"));
+
+    // save under a new name; the browser goes there
+    s.click("#save");
+    s.type_into("dialog.savedialog input", "shared");
+    s.click("#save-ok");
+    s.wait(
+        "the saved page",
+        "return location.pathname === '/metrics/dev/shared/'",
+    );
+    assert_eq!(
+        h.state
+            .store
+            .load("metrics", "dev", "shared")
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // another user views it, read only, and cannot change it
+    login(&s, &base, &h, "ann");
+    s.goto(&format!("{base}/metrics/dev/shared/"));
+    image_loaded(&s, 0);
+    let badge = s.js(
+        "return document.querySelector('.badge')?.textContent",
+        json!([]),
+    );
+    assert_eq!(badge, json!("dev's page, read only"));
+    let visible = s.js(
+        "return getComputedStyle(document.querySelector('.chart .remove')).display",
+        json!([]),
+    );
+    assert_eq!(visible, json!("none"));
+    let status = s.js(
+        "const done = arguments[0];
+         return fetch('chart.json', {method: 'POST', headers: {'Content-Type': 'application/json',
+             'X-CSRF-Token': JSON.parse(document.getElementById('page-data').textContent).csrf},
+             body: JSON.stringify({imgid: '0', params: {data0: 'x', generation: '99'}})}).then(r => r.status)",
+        json!([]),
+    );
+    assert_eq!(status, json!(403));
+    assert_eq!(
+        h.state.store.load("metrics", "dev", "shared").unwrap()[0].1["generation"],
+        "1"
+    );
+    // the title went through as text, never as markup
+    let bold = s.js("return document.querySelectorAll('b').length", json!([]));
+    assert_eq!(bold, json!(0));
+    s.screenshot(&shots().join("metrics-visitor.png"));
+}
+
+#[test]
+fn phone_layout_is_one_column() {
+    if !browser_available() {
+        return;
+    }
+    let h = Harness::new("phone");
+    data(&h);
+    let charts = vec![(
+        "1".to_string(),
+        1,
+        [
+            ("data0", "test/web1.example.com/cpu/user"),
+            ("data1", "test/web2.example.com/cpu/user"),
+            ("title", "CPU"),
+            ("trail", "24"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    )];
+    h.state
+        .store
+        .replace_page("metrics", "dev", "default", &charts, true)
+        .unwrap();
+    let addr = serve(&h);
+    let driver = Driver::start().unwrap();
+    let s = driver.session(412, 900).unwrap();
+    s.goto(&format!("http://{addr}/metrics/"));
+    image_loaded(&s, 0);
+    let w = s.js("return [document.querySelector('.chart img.graph').getBoundingClientRect().width, document.documentElement.clientWidth, document.documentElement.scrollWidth]", json!([]));
+    let (img, client, scroll) = (
+        w[0].as_f64().unwrap(),
+        w[1].as_f64().unwrap(),
+        w[2].as_f64().unwrap(),
+    );
+    assert!(
+        img <= client && scroll <= client + 1.0,
+        "no sideways scrolling: {w}"
+    );
+    assert!(img > client * 0.8, "the chart fills the width: {w}");
+    s.screenshot(&shots().join("metrics-phone.png"));
+}
