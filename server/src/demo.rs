@@ -106,15 +106,18 @@ async fn post(addr: SocketAddr, token: &str, body: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Feeds the server at `addr` forever: history first, then live points.
+/// Feeds the server at `addr`: `days` of history first, then, if `live`,
+/// a point per series every 20 seconds, forever.
 pub async fn generate(
     addr: SocketAddr,
     token: String,
     now: impl Fn() -> i64,
+    days: i64,
+    live: bool,
 ) -> anyhow::Result<()> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let start = now();
-    let first = start - 10 * 86_400;
+    let first = start - days * 86_400;
     // history, a day per request
     let mut t = first - first.rem_euclid(300);
     while t < start {
@@ -132,6 +135,9 @@ pub async fn generate(
             t += 300;
         }
         post(addr, &token, &body).await?;
+    }
+    if !live {
+        return Ok(());
     }
     loop {
         tokio::time::sleep(std::time::Duration::from_secs(20)).await;

@@ -256,3 +256,31 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }
+
+/// The fuzz targets' bodies, also run over the committed seeds by the
+/// tests.
+#[doc(hidden)]
+pub mod fuzz_bodies {
+    /// Parses arbitrary bytes as an ingestion body: never a panic, and
+    /// every accepted record names a path that stays beneath the root.
+    pub fn metric_records(data: &[u8]) {
+        let Ok(records) = crate::ingest::parse_body(data) else {
+            return;
+        };
+        for r in records.into_iter().flatten() {
+            assert!(
+                !r.path.is_empty() && !r.path.starts_with('/'),
+                "{:?}",
+                r.path
+            );
+            assert!(
+                r.path
+                    .split('/')
+                    .all(|c| !c.is_empty() && !c.starts_with('.') && !c.contains('\0')),
+                "{:?}",
+                r.path
+            );
+            assert!(r.value.is_finite());
+        }
+    }
+}

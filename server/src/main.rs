@@ -137,7 +137,7 @@ fn main() -> anyhow::Result<()> {
                         .map(|d| d.as_secs() as i64)
                         .unwrap_or(0)
                 };
-                if let Err(e) = rrd_server::demo::generate(addr, token, now).await {
+                if let Err(e) = rrd_server::demo::generate(addr, token, now, 10, true).await {
                     eprintln!("rrd-server: demo generator stopped: {e:#}");
                 }
             });

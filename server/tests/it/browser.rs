@@ -7,13 +7,14 @@
 //!
 //! Screenshots go to `target/browser-screenshots/` (docs/ holds copies).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde_json::json;
 
+#[cfg(feature = "oidc")]
+use crate::serve_on;
 use crate::webdriver::{Driver, Session};
-use crate::{lines, Harness, NOW};
+use crate::{lines, serve, Harness, NOW};
 
 /// Whether the browser tests can run; panics when they must and cannot.
 pub fn browser_available() -> bool {
@@ -34,28 +35,6 @@ pub fn browser_available() -> bool {
         });
     }
     ok
-}
-
-/// Serves `h` on a loopback port from a thread of its own.
-pub fn serve(h: &Harness) -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = rrd_server::app(h.state.clone());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(l, app.into_make_service_with_connect_info::<SocketAddr>())
-                .await
-                .unwrap();
-        });
-    });
-    addr
 }
 
 pub fn shots() -> PathBuf {
@@ -355,4 +334,133 @@ fn phone_layout_is_one_column() {
     );
     assert!(img > client * 0.8, "the chart fills the width: {w}");
     s.screenshot(&shots().join("metrics-phone.png"));
+}
+
+/// npm's oidc-provider, started by the test (server/tests/oidc).
+#[cfg(feature = "oidc")]
+struct Provider(std::process::Child, u16);
+
+#[cfg(feature = "oidc")]
+impl Provider {
+    fn start(redirect: &str) -> Provider {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
+        assert!(
+            dir.join("node_modules/oidc-provider").is_dir(),
+            "the OpenID Connect provider is not installed: npm ci --prefix server/tests/oidc"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // its output goes to a file: a closed pipe would kill it at its next write
+        let log = crate::tempdir("oidc-provider").join("provider.log");
+        let child = std::process::Command::new("node")
+            .current_dir(&dir)
+            .args(["provider.mjs", &port.to_string(), redirect])
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starting node");
+        let t = std::time::Instant::now();
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("ready")
+        {
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(20),
+                "the provider did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Provider(child, port)
+    }
+}
+
+#[cfg(feature = "oidc")]
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Logs in through a real OpenID Connect provider in the browser: the
+/// authorization-code flow with PKCE, the email from the userinfo
+/// endpoint, and a refusal for an email the provider has not verified.
+#[cfg(feature = "oidc")]
+#[test]
+fn oidc_login_through_a_real_provider() {
+    if !browser_available() {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let redirect = format!("http://127.0.0.1:{port}/auth/callback");
+    let provider = Provider::start(&redirect);
+    let h = Harness::with("oidc", |c| {
+        c.auth.mode = rrd_server::config::AuthMode::Oidc;
+        c.auth.oidc = Some(rrd_server::config::OidcConfig {
+            issuer: format!("http://127.0.0.1:{}", provider.1),
+            client_id: "rrd-server".into(),
+            client_secret: Some("rrd-server-test-secret".into()),
+            redirect_url: redirect.clone(),
+        });
+    });
+    // the provider's clock is the real one; sessions must be too
+    let addr = serve_on(&h, listener);
+    let base = format!("http://{addr}");
+    let driver = Driver::start().unwrap();
+    let s = driver.session(1100, 900).unwrap();
+
+    let login_as = |name: &str| {
+        s.delete_cookies();
+        s.goto(&format!("{base}/metrics/"));
+        s.wait(
+            "the provider's login form",
+            "return location.port !== '' && document.querySelector('input[name=login]') ? 1 : 0",
+        );
+        assert!(
+            s.url().contains(&format!(":{}/", provider.1)),
+            "at the provider: {}",
+            s.url()
+        );
+        s.type_into("input[name=login]", name);
+        s.type_into("input[name=password]", "anything");
+        s.click("button[type=submit]");
+        // the consent screen, then back to rrd-server
+        s.wait("consent or done", "return document.querySelector('button[autofocus], form button[type=submit]') || location.pathname.startsWith('/metrics/') ? 1 : 0");
+        if !s.url().contains("/metrics/") && !s.url().contains("/auth/callback") {
+            s.click("button[type=submit]");
+        }
+    };
+
+    login_as("carol@example.com");
+    s.wait(
+        "carol's page",
+        "return location.pathname === '/metrics/carol/default/'",
+    );
+    let me = s.js(
+        "return document.querySelector('.me').textContent",
+        json!([]),
+    );
+    assert_eq!(me, json!("carol"));
+    s.screenshot(&shots().join("oidc-logged-in.png"));
+
+    login_as("unverified-dan@example.com");
+    let body = s.wait(
+        "the refusal",
+        "return document.body.innerText.includes('not verified') ? document.body.innerText : ''",
+    );
+    assert!(
+        body.as_str()
+            .unwrap()
+            .contains("unverified-dan@example.com"),
+        "{body}"
+    );
+    assert!(s.url().contains("/auth/callback"), "{}", s.url());
+    // the refused login left no session behind
+    s.goto(&format!("{base}/metrics/carol/default/load.json"));
+    let text = s.js("return document.body.innerText", json!([]));
+    assert!(text.as_str().unwrap().contains("not logged in"), "{text}");
 }

@@ -4,6 +4,8 @@
 mod abuse;
 mod auth;
 mod browser;
+mod demo;
+mod fuzz_seeds;
 mod graphs;
 mod ingest;
 mod pages;
@@ -196,4 +198,30 @@ pub fn have_rrdtool() -> bool {
         });
     }
     ok
+}
+
+/// Serves `h` on a loopback port from a thread of its own.
+pub fn serve(h: &Harness) -> SocketAddr {
+    serve_on(h, std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+}
+
+/// Serves `h` on `listener` from a thread of its own.
+pub fn serve_on(h: &Harness, listener: std::net::TcpListener) -> SocketAddr {
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = rrd_server::app(h.state.clone());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(l, app.into_make_service_with_connect_info::<SocketAddr>())
+                .await
+                .unwrap();
+        });
+    });
+    addr
 }

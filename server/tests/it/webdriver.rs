@@ -205,10 +205,16 @@ impl Session {
             if !(v.is_null() || v == json!(false) || v == json!("") || v == json!(0)) {
                 return v;
             }
-            assert!(
-                t.elapsed() < Duration::from_secs(20),
-                "timed out waiting for {what}"
-            );
+            if t.elapsed() > Duration::from_secs(20) {
+                let here = self.js(
+                    "return location.href + ' ' + document.body.innerText.slice(0, 500)",
+                    json!([]),
+                );
+                panic!(
+                    "timed out waiting for {what}; the page: {}",
+                    here.as_str().unwrap_or("")
+                );
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
