@@ -159,6 +159,8 @@ pub struct Limits {
     pub render_threads: usize,
     /// Renders waiting for a thread before the server answers 503.
     pub render_queue: usize,
+    /// Memory for drawn images kept for viewers asking again, bytes.
+    pub image_cache_bytes: usize,
 }
 
 impl Default for Config {
@@ -206,6 +208,7 @@ impl Default for Limits {
                 .map(|n| n.get())
                 .unwrap_or(2),
             render_queue: 256,
+            image_cache_bytes: 64 << 20,
         }
     }
 }

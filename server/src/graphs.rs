@@ -587,6 +587,73 @@ impl Source for Roots {
     }
 }
 
+/// Drawn images by ETag, within a byte budget, the least recently used
+/// dropped first. The tag covers the arguments and the files' sizes and
+/// modification times, so a cached image is never stale.
+#[derive(Debug)]
+pub struct ImageCache {
+    budget: usize,
+    inner: std::sync::Mutex<CacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    map: std::collections::HashMap<String, (axum::body::Bytes, u64)>,
+    bytes: usize,
+    tick: u64,
+}
+
+impl ImageCache {
+    /// A cache of at most `budget` bytes of images (0: none).
+    pub fn new(budget: usize) -> ImageCache {
+        ImageCache {
+            budget,
+            inner: Default::default(),
+        }
+    }
+
+    fn get(&self, etag: &str) -> Option<axum::body::Bytes> {
+        let mut c = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        c.tick += 1;
+        let tick = c.tick;
+        let e = c.map.get_mut(etag)?;
+        e.1 = tick;
+        Some(e.0.clone())
+    }
+
+    fn put(&self, etag: &str, bytes: axum::body::Bytes) {
+        if bytes.len() > self.budget / 4 {
+            return;
+        }
+        let mut c = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        c.tick += 1;
+        let tick = c.tick;
+        c.bytes += bytes.len();
+        if let Some((old, _)) = c.map.insert(etag.to_string(), (bytes, tick)) {
+            c.bytes -= old.len();
+        }
+        while c.bytes > self.budget {
+            let Some(oldest) = c
+                .map
+                .iter()
+                .min_by_key(|(_, v)| v.1)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some((b, _)) = c.map.remove(&oldest) {
+                c.bytes -= b.len();
+            }
+        }
+    }
+
+    /// Images and bytes held.
+    pub fn usage(&self) -> (usize, usize) {
+        let c = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        (c.map.len(), c.bytes)
+    }
+}
+
 /// A bounded pool for blocking work: `threads` at once, at most `queue`
 /// waiting; beyond that, [`AppError::Busy`].
 #[derive(Debug)]
@@ -661,7 +728,7 @@ fn http_date(t: std::time::SystemTime) -> Option<String> {
 
 /// The chart's PNG or SVG, or an error image for a failed render.
 struct Drawn {
-    bytes: Vec<u8>,
+    bytes: axum::body::Bytes,
     /// The failure the image shows, and the status it is answered with.
     error: Option<(StatusCode, String)>,
     etag: String,
@@ -743,9 +810,16 @@ pub fn error_image(
     .unwrap_or_default()
 }
 
+/// The clock a chart is drawn at: whole ten seconds, so that a live chart
+/// asked for by many viewers (or refreshed by one) within ten seconds is
+/// the same chart, drawn once.
+pub fn chart_now(state: &AppState) -> i64 {
+    (state.clock)().div_euclid(10) * 10
+}
+
 async fn draw(state: &AppState, params: Params, format: &'static str) -> AppResult<Drawn> {
     let st = state.clone();
-    let now = (state.clock)();
+    let now = chart_now(state);
     state
         .render_pool
         .run(move || {
@@ -758,18 +832,30 @@ async fn draw(state: &AppState, params: Params, format: &'static str) -> AppResu
             match build(&params, &ctx) {
                 Ok(chart) => {
                     let (etag, modified) = validators(&st, &chart, format);
-                    match render(&st, &chart, format, now) {
-                        Ok(r) => Ok(Drawn {
-                            bytes: r.output.unwrap_or_default(),
+                    if let Some(bytes) = st.images.get(&etag) {
+                        return Ok(Drawn {
+                            bytes,
                             error: None,
                             etag,
                             modified,
-                        }),
+                        });
+                    }
+                    match render(&st, &chart, format, now) {
+                        Ok(r) => {
+                            let bytes = axum::body::Bytes::from(r.output.unwrap_or_default());
+                            st.images.put(&etag, bytes.clone());
+                            Ok(Drawn {
+                                bytes,
+                                error: None,
+                                etag,
+                                modified,
+                            })
+                        }
                         Err(e) => {
                             let window = (chart.start, chart.end);
                             let bytes = error_image(&e, format, &params, window, &chart.tz, now);
                             Ok(Drawn {
-                                bytes,
+                                bytes: bytes.into(),
                                 error: Some((StatusCode::BAD_REQUEST, e)),
                                 etag,
                                 modified,
@@ -783,7 +869,7 @@ async fn draw(state: &AppState, params: Params, format: &'static str) -> AppResu
                     let window = (now - 86_400, now);
                     let bytes = error_image(&e.to_string(), format, &params, window, &st.tz, now);
                     Ok(Drawn {
-                        bytes,
+                        bytes: bytes.into(),
                         error: Some((e.status(), e.to_string())),
                         etag: String::new(),
                         modified: None,
@@ -895,7 +981,7 @@ pub(crate) async fn show_json(
     Query(p): Query<Params>,
 ) -> AppResult<Json<serde_json::Value>> {
     let st = state.clone();
-    let now = (state.clock)();
+    let now = chart_now(&state);
     state
         .render_pool
         .run(move || -> AppResult<Json<serde_json::Value>> {

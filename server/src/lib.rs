@@ -67,6 +67,8 @@ pub struct Inner {
     pub sessions: auth::Sessions,
     /// Where charts are drawn.
     pub render_pool: graphs::Pool,
+    /// Charts drawn lately.
+    pub images: graphs::ImageCache,
     /// Ingestion requests writing at once.
     pub ingest_slots: tokio::sync::Semaphore,
     /// Per-file write serialization.
@@ -180,6 +182,7 @@ impl AppState {
                 config.limits.render_threads,
                 config.limits.render_queue,
             ),
+            images: graphs::ImageCache::new(config.limits.image_cache_bytes),
             ingest_slots: tokio::sync::Semaphore::new(config.limits.render_threads.max(1)),
             writers: ingest::Writers::default(),
             catalogue: Catalogue::new(roots),

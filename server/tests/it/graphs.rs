@@ -45,6 +45,16 @@ async fn png_svg_and_json() {
     assert_eq!(&r.body[..8], b"\x89PNG\r\n\x1a\n");
     let etag = r.header("etag").unwrap().to_string();
     assert!(r.header("last-modified").is_some());
+    // asked again, the image comes from the cache, byte for byte
+    assert_eq!(h.state.images.usage().0, 1);
+    let again = h
+        .get(
+            &format!("/metrics/jim/p/show.png?{}", chart_query(&[])),
+            Some("jim"),
+        )
+        .await;
+    assert_eq!(again.body, r.body);
+    assert_eq!(h.state.images.usage().0, 1);
     // the same chart again: 304
     let req = Request::get(format!("/metrics/jim/p/show.png?{}", chart_query(&[])))
         .header(header::COOKIE, h.cookie("jim"))
@@ -61,6 +71,8 @@ async fn png_svg_and_json() {
         )
         .await;
     assert_ne!(r.header("etag").unwrap(), etag);
+    assert_ne!(r.body, again.body, "drawn again with the new point");
+    assert_eq!(h.state.images.usage().0, 2);
 
     let r = h
         .get(
