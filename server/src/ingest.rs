@@ -127,10 +127,81 @@ pub fn name_to_path(name: &str) -> Result<String, String> {
     Ok(parts.join("/"))
 }
 
+/// A field of a record as it came: parsed without building a JSON tree
+/// (strings are borrowed from the body where they have no escapes).
+#[derive(Debug)]
+enum Field<'a> {
+    Num(f64),
+    Str(std::borrow::Cow<'a, str>),
+    Other(&'static str),
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Field<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Field<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Field<'a>, E> {
+                Ok(Field::Num(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Field<'a>, E> {
+                Ok(Field::Num(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Field<'a>, E> {
+                Ok(Field::Num(v as f64))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Field<'a>, E> {
+                Ok(Field::Str(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Field<'a>, E> {
+                Ok(Field::Str(std::borrow::Cow::Owned(v.to_string())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Field<'a>, E> {
+                Ok(Field::Other("a boolean"))
+            }
+            fn visit_unit<E>(self) -> Result<Field<'a>, E> {
+                Ok(Field::Other("null"))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Field<'a>, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Field::Other("an array"))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Field<'a>, A::Error> {
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Field::Other("an object"))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A record as it came; other keys (`units`) are ignored.
+#[derive(Debug, serde::Deserialize)]
+struct RawRecord<'a> {
+    #[serde(borrow, default)]
+    timestamp: Option<Field<'a>>,
+    #[serde(borrow, default)]
+    name: Option<Field<'a>>,
+    #[serde(borrow, default)]
+    value: Option<Field<'a>>,
+}
+
 /// `2014-12-13T16:14:47.820000` (UTC, fraction dropped) or epoch seconds.
-pub fn parse_timestamp(v: &serde_json::Value) -> Result<i64, String> {
+fn parse_timestamp(v: Option<&Field<'_>>) -> Result<i64, String> {
     match v {
-        serde_json::Value::String(s) => {
+        Some(Field::Str(s)) => {
             let (date, time) = s
                 .split_once('T')
                 .ok_or_else(|| format!("timestamp {s:?} is not YYYY-MM-DDTHH:MM:SS"))?;
@@ -142,35 +213,31 @@ pub fn parse_timestamp(v: &serde_json::Value) -> Result<i64, String> {
                 .map(|z| z.timestamp().as_second())
                 .map_err(|_| format!("timestamp {s:?} is out of range"))
         }
-        serde_json::Value::Number(n) => match n.as_f64() {
-            Some(f) if f.is_finite() && (0.0..1e11).contains(&f) => Ok(f as i64),
-            _ => Err(format!("timestamp {n} is out of range")),
-        },
-        serde_json::Value::Null => Err("missing timestamp".into()),
-        other => Err(format!(
-            "timestamp {other} is neither a string nor a number"
+        Some(Field::Num(f)) if f.is_finite() && (0.0..1e11).contains(f) => Ok(*f as i64),
+        Some(Field::Num(f)) => Err(format!("timestamp {f} is out of range")),
+        Some(Field::Other("null")) | None => Err("missing timestamp".into()),
+        Some(Field::Other(what)) => Err(format!(
+            "timestamp is {what}, neither a string nor a number"
         )),
     }
 }
 
-/// One record from its JSON.
-pub fn parse_record(v: &serde_json::Value) -> Result<Record, String> {
-    let obj = v.as_object().ok_or("not a JSON object")?;
-    let ts = parse_timestamp(obj.get("timestamp").unwrap_or(&serde_json::Value::Null))?;
-    let name = match obj.get("name") {
-        Some(serde_json::Value::String(s)) => s,
+fn record_of(raw: &RawRecord<'_>) -> Result<Record, String> {
+    let ts = parse_timestamp(raw.timestamp.as_ref())?;
+    let name = match &raw.name {
+        Some(Field::Str(s)) => s,
+        Some(Field::Other("null")) | None => return Err("missing name".into()),
         Some(_) => return Err("name is not a string".into()),
-        None => return Err("missing name".into()),
     };
     let path = name_to_path(name)?;
-    let value = match obj.get("value") {
-        Some(serde_json::Value::Number(n)) => n.as_f64().ok_or("value is not a number")?,
-        Some(serde_json::Value::String(s)) => s
+    let value = match &raw.value {
+        Some(Field::Num(n)) => *n,
+        Some(Field::Str(s)) => s
             .trim()
             .parse::<f64>()
             .map_err(|_| format!("value {s:?} is not a number"))?,
-        Some(_) => return Err("value is not a number".into()),
-        None => return Err("missing value".into()),
+        Some(Field::Other("null")) | None => return Err("missing value".into()),
+        Some(Field::Other(_)) => return Err("value is not a number".into()),
     };
     if !value.is_finite() {
         return Err(format!("value {value} is not finite"));
@@ -178,22 +245,36 @@ pub fn parse_record(v: &serde_json::Value) -> Result<Record, String> {
     Ok(Record { ts, path, value })
 }
 
+/// One record from its JSON text.
+pub fn parse_record(json: &str) -> Result<Record, String> {
+    // serde would also take a struct from an array: only objects are records
+    if !json.trim_start().starts_with('{') {
+        return match serde_json::from_str::<serde::de::IgnoredAny>(json) {
+            Ok(_) => Err("not a JSON object of timestamp, name and value".into()),
+            Err(e) => Err(format!("malformed JSON: {e}")),
+        };
+    }
+    match serde_json::from_str::<RawRecord<'_>>(json) {
+        Ok(raw) => record_of(&raw),
+        Err(e) if e.classify() == serde_json::error::Category::Data => Err(format!(
+            "not a JSON object of timestamp, name and value: {e}"
+        )),
+        Err(e) => Err(format!("malformed JSON: {e}")),
+    }
+}
+
 /// The records of a body: a JSON array, or one JSON object per line.
 pub fn parse_body(body: &[u8]) -> Result<Vec<Result<Record, String>>, String> {
     let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())?;
     if text.trim_start().starts_with('[') {
-        let items: Vec<serde_json::Value> =
+        let items: Vec<&serde_json::value::RawValue> =
             serde_json::from_str(text).map_err(|e| format!("malformed JSON array: {e}"))?;
-        return Ok(items.iter().map(parse_record).collect());
+        return Ok(items.iter().map(|v| parse_record(v.get())).collect());
     }
     Ok(text
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            serde_json::from_str::<serde_json::Value>(line)
-                .map_err(|e| format!("malformed JSON: {e}"))
-                .and_then(|v| parse_record(&v))
-        })
+        .map(parse_record)
         .collect())
 }
 
@@ -416,19 +497,16 @@ mod tests {
 
     #[test]
     fn records_and_their_refusals() {
-        let v: serde_json::Value = serde_json::from_str(
-            r#"{"timestamp": "2014-12-13T16:14:47.820000", "name": "//h/c#m", "value": 99, "units": "rpm"}"#,
-        )
-        .unwrap();
+        let v = r#"{"timestamp": "2014-12-13T16:14:47.820000", "name": "//h/c#m", "value": 99, "units": "rpm"}"#;
         assert_eq!(
-            parse_record(&v).unwrap(),
+            parse_record(v).unwrap(),
             Record {
                 ts: 1418487287,
                 path: "h/c/m".into(),
                 value: 99.0
             }
         );
-        let bad = |s: &str| parse_record(&serde_json::from_str(s).unwrap()).unwrap_err();
+        let bad = |s: &str| parse_record(s).unwrap_err();
         assert_eq!(bad(r#"{"name": "//h/c", "value": 1}"#), "missing timestamp");
         assert_eq!(
             bad(r#"{"timestamp": "2014-12-13T10:28:31", "value": 1}"#),
