@@ -336,6 +336,99 @@ fn phone_layout_is_one_column() {
     s.screenshot(&shots().join("metrics-phone.png"));
 }
 
+/// Two charts: hovering one draws the crosshair on the other at the same
+/// time; clicking a legend entry hides that plot (and the URL says so).
+#[test]
+fn crosshair_across_charts_and_legend_toggle() {
+    if !browser_available() {
+        return;
+    }
+    let h = Harness::new("cross");
+    data(&h);
+    let chart = |title: &str, series: &[&str]| -> rrd_server::store::Params {
+        let mut p: rrd_server::store::Params = [("title", title), ("trail", "24")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (k, s) in series.iter().enumerate() {
+            p.insert(format!("data{k}"), s.to_string());
+        }
+        p
+    };
+    let charts = vec![
+        (
+            "1".to_string(),
+            1,
+            chart(
+                "CPU",
+                &[
+                    "test/web1.example.com/cpu/user",
+                    "test/web2.example.com/cpu/user",
+                ],
+            ),
+        ),
+        (
+            "2".to_string(),
+            1,
+            chart("Load", &["test/web1.example.com/load/load1"]),
+        ),
+    ];
+    h.state
+        .store
+        .replace_page("metrics", "dev", "default", &charts, true)
+        .unwrap();
+    let addr = serve(&h);
+    let driver = Driver::start().unwrap();
+    let s = driver.session(1200, 1000).unwrap();
+    s.goto(&format!("http://{addr}/metrics/"));
+    image_loaded(&s, 0);
+    image_loaded(&s, 1);
+    s.wait(
+        "both charts' geometry",
+        "return window.__rrdCharts.every(c => c.meta) ? 1 : 0",
+    );
+    let g = s.js("return window.__rrdCharts[0].meta.graph", json!([]));
+    let scale = s.js("const i = document.querySelector('.chart img.graph'); return i.clientWidth / i.naturalWidth", json!([])).as_f64().unwrap();
+    let css = |px: f64| (px * scale).round() as i64;
+    let (left, top, width, height) = (
+        g["graph_left"].as_f64().unwrap(),
+        g["graph_top"].as_f64().unwrap(),
+        g["graph_width"].as_f64().unwrap(),
+        g["graph_height"].as_f64().unwrap(),
+    );
+    s.hover(
+        ".chart[data-imgid='1'] .overlay",
+        css(left + width * 0.3),
+        css(top + height / 2.0),
+    );
+    // the second chart shows the crosshair at the same x (both span the same day)
+    let xs = s.wait(
+        "the crosshair on the other chart",
+        "const c = document.querySelector(\".chart[data-imgid='2'] .cross\"); return c.hidden ? 0 : [parseFloat(c.style.left), window.__rrdCharts[1].xAt(window.__rrdCharts[0].timeAt(window.__rrdCharts[1].meta.graph.graph_left + 0.3 * window.__rrdCharts[1].meta.graph.graph_width))]",
+    );
+    let (drawn, expected) = (xs[0].as_f64().unwrap(), xs[1].as_f64().unwrap() * scale);
+    assert!((drawn - expected).abs() < 3.0 * scale + 1.0, "{xs}");
+    // click the second legend entry of the first chart: plot 1 is hidden
+    let coords = g["coords[1]"]
+        .as_str()
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse::<f64>().unwrap())
+        .collect::<Vec<_>>();
+    s.click_at(
+        ".chart[data-imgid='1'] .overlay",
+        css((coords[0] + coords[2]) / 2.0),
+        css((coords[1] + coords[3]) / 2.0),
+    );
+    let hidden = s.wait(
+        "the hidden plot in the URL",
+        "return new URLSearchParams(location.search).get('h1') || ''",
+    );
+    assert_eq!(hidden, json!("1"));
+    image_loaded(&s, 0);
+    s.screenshot(&shots().join("metrics-crosshair.png"));
+}
+
 /// npm's oidc-provider, started by the test (server/tests/oidc).
 #[cfg(feature = "oidc")]
 struct Provider(std::process::Child, u16);

@@ -282,6 +282,11 @@ impl Session {
         self.call("DELETE", "/actions", None);
     }
 
+    /// Clicks at (x, y) relative to the element's top-left corner.
+    pub fn click_at(&self, css: &str, x: i64, y: i64) {
+        self.drag(css, x, x, y);
+    }
+
     /// Moves the pointer to (x, y) relative to the element's top-left corner.
     pub fn hover(&self, css: &str, x: i64, y: i64) {
         let e = self.find(css);
