@@ -78,6 +78,7 @@ for fmt in png svg; do
 done
 
 # peak RSS from here on only (ingestion above held its bodies)
+rss0=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 echo 5 >/proc/$pid/clear_refs
 out=$("$LOAD" get "$addr" "/metrics/bench/x/show.png?$q&title=C100+{n}" "$cookie" 100 "$DURATION"); say "$out"
 hwm100=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
@@ -100,5 +101,5 @@ for fmt in png svg; do
     echo "| four-plot $F chart, each request a new chart | ${rate[$fmt.new]}/s | ${rate[$fmt.rrdtool]}/s | $(x "${rate[$fmt.new]}" "${rate[$fmt.rrdtool]}") | 10x | $(ok "$(awk -v a="${rate[$fmt.new]}" -v b="${rate[$fmt.rrdtool]}" 'BEGIN{print a/b}')" 10) |"
     echo "| four-plot $F chart, the same chart again | ${rate[$fmt.again]}/s | ${rate[$fmt.rrdtool]}/s | $(x "${rate[$fmt.again]}" "${rate[$fmt.rrdtool]}") | 10x | $(ok "$(awk -v a="${rate[$fmt.again]}" -v b="${rate[$fmt.rrdtool]}" 'BEGIN{print a/b}')" 10) |"
 done
-echo "| peak RSS after 100 clients drawing new charts | $((hwm100 / 1024)) MiB | | | bounded | |"
-echo "| peak RSS after 300 clients ($shed requests answered 503 at once by the bounded queue) | $((hwm300 / 1024)) MiB | | | bounded | |"
+echo "| peak RSS with 100 clients drawing new charts (RSS before: $((rss0 / 1024)) MiB) | $((hwm100 / 1024)) MiB | | | bounded | |"
+echo "| peak RSS with 300 clients ($shed requests answered 503 at once by the bounded queue) | $((hwm300 / 1024)) MiB | | | bounded | |"
