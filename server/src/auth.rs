@@ -106,12 +106,7 @@ impl Sessions {
 
     /// The email of a valid, unexpired cookie value.
     pub fn verify(&self, value: &str, now: i64) -> Option<String> {
-        let (p, m) = value.split_once('.')?;
-        let payload = unhex(p)?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(&payload);
-        mac.verify_slice(&unhex(m)?).ok()?;
-        let payload = String::from_utf8(payload).ok()?;
+        let payload = self.unsign(value)?;
         let mut parts = payload.splitn(3, '|');
         if parts.next()? != "1" {
             return None;
@@ -126,7 +121,8 @@ impl Sessions {
         hex(&self.mac(format!("csrf|{email}").as_bytes())[..16])
     }
 
-    /// A signed value for short-lived state (the OIDC round trip).
+    /// `data` with its MAC: sessions, and short-lived state (the OIDC
+    /// round trip).
     pub fn sign(&self, data: &str) -> String {
         format!(
             "{}.{}",

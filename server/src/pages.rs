@@ -65,27 +65,43 @@ pub(crate) async fn add_slash(Path((user, page)): Path<(String, String)>) -> App
     Ok(Redirect::to(&format!("/metrics/{user}/{page}/")))
 }
 
+/// A page's charts, my page names and the users with pages; a page with
+/// no charts exists only for its owner (a new page).
+async fn page_view(state: &AppState, me: &User, user: &str, page: &str) -> AppResult<PageView> {
+    check_names(user, page)?;
+    let store = state.store.clone();
+    let (u, n, m) = (user.to_string(), page.to_string(), me.name.clone());
+    let view = tokio::task::spawn_blocking(move || -> AppResult<_> {
+        Ok(PageView {
+            charts: store.load(APP, &u, &n)?,
+            mine: store.pages(APP, &m)?,
+            owners: store.owners(APP)?,
+        })
+    })
+    .await??;
+    if view.charts.is_empty() && user != me.name {
+        return Err(AppError::NotFound(format!("{user} has no page {page}")));
+    }
+    Ok(view)
+}
+
+struct PageView {
+    charts: Vec<(String, Params)>,
+    mine: Vec<String>,
+    owners: Vec<String>,
+}
+
 /// `GET /metrics/U/N/`: the page.
 pub(crate) async fn page(
     Viewer(me): Viewer,
     State(state): State<AppState>,
     Path((user, page)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    check_names(&user, &page)?;
-    let store = state.store.clone();
-    let (u, n, m) = (user.clone(), page.clone(), me.name.clone());
-    let (charts, mine, owners) = tokio::task::spawn_blocking(move || -> AppResult<_> {
-        Ok((
-            store.load(APP, &u, &n)?,
-            store.pages(APP, &m)?,
-            store.owners(APP)?,
-        ))
-    })
-    .await??;
-    if charts.is_empty() && user != me.name {
-        return Err(AppError::NotFound(format!("{user} has no page {page}")));
-    }
-    Ok(crate::ui::metrics_page(&state, &me, &user, &page, &charts, &mine, &owners).into_response())
+    let v = page_view(&state, &me, &user, &page).await?;
+    Ok(
+        crate::ui::metrics_page(&state, &me, &user, &page, &v.charts, &v.mine, &v.owners)
+            .into_response(),
+    )
 }
 
 /// `GET /metrics/U/N/load.json`.
@@ -94,20 +110,11 @@ pub(crate) async fn load(
     State(state): State<AppState>,
     Path((user, page)): Path<(String, String)>,
 ) -> AppResult<Json<serde_json::Value>> {
-    check_names(&user, &page)?;
-    let store = state.store.clone();
-    let (u, n, m) = (user.clone(), page.clone(), me.name.clone());
-    let (charts, mine, owners) = tokio::task::spawn_blocking(move || -> AppResult<_> {
-        Ok((
-            store.load(APP, &u, &n)?,
-            store.pages(APP, &m)?,
-            store.owners(APP)?,
-        ))
-    })
-    .await??;
-    if charts.is_empty() && user != me.name {
-        return Err(AppError::NotFound(format!("{user} has no page {page}")));
-    }
+    let PageView {
+        charts,
+        mine,
+        owners,
+    } = page_view(&state, &me, &user, &page).await?;
     Ok(Json(serde_json::json!({
         "charts": charts.iter().map(|(_, p)| p).collect::<Vec<_>>(),
         "imgids": charts.iter().map(|(id, _)| id).collect::<Vec<_>>(),
