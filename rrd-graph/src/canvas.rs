@@ -164,6 +164,14 @@ pub struct Text<'a> {
 pub trait Canvas {
     /// Fills a polygon (non-zero winding).
     fn fill(&mut self, pts: &[(f64, f64)], color: Rgba);
+    /// Fills `whole`, which is the union of `pieces` that cover different
+    /// pixel rows and keep `whole`'s edges (in direction too) but for
+    /// horizontal ones: a rasterizing surface fills the pieces one by one,
+    /// the same pixels from a smaller area scanned; others fill `whole`.
+    fn fill_pieces(&mut self, whole: &[(f64, f64)], pieces: &[&[(f64, f64)]], color: Rgba) {
+        let _ = pieces;
+        self.fill(whole, color);
+    }
     /// Strokes a polyline of the given width; `dash` is (on, off, offset).
     fn stroke(
         &mut self,
@@ -198,16 +206,19 @@ fn simplify(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
 }
 
 /// Splits a polyline into its dashes.
-fn dashed(pts: &[(f64, f64)], on: f64, off: f64, offset: f64) -> Vec<Vec<(f64, f64)>> {
-    let mut out = Vec::new();
+fn dashed(pts: &[(f64, f64)], on: f64, off: f64, offset: f64) -> Dashes {
     if on <= 0.0 || off < 0.0 || pts.len() < 2 {
-        return vec![pts.to_vec()];
+        return Dashes::whole(pts);
     }
+    // the dashes' points one after another, each dash a range of them: two
+    // allocations for the hundreds of dots of a grid line
+    let mut out = Dashes::default();
     let period = on + off;
     let mut phase = offset.rem_euclid(period);
-    let mut cur: Vec<(f64, f64)> = Vec::new();
+    // the dash being built is out.pts[start..]
+    let mut start = 0;
     if phase < on {
-        cur.push(pts[0]);
+        out.pts.push(pts[0]);
     }
     for w in pts.windows(2) {
         let (a, b) = (w[0], w[1]);
@@ -226,24 +237,48 @@ fn dashed(pts: &[(f64, f64)], on: f64, off: f64, offset: f64) -> Vec<Vec<(f64, f
             if phase >= period {
                 phase -= period;
             }
-            if (phase - on).abs() < 1e-9 || (phase >= on && !cur.is_empty() && step == left) {
+            let building = out.pts.len() > start;
+            if (phase - on).abs() < 1e-9 || (phase >= on && building && step == left) {
                 // end of a dash
-                cur.push(p);
-                if cur.len() >= 2 {
-                    out.push(std::mem::take(&mut cur));
+                out.pts.push(p);
+                if out.pts.len() - start >= 2 {
+                    out.ends.push((start, out.pts.len()));
+                    start = out.pts.len();
                 }
-                cur.clear();
+                out.pts.truncate(start);
             } else if phase.abs() < 1e-9 {
-                cur = vec![p];
+                out.pts.truncate(start);
+                out.pts.push(p);
             } else if phase < on {
-                cur.push(p);
+                out.pts.push(p);
             }
         }
     }
-    if cur.len() >= 2 {
-        out.push(cur);
+    if out.pts.len() - start >= 2 {
+        out.ends.push((start, out.pts.len()));
     }
     out
+}
+
+/// Pieces of a polyline: `pts[a..b]` for each `(a, b)` of `ends`.
+#[derive(Debug, Default)]
+struct Dashes {
+    pts: Vec<(f64, f64)>,
+    ends: Vec<(usize, usize)>,
+}
+
+impl Dashes {
+    /// The whole polyline as one piece.
+    fn whole(pts: &[(f64, f64)]) -> Dashes {
+        Dashes {
+            pts: pts.to_vec(),
+            ends: vec![(0, pts.len())],
+        }
+    }
+
+    fn parts(&self) -> impl Iterator<Item = &[(f64, f64)]> + '_ {
+        self.ends.iter().map(|&(a, b)| &self.pts[a..b])
+    }
 }
 
 /// The outline of a stroke: one quad per segment and a disc at every
@@ -516,6 +551,12 @@ impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
         }
     }
 
+    fn fill_pieces(&mut self, _whole: &[(f64, f64)], pieces: &[&[(f64, f64)]], color: Rgba) {
+        for p in pieces {
+            self.fill(p, color);
+        }
+    }
+
     fn stroke(
         &mut self,
         pts: &[(f64, f64)],
@@ -523,15 +564,16 @@ impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
         color: Rgba,
         dash: Option<(f64, f64, f64)>,
     ) {
-        let parts = match dash {
+        let dashes = match dash {
             Some((on, off, offset)) => dashed(pts, on, off, offset),
-            None => vec![pts.to_vec()],
+            None => Dashes::whole(pts),
         };
+        let parts: Vec<&[(f64, f64)]> = dashes.parts().collect();
         let round = dash.is_none();
         // horizontal and vertical segments (grid lines, rules, staircase
         // lines) are rectangles whose pixel coverage is exact arithmetic;
         // pieces may overlap only where the colour is opaque
-        let axis = |p: &Vec<(f64, f64)>| p.windows(2).all(|w| w[0].0 == w[1].0 || w[0].1 == w[1].1);
+        let axis = |p: &&[(f64, f64)]| p.windows(2).all(|w| w[0].0 == w[1].0 || w[0].1 == w[1].1);
         if parts.iter().all(axis) && (color.a >= 1.0 || parts.iter().all(|p| p.len() <= 2)) {
             let hw = width / 2.0;
             for p in &parts {
@@ -565,6 +607,9 @@ impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
     }
 
     fn text(&mut self, t: &Text<'_>) {
+        if self.text_from_cache(t) {
+            return;
+        }
         let polys = glyph_outlines(&self.metrics, t);
         // glyph outlines have contours of both orientations (holes): fill
         // them as one shape
@@ -573,6 +618,150 @@ impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
 
     fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+}
+
+/// What identifies a text's coverage: text space is placed on whole
+/// pixels (`glyph_outlines` rounds the anchor), so the same text, size,
+/// angle and alignment covers the same pixels wherever it is drawn.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct TextKey {
+    text: String,
+    points: u64,
+    angle: i32,
+    h: u8,
+    v: u8,
+}
+
+/// A text's coverage relative to its rounded anchor.
+#[derive(Debug)]
+struct TextCoverage {
+    ox: f64,
+    oy: f64,
+    w: usize,
+    h: usize,
+    cov: Vec<f32>,
+}
+
+/// Texts cached per thread (axis labels, legends and titles repeat from
+/// graph to graph); the cache is dropped whole past this many entries or
+/// bytes of coverage, so a thread holds at most about 4 MiB of it.
+const TEXT_CACHE_ENTRIES: usize = 4096;
+const TEXT_CACHE_BYTES: usize = 4 << 20;
+
+/// The per-thread text cache and the coverage bytes it holds.
+type TextCache = (
+    std::collections::HashMap<TextKey, Option<std::rc::Rc<TextCoverage>>>,
+    usize,
+);
+
+thread_local! {
+    static TEXT_CACHE: std::cell::RefCell<TextCache> = std::cell::RefCell::new(Default::default());
+}
+
+impl<B: DrawingBackend> RasterCanvas<'_, B> {
+    /// Draws `t` from its cached coverage (computing it the first time) when
+    /// it lies wholly inside the image, as `blend` would draw its outlines;
+    /// false when the caller must draw it the long way (a text reaching
+    /// outside, or one that is a single polygon, which `blend` may fill as
+    /// a rectangle).
+    fn text_from_cache(&mut self, t: &Text<'_>) -> bool {
+        let key = TextKey {
+            text: t.text.to_string(),
+            points: t.points.to_bits(),
+            angle: t.angle,
+            h: t.h as u8,
+            v: t.v as u8,
+        };
+        let cached = TEXT_CACHE.with(|c| c.borrow().0.get(&key).cloned());
+        let coverage = match cached {
+            Some(Some(c)) => c,
+            Some(None) => return false,
+            None => {
+                let made = self.text_coverage(t).map(std::rc::Rc::new);
+                TEXT_CACHE.with(|c| {
+                    let (map, bytes) = &mut *c.borrow_mut();
+                    let size = made.as_ref().map_or(0, |m| m.cov.len() * 4) + key.text.len() + 64;
+                    if map.len() >= TEXT_CACHE_ENTRIES || *bytes + size > TEXT_CACHE_BYTES {
+                        map.clear();
+                        *bytes = 0;
+                    }
+                    *bytes += size;
+                    map.insert(key, made.clone());
+                });
+                match made {
+                    Some(c) => c,
+                    None => return false,
+                }
+            }
+        };
+        let (w, h) = (f64::from(self.size.0), f64::from(self.size.1));
+        let (x0, y0) = (t.x.round() + coverage.ox, t.y.round() + coverage.oy);
+        if x0 < 0.0 || y0 < 0.0 || x0 + coverage.w as f64 > w || y0 + coverage.h as f64 > h {
+            return false;
+        }
+        if t.color.a <= 0.0 {
+            return true;
+        }
+        let base = t.color.backend();
+        let (ox, oy) = (x0 as i32, y0 as i32);
+        for (i, &c) in coverage.cov.iter().enumerate() {
+            let cov = f64::from(c.min(1.0));
+            if cov > 0.002 {
+                let (x, y) = ((i % coverage.w) as i32, (i / coverage.w) as i32);
+                let _ = self.backend.draw_pixel((ox + x, oy + y), base.mix(cov));
+            }
+        }
+        true
+    }
+
+    /// The coverage of `t` drawn at the origin, rasterized as `blend` does.
+    fn text_coverage(&mut self, t: &Text<'_>) -> Option<TextCoverage> {
+        let at_origin = Text {
+            x: 0.0,
+            y: 0.0,
+            ..*t
+        };
+        let polys = glyph_outlines(&self.metrics, &at_origin);
+        if polys.len() < 2 {
+            return None;
+        }
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for &(x, y) in polys.iter().flatten() {
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x);
+            y1 = y1.max(y);
+        }
+        let (x0, y0, x1, y1) = (x0.floor(), y0.floor(), x1.ceil(), y1.ceil());
+        if !(x1 > x0 && y1 > y0) || x1 - x0 > 4096.0 || y1 - y0 > 4096.0 {
+            return None;
+        }
+        let (bw, bh) = ((x1 - x0) as usize, (y1 - y0) as usize);
+        let r = &mut self.raster;
+        r.reset(bw, bh);
+        for p in &polys {
+            for i in 0..p.len() {
+                let (a, b) = (p[i], p[(i + 1) % p.len()]);
+                r.draw_line(
+                    point((a.0 - x0) as f32, (a.1 - y0) as f32),
+                    point((b.0 - x0) as f32, (b.1 - y0) as f32),
+                );
+            }
+        }
+        let mut cov = vec![0.0f32; bw * bh];
+        r.for_each_pixel(|i, c| {
+            if let Some(v) = cov.get_mut(i) {
+                *v = c;
+            }
+        });
+        Some(TextCoverage {
+            ox: x0,
+            oy: y0,
+            w: bw,
+            h: bh,
+            cov,
+        })
     }
 }
 
@@ -803,11 +992,11 @@ impl<B: DrawingBackend> Canvas for SvgCanvas<'_, B> {
             color: color.backend(),
             width: ((width * SVG_SCALE).round() as u32).max(1),
         };
-        let parts = match dash {
+        let dashes = match dash {
             Some((on, off, offset)) => dashed(&pts, on, off, offset),
-            None => vec![pts],
+            None => Dashes::whole(&pts),
         };
-        for p in parts {
+        for p in dashes.parts() {
             let _ = self.backend.draw_path(p.iter().map(|&q| svg_pt(q)), &style);
         }
     }
@@ -889,6 +1078,15 @@ impl Canvas for Zoom<'_> {
         self.inner.fill(&p, color);
     }
 
+    fn fill_pieces(&mut self, whole: &[(f64, f64)], pieces: &[&[(f64, f64)]], color: Rgba) {
+        // scaled, the pieces' rows may meet inside a pixel: fill whole
+        if self.factor == 1.0 {
+            self.inner.fill_pieces(whole, pieces, color);
+        } else {
+            self.fill(whole, color);
+        }
+    }
+
     fn stroke(
         &mut self,
         pts: &[(f64, f64)],
@@ -939,10 +1137,90 @@ mod tests {
         assert_eq!(m.width(8.0, "  Line x"), 56.0);
     }
 
+    /// Draws with `f` on a fresh 300x120 bitmap and returns its pixels.
+    fn pixels(
+        f: impl FnOnce(&mut RasterCanvas<'_, plotters_bitmap::BitMapBackend<'_>>),
+    ) -> Vec<u8> {
+        let mut buf = vec![255u8; 300 * 120 * 3];
+        {
+            let mut backend = plotters_bitmap::BitMapBackend::with_buffer(&mut buf, (300, 120));
+            let mut canvas = RasterCanvas::new(&mut backend);
+            f(&mut canvas);
+        }
+        buf
+    }
+
+    #[test]
+    fn cached_text_covers_the_same_pixels_as_its_outlines() {
+        let black = Rgba::from_u8(0, 0, 0, 255);
+        for (x, y, h, v, angle) in [
+            (10.0, 10.0, HAlign::Left, VAlign::Top, 0),
+            (150.4, 60.6, HAlign::Center, VAlign::Center, 0),
+            (290.0, 100.0, HAlign::Right, VAlign::Bottom, 0),
+            (20.0, 110.0, HAlign::Center, VAlign::Center, 90),
+            (5.0, 60.0, HAlign::Left, VAlign::Top, 0), // reaches outside: drawn the long way
+        ] {
+            let t = Text {
+                x,
+                y,
+                points: 8.0,
+                color: black,
+                h,
+                v,
+                angle,
+                text: "Sun 12:00 q|g",
+            };
+            // twice, so that the second comes from the cache
+            let cached = pixels(|c| {
+                c.text(&t);
+                c.text(&Text {
+                    x: 40.0,
+                    ..t.clone()
+                });
+                c.text(&t);
+            });
+            let direct = pixels(|c| {
+                for t in [
+                    t.clone(),
+                    Text {
+                        x: 40.0,
+                        ..t.clone()
+                    },
+                    t.clone(),
+                ] {
+                    let polys = glyph_outlines(&c.metrics, &t);
+                    c.blend(&polys, t.color);
+                }
+            });
+            assert!(cached == direct, "text at ({x}, {y}) {h:?} {v:?} {angle}");
+        }
+    }
+
+    #[test]
+    fn filling_pieces_is_filling_the_whole() {
+        let grey = Rgba::from_u8(120, 130, 140, 255);
+        let (w, h, i) = (300.0, 120.0, 2.0);
+        let whole = [
+            (0.0, h),
+            (i, h - i),
+            (i, i),
+            (w - i, i),
+            (w, 0.0),
+            (0.0, 0.0),
+        ];
+        let p1 = [(i, i), (w - i, i), (w, 0.0), (0.0, 0.0), (0.0, i)];
+        let p2 = [(0.0, h), (i, h - i), (i, i), (0.0, i)];
+        let pieces = pixels(|c| c.fill_pieces(&whole, &[&p1, &p2], grey));
+        let one = pixels(|c| c.fill(&whole, grey));
+        assert!(pieces == one);
+        assert!(one.iter().any(|&b| b != 255), "something was drawn");
+    }
+
     #[test]
     fn dashes_split_a_line() {
         let d = dashed(&[(0.0, 0.0), (10.0, 0.0)], 2.0, 2.0, 0.0);
+        let d: Vec<_> = d.parts().collect();
         assert_eq!(d.len(), 3, "{d:?}");
-        assert_eq!(d[0], vec![(0.0, 0.0), (2.0, 0.0)]);
+        assert_eq!(d[0], [(0.0, 0.0), (2.0, 0.0)]);
     }
 }

@@ -436,7 +436,26 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
             (ximg, 0.0),
             (0.0, 0.0),
         ];
-        canvas.fill(&a.map(|(x, y)| area_fit(x, y)), c.shade_a);
+        // each shade is an L: its top (right) strip and its left (bottom)
+        // strip cover different pixel rows, so a rasterizing surface may
+        // fill them apart instead of scanning the whole image
+        let fit = |p: &[(f64, f64)]| p.iter().map(|&(x, y)| area_fit(x, y)).collect::<Vec<_>>();
+        let a1 = fit(&[(i, i), (ximg - i, i), (ximg, 0.0), (0.0, 0.0), (0.0, i)]);
+        let a2 = fit(&[(0.0, yimg), (i, yimg - i), (i, i), (0.0, i)]);
+        // (the pieces hold only while the strips do not cross)
+        let apart = ximg >= 2.0 * i && yimg >= 2.0 * i;
+        let fill = |canvas: &mut dyn Canvas,
+                    whole: &[(f64, f64)],
+                    p1: &[(f64, f64)],
+                    p2: &[(f64, f64)],
+                    col| {
+            if apart {
+                canvas.fill_pieces(whole, &[p1, p2], col);
+            } else {
+                canvas.fill(whole, col);
+            }
+        };
+        fill(&mut *canvas, &fit(&a), &a1, &a2, c.shade_a);
         let b = [
             (i, yimg - i),
             (ximg - i, yimg - i),
@@ -445,7 +464,14 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
             (ximg, yimg),
             (0.0, yimg),
         ];
-        canvas.fill(&b.map(|(x, y)| area_fit(x, y)), c.shade_b);
+        let b1 = fit(&[
+            (ximg - i, yimg - i),
+            (ximg - i, i),
+            (ximg, 0.0),
+            (ximg, yimg - i),
+        ]);
+        let b2 = fit(&[(i, yimg - i), (ximg, yimg - i), (ximg, yimg), (0.0, yimg)]);
+        fill(&mut *canvas, &fit(&b), &b1, &b2, c.shade_b);
     }
     let dash = Some((opts.grid_dash.0, opts.grid_dash.1, 0.0));
     // time grid
