@@ -239,6 +239,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/metrics", get(pages::my_default))
         .route("/metrics/", get(pages::my_default))
+        .route("/metrics/{user}/", get(pages::first_page))
         .route("/metrics/api/check_rpn", get(graphs::check_rpn))
         .route(page, get(pages::add_slash))
         .route(&format!("{page}/"), get(pages::page))

@@ -59,6 +59,30 @@ pub(crate) async fn my_default(Viewer(me): Viewer) -> Redirect {
     Redirect::to(&format!("/metrics/{}/default/", me.name))
 }
 
+/// `GET /metrics/U/`: U's first page (`default` for my own, or when U has
+/// it); the Browse menu links here.
+pub(crate) async fn first_page(
+    me: Viewer,
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+) -> AppResult<Redirect> {
+    if !valid_user(&user) {
+        return Err(AppError::NotFound("no such user".into()));
+    }
+    let store = state.store.clone();
+    let u = user.clone();
+    let pages = tokio::task::spawn_blocking(move || store.pages(APP, &u)).await??;
+    let page = if pages.iter().any(|p| p == "default") || user == me.0.name {
+        "default".to_string()
+    } else {
+        pages
+            .into_iter()
+            .next()
+            .ok_or_else(|| AppError::NotFound(format!("{user} has no pages")))?
+    };
+    Ok(Redirect::to(&format!("/metrics/{user}/{page}/")))
+}
+
 /// `GET /metrics/U/N`: with the slash.
 pub(crate) async fn add_slash(Path((user, page)): Path<(String, String)>) -> AppResult<Redirect> {
     check_names(&user, &page)?;

@@ -136,7 +136,7 @@ pub fn metrics_page(
         .filter(|o| **o != me.name)
         .map(|o| {
             format!(
-                "<li><a href=\"/metrics/{0}/default/\" data-owner=\"{1}\">{1}</a></li>",
+                "<li><a href=\"/metrics/{0}/\" data-owner=\"{1}\">{1}</a></li>",
                 url_encode(o),
                 escape(o)
             )

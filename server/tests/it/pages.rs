@@ -259,4 +259,20 @@ async fn redirects_of_the_original() {
         h.get("/", Some("jim")).await.header("location"),
         Some("/metrics/")
     );
+    // a user's first page: default if it exists (and always for me), else the first by name
+    store(&h, "ann", "zeta", "1", 1, "a").await;
+    store(&h, "ann", "alpha", "1", 1, "a").await;
+    let first = |r: crate::Answer| r.header("location").map(str::to_string);
+    assert_eq!(
+        first(h.get("/metrics/ann/", Some("jim")).await).as_deref(),
+        Some("/metrics/ann/alpha/")
+    );
+    assert_eq!(
+        first(h.get("/metrics/jim/", Some("jim")).await).as_deref(),
+        Some("/metrics/jim/default/")
+    );
+    assert_eq!(
+        h.get("/metrics/nobody/", Some("jim")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
