@@ -210,6 +210,16 @@ fn dashed(pts: &[(f64, f64)], on: f64, off: f64, offset: f64) -> Dashes {
     if on <= 0.0 || off < 0.0 || pts.len() < 2 {
         return Dashes::whole(pts);
     }
+    // dashes finer than this many to the line are drawn solid: a period of
+    // 1e-7 pixels (`dashes=1e-7`) would otherwise make billions of points
+    let length: f64 = pts
+        .windows(2)
+        .map(|w| ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt())
+        .sum();
+    let periods = length / (on + off);
+    if periods.is_nan() || periods > MAX_DASHES {
+        return Dashes::whole(pts);
+    }
     // the dashes' points one after another, each dash a range of them: two
     // allocations for the hundreds of dots of a grid line
     let mut out = Dashes::default();
@@ -259,6 +269,9 @@ fn dashed(pts: &[(f64, f64)], on: f64, off: f64, offset: f64) -> Dashes {
     }
     out
 }
+
+/// Most dash periods along one stroke.
+const MAX_DASHES: f64 = 1_000_000.0;
 
 /// Pieces of a polyline: `pts[a..b]` for each `(a, b)` of `ends`.
 #[derive(Debug, Default)]
@@ -1222,5 +1235,11 @@ mod tests {
         let d: Vec<_> = d.parts().collect();
         assert_eq!(d.len(), 3, "{d:?}");
         assert_eq!(d[0], [(0.0, 0.0), (2.0, 0.0)]);
+        // absurdly fine dashes are drawn solid instead of as billions of points
+        let d = dashed(&[(0.0, 0.0), (800.0, 0.0)], 1e-7, 1e-7, 0.0);
+        assert_eq!(
+            d.parts().collect::<Vec<_>>(),
+            [&[(0.0, 0.0), (800.0, 0.0)][..]]
+        );
     }
 }

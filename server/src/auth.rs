@@ -242,9 +242,20 @@ impl AppState {
                         "requests must come through the login proxy; {peer} is not one"
                     )));
                 }
-                parts
+                // a proxy that appends instead of replacing would let the
+                // client's own copy come first: more than one is refused
+                let mut values = parts
                     .headers
-                    .get(self.config.auth.header.as_str())
+                    .get_all(self.config.auth.header.as_str())
+                    .iter();
+                let value = values.next();
+                if values.next().is_some() {
+                    return Err(AppError::Forbidden(format!(
+                        "more than one {} header",
+                        self.config.auth.header
+                    )));
+                }
+                value
                     .and_then(|v| v.to_str().ok())
                     .filter(|v| !v.is_empty())
                     .ok_or(AppError::Unauthenticated)?
@@ -322,7 +333,16 @@ pub fn check_csrf(headers: &HeaderMap, user: &User) -> AppResult<()> {
 /// A path to return to after login: only this site's own paths.
 pub fn safe_return(came_from: Option<&str>) -> String {
     match came_from {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
+        // visible ASCII only: browsers drop tabs and newlines from URLs, so
+        // "/\t/evil" would become "//evil"
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && p.bytes().all(|b| (0x21..=0x7e).contains(&b)) =>
+        {
+            p.to_string()
+        }
         _ => "/metrics/".to_string(),
     }
 }
@@ -407,6 +427,8 @@ mod tests {
         assert_eq!(safe_return(Some("//evil.com/")), "/metrics/");
         assert_eq!(safe_return(Some("https://evil.com/")), "/metrics/");
         assert_eq!(safe_return(Some("/\\evil.com")), "/metrics/");
+        assert_eq!(safe_return(Some("/\t/evil.com")), "/metrics/");
+        assert_eq!(safe_return(Some("/\n")), "/metrics/");
         assert_eq!(safe_return(None), "/metrics/");
     }
 }

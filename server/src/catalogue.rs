@@ -238,8 +238,8 @@ pub fn filter_regex(q: &str) -> Result<regex::Regex, String> {
     let pattern = q.trim().replace(' ', ".*");
     regex::RegexBuilder::new(&pattern)
         .case_insensitive(true)
-        .size_limit(1 << 20)
-        .dfa_size_limit(1 << 20)
+        .size_limit(256 << 10)
+        .dfa_size_limit(256 << 10)
         .build()
         .map_err(|e| format!("not a regular expression: {e}"))
 }

@@ -60,6 +60,13 @@ const DARK: &[&str] = &[
 /// A chart's parameters: query pairs.
 pub type Params = BTreeMap<String, String>;
 
+/// Longest chart parameter value, bytes (an aggregate of many series).
+pub const MAX_PARAM: usize = 16_384;
+
+/// Most values a chart may read: series times rows of the window at one
+/// row an hour (a window of ten years for 228 series, of a century for 22).
+pub const MAX_VALUES: i64 = 20_000_000;
+
 /// One plot of a chart.
 #[derive(Debug, Clone, PartialEq)]
 struct Plot {
@@ -102,8 +109,10 @@ fn get<'a>(p: &'a Params, k: &str) -> Option<&'a str> {
     p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
-/// Text safe as an rrdtool legend: no backslashes (they start rrdtool's
-/// format codes), `:` escaped, control characters dropped.
+/// Text safe as an rrdtool legend, which the caller writes as the keyed
+/// field `legend=TEXT` (so that `dashes=…`, `STACK` or `vname=…` in it stay
+/// text): no backslashes (they start rrdtool's format codes), `:` escaped,
+/// control characters dropped.
 fn legend_text(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
@@ -336,6 +345,12 @@ pub struct Ctx<'a> {
 /// Makes a chart's rrdtool arguments.
 pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
     let limits = &ctx.state.config.limits;
+    if let Some((k, _)) = p.iter().find(|(k, v)| k.len() > 64 || v.len() > MAX_PARAM) {
+        return Err(AppError::BadRequest(format!(
+            "parameter {:?} is longer than {MAX_PARAM} bytes",
+            k.chars().take(64).collect::<String>()
+        )));
+    }
     let tz = match get(p, "tz") {
         None => ctx.state.tz.clone(),
         Some(name) => TimeZone::get(name)
@@ -482,6 +497,23 @@ pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
                 files.push((s.root, s.file.clone()));
                 names.push(name);
             }
+            if let Some(op) = ["PREDICTPERC", "PREDICTSIGMA", "PREDICT"]
+                .iter()
+                .find(|op| {
+                    plot.data
+                        .split("||")
+                        .nth(2)
+                        .unwrap_or("")
+                        .split(',')
+                        .any(|t| t.trim() == **op)
+                })
+            {
+                return Err(AppError::BadRequest(format!(
+                    "plot {}: {op} is not available in dashboard aggregates (its cost grows with its shift count, \
+                     which a URL could set to 65536)",
+                    plot.n
+                )));
+            }
             let rpn = aggregate_rpn(&plot.data, &names)
                 .map_err(|e| AppError::BadRequest(format!("plot {}: {e}", plot.n)))?;
             // check the expression before rrdtool sees it, so the error names the plot
@@ -524,13 +556,23 @@ pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
         let alpha = if hidden.contains(&plot.n) { "00" } else { "" };
         if plot.tick {
             let a = if alpha.is_empty() { "55" } else { alpha };
-            draws.push(format!("TICK:{v}#{color}{a}:1:{legend}"));
+            draws.push(format!("TICK:{v}#{color}{a}:1:legend={legend}"));
         } else {
             let w = if plot.thick { 2 } else { 1 };
             let dashes = if plot.dash { ":dashes" } else { "" };
-            draws.push(format!("LINE{w}:{v}#{color}{alpha}:{legend}{dashes}"));
+            draws.push(format!(
+                "LINE{w}:{v}#{color}{alpha}:legend={legend}{dashes}"
+            ));
         }
+        // XPORT takes the rest of its argument as the legend, options and all
         xports.push(format!("XPORT:{v}:{legend}"));
+    }
+    let hours = (end - start) / 3600 + 1;
+    if hours.saturating_mul(members_total as i64) > MAX_VALUES {
+        return Err(AppError::BadRequest(format!(
+            "the chart reads too much: {members_total} series over {} days; narrow the window or use fewer series",
+            (end - start) / 86_400
+        )));
     }
     args.extend(defs.iter().cloned());
     args.extend(draws);
@@ -658,7 +700,7 @@ impl ImageCache {
 /// waiting; beyond that, [`AppError::Busy`].
 #[derive(Debug)]
 pub struct Pool {
-    slots: tokio::sync::Semaphore,
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
     waiting: AtomicUsize,
     queue: usize,
 }
@@ -667,7 +709,7 @@ impl Pool {
     /// A pool of `threads` running and `queue` waiting.
     pub fn new(threads: usize, queue: usize) -> Pool {
         Pool {
-            slots: tokio::sync::Semaphore::new(threads),
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(threads)),
             waiting: AtomicUsize::new(0),
             queue,
         }
@@ -682,10 +724,16 @@ impl Pool {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(AppError::Busy);
         }
-        let permit = self.slots.acquire().await;
+        let permit = self.slots.clone().acquire_owned().await;
         self.waiting.fetch_sub(1, Ordering::SeqCst);
-        let _permit = permit.map_err(|e| AppError::Internal(e.into()))?;
-        Ok(tokio::task::spawn_blocking(f).await?)
+        let permit = permit.map_err(|e| AppError::Internal(e.into()))?;
+        // the permit goes with the work: a client that hangs up drops this
+        // future, not the running work, and the slot stays taken until it ends
+        Ok(tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f()
+        })
+        .await?)
     }
 }
 

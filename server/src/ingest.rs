@@ -39,6 +39,9 @@ pub const CREATE_ARGS: [&str; 3] = [
 pub const MAX_NAME: usize = 1024;
 /// Longest path component, bytes.
 const MAX_COMPONENT: usize = 200;
+/// Most path components of a name (the catalogue scans 32 levels, and the
+/// source directory is one).
+const MAX_COMPONENTS: usize = 30;
 /// Refusals listed in a response (the count covers all).
 const MAX_LISTED: usize = 100;
 
@@ -120,6 +123,11 @@ pub fn name_to_path(name: &str) -> Result<String, String> {
     let parts: Vec<&str> = mapped.split('/').filter(|c| !c.is_empty()).collect();
     if parts.is_empty() {
         return Err("name has no path after //".into());
+    }
+    if parts.len() > MAX_COMPONENTS {
+        return Err(format!(
+            "name has more than {MAX_COMPONENTS} path components"
+        ));
     }
     for c in &parts {
         check_component(c).map_err(|why| format!("name {why}"))?;
@@ -302,13 +310,30 @@ impl Writers {
     }
 }
 
+/// Most new files one request may create (each is about 100 KiB).
+pub const MAX_NEW_FILES: usize = 20_000;
+/// How far ahead of the server's clock a record may be (one in the far
+/// future would make its file skip every later record).
+pub const MAX_AHEAD: i64 = 86_400;
+
+/// What bounds a request's writes.
+#[derive(Debug)]
+pub struct Bounds<'a> {
+    /// Per-file write serialization.
+    pub writers: &'a Writers,
+    /// The server's clock.
+    pub now: i64,
+    /// Most files the request may create.
+    pub max_new_files: usize,
+}
+
 /// Writes `records` (already parsed, in request order) beneath
 /// `root/source`. `created` hears of every new file. Blocks.
 pub fn write(
     root: &Path,
     source: &str,
     records: Vec<(usize, Result<Record, String>)>,
-    writers: &Writers,
+    bounds: &Bounds<'_>,
     created: &mut dyn FnMut(&str),
 ) -> Outcome {
     let mut out = Outcome::default();
@@ -318,6 +343,13 @@ pub fn write(
     for (index, r) in records {
         match r {
             Err(reason) => out.refuse(index, reason),
+            Ok(rec) if rec.ts > bounds.now + MAX_AHEAD => out.refuse(
+                index,
+                format!(
+                    "timestamp {} is more than a day ahead of the server's clock",
+                    rec.ts
+                ),
+            ),
             Ok(rec) => {
                 let rel = format!("{source}/{}", rec.path);
                 by_file
@@ -330,10 +362,16 @@ pub fn write(
             }
         }
     }
+    let mut made = 0;
     for rel in order {
         let recs = &by_file[&rel];
-        let _guard = writers.lock(&rel);
-        if let Err((k, reason)) = write_file(root, &rel, recs, &mut out, created) {
+        let _guard = bounds.writers.lock(&rel);
+        let may_create = made < bounds.max_new_files;
+        let mut count = |r: &str| {
+            made += 1;
+            created(r)
+        };
+        if let Err((k, reason)) = write_file(root, &rel, recs, may_create, &mut out, &mut count) {
             // the records from k on are not written
             for &(index, _, _) in &recs[k..] {
                 out.refuse(index, reason.clone());
@@ -347,6 +385,7 @@ fn write_file(
     root: &Path,
     rel: &str,
     recs: &[(usize, i64, f64)],
+    may_create: bool,
     out: &mut Outcome,
     created: &mut dyn FnMut(&str),
 ) -> Result<(), (usize, String)> {
@@ -357,6 +396,12 @@ fn write_file(
         Err(rrd_core::Error::Io { ref source, .. })
             if source.kind() == std::io::ErrorKind::NotFound =>
         {
+            if !may_create {
+                return Err((
+                    0,
+                    format!("{rel}: more than {MAX_NEW_FILES} new series in one request"),
+                ));
+            }
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| fail(0)(&e))?;
             }
@@ -436,28 +481,30 @@ pub(crate) async fn ingest(
 pub async fn ingest_body(state: &AppState, source: &str, body: Bytes) -> AppResult<Outcome> {
     let st = state.clone();
     let source = source.to_string();
-    let _permit = state
-        .ingest_slots
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    tokio::task::spawn_blocking(move || {
-        let records = parse_body(&body).map_err(AppError::BadRequest)?;
-        let root = st.catalogue.roots()[0].path.clone();
-        let mut new_files = false;
-        let out = write(
-            &root,
-            &source,
-            records.into_iter().enumerate().collect(),
-            &st.writers,
-            &mut |_| new_files = true,
-        );
-        if new_files {
-            st.catalogue.invalidate();
-        }
-        Ok(out)
-    })
-    .await?
+    let now = (state.clock)();
+    state
+        .ingest_pool
+        .run(move || {
+            let records = parse_body(&body).map_err(AppError::BadRequest)?;
+            let root = st.catalogue.roots()[0].path.clone();
+            let mut new_files = false;
+            let out = write(
+                &root,
+                &source,
+                records.into_iter().enumerate().collect(),
+                &Bounds {
+                    writers: &st.writers,
+                    now,
+                    max_new_files: MAX_NEW_FILES,
+                },
+                &mut |_| new_files = true,
+            );
+            if new_files {
+                st.catalogue.invalidate();
+            }
+            Ok(out)
+        })
+        .await?
 }
 
 #[cfg(test)]

@@ -69,8 +69,8 @@ pub struct Inner {
     pub render_pool: graphs::Pool,
     /// Charts drawn lately.
     pub images: graphs::ImageCache,
-    /// Ingestion requests writing at once.
-    pub ingest_slots: tokio::sync::Semaphore,
+    /// Where ingestion requests write, a few at once.
+    pub ingest_pool: graphs::Pool,
     /// Per-file write serialization.
     pub writers: ingest::Writers,
     /// Seconds since the epoch (fixed in tests).
@@ -120,7 +120,17 @@ fn session_key(config: &Config) -> anyhow::Result<Vec<u8>> {
                 .and_then(|mut f| f.read_exact(&mut key))
                 .context("reading /dev/urandom for a session key")?;
             let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-            std::fs::write(&path, &hex).with_context(|| format!("writing {}", path.display()))?;
+            // readable by the server's user only: it signs every session
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::remove_file(&path);
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .and_then(|mut f| f.write_all(hex.as_bytes()))
+                .with_context(|| format!("writing {}", path.display()))?;
             Ok(hex.into_bytes())
         }
     }
@@ -183,7 +193,10 @@ impl AppState {
                 config.limits.render_queue,
             ),
             images: graphs::ImageCache::new(config.limits.image_cache_bytes),
-            ingest_slots: tokio::sync::Semaphore::new(config.limits.render_threads.max(1)),
+            ingest_pool: graphs::Pool::new(
+                config.limits.render_threads,
+                config.limits.render_queue,
+            ),
             writers: ingest::Writers::default(),
             catalogue: Catalogue::new(roots),
             claimed: Mutex::new(HashSet::new()),

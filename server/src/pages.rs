@@ -353,23 +353,27 @@ pub(crate) async fn series(
     }
     let re = crate::catalogue::filter_regex(&q.q).map_err(AppError::BadRequest)?;
     let st = state.clone();
-    let (total, names) = tokio::task::spawn_blocking(move || {
-        let snap = st.catalogue.snapshot();
-        let matching: Vec<&str> = snap
-            .series
-            .iter()
-            .map(|s| s.name.as_str())
-            .filter(|n| re.is_match(n))
-            .collect();
-        let names: Vec<String> = matching
-            .iter()
-            .skip(q.page.saturating_mul(PICKER_PAGE))
-            .take(PICKER_PAGE)
-            .map(|s| s.to_string())
-            .collect();
-        (matching.len(), names)
-    })
-    .await?;
+    // on the bounded pool: a slow pattern over a large catalogue takes a
+    // slot, not a thread per request
+    let (total, names) = state
+        .render_pool
+        .run(move || {
+            let snap = st.catalogue.snapshot();
+            let matching: Vec<&str> = snap
+                .series
+                .iter()
+                .map(|s| s.name.as_str())
+                .filter(|n| re.is_match(n))
+                .collect();
+            let names: Vec<String> = matching
+                .iter()
+                .skip(q.page.saturating_mul(PICKER_PAGE))
+                .take(PICKER_PAGE)
+                .map(|s| s.to_string())
+                .collect();
+            (matching.len(), names)
+        })
+        .await?;
     Ok(Json(
         serde_json::json!({ "total": total, "page": q.page, "per_page": PICKER_PAGE, "series": names }),
     ))

@@ -170,3 +170,139 @@ async fn oversized_pages_and_parameters() {
         .await;
     assert!(r.status.is_client_error(), "{}", r.status);
 }
+
+/// Found in review: legends that read as rrdtool options, costly RPN,
+/// windows that read gigabytes, a login redirect through a tab, far-future
+/// records, files created without bound, a doubled login header, a readable
+/// session key.
+#[tokio::test]
+async fn what_the_review_found() {
+    let h = Harness::new("review");
+    h.ingest(&lines(&[
+        (NOW - 600, "//h/x", 1.0),
+        (NOW - 300, "//h/x", 2.0),
+    ]))
+    .await;
+    // legends are text, whatever they say
+    for legend in ["dashes=1e-7,1e-7", "STACK", "vname=v0#ff0000", "skipscale"] {
+        let r = h
+            .get(
+                &format!(
+                    "/metrics/jim/p/show.json?{}",
+                    q(&[("data0", "test/h/x"), ("legend0", legend)])
+                ),
+                Some("jim"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{legend}: {}", r.text());
+        assert_eq!(r.json()["data"]["legends"][0], legend);
+    }
+    // PREDICT's cost is set by the URL: refused in aggregates
+    let r = h
+        .get(
+            &format!(
+                "/metrics/jim/p/show.png?{}",
+                q(&[(
+                    "data0",
+                    "test/h/x|test/h/x||custom|a|b||1,-65536,100000000,a,PREDICT"
+                )])
+            ),
+            Some("jim"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.header("x-graph-error").unwrap().contains("PREDICT"));
+    // a century of 256 series
+    let members = vec!["test/h/x"; 256].join("|");
+    let r = h
+        .get(
+            &format!(
+                "/metrics/jim/p/show.png?{}",
+                q(&[("data0", &members), ("from", "0"), ("until", "4102444800")])
+            ),
+            Some("jim"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r
+        .header("x-graph-error")
+        .unwrap()
+        .contains("reads too much"));
+    let r = h
+        .get(
+            &format!(
+                "/metrics/jim/p/show.png?{}",
+                q(&[("data0", &"x".repeat(20_000))])
+            ),
+            Some("jim"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // the login never sends the browser off-site, not through a tab either
+    let r = h
+        .get("/auth/login?came_from=%2F%09%2Fevil.example", None)
+        .await;
+    assert_eq!(r.header("location"), Some("/metrics/"));
+    // records far in the future, and names deeper than the catalogue looks
+    let deep = format!("//{}", vec!["d"; 40].join("/"));
+    let r = h
+        .ingest(&lines(&[
+            (NOW + 2 * 86_400, "//h/y", 1.0),
+            (NOW, &deep, 1.0),
+            (NOW, "//h/z", 1.0),
+        ]))
+        .await;
+    let j = r.json();
+    assert_eq!(
+        (j["written"].as_u64(), j["refused"].as_u64()),
+        (Some(1), Some(2)),
+        "{j}"
+    );
+    assert!(j["refusals"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("ahead"));
+    assert!(j["refusals"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("components"));
+    // the session key is the server user's alone
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(h.dir.join("session.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
+}
+
+#[test]
+fn new_files_per_request_are_bounded() {
+    let dir = crate::tempdir("newfiles");
+    let writers = rrd_server::ingest::Writers::default();
+    let recs: Vec<_> = (0..5)
+        .map(|k| {
+            (
+                k,
+                Ok(rrd_server::ingest::Record {
+                    ts: NOW,
+                    path: format!("h/m{k}"),
+                    value: 1.0,
+                }),
+            )
+        })
+        .collect();
+    let bounds = rrd_server::ingest::Bounds {
+        writers: &writers,
+        now: NOW,
+        max_new_files: 2,
+    };
+    let out = rrd_server::ingest::write(&dir, "s", recs, &bounds, &mut |_| {});
+    assert_eq!((out.written, out.refused), (2, 3));
+    assert!(
+        out.refusals[0].reason.contains("new series"),
+        "{:?}",
+        out.refusals
+    );
+    assert_eq!(std::fs::read_dir(dir.join("s/h")).unwrap().count(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

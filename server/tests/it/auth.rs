@@ -184,3 +184,15 @@ fn dev_mode_refuses_a_public_address_and_oidc_needs_its_feature() {
     }
     let _ = std::fs::remove_dir_all(&c.data_dir);
 }
+
+#[tokio::test]
+async fn header_mode_refuses_a_doubled_header() {
+    let h = Harness::with("header2", |c| {
+        c.auth.mode = AuthMode::Header;
+        c.auth.trusted_proxies = vec!["10.0.0.1".parse().unwrap()];
+    });
+    let mut req = from([10, 0, 0, 1], Some("ann@example.com"));
+    req.headers_mut()
+        .append("X-Forwarded-Email", "boss@example.com".parse().unwrap());
+    assert_eq!(h.send(req).await.status, StatusCode::FORBIDDEN);
+}
