@@ -494,15 +494,9 @@ impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
     /// Rasterizes closed polygons together and blends the coverage.
     fn blend(&mut self, polys: &[Vec<(f64, f64)>], color: Rgba) {
         let (w, h) = (f64::from(self.size.0), f64::from(self.size.1));
-        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for &(x, y) in polys.iter().flatten() {
-            x0 = x0.min(x);
-            y0 = y0.min(y);
-            x1 = x1.max(x);
-            y1 = y1.max(y);
-        }
-        let (x0, y0) = (x0.floor().max(0.0), y0.floor().max(0.0));
-        let (x1, y1) = (x1.ceil().min(w), y1.ceil().min(h));
+        let (x0, y0, x1, y1) = pixel_bounds(polys);
+        let (x0, y0) = (x0.max(0.0), y0.max(0.0));
+        let (x1, y1) = (x1.min(w), y1.min(h));
         if !(x1 > x0 && y1 > y0) || color.a <= 0.0 {
             return;
         }
@@ -533,26 +527,51 @@ impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
             }
         }
         let r = &mut self.raster;
-        r.reset(bw, bh);
-        let clamp = |v: f64, hi: usize| (v.max(0.0).min(hi as f64)) as f32;
-        for p in polys {
-            for i in 0..p.len() {
-                let (a, b) = (p[i], p[(i + 1) % p.len()]);
-                r.draw_line(
-                    point(clamp(a.0 - x0, bw), clamp(a.1 - y0, bh)),
-                    point(clamp(b.0 - x0, bw), clamp(b.1 - y0, bh)),
-                );
-            }
-        }
+        trace(r, polys, (x0, y0), (bw, bh));
         let base = color.backend();
         let (ox, oy) = (x0 as i32, y0 as i32);
         let backend = &mut *self.backend;
-        r.for_each_pixel_2d(|x, y, cov| {
-            let cov = f64::from(cov.min(1.0));
-            if cov > 0.002 {
-                let _ = backend.draw_pixel((ox + x as i32, oy + y as i32), base.mix(cov));
-            }
-        });
+        r.for_each_pixel_2d(|x, y, cov| paint(backend, base, (ox + x as i32, oy + y as i32), cov));
+    }
+}
+
+/// The whole-pixel box around polygons: floor of the least corner, ceiling
+/// of the greatest.
+fn pixel_bounds(polys: &[Vec<(f64, f64)>]) -> (f64, f64, f64, f64) {
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for &(x, y) in polys.iter().flatten() {
+        x0 = x0.min(x);
+        y0 = y0.min(y);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    (x0.floor(), y0.floor(), x1.ceil(), y1.ceil())
+}
+
+/// Resets `r` to a `size` box at `origin` and draws the polygons' edges in
+/// it, clamped to the box.
+fn trace(r: &mut Rasterizer, polys: &[Vec<(f64, f64)>], origin: (f64, f64), size: (usize, usize)) {
+    let ((x0, y0), (bw, bh)) = (origin, size);
+    r.reset(bw, bh);
+    let clamp = |v: f64, hi: usize| (v.max(0.0).min(hi as f64)) as f32;
+    for p in polys {
+        for i in 0..p.len() {
+            let (a, b) = (p[i], p[(i + 1) % p.len()]);
+            r.draw_line(
+                point(clamp(a.0 - x0, bw), clamp(a.1 - y0, bh)),
+                point(clamp(b.0 - x0, bw), clamp(b.1 - y0, bh)),
+            );
+        }
+    }
+}
+
+/// Blends `color` at a pixel with the rasterizer's coverage (ignoring
+/// coverage too small to show).
+#[inline(always)]
+fn paint<B: DrawingBackend>(backend: &mut B, color: BackendColor, at: (i32, i32), cov: f32) {
+    let cov = f64::from(cov.min(1.0));
+    if cov > 0.002 {
+        let _ = backend.draw_pixel(at, color.mix(cov));
     }
 }
 
@@ -719,11 +738,8 @@ impl<B: DrawingBackend> RasterCanvas<'_, B> {
         let base = t.color.backend();
         let (ox, oy) = (x0 as i32, y0 as i32);
         for (i, &c) in coverage.cov.iter().enumerate() {
-            let cov = f64::from(c.min(1.0));
-            if cov > 0.002 {
-                let (x, y) = ((i % coverage.w) as i32, (i / coverage.w) as i32);
-                let _ = self.backend.draw_pixel((ox + x, oy + y), base.mix(cov));
-            }
+            let (x, y) = ((i % coverage.w) as i32, (i / coverage.w) as i32);
+            paint(&mut *self.backend, base, (ox + x, oy + y), c);
         }
         true
     }
@@ -739,29 +755,13 @@ impl<B: DrawingBackend> RasterCanvas<'_, B> {
         if polys.len() < 2 {
             return None;
         }
-        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for &(x, y) in polys.iter().flatten() {
-            x0 = x0.min(x);
-            y0 = y0.min(y);
-            x1 = x1.max(x);
-            y1 = y1.max(y);
-        }
-        let (x0, y0, x1, y1) = (x0.floor(), y0.floor(), x1.ceil(), y1.ceil());
+        let (x0, y0, x1, y1) = pixel_bounds(&polys);
         if !(x1 > x0 && y1 > y0) || x1 - x0 > 4096.0 || y1 - y0 > 4096.0 {
             return None;
         }
         let (bw, bh) = ((x1 - x0) as usize, (y1 - y0) as usize);
         let r = &mut self.raster;
-        r.reset(bw, bh);
-        for p in &polys {
-            for i in 0..p.len() {
-                let (a, b) = (p[i], p[(i + 1) % p.len()]);
-                r.draw_line(
-                    point((a.0 - x0) as f32, (a.1 - y0) as f32),
-                    point((b.0 - x0) as f32, (b.1 - y0) as f32),
-                );
-            }
-        }
+        trace(r, &polys, (x0, y0), (bw, bh));
         let mut cov = vec![0.0f32; bw * bh];
         r.for_each_pixel(|i, c| {
             if let Some(v) = cov.get_mut(i) {
