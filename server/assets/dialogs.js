@@ -17,6 +17,13 @@ function hsl(h, l, s = 80) {
   return [f(0), f(8), f(4)].map((x) => x.toString(16).padStart(2, '0')).join('');
 }
 
+/** Shows a dialog made for one use; it leaves the page when closed. */
+function showModal(dlg) {
+  dlg.addEventListener('close', () => dlg.remove());
+  document.body.append(dlg);
+  dlg.showModal();
+}
+
 /** The series picker: the original's filter (case-insensitive regex, spaces mean .*), 99 per page. */
 function picker(onPick, onPickAll) {
   let pageNo = 0, total = 0, last = localStorage.getItem('rrd-last-search') || '';
@@ -124,9 +131,7 @@ export function plotDialog(params, done) {
         dlg.close();
         done(out);
       }}, 'OK')));
-  dlg.addEventListener('close', () => dlg.remove());
-  document.body.append(dlg);
-  dlg.showModal();
+  showModal(dlg);
 }
 
 /** The aggregate dialog: members with variable names, and average, total or a custom RPN. */
@@ -170,9 +175,7 @@ export function aggregateDialog(data, done) {
         dlg.close();
         done(out);
       }}, 'OK')));
-  dlg.addEventListener('close', () => dlg.remove());
-  document.body.append(dlg);
-  dlg.showModal();
+  showModal(dlg);
   recheck();
 }
 
@@ -198,7 +201,5 @@ export function saveDialog(charts) {
   const dlg = el('dialog', {class: 'savedialog', 'aria-label': 'Save'},
     el('h2', {}, 'Save page as'), el('label', {}, 'Name ', name), msg,
     el('div', {class: 'row'}, el('span', {class: 'spacer'}), el('button', {type: 'button', onclick: () => dlg.close()}, 'Cancel'), ok));
-  dlg.addEventListener('close', () => dlg.remove());
-  document.body.append(dlg);
-  dlg.showModal();
+  showModal(dlg);
 }

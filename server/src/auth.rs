@@ -68,6 +68,14 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `n` random bytes from the kernel, as hex.
+pub fn random_hex(n: usize) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut b = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(hex(&b))
+}
+
 fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
@@ -208,9 +216,8 @@ impl AppState {
             .unwrap_or_else(|p| p.into_inner())
             .contains(email);
         if !known {
-            let store = self.store.clone();
             let (n, e) = (name.clone(), email.to_string());
-            match tokio::task::spawn_blocking(move || store.claim_user(&n, &e)).await?? {
+            match self.store_call(move |st| Ok(st.claim_user(&n, &e)?)).await? {
                 Claim::Ok => {
                     self.claimed.lock().unwrap_or_else(|p| p.into_inner()).insert(email.to_string());
                 }

@@ -59,6 +59,15 @@ struct Listing {
     stale: bool,
 }
 
+impl Listing {
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            series: self.series.clone(),
+            by_name: self.by_name.clone(),
+        }
+    }
+}
+
 /// The catalogue: a listing shared by all requests, refreshed as needed.
 #[derive(Debug)]
 pub struct Catalogue {
@@ -112,23 +121,19 @@ impl Catalogue {
         let stamp = std::fs::metadata(self.roots[0].path.join(".updated"))
             .and_then(|m| m.modified())
             .ok();
+        let extra_fresh = |l: &Listing| {
+            self.roots.len() == 1
+                || l.extra_scanned
+                    .is_some_and(|t| t.elapsed() < EXTRA_ROOT_TTL)
+        };
         {
             let l = self.listing.read().unwrap_or_else(|p| p.into_inner());
-            let extra_fresh = self.roots.len() == 1
-                || l.extra_scanned
-                    .is_some_and(|t| t.elapsed() < EXTRA_ROOT_TTL);
-            if !l.stale && l.scanned.is_some() && l.metrics_stamp == stamp && extra_fresh {
-                return Snapshot {
-                    series: l.series.clone(),
-                    by_name: l.by_name.clone(),
-                };
+            if !l.stale && l.scanned.is_some() && l.metrics_stamp == stamp && extra_fresh(&l) {
+                return l.snapshot();
             }
         }
         let mut l = self.listing.write().unwrap_or_else(|p| p.into_inner());
-        let extra_fresh = self.roots.len() == 1
-            || l.extra_scanned
-                .is_some_and(|t| t.elapsed() < EXTRA_ROOT_TTL);
-        if !extra_fresh {
+        if !extra_fresh(&l) {
             let mut extra = Vec::new();
             for (k, root) in self.roots.iter().enumerate().skip(1) {
                 scan_extra(k, root, &mut extra);
@@ -161,10 +166,7 @@ impl Catalogue {
             .collect();
         l.series = Arc::new(series);
         l.by_name = Arc::new(by_name);
-        Snapshot {
-            series: l.series.clone(),
-            by_name: l.by_name.clone(),
-        }
+        l.snapshot()
     }
 }
 

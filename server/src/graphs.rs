@@ -21,7 +21,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -59,6 +58,9 @@ const DARK: &[&str] = &[
 
 /// A chart's parameters: query pairs.
 pub type Params = BTreeMap<String, String>;
+
+/// A chart's width and height when the parameters give none.
+const DEFAULT_SIZE: (i64, i64) = (800, 200);
 
 /// Longest chart parameter value, bytes (an aggregate of many series).
 pub const MAX_PARAM: usize = 16_384;
@@ -357,8 +359,8 @@ pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
             .map_err(|_| AppError::BadRequest(format!("unknown time zone {name:?}")))?,
     };
     let dark = get(p, "theme") == Some("dark");
-    let width = integer(p, "width")?.unwrap_or(800);
-    let height = integer(p, "height")?.unwrap_or(200);
+    let width = integer(p, "width")?.unwrap_or(DEFAULT_SIZE.0);
+    let height = integer(p, "height")?.unwrap_or(DEFAULT_SIZE.1);
     if !(200..=limits.max_width as i64).contains(&width) {
         return Err(AppError::BadRequest(format!(
             "width {width} is outside 200..={}",
@@ -467,6 +469,15 @@ pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
     let mut xports = Vec::new();
     let mut files = Vec::new();
     let mut members_total = 0;
+    let check_members = |n: usize| {
+        if n > limits.max_series {
+            return Err(AppError::BadRequest(format!(
+                "more than {} series in one chart",
+                limits.max_series
+            )));
+        }
+        Ok(())
+    };
     for plot in &plots {
         let v = format!("v{}", plot.n);
         let lookup = |name: &str| {
@@ -483,12 +494,7 @@ pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
                 .split('|')
                 .collect();
             members_total += members.len();
-            if members_total > limits.max_series {
-                return Err(AppError::BadRequest(format!(
-                    "more than {} series in one chart",
-                    limits.max_series
-                )));
-            }
+            check_members(members_total)?;
             let mut names = Vec::new();
             for (i, m) in members.iter().enumerate() {
                 let s = lookup(m)?;
@@ -531,12 +537,7 @@ pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
             defs.push(format!("CDEF:{v}={rpn}"));
         } else {
             members_total += 1;
-            if members_total > limits.max_series {
-                return Err(AppError::BadRequest(format!(
-                    "more than {} series in one chart",
-                    limits.max_series
-                )));
-            }
+            check_members(members_total)?;
             let s = lookup(&plot.data)?;
             defs.push(format!("DEF:{v}={}:{}:AVERAGE", def_file(s), s.ds));
             files.push((s.root, s.file.clone()));
@@ -693,47 +694,6 @@ impl ImageCache {
     pub fn usage(&self) -> (usize, usize) {
         let c = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         (c.map.len(), c.bytes)
-    }
-}
-
-/// A bounded pool for blocking work: `threads` at once, at most `queue`
-/// waiting; beyond that, [`AppError::Busy`].
-#[derive(Debug)]
-pub struct Pool {
-    slots: std::sync::Arc<tokio::sync::Semaphore>,
-    waiting: AtomicUsize,
-    queue: usize,
-}
-
-impl Pool {
-    /// A pool of `threads` running and `queue` waiting.
-    pub fn new(threads: usize, queue: usize) -> Pool {
-        Pool {
-            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(threads)),
-            waiting: AtomicUsize::new(0),
-            queue,
-        }
-    }
-
-    /// Runs `f` on tokio's blocking threads when a slot is free.
-    pub async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> AppResult<T> {
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
-            return Err(AppError::Busy);
-        }
-        let permit = self.slots.clone().acquire_owned().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        let permit = permit.map_err(|e| AppError::Internal(e.into()))?;
-        // the permit goes with the work: a client that hangs up drops this
-        // future, not the running work, and the slot stays taken until it ends
-        Ok(tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            f()
-        })
-        .await?)
     }
 }
 
@@ -929,16 +889,17 @@ async fn draw(state: &AppState, params: Params, format: &'static str) -> AppResu
         .await?
 }
 
+/// The size of a chart's error image: its parameters', clamped to what draws.
 fn dims(p: &Params) -> (i64, i64) {
     let w = p
         .get("width")
         .and_then(|v| v.parse().ok())
-        .unwrap_or(800i64)
+        .unwrap_or(DEFAULT_SIZE.0)
         .clamp(200, 4000);
     let h = p
         .get("height")
         .and_then(|v| v.parse().ok())
-        .unwrap_or(200i64)
+        .unwrap_or(DEFAULT_SIZE.1)
         .clamp(50, 2000);
     (w, h)
 }

@@ -28,6 +28,7 @@ pub mod graphs;
 pub mod ingest;
 pub mod oidc;
 pub mod pages;
+pub mod pool;
 pub mod store;
 pub mod ui;
 
@@ -66,11 +67,11 @@ pub struct Inner {
     /// Cookie signing.
     pub sessions: auth::Sessions,
     /// Where charts are drawn.
-    pub render_pool: graphs::Pool,
+    pub render_pool: pool::Pool,
     /// Charts drawn lately.
     pub images: graphs::ImageCache,
     /// Where ingestion requests write, a few at once.
-    pub ingest_pool: graphs::Pool,
+    pub ingest_pool: pool::Pool,
     /// Per-file write serialization.
     pub writers: ingest::Writers,
     /// Seconds since the epoch (fixed in tests).
@@ -98,7 +99,8 @@ impl Deref for AppState {
     }
 }
 
-fn system_now() -> i64 {
+/// Seconds since the epoch by the system clock.
+pub fn system_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -114,12 +116,7 @@ fn session_key(config: &Config) -> anyhow::Result<Vec<u8>> {
     match std::fs::read(&path) {
         Ok(k) if k.len() >= 32 => Ok(k),
         _ => {
-            let mut key = vec![0u8; 32];
-            use std::io::Read;
-            std::fs::File::open("/dev/urandom")
-                .and_then(|mut f| f.read_exact(&mut key))
-                .context("reading /dev/urandom for a session key")?;
-            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = auth::random_hex(32).context("reading /dev/urandom for a session key")?;
             // readable by the server's user only: it signs every session
             use std::io::Write;
             use std::os::unix::fs::OpenOptionsExt;
@@ -137,6 +134,15 @@ fn session_key(config: &Config) -> anyhow::Result<Vec<u8>> {
 }
 
 impl AppState {
+    /// Runs `f` on the page store from a blocking thread (SQLite blocks).
+    pub async fn store_call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn PageStore) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&*store)).await?
+    }
+
     /// Opens everything the configuration names: the data directory, the
     /// page store (`DATA_DIR/pages.sqlite`), the roots.
     pub fn new(config: Config) -> anyhow::Result<AppState> {
@@ -188,15 +194,9 @@ impl AppState {
                 config.auth.session_seconds,
                 config.auth.secure_cookies,
             ),
-            render_pool: graphs::Pool::new(
-                config.limits.render_threads,
-                config.limits.render_queue,
-            ),
+            render_pool: pool::Pool::new(config.limits.render_threads, config.limits.render_queue),
             images: graphs::ImageCache::new(config.limits.image_cache_bytes),
-            ingest_pool: graphs::Pool::new(
-                config.limits.render_threads,
-                config.limits.render_queue,
-            ),
+            ingest_pool: pool::Pool::new(config.limits.render_threads, config.limits.render_queue),
             writers: ingest::Writers::default(),
             catalogue: Catalogue::new(roots),
             claimed: Mutex::new(HashSet::new()),

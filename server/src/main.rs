@@ -74,13 +74,6 @@ fn parse_flags(args: &[String]) -> anyhow::Result<Option<Flags>> {
     Ok(Some(f))
 }
 
-fn random_hex(n: usize) -> anyhow::Result<String> {
-    use std::io::Read;
-    let mut b = vec![0u8; n];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
-}
-
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(flags) = parse_flags(&args)? else {
@@ -106,7 +99,7 @@ fn main() -> anyhow::Result<()> {
         config.metrics.root = None;
         config.auth.mode = AuthMode::Dev;
         config.auth.dev_email = "dev@localhost".into();
-        let token = random_hex(16)?;
+        let token = rrd_server::auth::random_hex(16)?;
         config.ingest.tokens.push(IngestToken {
             token: token.clone(),
             source: "demo".into(),
@@ -131,13 +124,9 @@ fn main() -> anyhow::Result<()> {
         if let Some(token) = demo_token {
             eprintln!("rrd-server: demo: feeding ten days of generated metrics, then a point every 20 s; log in as dev at http://{addr}/metrics/");
             tokio::spawn(async move {
-                let now = || {
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs() as i64)
-                        .unwrap_or(0)
-                };
-                if let Err(e) = rrd_server::demo::generate(addr, token, now, 10, true).await {
+                if let Err(e) =
+                    rrd_server::demo::generate(addr, token, rrd_server::system_now, 10, true).await
+                {
                     eprintln!("rrd-server: demo generator stopped: {e:#}");
                 }
             });

@@ -69,9 +69,8 @@ pub(crate) async fn first_page(
     if !valid_user(&user) {
         return Err(AppError::NotFound("no such user".into()));
     }
-    let store = state.store.clone();
     let u = user.clone();
-    let pages = tokio::task::spawn_blocking(move || store.pages(APP, &u)).await??;
+    let pages = state.store_call(move |st| Ok(st.pages(APP, &u)?)).await?;
     let page = if pages.iter().any(|p| p == "default") || user == me.0.name {
         "default".to_string()
     } else {
@@ -93,16 +92,16 @@ pub(crate) async fn add_slash(Path((user, page)): Path<(String, String)>) -> App
 /// no charts exists only for its owner (a new page).
 async fn page_view(state: &AppState, me: &User, user: &str, page: &str) -> AppResult<PageView> {
     check_names(user, page)?;
-    let store = state.store.clone();
     let (u, n, m) = (user.to_string(), page.to_string(), me.name.clone());
-    let view = tokio::task::spawn_blocking(move || -> AppResult<_> {
-        Ok(PageView {
-            charts: store.load(APP, &u, &n)?,
-            mine: store.pages(APP, &m)?,
-            owners: store.owners(APP)?,
+    let view = state
+        .store_call(move |st| {
+            Ok(PageView {
+                charts: st.load(APP, &u, &n)?,
+                mine: st.pages(APP, &m)?,
+                owners: st.owners(APP)?,
+            })
         })
-    })
-    .await??;
+        .await?;
     if view.charts.is_empty() && user != me.name {
         return Err(AppError::NotFound(format!("{user} has no page {page}")));
     }
@@ -181,6 +180,13 @@ fn clean_params(params: &Params) -> AppResult<Params> {
     Ok(out)
 }
 
+/// A chart's `generation` parameter (0 when absent).
+fn generation(p: &Params) -> i64 {
+    p.get("generation")
+        .and_then(|g| g.parse().ok())
+        .unwrap_or(0)
+}
+
 fn valid_imgid(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 40
@@ -213,21 +219,17 @@ pub(crate) async fn store_chart(
         )));
     }
     let params = clean_params(&body.params)?;
-    let generation: i64 = params
-        .get("generation")
-        .and_then(|g| g.parse().ok())
-        .unwrap_or(0);
-    let store = state.store.clone();
-    let stored = tokio::task::spawn_blocking(move || -> AppResult<bool> {
-        let existing = store.load(APP, &user, &page)?;
-        if existing.len() >= MAX_CHARTS && !existing.iter().any(|(id, _)| *id == body.imgid) {
-            return Err(AppError::BadRequest(format!(
-                "a page holds at most {MAX_CHARTS} charts"
-            )));
-        }
-        Ok(store.save_chart(APP, &user, &page, &body.imgid, generation, &params)?)
-    })
-    .await??;
+    let stored = state
+        .store_call(move |st| {
+            let existing = st.load(APP, &user, &page)?;
+            if existing.len() >= MAX_CHARTS && !existing.iter().any(|(id, _)| *id == body.imgid) {
+                return Err(AppError::BadRequest(format!(
+                    "a page holds at most {MAX_CHARTS} charts"
+                )));
+            }
+            Ok(st.save_chart(APP, &user, &page, &body.imgid, generation(&params), &params)?)
+        })
+        .await?;
     Ok(Json(serde_json::json!({ "stored": stored })))
 }
 
@@ -248,9 +250,10 @@ pub(crate) async fn destroy(
 ) -> AppResult<String> {
     check_csrf(&headers, &me)?;
     owner_only(&me, &user, &page)?;
-    let store = state.store.clone();
     let id = body.imgid.clone();
-    let d = tokio::task::spawn_blocking(move || store.destroy(APP, &user, &page, &id)).await??;
+    let d = state
+        .store_call(move |st| Ok(st.destroy(APP, &user, &page, &id)?))
+        .await?;
     Ok(match d {
         Destroyed::PageEmpty => "empty".into(),
         Destroyed::Chart => format!("destroyed {}", body.imgid),
@@ -296,36 +299,24 @@ pub(crate) async fn save(
         Some(c) => Some(c.iter().map(clean_params).collect::<AppResult<Vec<_>>>()?),
         None => None,
     };
-    let store = state.store.clone();
     let (me_name, name) = (me.name.clone(), body.name.clone());
-    let copied = tokio::task::spawn_blocking(move || -> AppResult<Copied> {
-        let charts: Vec<(String, i64, Params)> = match given {
-            Some(list) => list
-                .into_iter()
-                .enumerate()
-                .map(|(k, p)| {
-                    let g = p
-                        .get("generation")
-                        .and_then(|g| g.parse().ok())
-                        .unwrap_or(0);
-                    (format!("{k}"), g, p)
-                })
-                .collect(),
-            None => store
-                .load(APP, &user, &page)?
-                .into_iter()
-                .map(|(id, p)| {
-                    let g = p
-                        .get("generation")
-                        .and_then(|g| g.parse().ok())
-                        .unwrap_or(0);
-                    (id, g, p)
-                })
-                .collect(),
-        };
-        Ok(store.replace_page(APP, &me_name, &name, &charts, overwrite)?)
-    })
-    .await??;
+    let copied = state
+        .store_call(move |st| {
+            let charts: Vec<(String, i64, Params)> = match given {
+                Some(list) => list
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, p)| (k.to_string(), generation(&p), p))
+                    .collect(),
+                None => st
+                    .load(APP, &user, &page)?
+                    .into_iter()
+                    .map(|(id, p)| (id, generation(&p), p))
+                    .collect(),
+            };
+            Ok(st.replace_page(APP, &me_name, &name, &charts, overwrite)?)
+        })
+        .await?;
     Ok(Json(match copied {
         Copied::Exists => serde_json::json!({ "exists": true }),
         Copied::Done => serde_json::json!({ "url": format!("../../{}/{}/", me.name, body.name) }),

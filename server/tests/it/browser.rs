@@ -1,9 +1,10 @@
 //! End to end in a real browser: Debian's chromium driven through
 //! chromedriver against the server on a loopback socket.
 //!
-//! The browser must be there when `RRD_E2E=require` (CI sets it): then a
-//! missing chromium or chromedriver fails the run. Elsewhere the tests say
-//! once that they did not run.
+//! The browser must be there in CI (`CI` set, or `RRD_E2E=require` as
+//! `.ci/run` sets it): then a missing chromium or chromedriver fails the
+//! run, as a missing rrdtool fails the differential tests. Elsewhere the
+//! tests say once that they did not run.
 //!
 //! Screenshots go to `target/browser-screenshots/` (docs/ holds copies).
 
@@ -26,9 +27,10 @@ pub fn browser_available() -> bool {
     };
     let ok = have("chromium") && have("chromedriver");
     if !ok {
-        if std::env::var("RRD_E2E").as_deref() == Ok("require") {
-            panic!("RRD_E2E=require but chromium or chromedriver is missing (apt-get install chromium chromium-driver)");
-        }
+        assert!(
+            !crate::in_ci(),
+            "in CI, but chromium or chromedriver is missing (apt-get install chromium chromium-driver)"
+        );
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(|| {
             eprintln!("chromium/chromedriver are not installed: the browser tests do not run")
