@@ -123,12 +123,43 @@ pub struct OidcConfig {
     pub redirect_url: String,
 }
 
-/// Bearer tokens for `POST /api/ingest`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Bearer tokens for `POST /api/ingest`, and its write-behind queue.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IngestConfig {
     /// Each token writes under its own source directory.
     pub tokens: Vec<IngestToken>,
+    /// Longest a journaled record waits before its file is written
+    /// (charts write their files first anyway); 0 writes each request's
+    /// files before answering it.
+    pub write_behind_seconds: u64,
+    /// `fdatasync` the journal before answering (survives power loss, not
+    /// only a killed server).
+    pub journal_sync: bool,
+    /// Most records waiting at once; past it requests are answered 503.
+    pub max_pending: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            tokens: Vec::new(),
+            write_behind_seconds: 60,
+            journal_sync: false,
+            max_pending: 4_000_000,
+        }
+    }
+}
+
+impl IngestConfig {
+    /// The queue's settings.
+    pub fn queue_settings(&self) -> crate::queue::Settings {
+        crate::queue::Settings {
+            delay: std::time::Duration::from_secs(self.write_behind_seconds),
+            journal_sync: self.journal_sync,
+            max_pending: self.max_pending,
+        }
+    }
 }
 
 /// One ingestion token.
@@ -258,6 +289,12 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         jiff::tz::TimeZone::get(&self.timezone)
             .with_context(|| format!("unknown time zone {:?}", self.timezone))?;
+        if self.ingest.max_pending == 0 {
+            bail!("ingest.max_pending must be at least 1");
+        }
+        if self.ingest.write_behind_seconds > 86_400 {
+            bail!("ingest.write_behind_seconds must be at most 86400 (a day)");
+        }
         regex::Regex::new(&self.auth.allowed_email)
             .with_context(|| format!("auth.allowed_email {:?}", self.auth.allowed_email))?;
         if self.auth.mode == AuthMode::Dev && !self.listen.ip().is_loopback() {

@@ -28,6 +28,9 @@ pub enum AppError {
     /// Too many renders waiting (503).
     #[error("busy: too many graphs waiting to be drawn, try again")]
     Busy,
+    /// Too many ingested records waiting to be written (503).
+    #[error("{0}")]
+    Backlog(String),
     /// Anything else: the detail goes to the log, the client gets a fixed
     /// message (500).
     #[error("internal error")]
@@ -44,7 +47,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy | AppError::Backlog(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

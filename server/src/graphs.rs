@@ -697,6 +697,18 @@ impl ImageCache {
     }
 }
 
+/// Writes the ingestion queue's waiting records into the chart's files of
+/// the metrics root, so that it shows everything acknowledged.
+fn flush_waiting(state: &AppState, chart: &Chart) {
+    state.queue.flush_files(
+        chart
+            .files
+            .iter()
+            .filter(|(root, _)| *root == 0)
+            .filter_map(|(_, f)| f.strip_suffix(".rrd")),
+    );
+}
+
 /// The ETag and Last-Modified of a chart: its arguments and its files'
 /// sizes and modification times.
 fn validators(
@@ -839,6 +851,7 @@ async fn draw(state: &AppState, params: Params, format: &'static str) -> AppResu
             };
             match build(&params, &ctx) {
                 Ok(chart) => {
+                    flush_waiting(&st, &chart);
                     let (etag, modified) = validators(&st, &chart, format);
                     if let Some(bytes) = st.images.get(&etag) {
                         return Ok(Drawn {
@@ -1003,6 +1016,7 @@ pub(crate) async fn show_json(
                     now,
                 },
             )?;
+            flush_waiting(&st, &chart);
             let r = render(&st, &chart, "PNG", now).map_err(AppError::BadRequest)?;
             let mut geom = serde_json::Map::new();
             for (k, v) in &r.info {

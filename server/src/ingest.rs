@@ -10,23 +10,21 @@
 //! skipped and an equal one is moved one second on, as the original did.
 //!
 //! Records are checked one by one: a bad one is refused with its reason and
-//! the good ones of the same request are still written. Writes go through
-//! rrd-core handles, one open per file per request, all of a file's
-//! records in one commit.
+//! the good ones of the same request are still written. Accepted records
+//! go to the write-behind queue ([`crate::queue`]): journaled before the
+//! answer, written to their files in batches, and before any chart reads
+//! them.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
-use std::path::Path;
-use std::sync::Mutex;
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::Json;
-use rrd_core::{CreateOptions, CreateSpec, OpenMode, Rrd, UpdateTime, Value};
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
+use crate::queue::{FileRecords, QueueError, WriteQueue};
 use crate::AppState;
 
 /// The original's file definition (step 300).
@@ -79,7 +77,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn refuse(&mut self, index: usize, reason: String) {
+    pub(crate) fn refuse(&mut self, index: usize, reason: String) {
         self.refused += 1;
         if self.refusals.len() < MAX_LISTED {
             self.refusals.push(Refusal { index, reason });
@@ -286,64 +284,42 @@ pub fn parse_body(body: &[u8]) -> Result<Vec<Result<Record, String>>, String> {
         .collect())
 }
 
-/// Serializes writers of the same file within this process (rrd-core's
-/// lock would make the second wait, then fail).
-#[derive(Debug)]
-pub struct Writers {
-    stripes: Vec<Mutex<()>>,
-}
-
-impl Default for Writers {
-    fn default() -> Self {
-        Writers {
-            stripes: (0..64).map(|_| Mutex::new(())).collect(),
-        }
-    }
-}
-
-impl Writers {
-    fn lock(&self, path: &str) -> std::sync::MutexGuard<'_, ()> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        path.hash(&mut h);
-        let k = (h.finish() % self.stripes.len() as u64) as usize;
-        self.stripes[k].lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
 /// Most new files one request may create (each is about 100 KiB).
 pub const MAX_NEW_FILES: usize = 20_000;
 /// How far ahead of the server's clock a record may be (one in the far
 /// future would make its file skip every later record).
 pub const MAX_AHEAD: i64 = 86_400;
 
-/// What bounds a request's writes.
-#[derive(Debug)]
-pub struct Bounds<'a> {
-    /// Per-file write serialization.
-    pub writers: &'a Writers,
-    /// The server's clock.
-    pub now: i64,
-    /// Most files the request may create.
-    pub max_new_files: usize,
+/// Checks a file's place beneath the metrics root (`source/path`, as the
+/// journal names it).
+pub fn check_rel(rel: &str) -> Result<(), String> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    if parts.len() > MAX_COMPONENTS + 1 {
+        return Err(format!("more than {MAX_COMPONENTS} path components"));
+    }
+    parts.iter().try_for_each(|c| check_component(c))
 }
 
-/// Writes `records` (already parsed, in request order) beneath
-/// `root/source`. `created` hears of every new file. Blocks.
+/// Queues `records` (already parsed, in request order) for files beneath
+/// `source` in `queue`, refusing those more than a day ahead of `now`;
+/// at most `max_new_files` files are made. `created` hears of every new
+/// file. Blocks.
 pub fn write(
-    root: &Path,
+    queue: &WriteQueue,
     source: &str,
     records: Vec<(usize, Result<Record, String>)>,
-    bounds: &Bounds<'_>,
+    now: i64,
+    max_new_files: usize,
     created: &mut dyn FnMut(&str),
-) -> Outcome {
+) -> Result<Outcome, QueueError> {
     let mut out = Outcome::default();
     // group by file, keeping each file's records in request order
-    let mut order: Vec<String> = Vec::new();
-    let mut by_file: HashMap<String, Vec<(usize, i64, f64)>> = HashMap::new();
+    let mut groups: Vec<FileRecords> = Vec::new();
+    let mut slot: HashMap<String, usize> = HashMap::new();
     for (index, r) in records {
         match r {
             Err(reason) => out.refuse(index, reason),
-            Ok(rec) if rec.ts > bounds.now + MAX_AHEAD => out.refuse(
+            Ok(rec) if rec.ts > now + MAX_AHEAD => out.refuse(
                 index,
                 format!(
                     "timestamp {} is more than a day ahead of the server's clock",
@@ -352,96 +328,16 @@ pub fn write(
             ),
             Ok(rec) => {
                 let rel = format!("{source}/{}", rec.path);
-                by_file
-                    .entry(rel)
-                    .or_insert_with_key(|k| {
-                        order.push(k.clone());
-                        Vec::new()
-                    })
-                    .push((index, rec.ts, rec.value));
+                let k = *slot.entry(rel).or_insert_with_key(|rel| {
+                    groups.push((rel.clone(), Vec::new()));
+                    groups.len() - 1
+                });
+                groups[k].1.push((index, rec.ts, rec.value));
             }
         }
     }
-    let mut made = 0;
-    for rel in order {
-        let recs = &by_file[&rel];
-        let _guard = bounds.writers.lock(&rel);
-        let may_create = made < bounds.max_new_files;
-        let mut count = |r: &str| {
-            made += 1;
-            created(r)
-        };
-        if let Err((k, reason)) = write_file(root, &rel, recs, may_create, &mut out, &mut count) {
-            // the records from k on are not written
-            for &(index, _, _) in &recs[k..] {
-                out.refuse(index, reason.clone());
-            }
-        }
-    }
-    out
-}
-
-fn write_file(
-    root: &Path,
-    rel: &str,
-    recs: &[(usize, i64, f64)],
-    may_create: bool,
-    out: &mut Outcome,
-    created: &mut dyn FnMut(&str),
-) -> Result<(), (usize, String)> {
-    let path = root.join(format!("{rel}.rrd"));
-    let fail = |k: usize| move |e: &dyn std::fmt::Display| (k, format!("{rel}: {e}"));
-    let mut rrd = match Rrd::open(&path, OpenMode::ReadWrite) {
-        Ok(r) => r,
-        Err(rrd_core::Error::Io { ref source, .. })
-            if source.kind() == std::io::ErrorKind::NotFound =>
-        {
-            if !may_create {
-                return Err((
-                    0,
-                    format!("{rel}: more than {MAX_NEW_FILES} new series in one request"),
-                ));
-            }
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| fail(0)(&e))?;
-            }
-            let ts = recs[0].1;
-            let start = (ts - 60).div_euclid(300) * 300;
-            let spec = CreateSpec::parse(start, 300, &CREATE_ARGS).map_err(|e| fail(0)(&e))?;
-            match Rrd::create(&path, &spec, &CreateOptions { no_overwrite: true }) {
-                Ok(()) => {
-                    created(rel);
-                    let _ = std::fs::write(root.join(".updated"), rel);
-                }
-                Err(rrd_core::Error::Exists { .. }) => {}
-                Err(e) => return Err(fail(0)(&e)),
-            }
-            Rrd::open(&path, OpenMode::ReadWrite).map_err(|e| fail(0)(&e))?
-        }
-        Err(e) => return Err(fail(0)(&e)),
-    };
-    let mut last = rrd.header().last_up;
-    let mut written = 0;
-    for &(index, ts, value) in recs {
-        let ts = match ts.cmp(&last) {
-            std::cmp::Ordering::Less => {
-                out.skipped += 1;
-                continue;
-            }
-            std::cmp::Ordering::Equal => ts + 1,
-            std::cmp::Ordering::Greater => ts,
-        };
-        match rrd.update(UpdateTime::from_secs(ts), &[Value::Num(value)]) {
-            Ok(()) => {
-                last = ts;
-                written += 1;
-            }
-            Err(e) => out.refuse(index, format!("{rel}: {e}")),
-        }
-    }
-    rrd.close().map_err(|e| fail(recs.len())(&e))?;
-    out.written += written;
-    Ok(())
+    queue.accept(groups, max_new_files, &mut out, created)?;
+    Ok(out)
 }
 
 /// The bearer token's source directory.
@@ -476,6 +372,33 @@ pub(crate) async fn ingest(
     Ok(Json(out))
 }
 
+/// `GET /api/ingest/status`: the write-behind queue's counters (any
+/// ingestion token).
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> AppResult<Json<crate::queue::Status>> {
+    source_of(&state, &headers)?;
+    Ok(Json(state.queue.status()))
+}
+
+/// `POST /api/ingest/flush`: writes every waiting record now, as
+/// rrdcached's FLUSHALL (any ingestion token); answers the counters after.
+pub(crate) async fn flush(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> AppResult<Json<crate::queue::Status>> {
+    source_of(&state, &headers)?;
+    let st = state.clone();
+    let ok = state.ingest_pool.run(move || st.queue.flush_all()).await?;
+    if !ok {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "some files could not be written; their records wait for the next cycle"
+        )));
+    }
+    Ok(Json(state.queue.status()))
+}
+
 /// Parses and writes a body for `source` on the blocking pool: the path
 /// `POST /api/ingest` and the demo generator share.
 pub async fn ingest_body(state: &AppState, source: &str, body: Bytes) -> AppResult<Outcome> {
@@ -486,23 +409,19 @@ pub async fn ingest_body(state: &AppState, source: &str, body: Bytes) -> AppResu
         .ingest_pool
         .run(move || {
             let records = parse_body(&body).map_err(AppError::BadRequest)?;
-            let root = st.catalogue.roots()[0].path.clone();
             let mut new_files = false;
             let out = write(
-                &root,
+                &st.queue,
                 &source,
                 records.into_iter().enumerate().collect(),
-                &Bounds {
-                    writers: &st.writers,
-                    now,
-                    max_new_files: MAX_NEW_FILES,
-                },
+                now,
+                MAX_NEW_FILES,
                 &mut |_| new_files = true,
             );
             if new_files {
                 st.catalogue.invalidate();
             }
-            Ok(out)
+            out.map_err(|e| AppError::Backlog(e.to_string()))
         })
         .await?
 }

@@ -29,6 +29,7 @@ pub mod ingest;
 pub mod oidc;
 pub mod pages;
 pub mod pool;
+pub mod queue;
 pub mod store;
 pub mod ui;
 
@@ -72,8 +73,8 @@ pub struct Inner {
     pub images: graphs::ImageCache,
     /// Where ingestion requests write, a few at once.
     pub ingest_pool: pool::Pool,
-    /// Per-file write serialization.
-    pub writers: ingest::Writers,
+    /// Accepted records on their way to the files.
+    pub queue: Arc<queue::WriteQueue>,
     /// Seconds since the epoch (fixed in tests).
     pub clock: Box<dyn Fn() -> i64 + Send + Sync>,
     /// Emails whose user name is known to be theirs.
@@ -188,6 +189,12 @@ impl AppState {
             (config::AuthMode::Oidc, Some(o)) => Some(oidc::Client::new(o.clone())?),
             _ => None,
         };
+        let queue = queue::WriteQueue::open(
+            &roots[0].path,
+            &config.data_dir.join("journal"),
+            config.ingest.queue_settings(),
+        )
+        .context("opening the ingestion journal")?;
         Ok(AppState(Arc::new(Inner {
             sessions: auth::Sessions::new(
                 key,
@@ -197,7 +204,7 @@ impl AppState {
             render_pool: pool::Pool::new(config.limits.render_threads, config.limits.render_queue),
             images: graphs::ImageCache::new(config.limits.image_cache_bytes),
             ingest_pool: pool::Pool::new(config.limits.render_threads, config.limits.render_queue),
-            writers: ingest::Writers::default(),
+            queue,
             catalogue: Catalogue::new(roots),
             claimed: Mutex::new(HashSet::new()),
             tz,
@@ -250,6 +257,8 @@ pub fn app(state: AppState) -> Router {
             "/api/ingest",
             post(ingest::ingest).layer(DefaultBodyLimit::max(state.config.limits.max_body)),
         )
+        .route("/api/ingest/status", get(ingest::status))
+        .route("/api/ingest/flush", post(ingest::flush))
         .route("/metrics", get(pages::my_default))
         .route("/metrics/", get(pages::my_default))
         .route("/metrics/{user}/", get(pages::first_page))

@@ -131,12 +131,25 @@ fn main() -> anyhow::Result<()> {
                 }
             });
         }
-        axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        let queue = state.queue.clone();
+        let served = axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
+                // Ctrl-C, or SIGTERM from a service manager
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+                }
             })
             .await
-            .context("serving")
+            .context("serving");
+        // a clean stop writes what waits (the journal would replay it anyway)
+        let flushed = tokio::task::spawn_blocking(move || queue.flush_all()).await;
+        if !matches!(flushed, Ok(true)) {
+            eprintln!("rrd-server: some records could not be written; the journal keeps them");
+        }
+        served
     });
     if let Some(dir) = demo_dir {
         let _ = std::fs::remove_dir_all(dir);

@@ -278,7 +278,16 @@ async fn what_the_review_found() {
 #[test]
 fn new_files_per_request_are_bounded() {
     let dir = crate::tempdir("newfiles");
-    let writers = rrd_server::ingest::Writers::default();
+    let queue = rrd_server::queue::WriteQueue::open(
+        &dir,
+        &dir.join("journal"),
+        rrd_server::queue::Settings {
+            delay: std::time::Duration::ZERO,
+            journal_sync: false,
+            max_pending: 1000,
+        },
+    )
+    .unwrap();
     let recs: Vec<_> = (0..5)
         .map(|k| {
             (
@@ -291,12 +300,7 @@ fn new_files_per_request_are_bounded() {
             )
         })
         .collect();
-    let bounds = rrd_server::ingest::Bounds {
-        writers: &writers,
-        now: NOW,
-        max_new_files: 2,
-    };
-    let out = rrd_server::ingest::write(&dir, "s", recs, &bounds, &mut |_| {});
+    let out = rrd_server::ingest::write(&queue, "s", recs, NOW, 2, &mut |_| {}).unwrap();
     assert_eq!((out.written, out.refused), (2, 3));
     assert!(
         out.refusals[0].reason.contains("new series"),

@@ -58,6 +58,17 @@ async fn files_get_the_originals_definition_and_rules() {
     let path = h
         .metrics()
         .join("test/test.example.com/test/foo.txt/speed.rrd");
+    // made at once, written once flushed
+    let start = (t0 - 60).div_euclid(300) * 300;
+    let rrd = Rrd::open(&path, OpenMode::ReadOnly).unwrap();
+    assert_eq!(rrd.header().last_up, start);
+    drop(rrd);
+    let st = h.flush().await;
+    assert_eq!(
+        (st["pending"].as_u64(), st["flushed"].as_u64()),
+        (Some(0), Some(3)),
+        "{st}"
+    );
     let rrd = Rrd::open(&path, OpenMode::ReadOnly).unwrap();
     let hd = rrd.header();
     assert_eq!(hd.step, 300);
@@ -129,7 +140,8 @@ async fn bad_records_are_refused_one_by_one_and_good_ones_written() {
     assert!(reasons[3].1.contains("not a number"), "{reasons:?}");
     assert!(reasons[5].1.contains("missing timestamp"), "{reasons:?}");
     assert!(reasons[7].1.contains("malformed JSON"), "{reasons:?}");
-    // nothing but test/h/ok.rrd exists
+    h.flush().await;
+    // nothing but test/h/ok.rrd exists (and the journal's next segment)
     let mut found = Vec::new();
     for e in walk(&h.dir) {
         found.push(
@@ -143,6 +155,7 @@ async fn bad_records_are_refused_one_by_one_and_good_ones_written() {
     assert_eq!(
         found,
         [
+            "journal/ingest-0000000000000002.journal",
             "metrics/.updated",
             "metrics/test/h/ok.rrd",
             "pages.sqlite",
@@ -212,49 +225,64 @@ async fn files_match_rrdtools() {
         return;
     }
     let h = Harness::new("diff");
-    let mut seed = 12345u64;
+    let recs = random_records(12345, 600);
+    let r = h.ingest(&lines(&named(&recs))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    h.flush().await;
+    assert_like_rrdtool(&h, &recs);
+}
+
+/// The series the differential tests write.
+pub const SERIES: &str = "//host.example.com/check#m";
+
+/// `n` records for [`SERIES`]: mostly forward, sometimes the same second,
+/// sometimes backwards.
+pub fn random_records(mut seed: u64, n: usize) -> Vec<(i64, f64)> {
     let mut rnd = || {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         seed
     };
-    let t0 = 1_700_000_123i64;
+    let mut t = 1_700_000_123i64;
     let mut recs = Vec::new();
-    let mut t = t0;
-    for _ in 0..600 {
-        // mostly forward, sometimes the same second, sometimes backwards
+    for _ in 0..n {
         match rnd() % 10 {
             0 => {}
             1 => t -= 200,
             _ => t += (rnd() % 400) as i64,
         }
-        recs.push((
-            t,
-            "//host.example.com/check#m",
-            (rnd() % 10_000) as f64 / 7.0,
-        ));
+        recs.push((t, (rnd() % 10_000) as f64 / 7.0));
     }
-    let r = h.ingest(&lines(&recs)).await;
-    assert_eq!(r.status, StatusCode::OK);
-    // rrdtool with the original's rules
+    recs
+}
+
+pub fn named(recs: &[(i64, f64)]) -> Vec<(i64, &'static str, f64)> {
+    recs.iter().map(|&(t, v)| (t, SERIES, v)).collect()
+}
+
+/// Runs rrdtool; its standard output.
+fn rrdtool(args: &[String]) -> String {
+    let o = std::process::Command::new("rrdtool")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "rrdtool {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// Feeds `recs` to rrdtool with the original's rules and checks that the
+/// server's file for [`SERIES`] fetches the same at both resolutions.
+pub fn assert_like_rrdtool(h: &Harness, recs: &[(i64, f64)]) {
     let dir = crate::tempdir("rrdtool");
     let file = dir.join("m.rrd");
     let f = file.to_str().unwrap();
     // the file starts at the first record's time, as the server creates it
     let start = (recs[0].0 - 60).div_euclid(300) * 300;
-    let run = |args: &[String]| {
-        let o = std::process::Command::new("rrdtool")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "rrdtool {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    };
     let mut args: Vec<String> = vec![
         "create".into(),
         f.into(),
@@ -268,11 +296,11 @@ async fn files_match_rrdtools() {
             .iter()
             .map(|s| s.to_string()),
     );
-    run(&args);
+    rrdtool(&args);
     let mut last = start;
     let mut updates = vec!["update".to_string(), f.to_string()];
-    for (t, _, v) in &recs {
-        let mut t = *t;
+    for &(t, v) in recs {
+        let mut t = t;
         if t < last {
             continue;
         }
@@ -285,12 +313,12 @@ async fn files_match_rrdtools() {
     for chunk in updates[2..].chunks(200) {
         let mut a = updates[..2].to_vec();
         a.extend(chunk.iter().cloned());
-        run(&a);
+        rrdtool(&a);
     }
     let ours = h.metrics().join("test/host.example.com/check/m.rrd");
     for (cf, res) in [("AVERAGE", "300"), ("AVERAGE", "3600")] {
         let fetch = |p: &str| {
-            run(&[
+            rrdtool(&[
                 "fetch".into(),
                 p.into(),
                 cf.into(),

@@ -9,6 +9,7 @@ mod fuzz_seeds;
 mod graphs;
 mod ingest;
 mod pages;
+mod queue;
 mod webdriver;
 
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ pub const NOW: i64 = 1_704_067_200;
 pub struct Harness {
     pub state: AppState,
     pub dir: PathBuf,
+    pub config: Config,
 }
 
 /// A response, read whole.
@@ -84,9 +86,33 @@ impl Harness {
         });
         config.limits.render_threads = 2;
         tweak(&mut config);
-        let store = Arc::new(SqliteStore::open(&dir.join("pages.sqlite")).unwrap());
-        let state = AppState::with_store(config, store, Box::new(|| NOW)).unwrap();
-        Harness { state, dir }
+        let state = Self::start(&config);
+        Harness { state, dir, config }
+    }
+
+    fn start(config: &Config) -> AppState {
+        let store = Arc::new(SqliteStore::open(&config.data_dir.join("pages.sqlite")).unwrap());
+        AppState::with_store(config.clone(), store, Box::new(|| NOW)).unwrap()
+    }
+
+    /// Stops the server as a kill would, without writing what waits, and
+    /// starts another over the same directory (which replays the journal).
+    pub fn restart(&mut self) {
+        let weak = std::sync::Arc::downgrade(&self.state.queue);
+        self.state = Self::start(&self.config);
+        assert!(weak.upgrade().is_none(), "the old queue is gone");
+    }
+
+    /// Writes every waiting record (`POST /api/ingest/flush`); the queue's
+    /// counters after.
+    pub async fn flush(&self) -> serde_json::Value {
+        let req = Request::post("/api/ingest/flush")
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .unwrap();
+        let r = self.send(req).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        r.json()
     }
 
     pub fn metrics(&self) -> PathBuf {
