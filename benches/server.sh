@@ -2,7 +2,9 @@
 # rrd-server on loopback against the original's design, in one run on this
 # machine (issue 11's goals):
 #   1. ingestion over HTTP into 10,000 files (records/s; goal >= 200,000), with
-#      1, 2 and 10 records per file in each request;
+#      1, 2 and 10 records per file in each request: 1, 1 and 2 million
+#      records, timed until every one is in its file (the write-behind
+#      queue flushes every 5 s during the run, and once more at its end);
 #   2. a typical four-plot chart over the 10,000-series store, as PNG and
 #      SVG, each request a chart not drawn before (every request renders),
 #      then the same chart asked for again and again (the image cache),
@@ -37,6 +39,9 @@ cat >"$work/server.toml" <<CONF
 listen = "$addr"
 data_dir = "$work/data"
 timezone = "UTC"
+[ingest]
+# flush cycles run during the measure, not only in the final flush
+write_behind_seconds = 5
 [[ingest.tokens]]
 token = "$token"
 source = "bench"
@@ -56,8 +61,9 @@ echo "ingestion: creating $FILES files (one point each)..." >&2
 out=$("$LOAD" ingest "$addr" "$token" "$FILES" 1 "$half" 2 0); say "$out"; create=$(last "$out")
 first=1
 declare -A ingest
+declare -A npoints=([1]=100 [2]=100 [10]=200)
 for k in 1 2 10; do
-    points=$((20 * k))
+    points=${npoints[$k]}
     out=$("$LOAD" ingest "$addr" "$token" "$FILES" "$points" $((half * k)) 2 "$first"); say "$out"; ingest[$k]=$(last "$out")
     first=$((first + points))
 done

@@ -10,7 +10,9 @@
 //! `ingest` posts POINTS five-minute points to each of FILES series, in
 //! requests of PER_REQUEST records over CONCURRENCY keep-alive connections
 //! (each connection owns a share of the files, so each file's points arrive
-//! in order), and checks that every record was written. `get` requests
+//! in order), then asks the server to write what its write-behind queue
+//! holds (`POST /api/ingest/flush`); the rate counts until every record is
+//! in its file, and the run fails unless all were written. `get` requests
 //! PATH for SECONDS and reports rate and latency percentiles, failing on
 //! anything but 200 (`{n}` in PATH counts the requests). `procs` runs a command over and over in CONCURRENCY
 //! workers (the original's design: one `rrdtool graph` process per request).
@@ -136,13 +138,32 @@ async fn ingest(args: &[String]) -> anyhow::Result<()> {
     for t in tasks {
         written += t.await??;
     }
-    let secs = start.elapsed().as_secs_f64();
+    let acked = start.elapsed().as_secs_f64();
     if written as usize != total {
         bail!("{written} of {total} records written");
     }
+    // the clock stops when every record is in its file, not when the
+    // write-behind queue has them: POST /api/ingest/flush writes the rest
+    let mut conn = Conn::open(addr).await?;
+    let head = format!(
+        "POST /api/ingest/flush HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\n\r\n"
+    );
+    let (status, answer) = conn.request(&head, b"").await?;
+    let secs = start.elapsed().as_secs_f64();
+    if status != 200 {
+        bail!(
+            "flush answered {status}: {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    let st: serde_json::Value = serde_json::from_slice(&answer)?;
+    if st["pending"] != 0 || st["dropped"] != 0 {
+        bail!("after the flush: {st}");
+    }
     println!(
-        "ingest: {total} records into {files} files ({points} points each), {per} per request, {conc} connections, {:.1} MB: {secs:.2} s",
-        bytes as f64 / 1e6
+        "ingest: {total} records into {files} files ({points} points each), {per} per request, {conc} connections, {:.1} MB: all acknowledged in {acked:.2} s, all in their files in {secs:.2} s ({} flush cycles so far)",
+        bytes as f64 / 1e6,
+        st["cycles"]
     );
     println!("{:.0}", total as f64 / secs);
     Ok(())
