@@ -145,7 +145,11 @@ fn main() -> anyhow::Result<()> {
             .await
             .context("serving");
         // a clean stop writes what waits (the journal would replay it anyway)
-        let flushed = tokio::task::spawn_blocking(move || queue.flush_all()).await;
+        let flushed = tokio::task::spawn_blocking(move || {
+            queue.stop();
+            queue.flush_all()
+        })
+        .await;
         if !matches!(flushed, Ok(true)) {
             eprintln!("rrd-server: some records could not be written; the journal keeps them");
         }

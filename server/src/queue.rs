@@ -15,10 +15,12 @@
 //!   its timestamp and not applied twice.
 //! - **Flush cycles.** Every `ingest.write_behind_seconds`, or sooner when
 //!   the backlog passes half its bound, the journal moves on to a new
-//!   segment, every file with waiting records is written, and the older
-//!   segments are deleted once all of that succeeded. A file that cannot be
-//!   written (a full disk, a lock held elsewhere) keeps its records for the
-//!   next cycle, and the segments stay.
+//!   segment, every file with waiting records is written, the records of a
+//!   file that could not be written (a full disk, a lock held elsewhere)
+//!   are copied into the new segment to wait for the next cycle, and the
+//!   older segments are deleted. A request gives its records their times
+//!   and journals them under one lock, so the journal holds each file's
+//!   records in time order.
 //! - **Bounded.** At most `ingest.max_pending` records wait; past that a
 //!   request is answered 503 and nothing of it is taken.
 //! - **New files** are created when their first record is accepted, so the
@@ -28,14 +30,14 @@
 //! records only after a flush, as with rrdcached; `POST /api/ingest/flush`
 //! writes everything now.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::hash::{Hash, Hasher};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use rrd_core::{CreateOptions, CreateSpec, OpenMode, Rrd, UpdateTime, Value};
@@ -71,6 +73,10 @@ pub enum QueueError {
     /// More than `max_pending` records would wait.
     #[error("ingestion backlog full ({0} records waiting); try again shortly")]
     Backlog(usize),
+    /// The journal could not be written, nor the files: the records are
+    /// not acknowledged.
+    #[error("the ingestion journal cannot be written ({0}); records not acknowledged, try again")]
+    Journal(String),
 }
 
 /// What the queue has done (`GET /api/ingest/status`).
@@ -121,11 +127,15 @@ fn segment_seq(name: &str) -> Option<u64> {
 }
 
 impl Journal {
-    fn open(dir: &Path, seq: u64) -> std::io::Result<Journal> {
+    fn open(dir: &Path, seq: u64, sync: bool) -> std::io::Result<Journal> {
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.join(segment_name(seq)))?;
+        if sync {
+            // the new name itself must survive a power loss
+            File::open(dir)?.sync_all()?;
+        }
         let bytes = file.metadata()?.len();
         Ok(Journal {
             dir: dir.to_path_buf(),
@@ -133,6 +143,38 @@ impl Journal {
             file,
             bytes,
         })
+    }
+
+    /// Appends `lines` whole, or cuts off what part of them was written.
+    fn append(&mut self, lines: &str, sync: bool) -> std::io::Result<()> {
+        let r = self.file.write_all(lines.as_bytes()).and_then(|()| {
+            if sync {
+                self.file.sync_data()
+            } else {
+                Ok(())
+            }
+        });
+        match r {
+            Ok(()) => {
+                self.bytes += lines.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // a torn line would glue onto the next request's first one
+                if let Err(t) = self.file.set_len(self.bytes) {
+                    eprintln!(
+                        "rrd-server: cutting {} back to {} bytes: {t}",
+                        self.path().display(),
+                        self.bytes
+                    );
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.join(segment_name(self.seq))
     }
 
     /// The segments in the directory, oldest first.
@@ -156,9 +198,25 @@ struct Signal {
     cv: Condvar,
 }
 
+/// What writing a file's waiting records came to.
+enum Written {
+    /// In the file; `given_up` of them refused by it (logged).
+    Done { given_up: usize },
+    /// The file is gone or unusable: its records are dropped (logged).
+    Gone(String),
+    /// A failure that may pass (I/O, a lock held elsewhere): they wait.
+    Retry(String),
+}
+
 /// The queue. Shared through an `Arc`; dropping the last one stops the
 /// flusher without flushing (the journal keeps what waits): call
 /// [`WriteQueue::flush_all`] first for a clean stop.
+///
+/// Locks, always taken in this order: `journal`, a `writers` stripe, a
+/// `files` stripe, `drop_marks`. A request gives every record its
+/// effective time and journals it under `journal`, so the journal holds
+/// each file's records in time order, and a segment closed under
+/// `journal` holds only records already in memory.
 #[derive(Debug)]
 pub struct WriteQueue {
     root: PathBuf,
@@ -168,10 +226,10 @@ pub struct WriteQueue {
     /// Held while a file is read for its last update or written.
     writers: Vec<Mutex<()>>,
     journal: Mutex<Journal>,
-    /// Taken shared by each request while it queues and journals, and
-    /// exclusively to move the journal to a new segment: everything in an
-    /// old segment is in memory when the segment is closed.
-    cycle: RwLock<()>,
+    /// Files whose records were dropped (removed meanwhile): the next
+    /// journal write records it, so that a replay does not bring them back
+    /// if the file is made again.
+    drop_marks: Mutex<Vec<String>>,
     /// One flush cycle at a time.
     flushing: Mutex<()>,
     pending: AtomicUsize,
@@ -180,6 +238,7 @@ pub struct WriteQueue {
     cycles: AtomicU64,
     replayed: AtomicU64,
     signal: Arc<Signal>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -190,6 +249,18 @@ fn stripe(rel: &str) -> usize {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     rel.hash(&mut h);
     (h.finish() % STRIPES as u64) as usize
+}
+
+/// Whether an rrd-core error may pass if tried again.
+fn transient(e: &rrd_core::Error) -> bool {
+    matches!(
+        e,
+        rrd_core::Error::Io { .. } | rrd_core::Error::Storage(_) | rrd_core::Error::Locked
+    )
+}
+
+fn not_found(e: &rrd_core::Error) -> bool {
+    matches!(e, rrd_core::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
 }
 
 impl WriteQueue {
@@ -207,7 +278,7 @@ impl WriteQueue {
         let old = Journal::segments(journal_dir)
             .with_context(|| format!("reading {}", journal_dir.display()))?;
         let seq = old.last().map_or(1, |(s, _)| s + 1);
-        let journal = Journal::open(journal_dir, seq)
+        let journal = Journal::open(journal_dir, seq, settings.journal_sync)
             .with_context(|| format!("opening a journal segment in {}", journal_dir.display()))?;
         let q = Arc::new(WriteQueue {
             root: root.to_path_buf(),
@@ -215,7 +286,7 @@ impl WriteQueue {
             files: (0..STRIPES).map(|_| Mutex::default()).collect(),
             writers: (0..STRIPES).map(|_| Mutex::default()).collect(),
             journal: Mutex::new(journal),
-            cycle: RwLock::new(()),
+            drop_marks: Mutex::default(),
             flushing: Mutex::new(()),
             pending: AtomicUsize::new(0),
             flushed: AtomicU64::new(0),
@@ -223,21 +294,20 @@ impl WriteQueue {
             cycles: AtomicU64::new(0),
             replayed: AtomicU64::new(0),
             signal: Arc::default(),
+            thread: Mutex::default(),
         });
-        for (_, path) in &old {
-            q.replay(path)
-                .with_context(|| format!("replaying {}", path.display()))?;
-        }
         if !old.is_empty() {
+            let paths: Vec<PathBuf> = old.iter().map(|(_, p)| p.clone()).collect();
+            q.replay(&paths)
+                .context("replaying the ingestion journal")?;
             let n = q.replayed.load(Ordering::Relaxed);
             eprintln!(
                 "rrd-server: replayed {n} journaled record(s) from {} segment(s)",
                 old.len()
             );
-            anyhow::ensure!(
-                q.flush_all(),
-                "writing the replayed records failed (see above); the journal is kept"
-            );
+            if !q.flush_all() {
+                eprintln!("rrd-server: some replayed records could not be written yet; they wait");
+            }
         }
         let weak = Arc::downgrade(&q);
         let signal = q.signal.clone();
@@ -246,18 +316,18 @@ impl WriteQueue {
         } else {
             q.settings.delay
         };
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("rrd-flush".into())
             .spawn(move || flusher(weak, signal, period))
             .context("starting the flusher thread")?;
+        *lock(&q.thread) = Some(handle);
         Ok(q)
     }
 
-    /// Queues the records of one request, grouped by file (`source/path`)
-    /// with each file's records in request order as `(index, time, value)`,
-    /// applying the original's rules; counts into `out`. `created` hears of
-    /// each new file; at most `max_new_files` are made. Returns once the
-    /// records are journaled (and, with no write-behind delay, written).
+    /// Queues the records of one request, grouped by file, applying the
+    /// original's rules; counts into `out`. `created` hears of each new
+    /// file; at most `max_new_files` are made. Returns once the records
+    /// are journaled (and, with no write-behind delay, written).
     pub fn accept(
         &self,
         groups: Vec<FileRecords>,
@@ -266,55 +336,102 @@ impl WriteQueue {
         created: &mut dyn FnMut(&str),
     ) -> Result<(), QueueError> {
         let n: usize = groups.iter().map(|(_, r)| r.len()).sum();
+        let full = |waiting: usize| waiting + n > self.settings.max_pending;
         let waiting = self.pending.load(Ordering::Relaxed);
-        if waiting + n > self.settings.max_pending {
+        if full(waiting) {
             self.wake();
             return Err(QueueError::Backlog(waiting));
         }
-        let mut lines = String::new();
-        let mut touched = Vec::new();
-        let mut made = 0;
-        {
-            let _cycle = self.cycle.read().unwrap_or_else(|p| p.into_inner());
-            for (rel, recs) in &groups {
-                let before = out.written;
-                let may_create = made < max_new_files;
-                let mut count = |r: &str| {
-                    made += 1;
-                    created(r)
-                };
-                self.enqueue(rel, recs, may_create, out, &mut lines, &mut count);
-                if out.written > before {
-                    touched.push(rel.as_str());
-                }
-            }
-            if !lines.is_empty() {
-                let mut j = lock(&self.journal);
-                let r = j.file.write_all(lines.as_bytes()).and_then(|()| {
-                    if self.settings.journal_sync {
-                        j.file.sync_data()
-                    } else {
-                        Ok(())
-                    }
-                });
-                match r {
-                    Ok(()) => j.bytes += lines.len() as u64,
-                    Err(e) => {
-                        // the files do not need new space: write them now
-                        eprintln!(
-                            "rrd-server: journal {}: {e}; writing this request's files at once",
-                            j.dir.join(segment_name(j.seq)).display()
-                        );
-                        drop(j);
-                        for rel in &touched {
-                            self.flush_file(rel);
-                        }
-                        return Ok(());
+        let made = std::cell::Cell::new(0usize);
+        let mut count = |r: &str| {
+            made.set(made.get() + 1);
+            created(r)
+        };
+        // first every file known (made, or its last update read), without
+        // holding the journal
+        let mut ready = Vec::new();
+        for (rel, recs) in &groups {
+            let may_create = made.get() < max_new_files;
+            match self.know(rel, recs[0].1, may_create, max_new_files, &mut count) {
+                Ok(()) => ready.push((rel.as_str(), recs)),
+                Err(reason) => {
+                    for &(index, _, _) in recs {
+                        out.refuse(index, reason.clone());
                     }
                 }
             }
         }
+        // then times and journal lines, one request at a time
+        let mut j = lock(&self.journal);
+        let waiting = self.pending.load(Ordering::Relaxed);
+        if full(waiting) {
+            drop(j);
+            self.wake();
+            return Err(QueueError::Backlog(waiting));
+        }
+        let marks = std::mem::take(&mut *lock(&self.drop_marks));
+        let mut lines = String::new();
+        for rel in &marks {
+            let _ = writeln!(lines, "D {rel}");
+        }
+        let mut touched = Vec::new();
+        for (rel, recs) in ready {
+            let k = stripe(rel);
+            if !lock(&self.files[k]).contains_key(rel) {
+                // written and forgotten since: read it again
+                if let Err(reason) = self.know(rel, recs[0].1, false, max_new_files, &mut count) {
+                    for &(index, _, _) in recs {
+                        out.refuse(index, reason.clone());
+                    }
+                    continue;
+                }
+            }
+            let mut files = lock(&self.files[k]);
+            let Some(e) = files.get_mut(rel) else {
+                continue;
+            };
+            let mut added = 0;
+            for &(_, ts, value) in recs.iter() {
+                let ts = match ts.cmp(&e.last) {
+                    std::cmp::Ordering::Less => {
+                        out.skipped += 1;
+                        continue;
+                    }
+                    std::cmp::Ordering::Equal => ts + 1,
+                    std::cmp::Ordering::Greater => ts,
+                };
+                e.values.push((ts, value));
+                e.last = ts;
+                added += 1;
+                let _ = writeln!(lines, "{ts} {value} {rel}");
+            }
+            self.pending.fetch_add(added, Ordering::Relaxed);
+            out.written += added;
+            if added > 0 {
+                touched.push(rel);
+            }
+        }
+        if !lines.is_empty() {
+            if let Err(e) = j.append(&lines, self.settings.journal_sync) {
+                let path = j.path();
+                drop(j);
+                lock(&self.drop_marks).extend(marks);
+                eprintln!("rrd-server: journal {}: {e}", path.display());
+                // not journaled: acknowledged only if in their files now
+                let mut ok = true;
+                for rel in &touched {
+                    ok &= self.flush_file(rel);
+                }
+                return if ok {
+                    Ok(())
+                } else {
+                    Err(QueueError::Journal(e.to_string()))
+                };
+            }
+        }
+        drop(j);
         if self.settings.delay.is_zero() {
+            // journaled: a failure here waits for the next cycle
             for rel in &touched {
                 self.flush_file(rel);
             }
@@ -324,64 +441,34 @@ impl WriteQueue {
         Ok(())
     }
 
-    /// Queues one file's records.
-    fn enqueue(
+    /// Makes sure the queue knows `rel`'s last update, reading it under
+    /// the file's writer lock (so no flush changes it meanwhile), and
+    /// creating the file with the original's definition if it is missing.
+    fn know(
         &self,
         rel: &str,
-        recs: &[(usize, i64, f64)],
+        first_ts: i64,
         may_create: bool,
-        out: &mut Outcome,
-        lines: &mut String,
+        max_new_files: usize,
         created: &mut dyn FnMut(&str),
-    ) {
+    ) -> Result<(), String> {
         let k = stripe(rel);
-        let mut files = lock(&self.files[k]);
-        if !files.contains_key(rel) {
-            drop(files);
-            // whoever first sees a file reads it under its writer lock, so
-            // no flush can change it in between
-            let _w = lock(&self.writers[k]);
-            if !lock(&self.files[k]).contains_key(rel) {
-                match self.first_sight(rel, recs[0].1, may_create, created) {
-                    Ok(last) => {
-                        lock(&self.files[k]).insert(
-                            rel.to_string(),
-                            Entry {
-                                last,
-                                values: Vec::new(),
-                            },
-                        );
-                    }
-                    Err(reason) => {
-                        for &(index, _, _) in recs {
-                            out.refuse(index, reason.clone());
-                        }
-                        return;
-                    }
-                }
-            }
-            files = lock(&self.files[k]);
+        if lock(&self.files[k]).contains_key(rel) {
+            return Ok(());
         }
-        let Some(e) = files.get_mut(rel) else {
-            return;
-        };
-        let mut added = 0;
-        for &(_, ts, value) in recs {
-            let ts = match ts.cmp(&e.last) {
-                std::cmp::Ordering::Less => {
-                    out.skipped += 1;
-                    continue;
-                }
-                std::cmp::Ordering::Equal => ts + 1,
-                std::cmp::Ordering::Greater => ts,
-            };
-            e.values.push((ts, value));
-            e.last = ts;
-            added += 1;
-            let _ = writeln!(lines, "{ts} {value} {rel}");
+        let _w = lock(&self.writers[k]);
+        if lock(&self.files[k]).contains_key(rel) {
+            return Ok(());
         }
-        self.pending.fetch_add(added, Ordering::Relaxed);
-        out.written += added;
+        let last = self.first_sight(rel, first_ts, may_create, max_new_files, created)?;
+        lock(&self.files[k]).insert(
+            rel.to_string(),
+            Entry {
+                last,
+                values: Vec::new(),
+            },
+        );
+        Ok(())
     }
 
     /// A file's last update, creating the file with the original's
@@ -391,6 +478,7 @@ impl WriteQueue {
         rel: &str,
         first_ts: i64,
         may_create: bool,
+        max_new_files: usize,
         created: &mut dyn FnMut(&str),
     ) -> Result<i64, String> {
         let path = self.root.join(format!("{rel}.rrd"));
@@ -405,13 +493,10 @@ impl WriteQueue {
                 }
                 Ok(h.last_up)
             }
-            Err(rrd_core::Error::Io { ref source, .. })
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
+            Err(e) if not_found(&e) => {
                 if !may_create {
                     return Err(format!(
-                        "{rel}: more than {} new series in one request",
-                        crate::ingest::MAX_NEW_FILES
+                        "{rel}: more than {max_new_files} new series in one request"
                     ));
                 }
                 let fail = |e: &dyn std::fmt::Display| format!("{rel}: {e}");
@@ -442,92 +527,156 @@ impl WriteQueue {
     pub fn flush_file(&self, rel: &str) -> bool {
         let k = stripe(rel);
         let _w = lock(&self.writers[k]);
-        let values = match lock(&self.files[k]).get_mut(rel) {
-            Some(e) if !e.values.is_empty() => std::mem::take(&mut e.values),
-            _ => return true,
+        let values = {
+            let mut files = lock(&self.files[k]);
+            match files.get_mut(rel) {
+                Some(e) if !e.values.is_empty() => std::mem::take(&mut e.values),
+                // nothing waits: forget the file, and read its last update
+                // afresh next time (another program may write it)
+                Some(_) => {
+                    files.remove(rel);
+                    return true;
+                }
+                None => return true,
+            }
         };
         let n = values.len();
         let path = self.root.join(format!("{rel}.rrd"));
-        let result = (|| {
-            let mut rrd = Rrd::open(&path, OpenMode::ReadWrite)?;
-            let mut given_up = 0;
-            for &(ts, v) in &values {
-                if let Err(e) = rrd.update(UpdateTime::from_secs(ts), &[Value::Num(v)]) {
-                    eprintln!("rrd-server: {rel}: record at {ts} not written: {e}");
-                    given_up += 1;
-                }
-            }
-            rrd.close()?;
-            Ok::<usize, rrd_core::Error>(given_up)
-        })();
+        let written = self.write_file(rel, &path, &values);
         let mut files = lock(&self.files[k]);
-        match result {
-            Ok(given_up) => {
+        match written {
+            Written::Done { given_up } => {
                 self.flushed
                     .fetch_add((n - given_up) as u64, Ordering::Relaxed);
                 self.dropped.fetch_add(given_up as u64, Ordering::Relaxed);
                 self.pending.fetch_sub(n, Ordering::Relaxed);
-                // forget a file with nothing waiting: the next record reads
-                // its last update afresh (another program may write it)
                 if files.get(rel).is_some_and(|e| e.values.is_empty()) {
                     files.remove(rel);
                 }
                 true
             }
-            Err(rrd_core::Error::Io { ref source, .. })
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
-                eprintln!("rrd-server: {rel}.rrd was removed: {n} waiting record(s) dropped");
-                self.dropped.fetch_add(n as u64, Ordering::Relaxed);
-                self.pending.fetch_sub(n, Ordering::Relaxed);
-                if files.get(rel).is_some_and(|e| e.values.is_empty()) {
-                    files.remove(rel);
-                }
+            Written::Gone(why) => {
+                // this file's records are dropped, newer ones too: the next
+                // record makes the file again
+                let newer = files.remove(rel).map_or(0, |e| e.values.len());
+                eprintln!(
+                    "rrd-server: {rel}: {why}: {} waiting record(s) dropped",
+                    n + newer
+                );
+                self.dropped
+                    .fetch_add((n + newer) as u64, Ordering::Relaxed);
+                self.pending.fetch_sub(n + newer, Ordering::Relaxed);
+                lock(&self.drop_marks).push(rel.to_string());
                 true
             }
-            Err(e) => {
-                eprintln!("rrd-server: {rel}: {e}; {n} record(s) wait for the next cycle");
+            Written::Retry(why) => {
+                eprintln!("rrd-server: {rel}: {why}; {n} record(s) wait for the next cycle");
                 let e = files.entry(rel.to_string()).or_default();
                 let newer = std::mem::replace(&mut e.values, values);
                 e.values.extend(newer);
+                if let Some(&(ts, _)) = e.values.last() {
+                    e.last = e.last.max(ts);
+                }
                 false
             }
         }
     }
 
+    /// Applies `values` to the file at `path` in one open.
+    fn write_file(&self, rel: &str, path: &Path, values: &[(i64, f64)]) -> Written {
+        let mut rrd = match Rrd::open(path, OpenMode::ReadWrite) {
+            Ok(r) => r,
+            Err(e) if not_found(&e) => return Written::Gone("the file was removed".into()),
+            Err(e) if transient(&e) => return Written::Retry(e.to_string()),
+            Err(e) => return Written::Gone(e.to_string()),
+        };
+        let mut given_up = 0;
+        let mut first_refusal = None;
+        for &(ts, v) in values {
+            match rrd.update(UpdateTime::from_secs(ts), &[Value::Num(v)]) {
+                Ok(()) => {}
+                // what was applied before stays; a retry finds it in the
+                // file (not later than its last update) and skips it
+                Err(e) if transient(&e) => return Written::Retry(e.to_string()),
+                Err(e) => {
+                    given_up += 1;
+                    first_refusal.get_or_insert(e.to_string());
+                }
+            }
+        }
+        if let Err(e) = rrd.close() {
+            return Written::Retry(e.to_string());
+        }
+        if self.settings.journal_sync {
+            // the journal goes once this is written: make it durable first
+            if let Err(e) = File::open(path).and_then(|f| f.sync_data()) {
+                return Written::Retry(format!("syncing: {e}"));
+            }
+        }
+        if let Some(why) = first_refusal {
+            eprintln!("rrd-server: {rel}: {given_up} record(s) refused by the file, first: {why}");
+        }
+        Written::Done { given_up }
+    }
+
     /// A flush cycle: moves the journal to a new segment, writes every
-    /// file with records waiting, and deletes the older segments if all of
-    /// them were written. False if some file could not be written.
+    /// file the queue holds, copies the records of files that could not be
+    /// written into the new segment, and deletes the older segments. False
+    /// if some file could not be written.
     pub fn flush_all(&self) -> bool {
         let _one = lock(&self.flushing);
         let (keys, old) = {
-            let _cycle = self.cycle.write().unwrap_or_else(|p| p.into_inner());
             let mut j = lock(&self.journal);
             let old = j.seq;
-            match Journal::open(&j.dir, old + 1) {
-                Ok(next) => *j = next,
-                Err(e) => eprintln!("rrd-server: starting a journal segment: {e}"),
-            }
+            let rotated = match Journal::open(&j.dir, old + 1, self.settings.journal_sync) {
+                Ok(next) => {
+                    *j = next;
+                    true
+                }
+                Err(e) => {
+                    eprintln!("rrd-server: starting a journal segment: {e}");
+                    false
+                }
+            };
+            // every file, also those a chart is writing right now (their
+            // records are taken but not yet in the file): flush_file waits
+            // for that write and retries what failed
             let keys: Vec<String> = self
                 .files
                 .iter()
-                .flat_map(|s| {
-                    lock(s)
-                        .iter()
-                        .filter(|(_, e)| !e.values.is_empty())
-                        .map(|(k, _)| k.clone())
-                        .collect::<Vec<_>>()
-                })
+                .flat_map(|s| lock(s).keys().cloned().collect::<Vec<_>>())
                 .collect();
-            (keys, old)
+            (keys, rotated.then_some(old))
         };
-        let mut ok = true;
-        for rel in &keys {
-            ok &= self.flush_file(rel);
+        let mut failed = Vec::new();
+        for rel in keys {
+            if !self.flush_file(&rel) {
+                failed.push(rel);
+            }
         }
-        let j = lock(&self.journal);
-        if ok && j.seq > old {
-            if let Ok(segs) = Journal::segments(&j.dir) {
+        let mut old = old;
+        if !failed.is_empty() {
+            // the old segments can go once these wait in the current one
+            let mut j = lock(&self.journal);
+            let mut lines = String::new();
+            for rel in &failed {
+                if let Some(e) = lock(&self.files[stripe(rel)]).get(rel) {
+                    for &(ts, v) in &e.values {
+                        let _ = writeln!(lines, "{ts} {v} {rel}");
+                    }
+                }
+            }
+            if let Err(e) = j.append(&lines, self.settings.journal_sync) {
+                eprintln!(
+                    "rrd-server: journal {}: {e}; older segments kept",
+                    j.path().display()
+                );
+                old = None;
+            }
+        }
+        if let Some(old) = old {
+            let dir = lock(&self.journal).dir.clone();
+            if let Ok(segs) = Journal::segments(&dir) {
                 for (seq, path) in segs {
                     if seq <= old {
                         if let Err(e) = std::fs::remove_file(&path) {
@@ -538,7 +687,7 @@ impl WriteQueue {
             }
         }
         self.cycles.fetch_add(1, Ordering::Relaxed);
-        ok
+        failed.is_empty()
     }
 
     /// Writes the waiting records of these files (before a chart reads
@@ -575,73 +724,96 @@ impl WriteQueue {
         self.signal.cv.notify_one();
     }
 
-    /// Queues a segment's records again (no journal lines: the segment
-    /// stays until they are written). A torn last line is ignored.
-    fn replay(&self, path: &Path) -> std::io::Result<()> {
-        let mut text = String::new();
-        File::open(path)?.read_to_string(&mut text).or_else(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidData {
-                // a torn multi-byte name at the end: read what is whole
-                let bytes = std::fs::read(path)?;
-                let upto = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-                text = String::from_utf8_lossy(&bytes[..upto]).into_owned();
-                Ok(0)
-            } else {
-                Err(e)
+    /// Stops the flusher thread and waits for it (a cycle under way ends
+    /// first). Nothing is flushed.
+    pub fn stop(&self) {
+        lock(&self.signal.state).1 = true;
+        self.signal.cv.notify_one();
+        let handle = lock(&self.thread).take();
+        if let Some(h) = handle {
+            if h.thread().id() != std::thread::current().id() {
+                let _ = h.join();
             }
-        })?;
-        let whole = text.rfind('\n').map_or(0, |p| p + 1);
-        let mut missing = HashSet::new();
-        for line in text[..whole].lines() {
-            let mut it = line.splitn(3, ' ');
-            let parsed = (|| {
-                let ts: i64 = it.next()?.parse().ok()?;
-                let v: f64 = it.next()?.parse().ok()?;
-                let rel = it.next()?;
-                crate::ingest::check_rel(rel).ok()?;
-                Some((ts, v, rel))
-            })();
-            let Some((ts, v, rel)) = parsed else {
-                eprintln!(
-                    "rrd-server: {}: unreadable line skipped: {line:?}",
-                    path.display()
-                );
-                continue;
-            };
-            if missing.contains(rel) {
-                continue;
-            }
-            let k = stripe(rel);
-            let mut files = lock(&self.files[k]);
-            if !files.contains_key(rel) {
-                let p = self.root.join(format!("{rel}.rrd"));
-                match Rrd::open(&p, OpenMode::ReadOnly) {
-                    Ok(r) => {
-                        files.insert(
-                            rel.to_string(),
-                            Entry {
-                                last: r.header().last_up,
-                                values: Vec::new(),
-                            },
-                        );
-                    }
-                    Err(e) => {
-                        eprintln!(
-                            "rrd-server: journal names {rel}.rrd: {e}; its records are dropped"
-                        );
-                        missing.insert(rel.to_string());
-                        continue;
-                    }
+        }
+    }
+
+    /// Queues the segments' records again. Each file's records are sorted
+    /// by time and those not later than its last update skipped (already
+    /// written); a `D` line forgets the file's records before it (they
+    /// were dropped). A torn last line is ignored.
+    fn replay(&self, segments: &[PathBuf]) -> anyhow::Result<()> {
+        let mut by_file: HashMap<String, Vec<(i64, f64)>> = HashMap::new();
+        for path in segments {
+            let bytes = std::fs::read(path)?;
+            let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            for raw in bytes[..whole].split(|&b| b == b'\n') {
+                if raw.is_empty() {
+                    continue;
+                }
+                let line = String::from_utf8_lossy(raw);
+                if let Some(rel) = line.strip_prefix("D ") {
+                    by_file.remove(rel);
+                    continue;
+                }
+                let mut it = line.splitn(3, ' ');
+                let parsed = (|| {
+                    let ts: i64 = it.next()?.parse().ok()?;
+                    let v: f64 = it.next()?.parse().ok()?;
+                    let rel = it.next()?;
+                    (v.is_finite() && crate::ingest::check_rel(rel).is_ok())
+                        .then(|| (ts, v, rel.to_string()))
+                })();
+                match parsed {
+                    Some((ts, v, rel)) => by_file.entry(rel).or_default().push((ts, v)),
+                    None => eprintln!(
+                        "rrd-server: {}: unreadable line skipped: {line:?}",
+                        path.display()
+                    ),
                 }
             }
-            let e = files.get_mut(rel).expect("inserted above");
-            // written before the stop: already in the file
-            if ts > e.last {
-                e.values.push((ts, v));
-                e.last = ts;
-                self.pending.fetch_add(1, Ordering::Relaxed);
-                self.replayed.fetch_add(1, Ordering::Relaxed);
+        }
+        for (rel, mut values) in by_file {
+            values.sort_by_key(|&(ts, _)| ts);
+            values.dedup_by_key(|&mut (ts, _)| ts);
+            let p = self.root.join(format!("{rel}.rrd"));
+            let last = match Rrd::open(&p, OpenMode::ReadOnly) {
+                Ok(r) => r.header().last_up,
+                Err(e) if not_found(&e) => {
+                    eprintln!(
+                        "rrd-server: journal names {rel}.rrd, which is gone: {} record(s) dropped",
+                        values.len()
+                    );
+                    self.dropped
+                        .fetch_add(values.len() as u64, Ordering::Relaxed);
+                    continue;
+                }
+                // keep them: the cycles retry the file, and keep them journaled
+                Err(e) if transient(&e) => {
+                    eprintln!("rrd-server: {rel}.rrd: {e}; its journaled records wait");
+                    i64::MIN
+                }
+                Err(e) => {
+                    eprintln!(
+                        "rrd-server: {rel}.rrd: {e}: {} journaled record(s) dropped",
+                        values.len()
+                    );
+                    self.dropped
+                        .fetch_add(values.len() as u64, Ordering::Relaxed);
+                    continue;
+                }
+            };
+            values.retain(|&(ts, _)| ts > last);
+            if values.is_empty() {
+                continue;
             }
+            let n = values.len();
+            let entry = Entry {
+                last: values[n - 1].0,
+                values,
+            };
+            lock(&self.files[stripe(&rel)]).insert(rel, entry);
+            self.pending.fetch_add(n, Ordering::Relaxed);
+            self.replayed.fetch_add(n as u64, Ordering::Relaxed);
         }
         Ok(())
     }
@@ -674,8 +846,15 @@ fn flusher(queue: Weak<WriteQueue>, signal: Arc<Signal>, period: Duration) {
         let Some(q) = queue.upgrade() else {
             return;
         };
-        if q.pending.load(Ordering::Relaxed) > 0 {
-            q.flush_all();
+        let work = q.pending.load(Ordering::Relaxed) > 0
+            || lock(&q.journal).bytes > 0
+            || !lock(&q.drop_marks).is_empty();
+        if work {
+            // a panic must not end the cycles for good
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| q.flush_all()));
+            if r.is_err() {
+                eprintln!("rrd-server: a flush cycle panicked; the next one retries");
+            }
         }
     }
 }

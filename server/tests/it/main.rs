@@ -98,6 +98,7 @@ impl Harness {
     /// Stops the server as a kill would, without writing what waits, and
     /// starts another over the same directory (which replays the journal).
     pub fn restart(&mut self) {
+        self.state.queue.stop();
         let weak = std::sync::Arc::downgrade(&self.state.queue);
         self.state = Self::start(&self.config);
         assert!(weak.upgrade().is_none(), "the old queue is gone");

@@ -161,6 +161,63 @@ async fn a_restart_replays_the_journal_once() {
     assert_like_rrdtool(&h, &recs);
 }
 
+/// Concurrent requests for one file: the journal holds its records in the
+/// order they were given their times, so a replay takes every one.
+#[tokio::test]
+async fn concurrent_requests_replay_whole() {
+    let mut h = Harness::new("concurrent");
+    let t0 = NOW - 86_400;
+    let mut tasks = Vec::new();
+    for r in 0..8i64 {
+        let state = h.state.clone();
+        tasks.push(tokio::spawn(async move {
+            let recs: Vec<(i64, &str, f64)> = (0..50)
+                .map(|i| (t0 + 300 * (r + 8 * i), "//h/busy", (r * 100 + i) as f64))
+                .collect();
+            let body = axum::body::Bytes::from(lines(&recs));
+            rrd_server::ingest::ingest_body(&state, "test", body)
+                .await
+                .unwrap()
+                .written
+        }));
+    }
+    let mut written = 0;
+    for t in tasks {
+        written += t.await.unwrap() as u64;
+    }
+    assert!(written >= 50, "{written}");
+    h.restart();
+    let st = status(&h).await;
+    assert_eq!(st["replayed"].as_u64(), Some(written), "{st}");
+    assert_eq!(st["dropped"], 0, "{st}");
+}
+
+/// A file removed while records wait loses them; made again by older
+/// records, it gets only those, also after a replay.
+#[tokio::test]
+async fn a_removed_file_is_not_resurrected_by_a_replay() {
+    let mut h = Harness::new("removed");
+    h.ingest(&lines(&[(NOW - 300, "//h/gone", 1.0)])).await;
+    h.ingest(&lines(&[(NOW, "//h/gone", 2.0)])).await;
+    // removed under the queue
+    std::fs::remove_file(h.metrics().join("test/h/gone.rrd")).unwrap();
+    // a chart's flush (the call graphs::flush_waiting makes) finds it
+    // gone: dropped, outside a cycle, so the segment stays
+    h.state.queue.flush_files(["test/h/gone"]);
+    let st = status(&h).await;
+    assert_eq!(
+        (st["dropped"].as_u64(), st["cycles"].as_u64()),
+        (Some(2), Some(0)),
+        "{st}"
+    );
+    // older records make it again
+    let r = h.ingest(&lines(&[(NOW - 3000, "//h/gone", 3.0)])).await;
+    assert_eq!(r.json()["written"], 1);
+    h.restart();
+    assert_eq!(status(&h).await["replayed"], 1);
+    assert_eq!(last_up(&h, "test/h/gone.rrd"), NOW - 3000);
+}
+
 /// One HTTP/1.1 request on a fresh connection; status and body.
 fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
