@@ -31,6 +31,7 @@ pub mod pages;
 pub mod pool;
 pub mod queue;
 pub mod store;
+pub mod tracelog;
 pub mod ui;
 
 use std::collections::HashSet;

@@ -3,6 +3,7 @@
 //! ```text
 //! rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR]
 //! rrd-server --demo [--listen ADDR:PORT]
+//! rrd-server collect-tracelogs --logs DIR --rrd DIR [--once] [--tz ZONE]
 //! ```
 
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use rrd_server::{app, AppState, Config};
 const USAGE: &str = "\
 usage: rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR]
        rrd-server --demo [--listen ADDR:PORT]
+       rrd-server collect-tracelogs --logs DIR --rrd DIR [--once] [--tz ZONE]
 
   --config FILE      TOML configuration (see the server's README section)
   --listen ADDR:PORT where to listen (default 127.0.0.1:8080; env RRD_SERVER_LISTEN)
@@ -76,6 +78,9 @@ fn parse_flags(args: &[String]) -> anyhow::Result<Option<Flags>> {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("collect-tracelogs") {
+        return rrd_server::tracelog::run_cli(&args[1..]);
+    }
     let Some(flags) = parse_flags(&args)? else {
         return Ok(());
     };

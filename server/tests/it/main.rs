@@ -10,6 +10,8 @@ mod graphs;
 mod ingest;
 mod pages;
 mod queue;
+mod tracelog;
+mod tracelog_model;
 mod webdriver;
 
 use std::net::SocketAddr;
