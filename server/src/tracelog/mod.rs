@@ -86,6 +86,8 @@ pub struct Collector {
     /// [`Collector::write`]); never in a checkpoint.
     #[serde(skip)]
     stores: HashMap<String, Vec<Store>>,
+    #[serde(skip)]
+    key: String,
 }
 
 impl Collector {
@@ -99,9 +101,22 @@ impl Collector {
                 return;
             }
         };
-        let key = format!("{}__{}__{}", line.host, line.customer, line.instance);
+        // one key buffer for every line: no allocation for a known instance
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        for (k, part) in [line.host, line.customer, line.instance].iter().enumerate() {
+            if k > 0 {
+                key.push_str("__");
+            }
+            key.push_str(part);
+        }
+        self.take(&key, &line);
+        self.key = key;
+    }
+
+    fn take(&mut self, key: &str, line: &parse::Line<'_>) {
         let n = self.instances.len();
-        let f = match self.instances.get_mut(&key) {
+        let f = match self.instances.get_mut(key) {
             Some(f) => f,
             None if n >= MAX_INSTANCES => {
                 *self
@@ -111,13 +126,16 @@ impl Collector {
                     .or_default() += 1;
                 return;
             }
-            None => self.instances.entry(key.clone()).or_insert(Followed {
+            None => self.instances.entry(key.to_string()).or_insert(Followed {
                 first: line.time.minute(),
                 agg: Instance::default(),
             }),
         };
-        let out = self.stores.entry(key).or_default();
-        f.agg.line(&line, out);
+        let out = match self.stores.get_mut(key) {
+            Some(v) => v,
+            None => self.stores.entry(key.to_string()).or_default(),
+        };
+        f.agg.line(line, out);
     }
 
     fn skip(&mut self, why: Skip) {
