@@ -10,6 +10,7 @@ mod graphs;
 mod ingest;
 mod pages;
 mod queue;
+mod syslog;
 mod tracelog;
 mod tracelog_model;
 mod webdriver;

@@ -266,7 +266,7 @@ impl Rng {
 /// Trace-log lines from several instances over `hours` from `start`
 /// (local wall times from a real clock, so DST transitions happen as a
 /// writer sees them), with the quirks the original met.
-fn generate(seed: u64, start: &str, hours: i64) -> Vec<(i64, String)> {
+pub fn generate(seed: u64, start: &str, hours: i64) -> Vec<(i64, String)> {
     let tz = eastern();
     let mut rng = Rng(seed);
     let t0 = epoch(start) * 1_000_000;
@@ -373,7 +373,7 @@ fn rrdtool(args: &[String]) -> String {
 
 /// Makes the model's files with rrdtool and compares every archive of
 /// every file with the collector's, through `rrdtool fetch`.
-fn assert_files_like_model(model: &Model, ours: &Path, work: &Path) -> usize {
+pub fn assert_files_like_model(model: &Model, ours: &Path, work: &Path) -> usize {
     let mut compared = 0;
     for (name, f) in &model.files {
         let theirs = work.join(format!("{name}.rrd"));
