@@ -356,8 +356,11 @@ pub struct LogDir {
     pub state: Checkpoint,
 }
 
+/// How often the checkpoint is saved while a log is read (and at its end).
+const SAVE_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Largest piece of a log read at once.
-const CHUNK: usize = 4 << 20;
+const CHUNK: usize = 1 << 20;
 
 impl LogDir {
     /// Opens `logs` with its checkpoint in `rrd_dir`
@@ -535,11 +538,12 @@ impl LogDir {
             buf.copy_within(used..have, 0);
             have -= used;
             offset += used as u64;
-            // the files first, then the checkpoint: lines whose values are
-            // not yet stored are never counted as read
-            self.state.collector.write(w)?;
             self.state.current = Some((name.to_string(), offset, inode));
-            if end || saved.elapsed() >= std::time::Duration::from_secs(1) {
+            if end || saved.elapsed() >= SAVE_EVERY {
+                // the files first, then the checkpoint: lines whose values
+                // are not yet stored are never counted as read (each file
+                // is opened once per checkpoint, not once per piece)
+                self.state.collector.write(w)?;
                 self.save()?;
                 saved = std::time::Instant::now();
             }

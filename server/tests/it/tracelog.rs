@@ -29,8 +29,11 @@ fn epoch(s: &str) -> i64 {
     dt.to_zoned(eastern()).unwrap().timestamp().as_second()
 }
 
-/// The known values of the 60-s archive: (time, [rpm, epm, bl, spr, start]).
-fn known(path: &Path) -> Vec<(i64, Vec<Option<f64>>)> {
+/// Rows of known values: (time, [rpm, epm, bl, spr, start]).
+type Rows = Vec<(i64, Vec<Option<f64>>)>;
+
+/// The known values of the 60-s archive.
+fn known(path: &Path) -> Rows {
     let rrd = Rrd::open(path, OpenMode::ReadOnly).unwrap();
     let last = rrd.header().last_up;
     let f = rrd
@@ -620,4 +623,79 @@ fn collect_tracelogs_once_from_the_command_line() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("time zone"));
     let _ = std::fs::remove_dir_all(base);
+}
+
+/// The binary tailing a directory, killed with SIGKILL at random moments
+/// and started again until it has read everything: its files are those of
+/// a collector that never stopped.
+#[test]
+fn killed_at_random_moments_the_files_are_the_same() {
+    let lines = generate(41, "2024-01-10T00:00:00", 20);
+    let text: String = lines.iter().map(|(_, l)| format!("{l}\n")).collect();
+    let run = |logs: &Path, rrd: &Path, once: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rrd-server"));
+        c.args(["collect-tracelogs", "--poll", "1", "--logs"])
+            .arg(logs)
+            .arg("--rrd")
+            .arg(rrd)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if once {
+            c.arg("--once");
+        }
+        c
+    };
+    let mut results = Vec::new();
+    for killed in [false, true] {
+        let (base, logs, rrd) = dirs(if killed { "tl-kill" } else { "tl-nokill" });
+        std::fs::write(logs.join("2024-01-10-z4m.log"), &text).unwrap();
+        std::fs::write(logs.join("2024-01-11-z4m.log"), "").unwrap();
+        let mut kills = 0;
+        if killed {
+            let cp = rrd.join("logs.tracelog-checkpoint.json");
+            let mut rng = Rng(4242);
+            let done = || {
+                std::fs::read(&cp)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                    .is_some_and(|j| j["collector"]["counters"]["lines"] == lines.len())
+            };
+            while !done() {
+                let mut child = run(&logs, &rrd, false).spawn().unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(150 + rng.below(600)));
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                kills += 1;
+                assert!(kills < 200, "the collector makes no progress");
+            }
+            assert!(kills >= 2, "killed only {kills} times");
+        } else {
+            assert!(run(&logs, &rrd, true).status().unwrap().success());
+        }
+        let mut files: Vec<(String, Rows)> = std::fs::read_dir(&rrd)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rrd"))
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    known(&p),
+                )
+            })
+            .collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        results.push((files, kills));
+        let _ = std::fs::remove_dir_all(base);
+    }
+    assert_eq!(results[0].0.len(), 4);
+    assert!(results[0].0.iter().all(|(_, v)| v.len() > 100));
+    assert!(
+        results[0].0 == results[1].0,
+        "the killed collector's files differ"
+    );
+    eprintln!(
+        "tracelog kill test: {} lines, killed {} times, 4 files equal",
+        lines.len(),
+        results[1].1
+    );
 }
