@@ -9,6 +9,9 @@
 //! * Each extra root (read only): every data source of every RRD file
 //!   beneath it is the series `NAME/path/to/file:ds`, whatever the file's
 //!   architecture. These are rescanned at most once a minute.
+//! * The trace-log root: `HOST__CUSTOMER__INSTANCE.rrd` is the five series
+//!   `HOST/CUSTOMER-z4m/INSTANCE/tracelog/{rpm,epm,bl,spr,start}`, as in
+//!   the original; rescanned when its `.updated` changes.
 //!
 //! Symbolic links are not followed while scanning.
 
@@ -46,13 +49,20 @@ pub struct Root {
     pub name: Option<String>,
     /// The directory.
     pub path: PathBuf,
+    /// The trace-log collector's flat directory of
+    /// `HOST__CUSTOMER__INSTANCE.rrd`, listed as the original listed it:
+    /// `HOST/CUSTOMER-z4m/INSTANCE/tracelog/{rpm,epm,bl,spr,start}`.
+    pub tracelog: bool,
 }
+
+/// The trace-log files' data sources.
+pub const TRACELOG_DS: [&str; 5] = ["rpm", "epm", "bl", "spr", "start"];
 
 #[derive(Debug, Default)]
 struct Listing {
     series: Arc<Vec<Series>>,
     by_name: Arc<HashMap<String, usize>>,
-    metrics_stamp: Option<SystemTime>,
+    metrics_stamp: Vec<Option<SystemTime>>,
     scanned: Option<Instant>,
     extra_scanned: Option<Instant>,
     extra: Vec<Series>,
@@ -118,9 +128,18 @@ impl Catalogue {
     /// The current series, rescanning first where needed. Blocks: call it
     /// from a blocking task.
     pub fn snapshot(&self) -> Snapshot {
-        let stamp = std::fs::metadata(self.roots[0].path.join(".updated"))
-            .and_then(|m| m.modified())
-            .ok();
+        // the metrics root's and the trace-log roots' `.updated`
+        let stamp: Vec<Option<SystemTime>> = self
+            .roots
+            .iter()
+            .enumerate()
+            .filter(|(k, r)| *k == 0 || r.tracelog)
+            .map(|(_, r)| {
+                std::fs::metadata(r.path.join(".updated"))
+                    .and_then(|m| m.modified())
+                    .ok()
+            })
+            .collect();
         let extra_fresh = |l: &Listing| {
             self.roots.len() == 1
                 || l.extra_scanned
@@ -133,7 +152,7 @@ impl Catalogue {
             }
         }
         let mut l = self.listing.write().unwrap_or_else(|p| p.into_inner());
-        if !extra_fresh(&l) {
+        if !extra_fresh(&l) || l.metrics_stamp != stamp {
             let mut extra = Vec::new();
             for (k, root) in self.roots.iter().enumerate().skip(1) {
                 scan_extra(k, root, &mut extra);
@@ -173,6 +192,27 @@ impl Catalogue {
 fn scan_extra(k: usize, root: &Root, out: &mut Vec<Series>) {
     let mut files = Vec::new();
     walk(&root.path, &mut files);
+    if root.tracelog {
+        for rel in files {
+            let stem = rel.strip_suffix(".rrd").unwrap_or(&rel);
+            let parts: Vec<&str> = stem.split("__").collect();
+            let [host, customer, instance] = parts[..] else {
+                continue;
+            };
+            if host.contains('/') {
+                continue;
+            }
+            for ds in TRACELOG_DS {
+                out.push(Series {
+                    name: format!("{host}/{customer}-z4m/{instance}/tracelog/{ds}"),
+                    root: k,
+                    file: rel.clone(),
+                    ds: ds.to_string(),
+                });
+            }
+        }
+        return;
+    }
     let prefix = root.name.as_deref().unwrap_or("");
     for rel in files {
         let rrd = match Rrd::open(root.path.join(&rel), OpenMode::ReadOnly) {

@@ -46,8 +46,40 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Who may post metric records.
     pub ingest: IngestConfig,
+    /// The trace-log collector and its files.
+    pub tracelogs: TracelogConfig,
     /// Bounds on requests and work.
     pub limits: Limits,
+}
+
+/// The trace-log collector (`[tracelogs]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TracelogConfig {
+    /// The directory syslog-ng writes trace logs to; when set, the server
+    /// runs the collector over it.
+    pub logs: Option<PathBuf>,
+    /// Where the trace-log RRD files are (default `DATA_DIR/tracelog`);
+    /// their series are listed as `HOST/CUSTOMER-z4m/INSTANCE/tracelog/DS`.
+    pub rrd: Option<PathBuf>,
+    /// The zone of the logs' local times.
+    pub timezone: String,
+    /// Log names end with this (or this plus `.gz`).
+    pub suffix: String,
+    /// Seconds between looks when nothing new was read.
+    pub poll_seconds: u64,
+}
+
+impl Default for TracelogConfig {
+    fn default() -> Self {
+        TracelogConfig {
+            logs: None,
+            rrd: None,
+            timezone: "US/Eastern".into(),
+            suffix: "-z4m.log".into(),
+            poll_seconds: 10,
+        }
+    }
 }
 
 /// The series roots.
@@ -206,6 +238,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             auth: AuthConfig::default(),
             ingest: IngestConfig::default(),
+            tracelogs: TracelogConfig::default(),
             limits: Limits::default(),
         }
     }
@@ -277,6 +310,14 @@ impl Config {
         Ok(())
     }
 
+    /// The trace-log RRD directory.
+    pub fn tracelog_root(&self) -> PathBuf {
+        self.tracelogs
+            .rrd
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("tracelog"))
+    }
+
     /// The directory ingestion writes to.
     pub fn metrics_root(&self) -> PathBuf {
         self.metrics
@@ -289,6 +330,13 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         jiff::tz::TimeZone::get(&self.timezone)
             .with_context(|| format!("unknown time zone {:?}", self.timezone))?;
+        jiff::tz::TimeZone::get(&self.tracelogs.timezone)
+            .with_context(|| format!("unknown tracelogs.timezone {:?}", self.tracelogs.timezone))?;
+        if self.tracelogs.suffix.is_empty() || self.tracelogs.poll_seconds == 0 {
+            bail!(
+                "tracelogs.suffix must not be empty and tracelogs.poll_seconds must be at least 1"
+            );
+        }
         if self.ingest.max_pending == 0 {
             bail!("ingest.max_pending must be at least 1");
         }

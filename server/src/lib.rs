@@ -84,6 +84,8 @@ pub struct Inner {
     pub email_re: regex::Regex,
     /// The OpenID Connect client, in `oidc` mode.
     pub oidc: Option<oidc::Client>,
+    /// The trace-log collector's state, when it runs here.
+    pub tracelogs: Option<Arc<Mutex<tracelog::Status>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -170,6 +172,7 @@ impl AppState {
         let mut roots = vec![Root {
             name: None,
             path: metrics_root,
+            tracelog: false,
         }];
         for r in &config.metrics.extra_roots {
             anyhow::ensure!(
@@ -180,8 +183,21 @@ impl AppState {
             roots.push(Root {
                 name: Some(r.name.clone()),
                 path: r.path.clone(),
+                tracelog: false,
             });
         }
+        let tracelog_root = config.tracelog_root();
+        std::fs::create_dir_all(&tracelog_root).with_context(|| {
+            format!(
+                "creating the trace-log directory {}",
+                tracelog_root.display()
+            )
+        })?;
+        roots.push(Root {
+            name: None,
+            path: tracelog_root,
+            tracelog: true,
+        });
         std::fs::create_dir_all(&config.data_dir)?;
         let key = session_key(&config)?;
         let tz = jiff::tz::TimeZone::get(&config.timezone)?;
@@ -196,7 +212,23 @@ impl AppState {
             config.ingest.queue_settings(),
         )
         .context("opening the ingestion journal")?;
+        let tracelogs = match &config.tracelogs.logs {
+            Some(logs) => {
+                let status = Arc::new(Mutex::new(tracelog::Status::default()));
+                tracelog::spawn(
+                    logs.clone(),
+                    config.tracelog_root(),
+                    jiff::tz::TimeZone::get(&config.tracelogs.timezone)?,
+                    config.tracelogs.suffix.clone(),
+                    std::time::Duration::from_secs(config.tracelogs.poll_seconds),
+                    Arc::downgrade(&status),
+                )?;
+                Some(status)
+            }
+            None => None,
+        };
         Ok(AppState(Arc::new(Inner {
+            tracelogs,
             sessions: auth::Sessions::new(
                 key,
                 config.auth.session_seconds,
@@ -216,6 +248,20 @@ impl AppState {
             config,
         })))
     }
+}
+
+/// `GET /tracelogs/status.json`: the collector's counters (logged in).
+async fn tracelog_status(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    _me: auth::User,
+) -> AppResult<axum::Json<tracelog::Status>> {
+    let st = state
+        .tracelogs
+        .as_ref()
+        .ok_or_else(|| AppError::NotFound("the trace-log collector does not run here".into()))?;
+    Ok(axum::Json(
+        st.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+    ))
 }
 
 /// The Content-Security-Policy of every response: only this server's own
@@ -259,6 +305,7 @@ pub fn app(state: AppState) -> Router {
             post(ingest::ingest).layer(DefaultBodyLimit::max(state.config.limits.max_body)),
         )
         .route("/api/ingest/status", get(ingest::status))
+        .route("/tracelogs/status.json", get(tracelog_status))
         .route("/api/ingest/flush", post(ingest::flush))
         .route("/metrics", get(pages::my_default))
         .route("/metrics/", get(pages::my_default))

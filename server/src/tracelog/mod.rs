@@ -637,3 +637,89 @@ pub fn run_cli(args: &[String]) -> anyhow::Result<()> {
         }
     }
 }
+
+/// What the server's collector task shows at `/tracelogs/status.json`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Status {
+    /// The log directory.
+    pub logs: PathBuf,
+    /// The RRD directory.
+    pub rrd: PathBuf,
+    /// Instances followed.
+    pub instances: usize,
+    /// Requests in flight over all instances.
+    pub in_flight: usize,
+    /// The log being read and how far (bytes).
+    pub current: Option<(String, u64)>,
+    /// Logs read to their end.
+    pub finished: usize,
+    /// The counters (since the checkpoint began).
+    pub counters: Counters,
+    /// The last failure, if the last pass failed (it is retried from the
+    /// checkpoint).
+    pub last_error: Option<String>,
+    /// When the last pass ended (seconds since the epoch).
+    pub updated: i64,
+}
+
+/// Runs the collector over `logs` into `rrd` on a thread of its own, as
+/// long as `status` is alive, publishing its state there after each pass.
+/// A failed pass is logged and retried from the checkpoint after `poll`.
+pub fn spawn(
+    logs: PathBuf,
+    rrd: PathBuf,
+    tz: jiff::tz::TimeZone,
+    suffix: String,
+    poll: std::time::Duration,
+    status: std::sync::Weak<std::sync::Mutex<Status>>,
+) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("rrd-tracelogs".into())
+        .spawn(move || {
+            let w = Writer::new(&rrd, tz);
+            let mut dir: Option<LogDir> = None;
+            loop {
+                let result = (|| {
+                    let d = match dir.as_mut() {
+                        Some(d) => d,
+                        None => dir.insert(LogDir::open(&logs, &rrd, &suffix)?),
+                    };
+                    d.pass(&w)
+                })();
+                let Some(status) = status.upgrade() else {
+                    return;
+                };
+                let mut st = status.lock().unwrap_or_else(|p| p.into_inner());
+                st.logs = logs.clone();
+                st.rrd = rrd.clone();
+                st.updated = crate::system_now();
+                let mut idle = true;
+                match result {
+                    Ok(n) => {
+                        st.last_error = None;
+                        idle = n == 0;
+                    }
+                    Err(e) => {
+                        eprintln!("rrd-server: tracelogs: {e:#}; retrying from the checkpoint");
+                        st.last_error = Some(format!("{e:#}"));
+                        // what is in memory may be ahead of the files
+                        dir = None;
+                    }
+                }
+                if let Some(d) = &dir {
+                    st.instances = d.state.collector.instances();
+                    st.in_flight = d.state.collector.in_flight();
+                    st.current = d.state.current.as_ref().map(|(n, o, _)| (n.clone(), *o));
+                    st.finished = d.state.done.len();
+                    st.counters = d.state.collector.counters.clone();
+                }
+                drop(st);
+                drop(status);
+                if idle {
+                    std::thread::sleep(poll);
+                }
+            }
+        })
+        .context("starting the trace-log collector")?;
+    Ok(())
+}

@@ -699,3 +699,93 @@ fn killed_at_random_moments_the_files_are_the_same() {
         results[1].1
     );
 }
+
+/// The collector as a task of the server: its counters at
+/// /tracelogs/status.json, its series in the /metrics catalogue as the
+/// original named them, drawn like any other.
+#[tokio::test]
+async fn the_server_runs_the_collector_and_lists_its_series() {
+    let logs = crate::tempdir("tl-server-logs");
+    let now = crate::NOW;
+    // two minutes ending at the harness's clock, in its zone (UTC)
+    let t = |s: i64| {
+        jiff::Timestamp::from_second(now - 180 + s)
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    let text = [
+        format!("app1 acme instance-8080 I 1 {} 0", t(0)),
+        format!("app1 acme instance-8080 C 1 {}", t(1)),
+        format!("app1 acme instance-8080 A 1 {} 200 5", t(3)),
+        format!("app1 acme instance-8080 I 2 {} 0", t(60)),
+        format!("app1 acme instance-8080 I 3 {} 0", t(120)),
+    ]
+    .join("\n")
+        + "\n";
+    std::fs::write(logs.join("2023-12-31-z4m.log"), text).unwrap();
+    std::fs::write(logs.join("2024-01-01-z4m.log"), "").unwrap();
+    let h = crate::Harness::with("tl-server", |c| {
+        c.tracelogs.logs = Some(logs.clone());
+        c.tracelogs.timezone = "UTC".into();
+        c.tracelogs.poll_seconds = 1;
+    });
+    let r = h.get("/tracelogs/status.json", None).await;
+    assert_eq!(r.status, axum::http::StatusCode::UNAUTHORIZED);
+    let t0 = std::time::Instant::now();
+    let st = loop {
+        let st = h.get("/tracelogs/status.json", Some("jim")).await.json();
+        if st["counters"]["lines"] == 5 {
+            break st;
+        }
+        assert!(t0.elapsed().as_secs() < 20, "{st}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        (st["instances"].as_u64(), st["finished"].as_u64()),
+        (Some(1), Some(1)),
+        "{st}"
+    );
+    assert_eq!(st["counters"]["minutes"], 2, "{st}");
+    let r = h
+        .get("/metrics/jim/p/get_series.json?q=tracelog", Some("jim"))
+        .await
+        .json();
+    assert_eq!(
+        r["series"],
+        serde_json::json!([
+            "app1/acme-z4m/instance-8080/tracelog/bl",
+            "app1/acme-z4m/instance-8080/tracelog/epm",
+            "app1/acme-z4m/instance-8080/tracelog/rpm",
+            "app1/acme-z4m/instance-8080/tracelog/spr",
+            "app1/acme-z4m/instance-8080/tracelog/start"
+        ]),
+        "{r}"
+    );
+    let j = h
+        .get(
+            &format!(
+                "/metrics/jim/p/show.json?{}",
+                crate::q(&[
+                    ("data0", "app1/acme-z4m/instance-8080/tracelog/rpm"),
+                    ("trail", "1")
+                ])
+            ),
+            Some("jim"),
+        )
+        .await
+        .json();
+    let shown: Vec<f64> = j["data"]["series"][0]
+        .as_array()
+        .unwrap_or_else(|| panic!("{j}"))
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
+    assert!(shown.contains(&1.0), "{shown:?}");
+    // not configured: no collector here
+    let h2 = crate::Harness::new("tl-server-none");
+    let r = h2.get("/tracelogs/status.json", Some("jim")).await;
+    assert_eq!(r.status, axum::http::StatusCode::NOT_FOUND);
+    let _ = std::fs::remove_dir_all(logs);
+}
