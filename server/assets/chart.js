@@ -42,6 +42,16 @@ export class Chart {
 
   /** The plot numbers in drawing order. */
   plots() {
+    if (page.app === 'tracelog') {
+      // the server makes a trace-log chart's plots from its instance:
+      // five for an instance or a pool, three for max headroom, one per
+      // instance when comparing
+      const spec = this.params.instance || '';
+      if (!spec) return [];
+      const parts = spec.split(',');
+      const n = spec.startsWith(',') ? (parts[1] === 'mh' ? 3 : Math.max(parts.length - 3, 0)) : 5;
+      return [...Array(n).keys()];
+    }
     return Object.keys(this.params).filter((k) => /^data\d+$/.test(k) && this.params[k]).map((k) => Number(k.slice(4))).sort((a, b) => a - b);
   }
 
@@ -69,7 +79,9 @@ export class Chart {
         el('label', {}, input('log', {type: 'checkbox'}), ' Log'),
         btn('A', 'Apply the times, step, limits and log to every chart', () => this.hooks.applyToAll(this)),
         el('label', {}, 'Height ', input('height', {type: 'number', min: 50, max: page.limits?.height || 2000, step: 10, class: 'num'})),
-        btn('Contents', 'Plots of this chart', () => this.hooks.contents(this)),
+        page.app === 'tracelog'
+          ? btn('Instance', 'The instance or pool this chart shows', () => this.hooks.contents(this))
+          : btn('Contents', 'Plots of this chart', () => this.hooks.contents(this)),
         btn('Zoom out', 'Show twice the time', () => this.zoomOut(), 'zoomout'),
         btn('Undo zoom', 'Back to the previous window', () => this.undoZoom(), 'undo'),
         el('a', {class: 'link', href: '#', title: 'A link to this chart as it is now', onclick: (e) => { e.preventDefault(); this.permalink(); }}, 'Link'),
@@ -128,7 +140,7 @@ export class Chart {
   get live() { return !this.zoom && !this.params.end && !this.params.end_time; }
 
   reload(now) {
-    if (!this.plots().length) { this.status.textContent = 'no plots yet: open Contents'; return; }
+    if (!this.plots().length) { this.status.textContent = page.app === 'tracelog' ? 'no instance yet: open Instance' : 'no plots yet: open Contents'; return; }
     const u = this.url('png', now ? {bust: Date.now()} : {});
     this.status.textContent = 'drawing…';
     // only the latest request's image is shown, whatever order they finish in

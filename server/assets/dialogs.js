@@ -179,6 +179,45 @@ export function aggregateDialog(data, done) {
   recheck();
 }
 
+/**
+ * The trace-log chart's instance menu (customer, then group or host, then
+ * instance or one of a group's pool entries), from get_instances.json.
+ */
+export function instanceDialog(params, done) {
+  const customer = el('select', {'aria-label': 'Customer', id: 'inst-customer'});
+  const group = el('select', {'aria-label': 'Group or host', id: 'inst-group'});
+  const entry = el('select', {'aria-label': 'Instance', id: 'inst-entry', size: 8});
+  const msg = el('p', {class: 'muted'});
+  let menu = [];
+  const fill = (sel, items) => sel.replaceChildren(...items.map(([label], k) => el('option', {value: String(k)}, label)));
+  const groups = () => menu[Number(customer.value)]?.[1] || [];
+  const entries = () => groups()[Number(group.value)]?.[1] || [];
+  customer.addEventListener('change', () => { fill(group, groups()); fill(entry, entries()); });
+  group.addEventListener('change', () => fill(entry, entries()));
+  const ok = el('button', {type: 'button', class: 'primary', id: 'inst-ok', onclick: () => {
+    const e = entries()[Number(entry.value)];
+    if (!e) { msg.textContent = 'Pick an instance'; msg.classList.add('error'); return; }
+    dlg.close();
+    done({...params, instance: e[1]});
+  }}, 'Show');
+  entry.addEventListener('dblclick', () => ok.click());
+  const dlg = el('dialog', {class: 'instancedialog', 'aria-label': 'Instance'},
+    el('h2', {}, 'Instance'),
+    el('div', {class: 'row'}, customer, group), entry, msg,
+    el('div', {class: 'row'}, el('span', {class: 'spacer'}), el('button', {type: 'button', onclick: () => dlg.close()}, 'Cancel'), ok));
+  showModal(dlg);
+  api('get_instances.json').then((r) => {
+    menu = r.customers;
+    if (!menu.length) { msg.textContent = 'No instances yet: the trace-log collector has stored none.'; return; }
+    fill(customer, menu);
+    // start at the chart's own instance, if it is in the menu
+    menu.forEach(([, gs], c) => gs.forEach(([, es], g) => es.forEach(([, spec], k) => {
+      if (spec === params.instance) { customer.value = String(c); fill(group, groups()); group.value = String(g); fill(entry, entries()); entry.value = String(k); }
+    })));
+    if (!group.options.length) { fill(group, groups()); fill(entry, entries()); }
+  }).catch((e) => { msg.textContent = e.message; msg.classList.add('error'); });
+}
+
 /** The Save dialog: a name of mine, with confirmation before overwriting. */
 export function saveDialog(charts) {
   const name = el('input', {type: 'text', pattern: '[0-9a-zA-Z_.\\-]+', required: true, value: page.mine ? page.page : '', 'aria-label': 'Page name'});

@@ -1,11 +1,14 @@
-// The /metrics/U/N/ page: its charts, the top bar, auto-refresh, theme
-// and zone. Chart edits by the page's owner are stored at once
+// The /metrics/U/N/ and /U/N/ (trace-log) pages: their charts, the top
+// bar, auto-refresh, theme and zone. A metrics chart's contents are its
+// plots (the plot dialog); a trace-log chart's, its instance. Chart edits by the page's owner are stored at once
 // (chart.json, under the original's generation rule); a visitor's edits
 // stay in the browser until Save copies the page into their own pages.
 
 import {el, api, page, view, debounce} from './util.js';
 import {Chart} from './chart.js';
-import {plotDialog, saveDialog} from './dialogs.js';
+import {plotDialog, instanceDialog, saveDialog} from './dialogs.js';
+
+const contentsDialog = page.app === 'tracelog' ? instanceDialog : plotDialog;
 
 const list = document.getElementById('charts');
 const charts = [];
@@ -27,7 +30,7 @@ const hooks = {
     showEmpty();
   },
   contents(chart) {
-    plotDialog(chart.params, (params) => { chart.params = params; chart.changed(); });
+    contentsDialog(chart.params, (params) => { chart.params = params; chart.changed(); });
   },
   applyToAll(chart) {
     for (const c of charts) if (c !== chart) c.takeWindow(chart);
@@ -50,7 +53,7 @@ function nextId() {
 }
 
 function newChart() {
-  plotDialog({trail: '24'}, (params) => {
+  contentsDialog({trail: '24'}, (params) => {
     params.generation = '1';
     const c = add(nextId(), params);
     hooks.changed(c);

@@ -246,7 +246,13 @@ pub fn pages(store: &dyn PageStore, dev: &str, source: &str) -> anyhow::Result<(
             })
             .collect()
     };
-    store.replace_page(crate::pages::APP, dev, "default", &numbered(charts), true)?;
+    store.replace_page(
+        crate::pages::App::Metrics.store_name(),
+        dev,
+        "default",
+        &numbered(charts),
+        true,
+    )?;
     let mem = chart(&[
         ("title", "Memory used"),
         ("trail", "72"),
@@ -255,7 +261,7 @@ pub fn pages(store: &dyn PageStore, dev: &str, source: &str) -> anyhow::Result<(
         ("data2", &s("cache1.example.com", "memory#used")),
     ]);
     store.replace_page(
-        crate::pages::APP,
+        crate::pages::App::Metrics.store_name(),
         dev,
         "ops",
         &numbered(vec![mem.clone()]),
@@ -263,7 +269,7 @@ pub fn pages(store: &dyn PageStore, dev: &str, source: &str) -> anyhow::Result<(
     )?;
     store.claim_user("alice", "alice@example.com")?;
     store.replace_page(
-        crate::pages::APP,
+        crate::pages::App::Metrics.store_name(),
         "alice",
         "databases",
         &numbered(vec![mem]),

@@ -342,7 +342,215 @@ pub struct Ctx<'a> {
     pub snapshot: &'a Snapshot,
     /// Seconds since the epoch.
     pub now: i64,
+    /// A trace-log dashboard's chart (`--width W-70`, no right axis).
+    pub tracelog: bool,
 }
+
+/// The trace-log series of an instance (`HOST__CUSTOMER__INSTANCE`).
+fn tracelog_series(stem: &str, ds: &str) -> AppResult<String> {
+    let parts: Vec<&str> = stem.split("__").collect();
+    match parts[..] {
+        [h, c, i] if !h.is_empty() && !c.is_empty() && !i.is_empty() => {
+            Ok(format!("{h}/{c}-z4m/{i}/tracelog/{ds}"))
+        }
+        _ => Err(AppError::BadRequest(format!(
+            "{stem:?} is not an instance (HOST__CUSTOMER__INSTANCE)"
+        ))),
+    }
+}
+
+/// The original's sum over instances, unknown counted as zero
+/// (`a0,UN,0,a0,IF,a1,UN,0,a1,IF,+,...`), over the vnames `NAME0..`.
+fn sum_rpn(name: &str, n: usize) -> String {
+    (0..n)
+        .map(|k| {
+            let v = format!("{name}{k}");
+            let term = format!("{v},UN,0,{v},IF");
+            if k == 0 {
+                term
+            } else {
+                format!("{term},+")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A custom aggregate over `members` named `NAME0..` with `rpn`.
+fn aggregate(members: &[String], names: &[String], rpn: &str) -> String {
+    format!("{}||custom|{}||{rpn}", members.join("|"), names.join("|"))
+}
+
+/// The trace-log dashboards' `instance` parameter (reference §5.1) as
+/// plots of the trace-log series, which [`build`] then draws:
+/// * `H__C__I`: rpm, epm, waiting (bl), max rpm (spr), and restarts as
+///   ticks;
+/// * `TITLE,I1,I2,...`: the same over the sum of the instances (unknown
+///   as zero), restarts averaged;
+/// * `,DS,TITLE,I1,...`: one line of DS per instance, in the 16 styles;
+/// * `,mh,TITLE,I1,...`: max headroom `(spr-rpm)/spr*100` of the sums,
+///   with the errors and the waiting.
+pub fn tracelog_params(p: &Params) -> AppResult<Params> {
+    let spec = get(p, "instance")
+        .ok_or_else(|| AppError::BadRequest("the chart has no instance".into()))?;
+    let mut out: Params = p
+        .iter()
+        .filter(|(k, _)| {
+            k.as_str() != "instance"
+                && !["data", "legend", "color", "dash", "thick", "tick"]
+                    .iter()
+                    .any(|pre| k.starts_with(pre))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut n = 0;
+    let mut plot =
+        |out: &mut Params, data: String, legend: &str, color: &str, style: (bool, bool, bool)| {
+            out.insert(format!("data{n}"), data);
+            out.insert(format!("legend{n}"), legend.to_string());
+            out.insert(format!("color{n}"), color.to_string());
+            for (key, on) in [("dash", style.0), ("thick", style.1), ("tick", style.2)] {
+                if on {
+                    out.insert(format!("{key}{n}"), "1".into());
+                }
+            }
+            n += 1;
+        };
+    let plain = (false, false, false);
+    let title;
+    if let Some(rest) = spec.strip_prefix(',') {
+        let parts: Vec<&str> = rest.split(',').collect();
+        let [ds, t, instances @ ..] = &parts[..] else {
+            return Err(AppError::BadRequest(format!(
+                "instance {spec:?}: compare mode is ,DS,TITLE,INSTANCE,..."
+            )));
+        };
+        if instances.is_empty() {
+            return Err(AppError::BadRequest(format!(
+                "instance {spec:?} names no instances"
+            )));
+        }
+        title = t.replace('-', " ");
+        if *ds == "mh" {
+            let m = instances.len();
+            let spr: Vec<String> = instances
+                .iter()
+                .map(|i| tracelog_series(i, "spr"))
+                .collect::<AppResult<_>>()?;
+            let rpm: Vec<String> = instances
+                .iter()
+                .map(|i| tracelog_series(i, "rpm"))
+                .collect::<AppResult<_>>()?;
+            let mut members = spr.clone();
+            members.extend(rpm);
+            let mut names: Vec<String> = (0..m).map(|k| format!("s{k}")).collect();
+            names.extend((0..m).map(|k| format!("r{k}")));
+            let (ss, rr) = (sum_rpn("s", m), sum_rpn("r", m));
+            plot(
+                &mut out,
+                aggregate(&members, &names, &format!("{ss},{rr},-,{ss},/,100,*")),
+                "max headroom %",
+                "0000ff",
+                plain,
+            );
+            for (ds, legend, color) in [("epm", "epm", "ff0000"), ("bl", "waiting", "e082e6")] {
+                let members: Vec<String> = instances
+                    .iter()
+                    .map(|i| tracelog_series(i, ds))
+                    .collect::<AppResult<_>>()?;
+                let names: Vec<String> = (0..m).map(|k| format!("a{k}")).collect();
+                plot(
+                    &mut out,
+                    aggregate(&members, &names, &sum_rpn("a", m)),
+                    legend,
+                    color,
+                    plain,
+                );
+            }
+        } else {
+            if !crate::catalogue::TRACELOG_DS.contains(ds) {
+                return Err(AppError::BadRequest(format!(
+                    "instance {spec:?}: no data source {ds:?}"
+                )));
+            }
+            for (k, i) in instances.iter().enumerate() {
+                // the original's 16 styles: 8 colours, then dashed, then thick
+                let color = PALETTE_DEFAULTS[k % 8];
+                plot(
+                    &mut out,
+                    tracelog_series(i, ds)?,
+                    &i.replace("__", " "),
+                    color,
+                    (k % 16 >= 8, k >= 16, false),
+                );
+            }
+        }
+    } else if spec.contains(',') {
+        let parts: Vec<&str> = spec.split(',').collect();
+        let (t, instances) = (parts[0], &parts[1..]);
+        if instances.is_empty() {
+            return Err(AppError::BadRequest(format!(
+                "instance {spec:?} names no instances"
+            )));
+        }
+        title = t.replace('-', " ");
+        let m = instances.len();
+        let names: Vec<String> = (0..m).map(|k| format!("a{k}")).collect();
+        for (ds, legend, color) in [
+            ("rpm", "rpm", "00ff00"),
+            ("epm", "epm", "ff0000"),
+            ("bl", "waiting", "e082e6"),
+            ("spr", "max rpm", "93f9fb"),
+        ] {
+            let members: Vec<String> = instances
+                .iter()
+                .map(|i| tracelog_series(i, ds))
+                .collect::<AppResult<_>>()?;
+            plot(
+                &mut out,
+                aggregate(&members, &names, &sum_rpn("a", m)),
+                legend,
+                color,
+                plain,
+            );
+        }
+        let members: Vec<String> = instances
+            .iter()
+            .map(|i| tracelog_series(i, "start"))
+            .collect::<AppResult<_>>()?;
+        plot(
+            &mut out,
+            format!("{}||average|{}||", members.join("|"), names.join("|")),
+            "start",
+            "000000",
+            (false, false, true),
+        );
+    } else {
+        title = spec.replace("__", " ");
+        for (ds, legend, color) in [
+            ("rpm", "rpm", "00ff00"),
+            ("epm", "epm", "ff0000"),
+            ("bl", "waiting", "e082e6"),
+            ("spr", "max rpm", "93f9fb"),
+        ] {
+            plot(&mut out, tracelog_series(spec, ds)?, legend, color, plain);
+        }
+        plot(
+            &mut out,
+            tracelog_series(spec, "start")?,
+            "start",
+            "000000",
+            (false, false, true),
+        );
+    }
+    out.entry("title".into()).or_insert(title);
+    Ok(out)
+}
+
+/// The original's eight default plot colours.
+const PALETTE_DEFAULTS: [&str; 8] = [
+    "000000", "0000ff", "ff0000", "dda0dd", "800080", "7fff00", "6495ed", "ffff00",
+];
 
 /// Makes a chart's rrdtool arguments.
 pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
@@ -412,18 +620,23 @@ pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
         .filter_map(|s| s.trim().parse().ok())
         .collect();
 
+    // the original's graph widths: W-111 with a right axis for metrics,
+    // W-70 without for trace logs
     let mut args: Vec<String> = vec![
         "--start".into(),
         start.to_string(),
         "--end".into(),
         end.to_string(),
         "--width".into(),
-        (width - 111).max(100).to_string(),
+        (width - if ctx.tracelog { 70 } else { 111 })
+            .max(100)
+            .to_string(),
         "--height".into(),
         height.to_string(),
-        "--right-axis".into(),
-        "1:0".into(),
     ];
+    if !ctx.tracelog {
+        args.extend(["--right-axis".into(), "1:0".into()]);
+    }
     if let Some(t) = get(p, "title") {
         args.push("--title".into());
         args.push(t.chars().filter(|c| !c.is_control()).take(200).collect());
@@ -837,7 +1050,13 @@ pub fn chart_now(state: &AppState) -> i64 {
     (state.clock)().div_euclid(10) * 10
 }
 
-async fn draw(state: &AppState, params: Params, format: &'static str) -> AppResult<Drawn> {
+async fn draw(
+    state: &AppState,
+    app: crate::pages::App,
+    params: Params,
+    format: &'static str,
+) -> AppResult<Drawn> {
+    let tracelog = app == crate::pages::App::Tracelog;
     let st = state.clone();
     let now = chart_now(state);
     state
@@ -848,8 +1067,14 @@ async fn draw(state: &AppState, params: Params, format: &'static str) -> AppResu
                 state: &st,
                 snapshot: &snapshot,
                 now,
+                tracelog,
             };
-            match build(&params, &ctx) {
+            let built = if tracelog {
+                tracelog_params(&params).and_then(|p| build(&p, &ctx))
+            } else {
+                build(&params, &ctx)
+            };
+            match built {
                 Ok(chart) => {
                     flush_waiting(&st, &chart);
                     let (etag, modified) = validators(&st, &chart, format);
@@ -975,33 +1200,38 @@ fn image_response(d: Drawn, mime: &'static str, headers: &HeaderMap) -> Response
 
 /// `GET /metrics/U/N/show.png`.
 pub(crate) async fn show_png(
+    app: crate::pages::App,
     _user: crate::auth::User,
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
-    let d = draw(&state, p, "PNG").await?;
+    let d = draw(&state, app, p, "PNG").await?;
     Ok(image_response(d, "image/png", &headers))
 }
 
 /// `GET /metrics/U/N/show.svg`.
 pub(crate) async fn show_svg(
+    app: crate::pages::App,
     _user: crate::auth::User,
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
-    let d = draw(&state, p, "SVG").await?;
+    let d = draw(&state, app, p, "SVG").await?;
     Ok(image_response(d, "image/svg+xml", &headers))
 }
 
 /// `GET /metrics/U/N/show.json`: the chart's geometry (graphv's keys) and
 /// data (xport over the drawn window, one row per pixel column at most).
 pub(crate) async fn show_json(
+    app: crate::pages::App,
     _user: crate::auth::User,
     State(state): State<AppState>,
     Query(p): Query<Params>,
 ) -> AppResult<Json<serde_json::Value>> {
+    let tracelog = app == crate::pages::App::Tracelog;
+    let p = if tracelog { tracelog_params(&p)? } else { p };
     let st = state.clone();
     let now = chart_now(&state);
     state
@@ -1014,6 +1244,7 @@ pub(crate) async fn show_json(
                     state: &st,
                     snapshot: &snapshot,
                     now,
+                    tracelog,
                 },
             )?;
             flush_waiting(&st, &chart);

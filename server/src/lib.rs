@@ -42,7 +42,7 @@ use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Request};
 use axum::middleware::Next;
-use axum::response::{Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -292,9 +292,8 @@ async fn security_headers(req: Request<axum::body::Body>, next: Next) -> Respons
 /// The whole server's routes.
 pub fn app(state: AppState) -> Router {
     let small = DefaultBodyLimit::max(1 << 20);
-    let page = "/metrics/{user}/{page}";
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/metrics/") }))
+    let mut r = Router::new()
+        .route("/", get(pages::my_default))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/auth/login", get(auth::login))
         .route("/auth/logout", get(auth::logout))
@@ -310,23 +309,29 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(pages::my_default))
         .route("/metrics/", get(pages::my_default))
         .route("/metrics/{user}/", get(pages::first_page))
-        .route("/metrics/api/check_rpn", get(graphs::check_rpn))
-        .route(page, get(pages::add_slash))
-        .route(&format!("{page}/"), get(pages::page))
-        .route(&format!("{page}/load.json"), get(pages::load))
-        .route(&format!("{page}/get_series.json"), get(pages::series))
-        .route(&format!("{page}/show.png"), get(graphs::show_png))
-        .route(&format!("{page}/show.svg"), get(graphs::show_svg))
-        .route(&format!("{page}/show.json"), get(graphs::show_json))
-        .route(
-            &format!("{page}/chart.json"),
-            post(pages::store_chart).layer(small),
-        )
-        .route(
-            &format!("{page}/destroy"),
-            post(pages::destroy).layer(small),
-        )
-        .route(&format!("{page}/save.json"), post(pages::save).layer(small))
+        .route("/{user}/", get(pages::first_page))
+        .route("/metrics/api/check_rpn", get(graphs::check_rpn));
+    // the same page routes for both apps (pages::App tells them apart)
+    for page in ["/metrics/{user}/{page}", "/{user}/{page}"] {
+        r = r
+            .route(page, get(pages::add_slash))
+            .route(&format!("{page}/"), get(pages::page))
+            .route(&format!("{page}/load.json"), get(pages::load))
+            .route(&format!("{page}/show.png"), get(graphs::show_png))
+            .route(&format!("{page}/show.svg"), get(graphs::show_svg))
+            .route(&format!("{page}/show.json"), get(graphs::show_json))
+            .route(
+                &format!("{page}/chart.json"),
+                post(pages::store_chart).layer(small),
+            )
+            .route(
+                &format!("{page}/destroy"),
+                post(pages::destroy).layer(small),
+            )
+            .route(&format!("{page}/save.json"), post(pages::save).layer(small));
+    }
+    r.route("/metrics/{user}/{page}/get_series.json", get(pages::series))
+        .route("/{user}/{page}/get_instances.json", get(pages::instances))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }

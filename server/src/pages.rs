@@ -18,8 +18,51 @@ use crate::error::{AppError, AppResult};
 use crate::store::{Copied, Destroyed, Params};
 use crate::AppState;
 
-/// The app whose pages these are.
-pub const APP: &str = "metrics";
+/// Whose pages a request is about: the metrics dashboards at
+/// `/metrics/U/N/` or the trace-log dashboards at `/U/N/` (the original's
+/// two apps, each with its own pages per user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum App {
+    /// `/metrics/U/N/`.
+    Metrics,
+    /// `/U/N/`.
+    Tracelog,
+}
+
+impl App {
+    /// Its name in the page store (the original's ZODB roots were
+    /// `metrics` and `definitions`).
+    pub fn store_name(self) -> &'static str {
+        match self {
+            App::Metrics => "metrics",
+            App::Tracelog => "definitions",
+        }
+    }
+
+    /// Where its pages are.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            App::Metrics => "/metrics/",
+            App::Tracelog => "/",
+        }
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for App {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let path = parts.uri.path();
+        Ok(if path == "/metrics" || path.starts_with("/metrics/") {
+            App::Metrics
+        } else {
+            App::Tracelog
+        })
+    }
+}
 /// Series per picker page, as the original's.
 pub const PICKER_PAGE: usize = 99;
 /// Most charts on a page.
@@ -54,14 +97,15 @@ fn check_names(user: &str, page: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// `GET /metrics`, `/metrics/`: my default page.
-pub(crate) async fn my_default(Viewer(me): Viewer) -> Redirect {
-    Redirect::to(&format!("/metrics/{}/default/", me.name))
+/// `GET /`, `/metrics`, `/metrics/`: my default page.
+pub(crate) async fn my_default(app: App, Viewer(me): Viewer) -> Redirect {
+    Redirect::to(&format!("{}{}/default/", app.prefix(), me.name))
 }
 
 /// `GET /metrics/U/`: U's first page (`default` for my own, or when U has
 /// it); the Browse menu links here.
 pub(crate) async fn first_page(
+    app: App,
     me: Viewer,
     State(state): State<AppState>,
     Path(user): Path<String>,
@@ -70,7 +114,9 @@ pub(crate) async fn first_page(
         return Err(AppError::NotFound("no such user".into()));
     }
     let u = user.clone();
-    let pages = state.store_call(move |st| Ok(st.pages(APP, &u)?)).await?;
+    let pages = state
+        .store_call(move |st| Ok(st.pages(app.store_name(), &u)?))
+        .await?;
     let page = if pages.iter().any(|p| p == "default") || user == me.0.name {
         "default".to_string()
     } else {
@@ -79,26 +125,36 @@ pub(crate) async fn first_page(
             .next()
             .ok_or_else(|| AppError::NotFound(format!("{user} has no pages")))?
     };
-    Ok(Redirect::to(&format!("/metrics/{user}/{page}/")))
+    Ok(Redirect::to(&format!("{}{user}/{page}/", app.prefix())))
 }
 
 /// `GET /metrics/U/N`: with the slash.
-pub(crate) async fn add_slash(Path((user, page)): Path<(String, String)>) -> AppResult<Redirect> {
+pub(crate) async fn add_slash(
+    app: App,
+    Path((user, page)): Path<(String, String)>,
+) -> AppResult<Redirect> {
     check_names(&user, &page)?;
-    Ok(Redirect::to(&format!("/metrics/{user}/{page}/")))
+    Ok(Redirect::to(&format!("{}{user}/{page}/", app.prefix())))
 }
 
 /// A page's charts, my page names and the users with pages; a page with
 /// no charts exists only for its owner (a new page).
-async fn page_view(state: &AppState, me: &User, user: &str, page: &str) -> AppResult<PageView> {
+async fn page_view(
+    app: App,
+    state: &AppState,
+    me: &User,
+    user: &str,
+    page: &str,
+) -> AppResult<PageView> {
     check_names(user, page)?;
     let (u, n, m) = (user.to_string(), page.to_string(), me.name.clone());
+    let a = app.store_name();
     let view = state
         .store_call(move |st| {
             Ok(PageView {
-                charts: st.load(APP, &u, &n)?,
-                mine: st.pages(APP, &m)?,
-                owners: st.owners(APP)?,
+                charts: st.load(a, &u, &n)?,
+                mine: st.pages(a, &m)?,
+                owners: st.owners(a)?,
             })
         })
         .await?;
@@ -116,19 +172,21 @@ struct PageView {
 
 /// `GET /metrics/U/N/`: the page.
 pub(crate) async fn page(
+    app: App,
     Viewer(me): Viewer,
     State(state): State<AppState>,
     Path((user, page)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let v = page_view(&state, &me, &user, &page).await?;
-    Ok(
-        crate::ui::metrics_page(&state, &me, &user, &page, &v.charts, &v.mine, &v.owners)
-            .into_response(),
+    let v = page_view(app, &state, &me, &user, &page).await?;
+    Ok(crate::ui::page(
+        app, &state, &me, &user, &page, &v.charts, &v.mine, &v.owners,
     )
+    .into_response())
 }
 
 /// `GET /metrics/U/N/load.json`.
 pub(crate) async fn load(
+    app: App,
     me: User,
     State(state): State<AppState>,
     Path((user, page)): Path<(String, String)>,
@@ -137,7 +195,7 @@ pub(crate) async fn load(
         charts,
         mine,
         owners,
-    } = page_view(&state, &me, &user, &page).await?;
+    } = page_view(app, &state, &me, &user, &page).await?;
     Ok(Json(serde_json::json!({
         "charts": charts.iter().map(|(_, p)| p).collect::<Vec<_>>(),
         "imgids": charts.iter().map(|(id, _)| id).collect::<Vec<_>>(),
@@ -204,6 +262,7 @@ pub(crate) struct ChartBody {
 
 /// `POST /metrics/U/N/chart.json`: stores a chart under the generation rule.
 pub(crate) async fn store_chart(
+    app: App,
     me: User,
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -221,13 +280,20 @@ pub(crate) async fn store_chart(
     let params = clean_params(&body.params)?;
     let stored = state
         .store_call(move |st| {
-            let existing = st.load(APP, &user, &page)?;
+            let existing = st.load(app.store_name(), &user, &page)?;
             if existing.len() >= MAX_CHARTS && !existing.iter().any(|(id, _)| *id == body.imgid) {
                 return Err(AppError::BadRequest(format!(
                     "a page holds at most {MAX_CHARTS} charts"
                 )));
             }
-            Ok(st.save_chart(APP, &user, &page, &body.imgid, generation(&params), &params)?)
+            Ok(st.save_chart(
+                app.store_name(),
+                &user,
+                &page,
+                &body.imgid,
+                generation(&params),
+                &params,
+            )?)
         })
         .await?;
     Ok(Json(serde_json::json!({ "stored": stored })))
@@ -242,6 +308,7 @@ pub(crate) struct DestroyBody {
 /// `POST /metrics/U/N/destroy`: the original's answers (`empty`,
 /// `destroyed IMGID`, ``).
 pub(crate) async fn destroy(
+    app: App,
     me: User,
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -252,7 +319,7 @@ pub(crate) async fn destroy(
     owner_only(&me, &user, &page)?;
     let id = body.imgid.clone();
     let d = state
-        .store_call(move |st| Ok(st.destroy(APP, &user, &page, &id)?))
+        .store_call(move |st| Ok(st.destroy(app.store_name(), &user, &page, &id)?))
         .await?;
     Ok(match d {
         Destroyed::PageEmpty => "empty".into(),
@@ -275,6 +342,7 @@ pub(crate) struct SaveBody {
 
 /// `POST /metrics/U/N/save.json`: copies page U/N (anyone's) into my pages.
 pub(crate) async fn save(
+    app: App,
     me: User,
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -309,12 +377,12 @@ pub(crate) async fn save(
                     .map(|(k, p)| (k.to_string(), generation(&p), p))
                     .collect(),
                 None => st
-                    .load(APP, &user, &page)?
+                    .load(app.store_name(), &user, &page)?
                     .into_iter()
                     .map(|(id, p)| (id, generation(&p), p))
                     .collect(),
             };
-            Ok(st.replace_page(APP, &me_name, &name, &charts, overwrite)?)
+            Ok(st.replace_page(app.store_name(), &me_name, &name, &charts, overwrite)?)
         })
         .await?;
     Ok(Json(match copied {
@@ -368,4 +436,107 @@ pub(crate) async fn series(
     Ok(Json(
         serde_json::json!({ "total": total, "page": q.page, "per_page": PICKER_PAGE, "series": names }),
     ))
+}
+
+/// The instance menu's groups of one customer's instances (the
+/// original's): `NAME-instances` for port-style names (`instance-8080`),
+/// `PREFIX-workers` for worker-style ones (`worker3`), and one per host.
+pub fn instance_menu(stems: &[String]) -> serde_json::Value {
+    use std::collections::BTreeMap;
+    /// Group or host -> [(label, spec)].
+    type Groups = BTreeMap<String, Vec<(String, String)>>;
+    let mut by_customer: BTreeMap<&str, Groups> = BTreeMap::new();
+    for stem in stems {
+        let parts: Vec<&str> = stem.split("__").collect();
+        let [host, customer, instance] = parts[..] else {
+            continue;
+        };
+        let groups = by_customer.entry(customer).or_default();
+        let port = instance
+            .rsplit_once('-')
+            .filter(|(_, p)| p.len() >= 3 && p.bytes().all(|b| b.is_ascii_digit()));
+        let kind = match port {
+            Some((name, _)) => Some(format!("{name}-instances")),
+            None => {
+                let prefix = instance.trim_end_matches(|c: char| c.is_ascii_digit());
+                (!prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+                    .then(|| format!("{prefix}-workers"))
+            }
+        };
+        if let Some(g) = kind {
+            groups
+                .entry(g)
+                .or_default()
+                .push((format!("{host} {instance}"), stem.clone()));
+        }
+        groups
+            .entry(host.to_string())
+            .or_default()
+            .push((instance.to_string(), stem.clone()));
+    }
+    let customers: Vec<serde_json::Value> = by_customer
+        .into_iter()
+        .map(|(customer, groups)| {
+            let groups: Vec<serde_json::Value> = groups
+                .into_iter()
+                .map(|(label, mut entries)| {
+                    entries.sort();
+                    let specs: Vec<&str> = entries.iter().map(|(_, s)| s.as_str()).collect();
+                    let mut list: Vec<serde_json::Value> = Vec::new();
+                    if specs.len() > 1 {
+                        let all = specs.join(",");
+                        let t = format!("{customer}-{label}");
+                        list.push(serde_json::json!(["all", format!("{t},{all}")]));
+                        list.push(serde_json::json!([
+                            "compare rpm",
+                            format!(",rpm,{t}-rpm,{all}")
+                        ]));
+                        list.push(serde_json::json!([
+                            "compare max rpm",
+                            format!(",spr,{t}-max-rpm,{all}")
+                        ]));
+                        list.push(serde_json::json!([
+                            "max headroom",
+                            format!(",mh,{t}-max-headroom,{all}")
+                        ]));
+                    }
+                    list.extend(entries.iter().map(|(l, s)| serde_json::json!([l, s])));
+                    serde_json::json!([label, list])
+                })
+                .collect();
+            serde_json::json!([customer, groups])
+        })
+        .collect();
+    serde_json::Value::Array(customers)
+}
+
+/// `GET /U/N/get_instances.json`: the instance menu and my pages.
+pub(crate) async fn instances(
+    me: User,
+    State(state): State<AppState>,
+) -> AppResult<Json<serde_json::Value>> {
+    let st = state.clone();
+    let stems = state
+        .render_pool
+        .run(move || {
+            let snap = st.catalogue.snapshot();
+            let roots = st.catalogue.roots();
+            let mut stems: Vec<String> = snap
+                .series
+                .iter()
+                .filter(|s| roots[s.root].tracelog && s.ds == "rpm")
+                .filter_map(|s| s.file.strip_suffix(".rrd").map(str::to_string))
+                .collect();
+            stems.sort();
+            stems
+        })
+        .await?;
+    let name = me.name.clone();
+    let saved = state
+        .store_call(move |st| Ok(st.pages(App::Tracelog.store_name(), &name)?))
+        .await?;
+    Ok(Json(serde_json::json!({
+        "customers": instance_menu(&stems),
+        "saved": saved,
+    })))
 }

@@ -91,9 +91,11 @@ fn script_json(v: &serde_json::Value) -> String {
         .replace('&', "\\u0026")
 }
 
-/// The metrics page shell: the bar, the page's data for the module, and
-/// an empty chart list the module fills.
-pub fn metrics_page(
+/// A page shell (metrics or trace-log): the bar, the page's data for the
+/// module, and an empty chart list the module fills.
+#[allow(clippy::too_many_arguments)]
+pub fn page(
+    app: crate::pages::App,
     state: &AppState,
     me: &User,
     owner: &str,
@@ -102,7 +104,14 @@ pub fn metrics_page(
     mine: &[String],
     owners: &[String],
 ) -> Html<String> {
+    let prefix = app.prefix();
+    let (kind, brand) = match app {
+        crate::pages::App::Metrics => ("metrics", "rrd metrics"),
+        crate::pages::App::Tracelog => ("tracelog", "rrd tracelogs"),
+    };
     let data = serde_json::json!({
+        "app": kind,
+        "prefix": prefix,
         "me": me.name,
         "owner": owner,
         "page": page,
@@ -124,10 +133,11 @@ pub fn metrics_page(
         .iter()
         .map(|p| {
             format!(
-                "<li><a href=\"/metrics/{0}/{1}/\">{2}</a></li>",
+                "<li><a href=\"{3}{0}/{1}/\">{2}</a></li>",
                 url_encode(&me.name),
                 url_encode(p),
-                escape(p)
+                escape(p),
+                prefix
             )
         })
         .collect();
@@ -136,9 +146,10 @@ pub fn metrics_page(
         .filter(|o| **o != me.name)
         .map(|o| {
             format!(
-                "<li><a href=\"/metrics/{0}/\" data-owner=\"{1}\">{1}</a></li>",
+                "<li><a href=\"{2}{0}/\" data-owner=\"{1}\">{1}</a></li>",
                 url_encode(o),
-                escape(o)
+                escape(o),
+                prefix
             )
         })
         .collect();
@@ -156,14 +167,15 @@ pub fn metrics_page(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Metrics: {owner_e}/{page_e}</title>
+<title>{title}: {owner_e}/{page_e}</title>
 <link rel="stylesheet" href="/static/style.css">
 <script type="module" src="/static/metrics.js"></script>
 </head>
 <body>
 <header class="bar">
-  <a class="brand" href="/metrics/">rrd metrics</a>
-  <span class="where"><a href="/metrics/{owner_u}/default/">{owner_e}</a> / {page_e}</span>
+  <a class="brand" href="{prefix}">{brand}</a>
+  <a class="switch" href="{other}">{other_name}</a>
+  <span class="where"><a href="{prefix}{owner_u}/default/">{owner_e}</a> / {page_e}</span>
   {ro}
   <button id="new-chart" type="button" title="New chart">+ Chart</button>
   <button id="save" type="button" title="Save this page under a name of yours">Save</button>
@@ -181,6 +193,17 @@ pub fn metrics_page(
 </body>
 </html>
 "#,
+        title = if kind == "metrics" {
+            "Metrics"
+        } else {
+            "Tracelog"
+        },
+        other = if kind == "metrics" { "/" } else { "/metrics/" },
+        other_name = if kind == "metrics" {
+            "Tracelogs"
+        } else {
+            "Metrics"
+        },
         owner_e = escape(owner),
         owner_u = url_encode(owner),
         page_e = escape(page),

@@ -290,6 +290,7 @@ async fn geometry_and_data_match_rrdtool() {
                 state: &h.state,
                 snapshot: &snap,
                 now: NOW,
+                tracelog: false,
             },
         )
         .unwrap();

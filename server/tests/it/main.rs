@@ -13,6 +13,7 @@ mod queue;
 mod syslog;
 mod tracelog;
 mod tracelog_model;
+mod tracelog_pages;
 mod webdriver;
 
 use std::net::SocketAddr;

@@ -255,9 +255,10 @@ async fn redirects_of_the_original() {
             .header("location"),
         Some("/metrics/jim/p/")
     );
+    // `/` is the trace-log dashboards', as in the original
     assert_eq!(
         h.get("/", Some("jim")).await.header("location"),
-        Some("/metrics/")
+        Some("/jim/default/")
     );
     // a user's first page: default if it exists (and always for me), else the first by name
     store(&h, "ann", "zeta", "1", 1, "a").await;
