@@ -5,6 +5,12 @@
 //! now and then, a host that is down two hours a day and one that stopped
 //! reporting three days ago. Ten days of history go in first (five-minute
 //! points), then a point per series every 20 seconds.
+//!
+//! Trace logs: seven app servers (two customers, port- and worker-style
+//! instances) write a day of trace-log lines into date-named files as
+//! syslog-ng would, then more every 20 seconds, for the server's
+//! collector; the trace-log page shows a pool, its headroom, a comparison
+//! and one worker.
 
 use std::net::SocketAddr;
 
@@ -278,9 +284,259 @@ pub fn pages(store: &dyn PageStore, dev: &str, source: &str) -> anyhow::Result<(
     Ok(())
 }
 
+/// The demo's app servers: `(host, customer, instance, requests per
+/// minute at the daily peak, mean computing seconds)`.
+const APP_SERVERS: &[(&str, &str, &str, f64, f64)] = &[
+    ("app1.example.com", "acme", "instance-8080", 60.0, 0.35),
+    ("app1.example.com", "acme", "instance-8081", 55.0, 0.40),
+    ("app2.example.com", "acme", "instance-8080", 50.0, 0.30),
+    ("app2.example.com", "acme", "worker1", 20.0, 1.20),
+    ("app2.example.com", "acme", "worker2", 18.0, 1.10),
+    ("app3.example.com", "zope", "instance-9000", 40.0, 0.25),
+    ("app3.example.com", "zope", "instance-9001", 35.0, 0.30),
+];
+
+/// Trace-log lines of every demo app server over `[from, to)` (epoch
+/// seconds), in time order, with their local date (the file they go to):
+/// daily cycles, bursts, a backlog when busy, slow requests, 5xx and
+/// `Error:` answers, and a restart a day per instance.
+pub fn tracelog_lines(
+    from: i64,
+    to: i64,
+    tz: &jiff::tz::TimeZone,
+    seed: u64,
+) -> Vec<(i64, String, String)> {
+    let mut out: Vec<(i64, String, String)> = Vec::new();
+    let stamp = |us: i64| -> (String, String) {
+        let z = jiff::Timestamp::from_microsecond(us)
+            .unwrap_or_default()
+            .to_zoned(tz.clone());
+        (
+            z.strftime("%Y-%m-%d").to_string(),
+            format!(
+                "{}.{:06}",
+                z.strftime("%Y-%m-%d %H:%M:%S"),
+                us.rem_euclid(1_000_000)
+            ),
+        )
+    };
+    for (k, &(host, customer, instance, peak, compute)) in APP_SERVERS.iter().enumerate() {
+        let mut rng = Rng(seed ^ (k as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let prefix = format!("{host} {customer} {instance}");
+        let mut push = |us: i64, body: String| {
+            let (day, ts) = stamp(us);
+            let mut parts = body.splitn(3, ' ');
+            let (code, rid, rest) = (
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+                parts.next(),
+            );
+            let line = match rest {
+                Some(r) => format!("{prefix} {code} {rid} {ts} {r}"),
+                None => format!("{prefix} {code} {rid} {ts}"),
+            };
+            out.push((us, day, line));
+        };
+        // the restart: once a day, at an hour of its own
+        let restart_at = (3 + k as i64 * 3) % 24 * 3600 + 600;
+        let mut rid = 10_000 * k as u64;
+        // four threads per instance, each free again at its time in `free`
+        let mut free = [from * 1_000_000; 4];
+        let mut minute = from.div_euclid(60) * 60;
+        while minute < to {
+            let local = jiff::Timestamp::from_second(minute)
+                .unwrap_or_default()
+                .to_zoned(tz.clone());
+            let hour = local.hour() as f64 + local.minute() as f64 / 60.0;
+            // quiet at night, busy in the afternoon, a burst now and then
+            let daily =
+                0.25 + 0.75 * (((hour - 15.0) / 24.0 * std::f64::consts::TAU).cos() * 0.5 + 0.5);
+            let burst = if rng.next() < 0.01 { 3.0 } else { 1.0 };
+            let n = (peak * daily * burst * (0.8 + 0.4 * rng.next())).round() as i64;
+            if minute.rem_euclid(86_400) == restart_at.rem_euclid(86_400) {
+                push(minute * 1_000_000, "S 0".into());
+                for f in free.iter_mut() {
+                    *f = (*f).max((minute + 20) * 1_000_000);
+                }
+            }
+            for _ in 0..n {
+                rid += 1;
+                let t = minute * 1_000_000 + (rng.next() * 59_000_000.0) as i64;
+                push(t, format!("B {rid} GET /app/page{}", rid % 7));
+                push(t + 300, format!("I {rid} 0"));
+                // the first thread free takes it (the backlog: waiting for one)
+                let j = (0..4).min_by_key(|&j| free[j]).unwrap_or(0);
+                let c = (t + 400).max(free[j]);
+                let slow = if rng.next() < 0.02 { 8.0 } else { 1.0 };
+                let secs = compute * slow * (0.3 + 1.4 * rng.next());
+                // whatever would end after this stretch of log ends with it
+                // (the next stretch is written later and must not go back
+                // in time)
+                let last = to * 1_000_000 - 1_000;
+                let c = c.min(last - 400);
+                let a = (c + (secs * 1e6) as i64).min(last - 200);
+                free[j] = a;
+                push(c, format!("C {rid}"));
+                let status = match rng.next() {
+                    x if x < 0.01 => "500 312".to_string(),
+                    x if x < 0.012 => "Error: database unavailable".to_string(),
+                    _ => format!("200 {}", 2000 + (rng.next() * 30_000.0) as i64),
+                };
+                push(a, format!("A {rid} {status}"));
+                push(a + 200, format!("E {rid}"));
+            }
+            minute += 60;
+        }
+    }
+    out.sort_by_key(|l| l.0);
+    out
+}
+
+/// Writes the demo's trace logs into `dir` as syslog-ng would (one file
+/// per local day): the last day at once, then every `every` the lines of
+/// the time since. Runs on a thread of its own until the process ends.
+pub fn tracelogs(
+    dir: std::path::PathBuf,
+    tz: jiff::tz::TimeZone,
+    every: std::time::Duration,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(&dir)?;
+    let write = move |lines: Vec<(i64, String, String)>| -> std::io::Result<()> {
+        let mut day = String::new();
+        let mut file: Option<std::io::BufWriter<std::fs::File>> = None;
+        for (_, d, line) in lines {
+            if d != day || file.is_none() {
+                if let Some(mut f) = file.take() {
+                    f.flush()?;
+                }
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join(format!("{d}-z4m.log")))?;
+                file = Some(std::io::BufWriter::new(f));
+                day = d;
+            }
+            if let Some(f) = file.as_mut() {
+                writeln!(f, "{line}")?;
+            }
+        }
+        if let Some(mut f) = file {
+            f.flush()?;
+        }
+        Ok(())
+    };
+    let now = crate::system_now();
+    let mut done = now - now.rem_euclid(60);
+    write(tracelog_lines(done - 86_400, done, &tz, 1))?;
+    std::thread::Builder::new()
+        .name("demo-tracelogs".into())
+        .spawn(move || {
+            let mut seed = 2;
+            loop {
+                std::thread::sleep(every);
+                let now = crate::system_now();
+                let until = now - now.rem_euclid(60);
+                if until > done {
+                    if let Err(e) = write(tracelog_lines(done, until, &tz, seed)) {
+                        eprintln!("rrd-server: demo trace logs: {e}");
+                        return;
+                    }
+                    done = until;
+                    seed += 1;
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// The demo's trace-log page: pools, a comparison, headroom and one
+/// instance.
+pub fn tracelog_pages(store: &dyn PageStore, dev: &str) -> anyhow::Result<()> {
+    let i = |h: &str, c: &str, n: &str| format!("{h}__{c}__{n}");
+    let acme: Vec<String> = vec![
+        i("app1.example.com", "acme", "instance-8080"),
+        i("app1.example.com", "acme", "instance-8081"),
+        i("app2.example.com", "acme", "instance-8080"),
+    ];
+    let all = acme.join(",");
+    let charts: Vec<Params> = vec![
+        chart(&[
+            ("instance", &format!("acme-instance-instances,{all}")),
+            ("trail", "24"),
+        ]),
+        chart(&[
+            (
+                "instance",
+                &format!(",mh,acme-instance-instances-max-headroom,{all}"),
+            ),
+            ("trail", "24"),
+        ]),
+        chart(&[
+            (
+                "instance",
+                &format!(",rpm,acme-instance-instances-rpm,{all}"),
+            ),
+            ("trail", "6"),
+        ]),
+        chart(&[
+            ("instance", &i("app2.example.com", "acme", "worker1")),
+            ("trail", "24"),
+        ]),
+    ];
+    let numbered: Vec<(String, i64, Params)> = charts
+        .into_iter()
+        .enumerate()
+        .map(|(k, mut p)| {
+            p.insert("generation".into(), "1".into());
+            ((k + 1).to_string(), 1, p)
+        })
+        .collect();
+    store.replace_page(
+        crate::pages::App::Tracelog.store_name(),
+        dev,
+        "default",
+        &numbered,
+        true,
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demo_trace_logs_are_what_the_collector_counts() {
+        let tz = jiff::tz::TimeZone::get("US/Eastern").unwrap();
+        // 20:14 to 00:14 UTC: app3 instance-9001 restarts at 21:10
+        let lines = tracelog_lines(1_699_992_840, 1_699_992_840 + 4 * 3600, &tz, 7);
+        assert!(lines.windows(2).all(|w| w[0].0 <= w[1].0));
+        let mut c = crate::tracelog::Collector::default();
+        for (_, _, l) in &lines {
+            c.feed(l.as_bytes());
+        }
+        assert_eq!(c.counters.lines as usize, lines.len());
+        assert!(c.counters.skipped.is_empty(), "{:?}", c.counters.skipped);
+        assert_eq!(c.instances(), APP_SERVERS.len());
+        let codes = |code: &str| {
+            lines
+                .iter()
+                .filter(|(_, _, l)| l.split(' ').nth(3) == Some(code))
+                .count()
+        };
+        assert!(
+            codes("A") > 1000 && codes("S") >= 1,
+            "{} {}",
+            codes("A"),
+            codes("S")
+        );
+        // every request is answered within the stretch
+        assert_eq!(codes("I"), codes("A"));
+        assert_eq!(c.in_flight(), 0);
+        assert!(lines.iter().any(|(_, _, l)| l.contains(" 500 ")));
+        assert!(lines.iter().any(|(_, _, l)| l.contains("Error:")));
+    }
 
     #[test]
     fn the_generator_has_cycles_gaps_and_stays_positive() {

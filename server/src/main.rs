@@ -109,12 +109,21 @@ fn main() -> anyhow::Result<()> {
             token: token.clone(),
             source: "demo".into(),
         });
+        // trace logs as syslog-ng would write them, read by the collector
+        let logs = dir.join("tracelogs");
+        let tz = jiff::tz::TimeZone::get(&config.tracelogs.timezone)?;
+        rrd_server::demo::tracelogs(logs.clone(), tz, std::time::Duration::from_secs(20))
+            .context("writing the demo's trace logs")?;
+        config.tracelogs.logs = Some(logs);
+        config.tracelogs.poll_seconds = 5;
         demo_token = Some(token);
         demo_dir = Some(dir);
     }
     let state = AppState::new(config.clone()).context("starting")?;
     if flags.demo {
         rrd_server::demo::pages(&*state.store, "dev", "demo").context("making the demo pages")?;
+        rrd_server::demo::tracelog_pages(&*state.store, "dev")
+            .context("making the demo's trace-log pages")?;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -127,7 +136,7 @@ fn main() -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         eprintln!("rrd-server: listening on http://{addr}/ (data in {})", config.data_dir.display());
         if let Some(token) = demo_token {
-            eprintln!("rrd-server: demo: feeding ten days of generated metrics, then a point every 20 s; log in as dev at http://{addr}/metrics/");
+            eprintln!("rrd-server: demo: feeding ten days of generated metrics, then a point every 20 s; log in as dev at http://{addr}/metrics/; trace-log dashboards at http://{addr}/");
             tokio::spawn(async move {
                 if let Err(e) =
                     rrd_server::demo::generate(addr, token, rrd_server::system_now, 10, true).await
