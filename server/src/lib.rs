@@ -264,6 +264,15 @@ async fn tracelog_status(
     ))
 }
 
+/// `GET /tracelogs/status`: the same as a page.
+async fn tracelog_status_page(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    me: auth::User,
+) -> AppResult<axum::response::Html<String>> {
+    let axum::Json(st) = tracelog_status(axum::extract::State(state), me).await?;
+    Ok(ui::tracelog_status_page(&st))
+}
+
 /// The Content-Security-Policy of every response: only this server's own
 /// scripts, styles and images.
 pub const CSP: &str =
@@ -305,6 +314,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/ingest/status", get(ingest::status))
         .route("/tracelogs/status.json", get(tracelog_status))
+        .route("/tracelogs/status", get(tracelog_status_page))
         .route("/api/ingest/flush", post(ingest::flush))
         .route("/metrics", get(pages::my_default))
         .route("/metrics/", get(pages::my_default))

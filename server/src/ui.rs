@@ -174,7 +174,7 @@ pub fn page(
 <body>
 <header class="bar">
   <a class="brand" href="{prefix}">{brand}</a>
-  <a class="switch" href="{other}">{other_name}</a>
+  <a class="switch" href="{other}">{other_name}</a>{collector}
   <span class="where"><a href="{prefix}{owner_u}/default/">{owner_e}</a> / {page_e}</span>
   {ro}
   <button id="new-chart" type="button" title="New chart">+ Chart</button>
@@ -199,6 +199,11 @@ pub fn page(
             "Tracelog"
         },
         other = if kind == "metrics" { "/" } else { "/metrics/" },
+        collector = if kind == "tracelog" && state.tracelogs.is_some() {
+            "\n  <a class=\"switch\" href=\"/tracelogs/status\">Collector</a>"
+        } else {
+            ""
+        },
         other_name = if kind == "metrics" {
             "Tracelogs"
         } else {
@@ -209,6 +214,61 @@ pub fn page(
         page_e = escape(page),
         me_e = escape(&me.name),
         data = script_json(&data),
+    ))
+}
+
+/// `/tracelogs/status`: the trace-log collector's state and counters.
+pub fn tracelog_status_page(st: &crate::tracelog::Status) -> Html<String> {
+    let c = &st.counters;
+    let mut rows: Vec<(String, String)> = vec![
+        ("log directory".into(), st.logs.display().to_string()),
+        ("RRD directory".into(), st.rrd.display().to_string()),
+        (
+            "reading".into(),
+            st.current
+                .as_ref()
+                .map_or("nothing yet".into(), |(n, o)| format!("{n} at byte {o}")),
+        ),
+        ("logs finished".into(), st.finished.to_string()),
+        ("instances".into(), st.instances.to_string()),
+        ("requests in flight".into(), st.in_flight.to_string()),
+        ("lines read".into(), c.lines.to_string()),
+        ("minutes stored".into(), c.minutes.to_string()),
+        ("restarts stored".into(), c.starts.to_string()),
+        (
+            "values not after their file's last update".into(),
+            c.not_after_last.to_string(),
+        ),
+        ("files made".into(), c.files_created.to_string()),
+        (
+            "logs out of order (not read)".into(),
+            c.logs_out_of_order.to_string(),
+        ),
+        (
+            "logs damaged (cut short, truncated, replaced)".into(),
+            c.logs_damaged.to_string(),
+        ),
+    ];
+    for (cause, n) in &c.skipped {
+        rows.push((format!("lines skipped: {cause}"), n.to_string()));
+    }
+    rows.push((
+        "last failure".into(),
+        st.last_error.clone().unwrap_or_else(|| "none".into()),
+    ));
+    let body: String = rows
+        .iter()
+        .map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v)))
+        .collect();
+    let when = jiff::Timestamp::from_second(st.updated)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Trace-log collector</title>\
+<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body class=\"plain\"><h1>Trace-log collector</h1>\
+<p>As of {} (UTC). <a href=\"/\">Trace-log dashboards</a> · <a href=\"/tracelogs/status.json\">JSON</a></p>\
+<table class=\"status\">{body}</table></body></html>",
+        escape(&when)
     ))
 }
 

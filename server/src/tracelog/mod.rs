@@ -139,11 +139,19 @@ impl Collector {
     }
 
     fn skip(&mut self, why: Skip) {
-        *self
+        let n = self
             .counters
             .skipped
             .entry(why.name().to_string())
-            .or_default() += 1;
+            .or_default();
+        *n += 1;
+        if *n == 1 {
+            // once per cause; the counters say how many followed
+            eprintln!(
+                "rrd-server: tracelogs: a line skipped ({}); further ones are counted at /tracelogs/status.json",
+                why.name()
+            );
+        }
     }
 
     /// Requests in flight over all instances.

@@ -748,6 +748,13 @@ async fn the_server_runs_the_collector_and_lists_its_series() {
         "{st}"
     );
     assert_eq!(st["counters"]["minutes"], 2, "{st}");
+    let page = h.get("/tracelogs/status", Some("jim")).await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    assert!(
+        page.text().contains("<th>lines read</th><td>5</td>"),
+        "{}",
+        page.text()
+    );
     let r = h
         .get("/metrics/jim/p/get_series.json?q=tracelog", Some("jim"))
         .await
@@ -788,4 +795,40 @@ async fn the_server_runs_the_collector_and_lists_its_series() {
     let r = h2.get("/tracelogs/status.json", Some("jim")).await;
     assert_eq!(r.status, axum::http::StatusCode::NOT_FOUND);
     let _ = std::fs::remove_dir_all(logs);
+}
+
+/// The newest log truncated, then replaced by another file under the same
+/// name, while the collector follows it: each is read from its start.
+#[test]
+fn a_log_truncated_or_replaced_is_read_from_its_start() {
+    let (base, logs, rrd) = dirs("tl-trunc");
+    let log = logs.join("2024-06-01-z4m.log");
+    let line = |rid: u32, t: &str| format!("app1 acme instance-8080 I {rid} 2024-06-01 {t}\n");
+    std::fs::write(
+        &log,
+        line(1, "10:00:00") + &line(2, "10:01:00") + &line(3, "10:02:00"),
+    )
+    .unwrap();
+    let d = collect(&logs, &rrd);
+    assert_eq!(d.state.collector.counters.lines, 3);
+    // truncated (copytruncate rotation), then written again
+    std::fs::write(&log, line(4, "10:03:00")).unwrap();
+    let d = collect(&logs, &rrd);
+    let c = &d.state.collector.counters;
+    assert_eq!((c.lines, c.logs_damaged), (4, 1), "{c:?}");
+    // replaced: a new file (another inode) under the same name, longer
+    // than what was read
+    let tmp = logs.join("new.tmp");
+    std::fs::write(
+        &tmp,
+        line(5, "10:04:00") + &line(6, "10:05:00") + &line(7, "10:06:00") + &line(8, "10:07:00"),
+    )
+    .unwrap();
+    std::fs::rename(&tmp, &log).unwrap();
+    let d = collect(&logs, &rrd);
+    let c = &d.state.collector.counters;
+    assert_eq!((c.lines, c.logs_damaged), (8, 2), "{c:?}");
+    // minutes 10:00 to 10:06 stored, each once
+    assert_eq!(c.minutes, 7, "{c:?}");
+    let _ = std::fs::remove_dir_all(base);
 }
