@@ -48,6 +48,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// The trace-log collector and its files.
     pub tracelogs: TracelogConfig,
+    /// The Kinesis collector.
+    pub kinesis: KinesisConfig,
     /// Bounds on requests and work.
     pub limits: Limits,
 }
@@ -78,6 +80,69 @@ impl Default for TracelogConfig {
             timezone: "US/Eastern".into(),
             suffix: "-z4m.log".into(),
             poll_seconds: 10,
+        }
+    }
+}
+
+/// The Kinesis collector (`[kinesis]`; needs the `kinesis` feature).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KinesisConfig {
+    /// The stream of CIMAA metric records; when set, the server reads it.
+    pub stream: Option<String>,
+    /// Its AWS region.
+    pub region: String,
+    /// Another endpoint than `https://kinesis.REGION.amazonaws.com`
+    /// (kinesalite, a VPC endpoint).
+    pub endpoint: Option<String>,
+    /// The directory beneath the metrics root its series go to (their
+    /// names start with it).
+    pub source: String,
+    /// Seconds to wait after a read that found nothing new.
+    pub poll_seconds: f64,
+    /// The least milliseconds between two reads of one shard (AWS allows
+    /// five reads a second per shard).
+    pub read_interval_ms: u64,
+    /// Seconds between listings of the shards (a split or merge is also
+    /// noticed when a shard ends).
+    pub list_seconds: u64,
+    /// Records per read, at most 10000.
+    pub limit: u32,
+    /// Credentials; default from `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` or the shared
+    /// credentials file.
+    pub access_key_id: Option<String>,
+    /// See `access_key_id`.
+    pub secret_access_key: Option<String>,
+    /// See `access_key_id`.
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for KinesisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KinesisConfig")
+            .field("stream", &self.stream)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for KinesisConfig {
+    fn default() -> Self {
+        KinesisConfig {
+            stream: None,
+            region: "us-east-1".into(),
+            endpoint: None,
+            source: "cimaa".into(),
+            poll_seconds: 1.0,
+            read_interval_ms: 200,
+            list_seconds: 60,
+            limit: 10_000,
+            access_key_id: None,
+            secret_access_key: None,
+            session_token: None,
         }
     }
 }
@@ -239,6 +304,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             ingest: IngestConfig::default(),
             tracelogs: TracelogConfig::default(),
+            kinesis: KinesisConfig::default(),
             limits: Limits::default(),
         }
     }
@@ -336,6 +402,24 @@ impl Config {
             bail!(
                 "tracelogs.suffix must not be empty and tracelogs.poll_seconds must be at least 1"
             );
+        }
+        if let Some(stream) = &self.kinesis.stream {
+            if !cfg!(feature = "kinesis") {
+                bail!(
+                    "kinesis.stream {stream:?} is set, but this rrd-server was built without the \
+                     kinesis feature (cargo install --path server --features kinesis)"
+                );
+            }
+            if !(0.0..=3600.0).contains(&self.kinesis.poll_seconds)
+                || self.kinesis.list_seconds == 0
+                || self.kinesis.read_interval_ms > 60_000
+                || !(1..=10_000).contains(&self.kinesis.limit)
+            {
+                bail!(
+                    "kinesis: poll_seconds must be 0 to 3600, list_seconds at least 1, \
+                     read_interval_ms at most 60000 and limit 1 to 10000"
+                );
+            }
         }
         if self.ingest.max_pending == 0 {
             bail!("ingest.max_pending must be at least 1");

@@ -303,7 +303,8 @@ pub fn check_rel(rel: &str) -> Result<(), String> {
 /// Queues `records` (already parsed, in request order) for files beneath
 /// `source` in `queue`, refusing those more than a day ahead of `now`;
 /// at most `max_new_files` files are made. `created` hears of every new
-/// file. Blocks.
+/// file; `marks` are checkpoints journaled with the records
+/// ([`WriteQueue::accept`]). Blocks.
 pub fn write(
     queue: &WriteQueue,
     source: &str,
@@ -311,6 +312,7 @@ pub fn write(
     now: i64,
     max_new_files: usize,
     created: &mut dyn FnMut(&str),
+    marks: &[(String, String)],
 ) -> Result<Outcome, QueueError> {
     let mut out = Outcome::default();
     // group by file, keeping each file's records in request order
@@ -336,7 +338,7 @@ pub fn write(
             }
         }
     }
-    queue.accept(groups, max_new_files, &mut out, created)?;
+    queue.accept(groups, max_new_files, &mut out, created, marks)?;
     Ok(out)
 }
 
@@ -417,6 +419,7 @@ pub async fn ingest_body(state: &AppState, source: &str, body: Bytes) -> AppResu
                 now,
                 MAX_NEW_FILES,
                 &mut |_| new_files = true,
+                &[],
             );
             if new_files {
                 st.catalogue.invalidate();

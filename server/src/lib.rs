@@ -26,6 +26,8 @@ pub mod demo;
 pub mod error;
 pub mod graphs;
 pub mod ingest;
+#[cfg(feature = "kinesis")]
+pub mod kinesis;
 pub mod oidc;
 pub mod pages;
 pub mod pool;
@@ -86,6 +88,9 @@ pub struct Inner {
     pub oidc: Option<oidc::Client>,
     /// The trace-log collector's state, when it runs here.
     pub tracelogs: Option<Arc<Mutex<tracelog::Status>>>,
+    /// The Kinesis collector's state, when it runs here.
+    #[cfg(feature = "kinesis")]
+    pub kinesis: Option<Arc<Mutex<kinesis::Status>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -227,7 +232,15 @@ impl AppState {
             }
             None => None,
         };
-        Ok(AppState(Arc::new(Inner {
+        #[cfg(feature = "kinesis")]
+        let kinesis = config
+            .kinesis
+            .stream
+            .as_ref()
+            .map(|_| Arc::new(Mutex::new(kinesis::Status::default())));
+        let state = AppState(Arc::new(Inner {
+            #[cfg(feature = "kinesis")]
+            kinesis: kinesis.clone(),
             tracelogs,
             sessions: auth::Sessions::new(
                 key,
@@ -246,7 +259,44 @@ impl AppState {
             email_re,
             oidc,
             config,
-        })))
+        }));
+        #[cfg(feature = "kinesis")]
+        if let (Some(stream), Some(status)) = (&state.config.kinesis.stream, &kinesis) {
+            let k = &state.config.kinesis;
+            let creds = match (&k.access_key_id, &k.secret_access_key) {
+                (Some(id), Some(secret)) => kinesis::api::Credentials {
+                    access_key_id: id.clone(),
+                    secret_access_key: secret.clone(),
+                    session_token: k.session_token.clone(),
+                },
+                _ => kinesis::api::Credentials::from_env(|v| std::env::var(v).ok())
+                    .map_err(|e| anyhow::anyhow!("kinesis: {e}"))?,
+            };
+            let settings = kinesis::Settings {
+                stream: stream.clone(),
+                region: k.region.clone(),
+                endpoint: k.endpoint.clone(),
+                source: k.source.clone(),
+                poll: std::time::Duration::from_secs_f64(k.poll_seconds),
+                read_interval: std::time::Duration::from_millis(k.read_interval_ms),
+                list_interval: std::time::Duration::from_secs(k.list_seconds),
+                limit: k.limit,
+            };
+            let weak = Arc::downgrade(&state.0);
+            kinesis::spawn(
+                settings,
+                creds,
+                &state.queue,
+                Arc::downgrade(status),
+                Box::new(move || {
+                    if let Some(s) = weak.upgrade() {
+                        s.catalogue.invalidate();
+                    }
+                }),
+            )
+            .context("starting the Kinesis collector")?;
+        }
+        Ok(state)
     }
 }
 
@@ -271,6 +321,22 @@ async fn tracelog_status_page(
 ) -> AppResult<axum::response::Html<String>> {
     let axum::Json(st) = tracelog_status(axum::extract::State(state), me).await?;
     Ok(ui::tracelog_status_page(&st))
+}
+
+/// `GET /kinesis/status.json`: the Kinesis collector's shards and counters
+/// (logged in).
+#[cfg(feature = "kinesis")]
+async fn kinesis_status(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    _me: auth::User,
+) -> AppResult<axum::Json<kinesis::Status>> {
+    let st = state
+        .kinesis
+        .as_ref()
+        .ok_or_else(|| AppError::NotFound("the Kinesis collector does not run here".into()))?;
+    Ok(axum::Json(
+        st.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+    ))
 }
 
 /// The Content-Security-Policy of every response: only this server's own
@@ -321,6 +387,10 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics/{user}/", get(pages::first_page))
         .route("/{user}/", get(pages::first_page))
         .route("/metrics/api/check_rpn", get(graphs::check_rpn));
+    #[cfg(feature = "kinesis")]
+    {
+        r = r.route("/kinesis/status.json", get(kinesis_status));
+    }
     // the same page routes for both apps (pages::App tells them apart)
     for page in ["/metrics/{user}/{page}", "/{user}/{page}"] {
         r = r

@@ -4,6 +4,7 @@
 //! rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR]
 //! rrd-server --demo [--listen ADDR:PORT]
 //! rrd-server collect-tracelogs --logs DIR --rrd DIR [--once] [--tz ZONE]
+//! rrd-server collect-kinesis --stream NAME --rrd DIR [--once] [--endpoint URL]
 //! ```
 
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ const USAGE: &str = "\
 usage: rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR]
        rrd-server --demo [--listen ADDR:PORT]
        rrd-server collect-tracelogs --logs DIR --rrd DIR [--once] [--tz ZONE]
+       rrd-server collect-kinesis --stream NAME --rrd DIR [--once] [--endpoint URL]
 
   --config FILE      TOML configuration (see the server's README section)
   --listen ADDR:PORT where to listen (default 127.0.0.1:8080; env RRD_SERVER_LISTEN)
@@ -80,6 +82,12 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("collect-tracelogs") {
         return rrd_server::tracelog::run_cli(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("collect-kinesis") {
+        #[cfg(feature = "kinesis")]
+        return rrd_server::kinesis::run_cli(&args[1..]);
+        #[cfg(not(feature = "kinesis"))]
+        anyhow::bail!("this rrd-server was built without the kinesis feature (cargo install --path server --features kinesis)");
     }
     let Some(flags) = parse_flags(&args)? else {
         return Ok(());

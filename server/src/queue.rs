@@ -30,7 +30,7 @@
 //! records only after a flush, as with rrdcached; `POST /api/ingest/flush`
 //! writes everything now.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::hash::{Hash, Hasher};
@@ -230,6 +230,11 @@ pub struct WriteQueue {
     /// journal write records it, so that a replay does not bring them back
     /// if the file is made again.
     drop_marks: Mutex<Vec<String>>,
+    /// Checkpoints journaled with records (`K key value` lines), latest
+    /// per key: a collector's position in its source, written in the same
+    /// append as the records it covers, and copied into every new segment.
+    /// Taken only under `journal`.
+    marks: Mutex<BTreeMap<String, String>>,
     /// One flush cycle at a time.
     flushing: Mutex<()>,
     pending: AtomicUsize,
@@ -287,6 +292,7 @@ impl WriteQueue {
             writers: (0..STRIPES).map(|_| Mutex::default()).collect(),
             journal: Mutex::new(journal),
             drop_marks: Mutex::default(),
+            marks: Mutex::default(),
             flushing: Mutex::new(()),
             pending: AtomicUsize::new(0),
             flushed: AtomicU64::new(0),
@@ -328,13 +334,27 @@ impl WriteQueue {
     /// original's rules; counts into `out`. `created` hears of each new
     /// file; at most `max_new_files` are made. Returns once the records
     /// are journaled (and, with no write-behind delay, written).
+    ///
+    /// `marks` are checkpoints (key, value) journaled in the same append as
+    /// the records, so that after a crash a collector finds its position
+    /// exactly where its records end (see [`WriteQueue::mark`]). Keys and
+    /// values hold no whitespace.
     pub fn accept(
         &self,
         groups: Vec<FileRecords>,
         max_new_files: usize,
         out: &mut Outcome,
         created: &mut dyn FnMut(&str),
+        marks: &[(String, String)],
     ) -> Result<(), QueueError> {
+        for (k, v) in marks {
+            let bad = |s: &str| s.is_empty() || s.chars().any(char::is_whitespace);
+            if bad(k) || bad(v) {
+                return Err(QueueError::Journal(format!(
+                    "checkpoint {k:?} = {v:?} is empty or holds whitespace"
+                )));
+            }
+        }
         let n: usize = groups.iter().map(|(_, r)| r.len()).sum();
         let full = |waiting: usize| waiting + n > self.settings.max_pending;
         let waiting = self.pending.load(Ordering::Relaxed);
@@ -369,11 +389,13 @@ impl WriteQueue {
             self.wake();
             return Err(QueueError::Backlog(waiting));
         }
+        let marks_given = marks;
         let marks = std::mem::take(&mut *lock(&self.drop_marks));
         let mut lines = String::new();
         for rel in &marks {
             let _ = writeln!(lines, "D {rel}");
         }
+        let checkpoints = marks_given;
         let mut touched = Vec::new();
         for (rel, recs) in ready {
             let k = stripe(rel);
@@ -411,6 +433,10 @@ impl WriteQueue {
                 touched.push(rel);
             }
         }
+        // the checkpoints last: a torn append loses them with the records
+        for (k, v) in checkpoints {
+            let _ = writeln!(lines, "K {k} {v}");
+        }
         if !lines.is_empty() {
             if let Err(e) = j.append(&lines, self.settings.journal_sync) {
                 let path = j.path();
@@ -422,12 +448,20 @@ impl WriteQueue {
                 for rel in &touched {
                     ok &= self.flush_file(rel);
                 }
+                if ok {
+                    // the records are in their files: their checkpoints
+                    // hold, and the next segment carries them
+                    let j = lock(&self.journal);
+                    lock(&self.marks).extend(checkpoints.iter().cloned());
+                    drop(j);
+                }
                 return if ok {
                     Ok(())
                 } else {
                     Err(QueueError::Journal(e.to_string()))
                 };
             }
+            lock(&self.marks).extend(checkpoints.iter().cloned());
         }
         drop(j);
         if self.settings.delay.is_zero() {
@@ -631,7 +665,22 @@ impl WriteQueue {
             let rotated = match Journal::open(&j.dir, old + 1, self.settings.journal_sync) {
                 Ok(next) => {
                     *j = next;
-                    true
+                    // the checkpoints go on in the new segment before the
+                    // old ones can go
+                    let mut lines = String::new();
+                    for (k, v) in lock(&self.marks).iter() {
+                        let _ = writeln!(lines, "K {k} {v}");
+                    }
+                    match j.append(&lines, self.settings.journal_sync) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            eprintln!(
+                                "rrd-server: journal {}: {e}; older segments kept",
+                                j.path().display()
+                            );
+                            false
+                        }
+                    }
                 }
                 Err(e) => {
                     eprintln!("rrd-server: starting a journal segment: {e}");
@@ -701,6 +750,12 @@ impl WriteQueue {
         }
     }
 
+    /// The checkpoint journaled last under `key` (by [`WriteQueue::accept`]),
+    /// also across restarts.
+    pub fn mark(&self, key: &str) -> Option<String> {
+        lock(&self.marks).get(key).cloned()
+    }
+
     /// What the queue holds and has done.
     pub fn status(&self) -> Status {
         let files_pending = self
@@ -753,6 +808,18 @@ impl WriteQueue {
                 let line = String::from_utf8_lossy(raw);
                 if let Some(rel) = line.strip_prefix("D ") {
                     by_file.remove(rel);
+                    continue;
+                }
+                if let Some(kv) = line.strip_prefix("K ") {
+                    match kv.split_once(' ') {
+                        Some((k, v)) if !k.is_empty() && !v.is_empty() => {
+                            lock(&self.marks).insert(k.to_string(), v.to_string());
+                        }
+                        _ => eprintln!(
+                            "rrd-server: {}: unreadable checkpoint skipped: {line:?}",
+                            path.display()
+                        ),
+                    }
                     continue;
                 }
                 let mut it = line.splitn(3, ' ');

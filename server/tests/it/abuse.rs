@@ -300,7 +300,7 @@ fn new_files_per_request_are_bounded() {
             )
         })
         .collect();
-    let out = rrd_server::ingest::write(&queue, "s", recs, NOW, 2, &mut |_| {}).unwrap();
+    let out = rrd_server::ingest::write(&queue, "s", recs, NOW, 2, &mut |_| {}, &[]).unwrap();
     assert_eq!((out.written, out.refused), (2, 3));
     assert!(
         out.refusals[0].reason.contains("new series"),

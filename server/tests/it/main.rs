@@ -8,6 +8,8 @@ mod demo;
 mod fuzz_seeds;
 mod graphs;
 mod ingest;
+#[cfg(feature = "kinesis")]
+mod kinesis;
 mod pages;
 mod queue;
 mod syslog;
