@@ -442,10 +442,10 @@ fn every_shard_read_once_as_the_original_would_write() {
 }
 
 /// The collector as a task of the server: a shard split while it reads,
-/// reads throttled, iterators expired; parents are read before children,
-/// so every series' records stay in order.
+/// then its children merged, reads throttled, iterators expired; parents
+/// are read before children, so every series' records stay in order.
 #[test]
-fn the_server_reads_through_a_split_throttling_and_expired_iterators() {
+fn the_server_reads_through_a_split_a_merge_throttling_and_expired_iterators() {
     let Some(k) = kinesalite("split", 5) else {
         return;
     };
@@ -514,12 +514,38 @@ fn the_server_reads_through_a_split_throttling_and_expired_iterators() {
     assert!(st.throttled > 0, "throttling met: {st:?}");
     assert!(st.expired_iterators > 0, "an iterator expired: {st:?}");
     assert_eq!((st.malformed, st.refused), (0, 0), "{st:?}");
+    // merge the two children back: a shard of two parents
+    call(
+        &c,
+        "MergeShards",
+        json!({"StreamName": "metrics", "ShardToMerge": "shardId-000000000002",
+               "AdjacentShardToMerge": "shardId-000000000003"}),
+    );
+    let fourth = generate(14, 80, 4, T0 + 16 * 400);
+    put_recs(&c, "metrics", &fourth);
+    let total = total + fourth.len() as u64;
+    wait_records(total);
+    let st = status();
+    assert_eq!(st.shards.len(), 5, "{st:?}");
+    for parent in ["shardId-000000000002", "shardId-000000000003"] {
+        assert_eq!(st.shards[parent].state, "finished", "{st:?}");
+    }
+    assert!(
+        st.shards["shardId-000000000004"].records > 0,
+        "the merged shard read: {st:?}"
+    );
     // the status page, and the series in the catalogue
     let r = rt().block_on(h.get("/kinesis/status.json", Some("jim")));
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["records"], total);
     rt().block_on(h.flush());
-    let all: Vec<Rec> = first.iter().chain(&second).chain(&third).cloned().collect();
+    let all: Vec<Rec> = first
+        .iter()
+        .chain(&second)
+        .chain(&third)
+        .chain(&fourth)
+        .cloned()
+        .collect();
     let n = assert_like_model(&all, &h.metrics().join("cimaa"), &h.dir.join("model"));
     assert_eq!(n, 80);
     let r = rt().block_on(h.get(
