@@ -1151,16 +1151,24 @@ mod tests {
     }
 
     /// Draws with `f` on a fresh 300x120 bitmap and returns its pixels.
-    fn pixels(
-        f: impl FnOnce(&mut RasterCanvas<'_, plotters_bitmap::BitMapBackend<'_>>),
-    ) -> Vec<u8> {
-        let mut buf = vec![255u8; 300 * 120 * 3];
+    fn pixels(f: impl FnOnce(&mut RasterCanvas<'_, crate::bitmap::RgbaBitmap>)) -> Vec<[u8; 4]> {
+        let mut bitmap = crate::bitmap::RgbaBitmap::new(300, 120);
+        let white = BackendColor {
+            alpha: 1.0,
+            rgb: (255, 255, 255),
+        };
+        bitmap.draw_rect((0, 0), (300, 120), &white, true).unwrap();
         {
-            let mut backend = plotters_bitmap::BitMapBackend::with_buffer(&mut buf, (300, 120));
-            let mut canvas = RasterCanvas::new(&mut backend);
+            let mut canvas = RasterCanvas::new(&mut bitmap);
             f(&mut canvas);
         }
-        buf
+        let mut out = Vec::new();
+        for y in 0..120 {
+            for x in 0..300 {
+                out.push(bitmap.pixel(x, y));
+            }
+        }
+        out
     }
 
     #[test]
@@ -1226,7 +1234,7 @@ mod tests {
         let pieces = pixels(|c| c.fill_pieces(&whole, &[&p1, &p2], grey));
         let one = pixels(|c| c.fill(&whole, grey));
         assert!(pieces == one);
-        assert!(one.iter().any(|&b| b != 255), "something was drawn");
+        assert!(one.iter().any(|&p| p != [255; 4]), "something was drawn");
     }
 
     #[test]

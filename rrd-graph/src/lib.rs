@@ -84,6 +84,7 @@
 #![warn(missing_docs)]
 
 mod axis;
+mod bitmap;
 mod canvas;
 mod data;
 mod duration;

@@ -101,7 +101,9 @@ fn png_is_sane() {
     let r = run(&data_dir().join("fixtures"), &args);
     assert_eq!(r.status, 0, "{}", String::from_utf8_lossy(&r.stderr));
     assert_eq!(String::from_utf8_lossy(&r.stdout), "481x155\n");
-    let decoder = png::Decoder::new(std::fs::File::open(&png).unwrap());
+    let mut decoder = png::Decoder::new(std::fs::File::open(&png).unwrap());
+    // a palette image (as most graphs are) expands to RGB samples
+    decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap();

@@ -473,7 +473,9 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
         let b2 = fit(&[(i, yimg - i), (ximg, yimg - i), (ximg, yimg), (0.0, yimg)]);
         fill(&mut *canvas, &fit(&b), &b1, &b2, c.shade_b);
     }
-    let dash = Some((opts.grid_dash.0, opts.grid_dash.1, 0.0));
+    // rrdtool's gfx_dashed_line starts the pattern at the line-fit of the
+    // origin, which puts every dot of a grid line on one whole pixel
+    let dash = |lw: f64| Some((opts.grid_dash.0, opts.grid_dash.1, line_fit(0.0, 0.0, lw).0));
     // time grid
     if opts.layout.x_grid {
         for &t in &g.x_minor {
@@ -498,7 +500,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
                 &[line_fit(x, yo + 1.0, lw), line_fit(x, yo - ys - 1.0, lw)],
                 lw,
                 c.grid,
-                dash,
+                dash(lw),
             );
         }
         for &t in &g.x_major {
@@ -523,7 +525,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
                 &[line_fit(x, yo + 3.0, lw), line_fit(x, yo - ys - 2.0, lw)],
                 lw,
                 c.mgrid,
-                dash,
+                dash(lw),
             );
         }
         for (t, text) in &g.x_labels {
@@ -598,7 +600,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
                 &[line_fit(xo - ext, y, lw), line_fit(xo + xs + ext, y, lw)],
                 lw,
                 col,
-                dash,
+                dash(lw),
             );
         }
     }

@@ -485,7 +485,8 @@ pub fn print_calc(
 /// The image formats [`render_image`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageFormat {
-    /// PNG (8-bit RGB).
+    /// PNG: RGB when every pixel is opaque, RGBA otherwise (as cairo
+    /// writes them), with a palette when the colours fit one.
     Png,
     /// SVG.
     Svg,
@@ -534,27 +535,13 @@ pub fn render_image(
     check_image_size(f64::from(w), f64::from(h))?;
     match format {
         ImageFormat::Png => {
-            let mut buf = vec![0u8; (w as usize) * (h as usize) * 3];
+            let mut bitmap = crate::bitmap::RgbaBitmap::new(w, h);
             {
-                let mut backend = plotters_bitmap::BitMapBackend::with_buffer(&mut buf, (w, h));
-                let mut canvas = RasterCanvas::new(&mut backend);
+                let mut canvas = RasterCanvas::new(&mut bitmap);
                 let mut zoomed = Zoom::new(&mut canvas, zoom);
                 draw(&mut zoomed, spec, data, opts, l, painted, grids);
             }
-            let mut out = Vec::new();
-            {
-                let mut enc = png::Encoder::new(&mut out, w, h);
-                enc.set_color(png::ColorType::Rgb);
-                enc.set_depth(png::BitDepth::Eight);
-                enc.set_compression(png::Compression::Fast);
-                let mut writer = enc
-                    .write_header()
-                    .map_err(|e| crate::Error::refused(format!("encoding PNG: {e}")))?;
-                writer
-                    .write_image_data(&buf)
-                    .map_err(|e| crate::Error::refused(format!("encoding PNG: {e}")))?;
-            }
-            Ok(out)
+            bitmap.encode_png().map_err(crate::Error::refused)
         }
         ImageFormat::Svg => {
             let mut svg = String::new();

@@ -1,0 +1,463 @@
+//! The raster surface graphs are drawn on, and its PNG encoding, as cairo
+//! (rrdtool's renderer) has them.
+//!
+//! - **Pixels** are 8-bit premultiplied RGBA, starting transparent, and
+//!   shapes are composited with the OVER operator in 8-bit arithmetic with
+//!   rounded division by 255, as pixman does for cairo's image surfaces. A
+//!   translucent background therefore stays translucent, and what is drawn
+//!   on it keeps its own opacity.
+//! - **PNG output** follows cairo's `cairo_surface_write_to_png`: an image
+//!   whose every pixel is opaque is written as RGB, any other as RGBA with
+//!   the colours un-premultiplied as cairo does. The samples are the same;
+//!   the encoding is smaller: an image of at most 256 colours (most graphs)
+//!   is written with a palette (and its transparency in `tRNS`), at the
+//!   smallest bit depth that holds it; rows go unfiltered (flat colour
+//!   deflates best that way) to zlib-rs at level 7.
+
+use std::convert::Infallible;
+
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, DrawingBackend, DrawingErrorKind,
+};
+
+/// `a * b / 255`, rounded, in 8 bits (pixman's `MUL_UN8`).
+#[inline(always)]
+fn mul_un8(a: u32, b: u32) -> u32 {
+    let t = a * b + 128;
+    (t + (t >> 8)) >> 8
+}
+
+/// A premultiplied RGBA image, drawn on through plotters' backend trait.
+#[derive(Debug, Clone)]
+pub struct RgbaBitmap {
+    w: u32,
+    h: u32,
+    /// Premultiplied `[r, g, b, a]` per pixel, rows top down.
+    px: Vec<[u8; 4]>,
+}
+
+impl RgbaBitmap {
+    /// A transparent image of `w` × `h` pixels.
+    pub fn new(w: u32, h: u32) -> RgbaBitmap {
+        RgbaBitmap {
+            w,
+            h,
+            px: vec![[0; 4]; w as usize * h as usize],
+        }
+    }
+
+    /// The pixel at `(x, y)` as straight (not premultiplied) RGBA, the way
+    /// cairo writes it to a PNG.
+    #[cfg(test)]
+    pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
+        unpremultiply(self.px[(y * self.w + x) as usize])
+    }
+
+    /// The premultiplied source of `color`: its 8-bit components times its
+    /// opacity.
+    #[inline(always)]
+    fn source(color: BackendColor) -> Option<[u32; 4]> {
+        let a = (color.alpha.clamp(0.0, 1.0) * 255.0 + 0.5) as u32;
+        if a == 0 {
+            return None;
+        }
+        let (r, g, b) = color.rgb;
+        Some([
+            mul_un8(u32::from(r), a),
+            mul_un8(u32::from(g), a),
+            mul_un8(u32::from(b), a),
+            a,
+        ])
+    }
+
+    /// `src` OVER the pixel at `i`.
+    #[inline(always)]
+    fn over(&mut self, i: usize, src: [u32; 4]) {
+        let d = &mut self.px[i];
+        if src[3] == 255 {
+            *d = [src[0] as u8, src[1] as u8, src[2] as u8, 255];
+            return;
+        }
+        let k = 255 - src[3];
+        for c in 0..4 {
+            d[c] = (src[c] + mul_un8(u32::from(d[c]), k)) as u8;
+        }
+    }
+
+    /// Encodes the image as cairo would write it, as a PNG as small as
+    /// this encoder makes it (see the module's documentation).
+    pub fn encode_png(&self) -> Result<Vec<u8>, String> {
+        let opaque = self.px.iter().all(|p| p[3] == 255);
+        let (w, h) = (self.w as usize, self.h as usize);
+        let mut png = Png::default();
+        match self.palette() {
+            Some((palette, indices)) => {
+                let depth = match palette.len() {
+                    0..=2 => 1,
+                    3..=4 => 2,
+                    5..=16 => 4,
+                    _ => 8,
+                };
+                png.header(self.w, self.h, depth, 3);
+                let straight = |p: &[u8; 4]| if opaque { *p } else { unpremultiply(*p) };
+                let plte: Vec<u8> = palette
+                    .iter()
+                    .flat_map(|p| {
+                        let q = straight(p);
+                        [q[0], q[1], q[2]]
+                    })
+                    .collect();
+                png.chunk(b"PLTE", &plte);
+                if !opaque {
+                    // tRNS may stop after the last translucent entry
+                    let n = palette
+                        .iter()
+                        .rposition(|p| p[3] != 255)
+                        .map_or(0, |k| k + 1);
+                    let trns: Vec<u8> = palette[..n].iter().map(|p| p[3]).collect();
+                    png.chunk(b"tRNS", &trns);
+                }
+                png.idat(&pack(&indices, w, usize::from(depth)))?;
+            }
+            None if opaque => {
+                png.header(self.w, self.h, 8, 2);
+                let mut raw = Vec::with_capacity((w * 3 + 1) * h);
+                for row in self.px.chunks(w.max(1)) {
+                    raw.push(0);
+                    for p in row {
+                        raw.extend_from_slice(&p[..3]);
+                    }
+                }
+                png.idat(&raw)?;
+            }
+            None => {
+                png.header(self.w, self.h, 8, 6);
+                let mut raw = Vec::with_capacity((w * 4 + 1) * h);
+                for row in self.px.chunks(w.max(1)) {
+                    raw.push(0);
+                    for &p in row {
+                        raw.extend_from_slice(&unpremultiply(p));
+                    }
+                }
+                png.idat(&raw)?;
+            }
+        }
+        png.chunk(b"IEND", &[]);
+        Ok(png.out)
+    }
+
+    /// The image's colours and each pixel's index among them, when there
+    /// are at most 256.
+    fn palette(&self) -> Option<(Vec<[u8; 4]>, Vec<u8>)> {
+        // open addressing on the pixel's 32 bits: 1024 slots for at most
+        // 256 colours
+        const SLOTS: usize = 1024;
+        let mut keys = [0u32; SLOTS];
+        let mut vals = [0u16; SLOTS]; // index + 1; 0 is empty
+        let mut palette: Vec<[u8; 4]> = Vec::new();
+        let mut indices = Vec::with_capacity(self.px.len());
+        let mut last: Option<([u8; 4], u8)> = None;
+        for &p in &self.px {
+            if let Some((q, i)) = last {
+                if q == p {
+                    indices.push(i);
+                    continue;
+                }
+            }
+            let key = u32::from_le_bytes(p);
+            let mut slot = (key.wrapping_mul(0x9e37_79b1) >> 22) as usize;
+            let i = loop {
+                match vals[slot] {
+                    0 => {
+                        if palette.len() == 256 {
+                            return None;
+                        }
+                        palette.push(p);
+                        keys[slot] = key;
+                        vals[slot] = palette.len() as u16;
+                        break (palette.len() - 1) as u8;
+                    }
+                    v if keys[slot] == key => break (v - 1) as u8,
+                    _ => slot = (slot + 1) % SLOTS,
+                }
+            };
+            last = Some((p, i));
+            indices.push(i);
+        }
+        Some((palette, indices))
+    }
+}
+
+/// A PNG being written: chunks with their CRCs.
+#[derive(Default)]
+struct Png {
+    out: Vec<u8>,
+}
+
+/// zlib's level for the image data: graphs are mostly flat colour, where
+/// level 7 of zlib-rs is both smaller and faster than cairo's (libpng's
+/// default 6 with adaptive filters).
+const LEVEL: u32 = 7;
+
+impl Png {
+    fn chunk(&mut self, kind: &[u8; 4], data: &[u8]) {
+        if self.out.is_empty() {
+            self.out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        }
+        self.out
+            .extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        self.out.extend_from_slice(kind);
+        self.out.extend_from_slice(data);
+        self.out.extend_from_slice(&crc.sum().to_be_bytes());
+    }
+
+    /// IHDR: `depth` bits per sample, `color` type (2 RGB, 3 palette,
+    /// 6 RGBA), no interlace.
+    fn header(&mut self, w: u32, h: u32, depth: u8, color: u8) {
+        let mut d = Vec::with_capacity(13);
+        d.extend_from_slice(&w.to_be_bytes());
+        d.extend_from_slice(&h.to_be_bytes());
+        d.extend_from_slice(&[depth, color, 0, 0, 0]);
+        self.chunk(b"IHDR", &d);
+    }
+
+    /// IDAT: `raw`, the rows each behind its filter byte.
+    fn idat(&mut self, raw: &[u8]) -> Result<(), String> {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(
+            Vec::with_capacity(raw.len() / 8 + 64),
+            flate2::Compression::new(LEVEL),
+        );
+        let e = |e: std::io::Error| format!("encoding PNG: {e}");
+        z.write_all(raw).map_err(e)?;
+        let idat = z.finish().map_err(e)?;
+        self.chunk(b"IDAT", &idat);
+        Ok(())
+    }
+}
+
+/// cairo's un-premultiplication for PNG output.
+fn unpremultiply(p: [u8; 4]) -> [u8; 4] {
+    let a = u32::from(p[3]);
+    match a {
+        0 => [0; 4],
+        255 => p,
+        _ => {
+            let c = |v: u8| ((u32::from(v) * 255 + a / 2) / a) as u8;
+            [c(p[0]), c(p[1]), c(p[2]), p[3]]
+        }
+    }
+}
+
+/// Rows of palette indices packed at `depth` bits, each row behind its
+/// filter byte (0: none) and starting on a byte.
+fn pack(indices: &[u8], w: usize, depth: usize) -> Vec<u8> {
+    if w == 0 {
+        return Vec::new();
+    }
+    let per = 8 / depth;
+    let row_bytes = w.div_ceil(per);
+    let mut out = Vec::with_capacity((row_bytes + 1) * (indices.len() / w));
+    for row in indices.chunks(w) {
+        out.push(0);
+        if depth == 8 {
+            out.extend_from_slice(row);
+            continue;
+        }
+        for chunk in row.chunks(per) {
+            let mut b = 0u8;
+            for (k, &i) in chunk.iter().enumerate() {
+                b |= i << (8 - depth * (k + 1));
+            }
+            out.push(b);
+        }
+    }
+    out
+}
+
+impl DrawingBackend for RgbaBitmap {
+    type ErrorType = Infallible;
+
+    fn get_size(&self) -> (u32, u32) {
+        (self.w, self.h)
+    }
+
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Infallible>> {
+        Ok(())
+    }
+
+    fn present(&mut self) -> Result<(), DrawingErrorKind<Infallible>> {
+        Ok(())
+    }
+
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<Infallible>> {
+        let (x, y) = point;
+        if x < 0 || y < 0 || x as u32 >= self.w || y as u32 >= self.h {
+            return Ok(());
+        }
+        if let Some(src) = Self::source(color) {
+            self.over((y as u32 * self.w + x as u32) as usize, src);
+        }
+        Ok(())
+    }
+
+    /// Fills `[x0, x1) × [y0, y1)` (the corners in either order), or
+    /// outlines it.
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Infallible>> {
+        if !fill {
+            return plotters_backend::rasterizer::draw_rect(
+                self,
+                upper_left,
+                bottom_right,
+                style,
+                fill,
+            );
+        }
+        let Some(src) = Self::source(style.color()) else {
+            return Ok(());
+        };
+        let (w, h) = (self.w as i32, self.h as i32);
+        let (x0, x1) = (
+            upper_left.0.min(bottom_right.0).max(0),
+            upper_left.0.max(bottom_right.0).min(w),
+        );
+        let (y0, y1) = (
+            upper_left.1.min(bottom_right.1).max(0),
+            upper_left.1.max(bottom_right.1).min(h),
+        );
+        if x0 >= x1 || y0 >= y1 {
+            return Ok(());
+        }
+        for y in y0..y1 {
+            let row = (y * w) as usize;
+            if src[3] == 255 {
+                let p = [src[0] as u8, src[1] as u8, src[2] as u8, 255];
+                self.px[row + x0 as usize..row + x1 as usize].fill(p);
+            } else {
+                for x in x0..x1 {
+                    self.over(row + x as usize, src);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn color(r: u8, g: u8, b: u8, a: f64) -> BackendColor {
+        BackendColor {
+            alpha: a,
+            rgb: (r, g, b),
+        }
+    }
+
+    #[test]
+    fn over_composites_as_pixman() {
+        let mut b = RgbaBitmap::new(2, 1);
+        b.draw_pixel((0, 0), color(255, 0, 0, 1.0)).unwrap();
+        b.draw_pixel((0, 0), color(0, 0, 255, 0.5)).unwrap();
+        // 50% blue (128) over opaque red: red 255*(127/255) = 127
+        assert_eq!(b.pixel(0, 0), [127, 0, 128, 255]);
+        // on a transparent pixel the colour keeps its own opacity
+        b.draw_pixel((1, 0), color(0, 0, 255, 0.5)).unwrap();
+        assert_eq!(b.pixel(1, 0), [0, 0, 255, 128]);
+    }
+
+    fn decode(png: &[u8]) -> (png::ColorType, png::BitDepth, Vec<u8>, u32) {
+        let mut d = png::Decoder::new(png);
+        d.set_transformations(png::Transformations::EXPAND);
+        let mut r = d.read_info().unwrap();
+        let (ct, depth) = (r.info().color_type, r.info().bit_depth);
+        let mut buf = vec![0; r.output_buffer_size()];
+        let info = r.next_frame(&mut buf).unwrap();
+        buf.truncate(info.buffer_size());
+        let _ = info;
+        (ct, depth, buf, r.info().width)
+    }
+
+    #[test]
+    fn opaque_images_are_rgb_samples_translucent_ones_rgba() {
+        let mut b = RgbaBitmap::new(3, 2);
+        b.draw_rect((0, 0), (3, 2), &color(240, 240, 240, 1.0), true)
+            .unwrap();
+        b.draw_pixel((1, 1), color(255, 0, 0, 0.5)).unwrap();
+        let png = b.encode_png().unwrap();
+        let (ct, _, px, _) = decode(&png);
+        assert_eq!(ct, png::ColorType::Indexed);
+        // expanded: RGB, the blended pixel as pixman makes it
+        assert_eq!(px.len(), 3 * 2 * 3);
+        assert_eq!(&px[12..15], &[248, 120, 120]);
+        // a transparent background stays transparent
+        let mut t = RgbaBitmap::new(2, 1);
+        t.draw_rect((0, 0), (2, 1), &color(0xee, 0xee, 0xee, 0.0), true)
+            .unwrap();
+        t.draw_pixel((1, 0), color(0, 0, 0, 1.0)).unwrap();
+        let (_, _, px, _) = decode(&t.encode_png().unwrap());
+        assert_eq!(px, [0, 0, 0, 0, 0, 0, 0, 255]);
+    }
+
+    #[test]
+    fn many_colours_fall_back_to_truecolour() {
+        let mut b = RgbaBitmap::new(300, 1);
+        for x in 0..300 {
+            let c = x as u8;
+            b.draw_pixel((x, 0), color(c, (x / 256) as u8, 7, 1.0))
+                .unwrap();
+        }
+        let png = b.encode_png().unwrap();
+        let (ct, _, px, _) = decode(&png);
+        assert_eq!(ct, png::ColorType::Rgb);
+        assert_eq!(&px[3 * 299..3 * 300], &[43, 1, 7]);
+        let mut t = b.clone();
+        t.px[0] = [0; 4];
+        let (ct, _, _, _) = decode(&t.encode_png().unwrap());
+        assert_eq!(ct, png::ColorType::Rgba);
+    }
+
+    #[test]
+    fn small_palettes_are_packed() {
+        for (colours, depth) in [
+            (2, png::BitDepth::One),
+            (4, png::BitDepth::Two),
+            (9, png::BitDepth::Four),
+        ] {
+            let mut b = RgbaBitmap::new(13, 3);
+            for x in 0..13 {
+                for y in 0..3 {
+                    let k = ((x + y) % colours) as u8;
+                    b.draw_pixel((x, y), color(k * 20, 0, 255 - k, 1.0))
+                        .unwrap();
+                }
+            }
+            let (_, d, px, w) = decode(&b.encode_png().unwrap());
+            assert_eq!((d, w), (depth, 13));
+            for x in 0..13usize {
+                for y in 0..3usize {
+                    let k = ((x + y) % colours as usize) as u8;
+                    let i = (y * 13 + x) * 3;
+                    assert_eq!(
+                        &px[i..i + 3],
+                        &[k * 20, 0, 255 - k],
+                        "{colours} colours at {x},{y}"
+                    );
+                }
+            }
+        }
+    }
+}
