@@ -8,16 +8,15 @@
 //! backend's `draw_pixel`; the SVG surface writes at twice the resolution
 //! so that half-pixel positions survive plotters' integer coordinates.
 
-use ab_glyph::{Font as _, FontRef, OutlineCurve};
+use ab_glyph::{Font as _, OutlineCurve};
+
+use crate::font::Font;
 use ab_glyph_rasterizer::{point, Rasterizer};
 use plotters_backend::text_anchor::{HPos, Pos, VPos};
 use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, FontFamily,
     FontStyle, FontTransform,
 };
-
-/// The embedded font (see `assets/DejaVuSansMono-LICENSE.txt`).
-static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSansMono.ttf");
 
 /// A colour with components in 0..=1, as rrdtool keeps them.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -84,58 +83,42 @@ pub enum VAlign {
     Bottom,
 }
 
-/// Text metrics of the embedded font at rrdtool's 100 dpi, rounded as
-/// pango's hinted metrics are.
-#[derive(Debug, Clone)]
-pub struct Metrics {
-    font: FontRef<'static>,
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Metrics::new()
-    }
-}
+/// Text metrics at rrdtool's 100 dpi, rounded as pango's hinted metrics
+/// are (see [`crate::font`]).
+#[derive(Debug, Clone, Default)]
+pub struct Metrics;
 
 impl Metrics {
-    /// The embedded font's metrics.
+    /// The metrics.
     pub fn new() -> Metrics {
-        Metrics {
-            font: FontRef::try_from_slice(FONT_BYTES).expect("the embedded font parses"),
-        }
-    }
-
-    fn units(&self) -> f64 {
-        f64::from(self.font.units_per_em().unwrap_or(2048.0))
+        Metrics
     }
 
     /// Pixels per em for a size in points.
     pub fn px(points: f64) -> f64 {
-        points * 100.0 / 72.0
+        crate::font::px(points)
     }
 
     /// Advance of one character, whole pixels.
-    pub fn advance(&self, points: f64, c: char) -> f64 {
-        let id = self.font.glyph_id(rrd_core::argbytes::glyph(c));
-        let a = f64::from(self.font.h_advance_unscaled(id));
-        (a * Metrics::px(points) / self.units()).round()
+    pub fn advance(&self, font: Font, c: char) -> f64 {
+        let mut b = [0u8; 4];
+        crate::font::shape(font, c.encode_utf8(&mut b)).width
     }
 
-    /// Width of `text` in pixels (tabs count as spaces; callers expand them).
-    pub fn width(&self, points: f64, text: &str) -> f64 {
-        text.chars().map(|c| self.advance(points, c)).sum()
+    /// Width of `text` in pixels, shaped (tabs count as spaces; callers
+    /// expand them).
+    pub fn width(&self, font: Font, text: &str) -> f64 {
+        crate::font::shape(font, text).width
     }
 
     /// Ascent above the baseline, whole pixels.
-    pub fn ascent(&self, points: f64) -> f64 {
-        (f64::from(self.font.ascent_unscaled()) * Metrics::px(points) / self.units()).ceil()
+    pub fn ascent(&self, font: Font) -> f64 {
+        font.face.ascent(font.size)
     }
 
     /// Height of a line of text (ascent plus descent), whole pixels.
-    pub fn height(&self, points: f64) -> f64 {
-        let px = Metrics::px(points) / self.units();
-        (f64::from(self.font.ascent_unscaled()) * px).ceil()
-            + (-f64::from(self.font.descent_unscaled()) * px).ceil()
+    pub fn height(&self, font: Font) -> f64 {
+        font.face.height(font.size)
     }
 }
 
@@ -146,8 +129,8 @@ pub struct Text<'a> {
     pub x: f64,
     /// Anchor y.
     pub y: f64,
-    /// Size in points.
-    pub points: f64,
+    /// Face and size.
+    pub font: Font,
     /// Colour.
     pub color: Rgba,
     /// Alignment to the anchor.
@@ -659,6 +642,7 @@ impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct TextKey {
     text: String,
+    face: usize,
     points: u64,
     angle: i32,
     h: u8,
@@ -700,7 +684,8 @@ impl<B: DrawingBackend> RasterCanvas<'_, B> {
     fn text_from_cache(&mut self, t: &Text<'_>) -> bool {
         let key = TextKey {
             text: t.text.to_string(),
-            points: t.points.to_bits(),
+            face: std::ptr::from_ref(t.font.face) as usize,
+            points: t.font.size.to_bits(),
             angle: t.angle,
             h: t.h as u8,
             v: t.v as u8,
@@ -781,8 +766,9 @@ impl<B: DrawingBackend> RasterCanvas<'_, B> {
 /// The glyph outlines of a text, flattened to polygons in device space,
 /// positioned as rrdtool positions text (origins on whole pixels).
 fn glyph_outlines(m: &Metrics, t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
-    let width = m.width(t.points, t.text);
-    let height = m.height(t.points);
+    let shaped = crate::font::shape(t.font, t.text);
+    let width = shaped.width;
+    let height = m.height(t.font);
     let dx = match t.h {
         HAlign::Left => 0.0,
         HAlign::Center => -(width / 2.0).floor(),
@@ -793,8 +779,7 @@ fn glyph_outlines(m: &Metrics, t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
         VAlign::Center => -(height / 2.0).floor(),
         VAlign::Bottom => -height,
     };
-    let ascent = m.ascent(t.points);
-    let scale = Metrics::px(t.points) / m.units();
+    let ascent = m.ascent(t.font);
     let (sin, cos) = match t.angle {
         90 => (-1.0, 0.0),
         -90 => (1.0, 0.0),
@@ -809,15 +794,15 @@ fn glyph_outlines(m: &Metrics, t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
         )
     };
     let mut polys = Vec::new();
-    let mut pen = 0.0;
-    for c in t.text.chars() {
-        let id = m.font.glyph_id(rrd_core::argbytes::glyph(c));
-        if let Some(outline) = m.font.outline(id) {
+    for g in &shaped.glyphs {
+        let scale = g.face.scale(t.font.size);
+        let (pen, gy) = (g.x, g.y);
+        if let Some(outline) = g.face.outlines().outline(ab_glyph::GlyphId(g.id)) {
             let mut cur: Vec<(f64, f64)> = Vec::new();
             let fp = |p: ab_glyph::Point| {
                 place(
                     pen + f64::from(p.x) * scale,
-                    ascent - f64::from(p.y) * scale,
+                    ascent + gy - f64::from(p.y) * scale,
                 )
             };
             let mut last: Option<ab_glyph::Point> = None;
@@ -874,7 +859,6 @@ fn glyph_outlines(m: &Metrics, t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
                 polys.push(cur);
             }
         }
-        pen += m.advance(t.points, c);
     }
     polys
 }
@@ -1018,7 +1002,7 @@ impl<B: DrawingBackend> Canvas for SvgCanvas<'_, B> {
         // plotters' SVG text is anchored at the baseline-ish "dy" offsets;
         // place by the line box as rrdtool does and anchor at the top
         let m = &self.metrics;
-        let height = m.height(t.points);
+        let height = m.height(t.font);
         let dy = match t.v {
             VAlign::Top => 0.0,
             VAlign::Center => -(height / 2.0).floor(),
@@ -1037,7 +1021,7 @@ impl<B: DrawingBackend> Canvas for SvgCanvas<'_, B> {
         let style = SvgText {
             color: t.color.backend(),
             // plotters writes size / 1.24 as the font size
-            size: Metrics::px(t.points) * SVG_SCALE * 1.24,
+            size: Metrics::px(t.font.size) * SVG_SCALE * 1.24,
             anchor: Pos::new(h_pos, VPos::Top),
             transform,
         };
@@ -1118,7 +1102,7 @@ impl Canvas for Zoom<'_> {
         self.inner.text(&Text {
             x: t.x * k,
             y: t.y * k,
-            points: t.points * k,
+            font: t.font.at(t.font.size * k),
             ..t.clone()
         });
     }
@@ -1144,10 +1128,14 @@ mod tests {
             (10.0, 8.0, 17.0),
             (12.0, 10.0, 20.0),
         ] {
-            assert_eq!(m.advance(pt, 'x'), adv, "advance at {pt} pt");
-            assert_eq!(m.height(pt), h, "height at {pt} pt");
+            assert_eq!(
+                m.advance(Font::default_at(pt), 'x'),
+                adv,
+                "advance at {pt} pt"
+            );
+            assert_eq!(m.height(Font::default_at(pt)), h, "height at {pt} pt");
         }
-        assert_eq!(m.width(8.0, "  Line x"), 56.0);
+        assert_eq!(m.width(Font::default_at(8.0), "  Line x"), 56.0);
     }
 
     /// Draws with `f` on a fresh 300x120 bitmap and returns its pixels.
@@ -1184,7 +1172,7 @@ mod tests {
             let t = Text {
                 x,
                 y,
-                points: 8.0,
+                font: Font::default_at(8.0),
                 color: black,
                 h,
                 v,

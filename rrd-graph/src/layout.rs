@@ -5,6 +5,7 @@
 use crate::canvas::Metrics;
 use crate::element::Align;
 use crate::error::{Error, Result};
+use crate::font::{Face, Font};
 
 /// Font sizes in points per rrdtool font tag.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,6 +20,40 @@ pub struct FontSizes {
     pub legend: f64,
     /// WATERMARK (5.5).
     pub watermark: f64,
+    /// The faces, in [`TextProp`] order (DejaVu Sans Mono by default).
+    pub faces: [&'static Face; 5],
+}
+
+/// rrdtool's text properties (font tags) but DEFAULT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextProp {
+    /// TITLE.
+    Title,
+    /// AXIS.
+    Axis,
+    /// UNIT.
+    Unit,
+    /// LEGEND.
+    Legend,
+    /// WATERMARK.
+    Watermark,
+}
+
+impl FontSizes {
+    /// The face and size of a text property.
+    pub fn font(&self, p: TextProp) -> Font {
+        let size = match p {
+            TextProp::Title => self.title,
+            TextProp::Axis => self.axis,
+            TextProp::Unit => self.unit,
+            TextProp::Legend => self.legend,
+            TextProp::Watermark => self.watermark,
+        };
+        Font {
+            size,
+            face: self.faces[p as usize],
+        }
+    }
 }
 
 impl Default for FontSizes {
@@ -29,6 +64,7 @@ impl Default for FontSizes {
             unit: 8.0,
             legend: 8.0,
             watermark: 5.5,
+            faces: [crate::font::embedded(crate::font::Embedded::Mono); 5],
         }
     }
 }
@@ -210,14 +246,13 @@ fn control(text: &str) -> Result<(String, Option<char>)> {
 }
 
 /// Width of a legend text, tabs going to rrdtool's tab stops.
-fn legend_width(m: &Metrics, pt: f64, text: &str, tab: f64) -> f64 {
+fn legend_width(m: &Metrics, font: Font, text: &str, tab: f64) -> f64 {
     let mut x = 0.0;
-    for c in text.chars() {
-        if c == '\t' {
+    for (i, piece) in text.split('\t').enumerate() {
+        if i > 0 {
             x = ((x / tab).floor() + 1.0) * tab;
-        } else {
-            x += m.advance(pt, c);
         }
+        x += m.width(font, piece);
     }
     x
 }
@@ -233,7 +268,8 @@ fn leg_place(
     calc_width: bool,
     tab: f64,
 ) -> Result<(Vec<PlacedLegend>, f64, f64)> {
-    let pt = o.fonts.legend;
+    let font = o.fonts.font(TextProp::Legend);
+    let pt = font.size;
     let border = (pt * 2.0).trunc();
     let interleg = border;
     let mut lw = if calc_width {
@@ -259,7 +295,7 @@ fn leg_place(
             if fill > 0.0 {
                 fill += space;
             }
-            let w = legend_width(m, pt, &text, tab);
+            let w = legend_width(m, font, &text, tab);
             fill += w;
             leg_c += 1;
             texts[i] = Some((text, w, space));
@@ -389,7 +425,7 @@ pub fn layout(m: &Metrics, o: &LayoutOptions, items: &[LegendItem]) -> Result<La
     };
     let yx = if o.x_grid { (f.axis * 2.5) as i64 } else { 0 };
     let xyl = if o.y_grid || o.units_length_set {
-        (m.advance(f.axis, '0') * f64::from(o.units_length)) as i64
+        (m.advance(f.font(TextProp::Axis), '0') * f64::from(o.units_length)) as i64
     } else {
         0
     } + spacing;

@@ -91,6 +91,7 @@ mod duration;
 mod element;
 mod elements;
 mod error;
+pub mod font;
 #[doc(hidden)]
 pub mod fuzz_bodies;
 mod layout;

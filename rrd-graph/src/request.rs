@@ -34,6 +34,9 @@ pub struct Env {
     pub now: i64,
     /// The zone at-style times and time labels are read and written in.
     pub tz: TimeZone,
+    /// The font description every text property starts with
+    /// (`RRD_DEFAULT_FONT`; None: DejaVu Sans Mono).
+    pub default_font: Option<String>,
 }
 
 impl Env {
@@ -45,6 +48,9 @@ impl Env {
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0),
             tz: TimeZone::system(),
+            default_font: std::env::var("RRD_DEFAULT_FONT")
+                .ok()
+                .filter(|f| !f.is_empty()),
         }
     }
 }
@@ -154,6 +160,9 @@ impl GraphRequest {
         let (now, tz) = (env.now, &env.tz);
         let (mut start, mut end) = default_window(now);
         let mut o = GraphOptions::default();
+        if let Some(f) = &env.default_font {
+            o.layout.fonts.faces = [crate::font::resolve(f)?; 5];
+        }
         let mut step: i64 = 0;
         let mut format = OutputFormat::Png;
         let mut zoom = 1.0f64;
@@ -857,7 +866,8 @@ fn imginfo_text(fmt: &str, name: &str, w: i64, h: i64) -> Result<String> {
     Ok(out)
 }
 
-/// `-n TAG:size[:font]`: sizes only; the embedded face is the only font.
+/// `-n TAG:size[:font]`: the size (when above 0) and the face of one text
+/// property, or of all of them for DEFAULT.
 fn set_font(o: &mut GraphOptions, v: &str) -> Result<()> {
     let bad = || Error::refused("invalid text property format");
     let (tag, rest) = v.split_once(':').ok_or_else(bad)?;
@@ -870,35 +880,36 @@ fn set_font(o: &mut GraphOptions, v: &str) -> Result<()> {
     }
     let size = strtodbl(&rest[..size_len], None).map_err(|_| bad())?;
     let after = &rest[size_len..];
-    let f = &mut o.layout.fonts;
-    let slots: Vec<&mut f64> = match tag {
-        "DEFAULT" => vec![
-            &mut f.title,
-            &mut f.axis,
-            &mut f.unit,
-            &mut f.legend,
-            &mut f.watermark,
-        ],
-        "TITLE" => vec![&mut f.title],
-        "AXIS" => vec![&mut f.axis],
-        "UNIT" => vec![&mut f.unit],
-        "LEGEND" => vec![&mut f.legend],
-        "WATERMARK" => vec![&mut f.watermark],
+    let props: &[usize] = match tag {
+        "DEFAULT" => &[0, 1, 2, 3, 4],
+        "TITLE" => &[0],
+        "AXIS" => &[1],
+        "UNIT" => &[2],
+        "LEGEND" => &[3],
+        "WATERMARK" => &[4],
         _ => return Err(Error::refused(format!("invalid fonttag '{tag}'"))),
     };
+    let f = &mut o.layout.fonts;
     if after.len() > 2 {
         let Some(font) = after.strip_prefix(':') else {
             return Err(Error::refused(format!(
                 "expected : after font size in '{v}'"
             )));
         };
-        return Err(not_yet(&format!(
-            "font '{font}' (rrd draws text in its embedded DejaVu Sans Mono)"
-        )));
+        let face = crate::font::resolve(font)?;
+        for &p in props {
+            f.faces[p] = face;
+        }
     }
     if size > 0.0 {
-        for s in slots {
-            *s = size;
+        for &p in props {
+            *match p {
+                0 => &mut f.title,
+                1 => &mut f.axis,
+                2 => &mut f.unit,
+                3 => &mut f.legend,
+                _ => &mut f.watermark,
+            } = size;
         }
     }
     Ok(())

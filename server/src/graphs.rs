@@ -972,6 +972,7 @@ fn env_for(chart: &Chart, now: i64) -> Env {
     Env {
         now,
         tz: chart.tz.clone(),
+        default_font: None,
     }
 }
 
@@ -1035,6 +1036,7 @@ pub fn error_image(
         &Env {
             now,
             tz: tz.clone(),
+            default_font: None,
         },
     )
     .and_then(|r| r.render(&mut Roots(Vec::new()), None))

@@ -369,3 +369,99 @@ fn base_si_differential() {
         failures.join("\n")
     );
 }
+
+/// A random `graphv` command whose texts are drawn in fonts named as
+/// Munin, LibreNMS, Cacti and collection.cgi name them: every text's size
+/// and place (image size, canvas origin, legend boxes) must be rrdtool's.
+fn random_fonts(rng: &mut crate::support::SplitMix) -> Vec<String> {
+    let pick = |rng: &mut crate::support::SplitMix, v: &[&str]| {
+        v[rng.range(0, v.len() as u64 - 1) as usize].to_string()
+    };
+    let names = [
+        "DejaVuSans,DejaVu Sans,DejaVu LGC Sans,Bitstream Vera Sans",
+        "DejaVuSansMono,DejaVu Sans Mono,DejaVu LGC Sans Mono,Bitstream Vera Sans Mono,monospace",
+        "DejaVu Sans",
+        "DejaVuSans",
+        "DejaVu Sans Bold",
+        "DejaVu Sans Mono Bold",
+        "DejaVu Sans Mono",
+        "Arial",
+        "Courier",
+        "monospace",
+        "NoSuchFace",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    ];
+    let tags = ["DEFAULT", "TITLE", "AXIS", "UNIT", "LEGEND", "WATERMARK"];
+    let sizes = ["0", "6", "7", "7.5", "8", "9", "10", "11", "12", "14"];
+    let mut a = vec![
+        "graphv".to_string(),
+        "/dev/null".to_string(),
+        "-s".into(),
+        "1600000000".into(),
+        "-e".into(),
+        "1600086400".into(),
+        "DEF:x=a.rrd:x:AVERAGE".into(),
+        "LINE1:x#ff0000:load~average~(AV~Wavy)".into(),
+    ];
+    for _ in 0..rng.range(1, 3) {
+        let (t, s, n) = (pick(rng, &tags), pick(rng, &sizes), pick(rng, &names));
+        a.push("--font".into());
+        a.push(format!("{t}:{s}:{n}"));
+    }
+    if rng.chance(50) {
+        a.push("-t".into());
+        a.push("Traffic~on~eth0~-~by~day,~WAVY~Yoke".into());
+    }
+    if rng.chance(50) {
+        a.push("-v".into());
+        a.push("bits~per~second".into());
+    }
+    if rng.chance(30) {
+        a.push("-W".into());
+        a.push("Toys~&~Widgets~Ltd".into());
+    }
+    let alphabet: Vec<char> =
+        "AVWTYPLFkvwyoe.,:;'0123456789 abcdefghijklmnopqrstuvwxyz%/()-_äöüßé°µ"
+            .chars()
+            .collect();
+    for _ in 0..rng.range(1, 6) {
+        let len = rng.range(1, 30);
+        let text: String = (0..len)
+            .map(|_| alphabet[rng.range(0, alphabet.len() as u64 - 1) as usize])
+            .map(|c| if c == ' ' { '~' } else { c })
+            .collect::<String>()
+            .replace(':', "\\:");
+        let end = pick(rng, &["", "\\l", "\\r", "\\c", "\\j", "\\n"]);
+        a.push(format!("COMMENT:{text}{end}"));
+        if rng.chance(30) {
+            a.push("GPRINT:x:AVERAGE:Avg\\:%8.2lf~%s".into());
+        }
+    }
+    a.iter().map(|w| w.replace('~', " ")).collect()
+}
+
+/// Layout with named fonts (`RRD_GRAPH_COUNT` cases) against rrdtool.
+#[test]
+fn font_differential() {
+    if !have_rrdtool() {
+        eprintln!("font_differential skipped: rrdtool 1.7.2 is not on PATH");
+        return;
+    }
+    let mut legends = 0;
+    let (count, same, failures) = differential(0xf047_5eed, random_fonts, |_, want| {
+        legends += String::from_utf8_lossy(&want.stdout)
+            .lines()
+            .filter(|l| l.starts_with("coords["))
+            .count();
+    });
+    eprintln!(
+        "font_differential: {same} of {count} graphv runs agree ({legends} legend boxes), {} differ",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {count} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -6,7 +6,7 @@ use super::{GraphOptions, Grids, Painted};
 use crate::canvas::{Canvas, HAlign, Rgba, Text, VAlign};
 use crate::data::GraphData;
 use crate::element::{Area, Element, ElementId, Rule, Value};
-use crate::layout::Layout;
+use crate::layout::{Layout, TextProp};
 use crate::spec::GraphSpec;
 
 /// rrdtool's "line-fit" of a point for a stroke of width `lw`.
@@ -535,7 +535,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
             canvas.text(&Text {
                 x: f.xtr(*t),
                 y: yo + 3.0,
-                points: fonts.axis,
+                font: fonts.font(TextProp::Axis),
                 color: c.font,
                 h: HAlign::Center,
                 v: VAlign::Top,
@@ -551,7 +551,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
             canvas.text(&Text {
                 x: xo - fonts.axis,
                 y,
-                points: fonts.axis,
+                font: fonts.font(TextProp::Axis),
                 color: c.font,
                 h: HAlign::Right,
                 v: VAlign::Center,
@@ -563,7 +563,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
             canvas.text(&Text {
                 x: xo + xs + 7.0,
                 y: f.ytr(*v),
-                points: fonts.axis,
+                font: fonts.font(TextProp::Axis),
                 color: c.font,
                 h: HAlign::Left,
                 v: VAlign::Center,
@@ -609,7 +609,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
         canvas.text(&Text {
             x: l.vlabel.0 + 10.0,
             y: l.vlabel.1,
-            points: fonts.unit,
+            font: fonts.font(TextProp::Unit),
             color: c.font,
             h: HAlign::Center,
             v: VAlign::Center,
@@ -621,7 +621,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
         canvas.text(&Text {
             x: l.rlabel_x + 10.0,
             y: l.vlabel.1,
-            points: fonts.unit,
+            font: fonts.font(TextProp::Unit),
             color: c.font,
             h: HAlign::Center,
             v: VAlign::Center,
@@ -633,7 +633,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
         canvas.text(&Text {
             x: (l.ximg / 2) as f64,
             y: fonts.title * 1.3 + j as f64 * fonts.title * 1.6,
-            points: fonts.title,
+            font: fonts.font(TextProp::Title),
             color: c.font,
             h: HAlign::Center,
             v: VAlign::Top,
@@ -650,7 +650,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
         canvas.text(&Text {
             x,
             y: 5.0,
-            points: fonts.watermark,
+            font: fonts.font(TextProp::Watermark),
             color: c.font.fade(0.3),
             h: HAlign::Left,
             v: VAlign::Top,
@@ -662,7 +662,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
         canvas.text(&Text {
             x: (l.ximg / 2) as f64,
             y: yimg - 6.0,
-            points: fonts.watermark,
+            font: fonts.font(TextProp::Watermark),
             color: c.font.fade(0.3),
             h: HAlign::Center,
             v: VAlign::Bottom,
@@ -674,12 +674,12 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
 
 fn draw_legend(canvas: &mut dyn Canvas, spec: &GraphSpec, opts: &GraphOptions, l: &Layout) {
     let c = &opts.colors;
-    let pt = opts.layout.fonts.legend;
+    let font = opts.layout.fonts.font(TextProp::Legend);
     for p in &l.legends {
         canvas.text(&Text {
             x: p.x,
             y: p.y,
-            points: pt,
+            font,
             color: c.font,
             h: HAlign::Left,
             v: VAlign::Bottom,
@@ -688,7 +688,7 @@ fn draw_legend(canvas: &mut dyn Canvas, spec: &GraphSpec, opts: &GraphOptions, l
         });
         let e = spec.element(ElementId(p.item));
         if opts.dynamic_labels {
-            let o = canvas.metrics().advance(pt, 'o');
+            let o = canvas.metrics().advance(font, 'o');
             let bx = o * 1.2;
             let yb = p.y - bx * 0.4;
             let (x0, y0, x1, y1) = (p.x, yb - bx, p.x + bx, yb);
@@ -725,7 +725,7 @@ fn draw_legend(canvas: &mut dyn Canvas, spec: &GraphSpec, opts: &GraphOptions, l
             Element::Rule(_, x) => (x.color, x.dashes.is_some()),
             _ => continue,
         };
-        let o = canvas.metrics().advance(pt, 'o');
+        let o = canvas.metrics().advance(font, 'o');
         let bx = o * 1.2;
         let yb = p.y - bx * 0.4;
         let (x0, y0, x1, y1) = (p.x, yb - bx, p.x + bx, yb);

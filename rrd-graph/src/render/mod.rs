@@ -315,8 +315,8 @@ pub fn legend_items(spec: &GraphSpec, gprints: &[(usize, String)]) -> Vec<(usize
 /// measures the legend boxes with metrics hinted at the zoomed size
 /// (divided by the zoom), so `coords` do too.
 pub fn info(opts: &GraphOptions, l: &Layout, grids: &Grids, m: &Metrics, zoom: f64) -> GraphInfo {
-    let pt = opts.layout.fonts.legend;
-    let h = m.height(pt * zoom) / zoom;
+    let font = opts.layout.fonts.font(crate::layout::TextProp::Legend);
+    let h = m.height(font.at(font.size * zoom)) / zoom;
     GraphInfo {
         graph_left: l.xorigin,
         graph_top: l.yorigin - l.ysize,
@@ -335,7 +335,7 @@ pub fn info(opts: &GraphOptions, l: &Layout, grids: &Grids, m: &Metrics, zoom: f
                 let w = if zoom == 1.0 {
                     p.width
                 } else {
-                    m.width(pt * zoom, &p.text.replace('\t', " ")) / zoom
+                    m.width(font.at(font.size * zoom), &p.text.replace('\t', " ")) / zoom
                 };
                 (p.text.clone(), [p.x, p.y - h, p.x + w, p.y])
             })

@@ -40,6 +40,7 @@ fn env() -> Env {
     Env {
         now: 1_700_000_000,
         tz: jiff::tz::TimeZone::UTC,
+        default_font: None,
     }
 }
 

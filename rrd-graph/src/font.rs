@@ -1,0 +1,641 @@
+//! Fonts by name, as rrdtool's pango and fontconfig find them, and text
+//! shaped and measured as pango measures it at rrdtool's 100 dpi.
+//!
+//! A font is named by a pango font description (`-n TAG:size:desc`,
+//! `RRD_DEFAULT_FONT`): a comma-separated family list, style words
+//! (`Bold`, `Italic`, …) and a size that rrdtool's own size overrides.
+//! Each family is tried in order as a font file given by path, one of the
+//! faces we embed (DejaVu Sans, DejaVu Sans Mono, each regular and bold:
+//! the faces Debian's rrdtool finds for these names), and a face installed
+//! on the system (found by `fontdb`, names compared as fontconfig compares
+//! them: case and blanks ignored, family or PostScript name). When nothing
+//! in the list is found, generic names and the usual aliases (`monospace`,
+//! `Courier`, `sans-serif`, `Arial`, …) pick DejaVu Sans Mono or DejaVu
+//! Sans, and anything else gets DejaVu Sans, as fontconfig's default does.
+//!
+//! Faces live for the process: the embedded ones are static, and a system
+//! face or file is read once and kept (one copy per distinct face, so the
+//! memory is bounded by the fonts a process names).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use ab_glyph::{Font as _, FontRef};
+
+use crate::error::{Error, Result};
+
+/// One font face, parsed for drawing (`ab_glyph`) and shaping (`rustybuzz`).
+pub struct Face {
+    /// The family name.
+    pub family: String,
+    /// The face's weight (400 regular, 700 bold).
+    pub weight: u16,
+    outline: FontRef<'static>,
+    shaper: rustybuzz::Face<'static>,
+    units: f64,
+    ascent: f64,
+    descent: f64,
+}
+
+impl std::fmt::Debug for Face {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Face({} {})", self.family, self.weight)
+    }
+}
+
+impl Face {
+    fn parse(data: &'static [u8], index: u32, family: String, weight: u16) -> Option<Face> {
+        let outline = FontRef::try_from_slice_and_index(data, index).ok()?;
+        let shaper = rustybuzz::Face::from_slice(data, index)?;
+        let units = f64::from(outline.units_per_em().unwrap_or(2048.0));
+        Some(Face {
+            family,
+            weight,
+            ascent: f64::from(outline.ascent_unscaled()),
+            descent: -f64::from(outline.descent_unscaled()),
+            outline,
+            shaper,
+            units,
+        })
+    }
+
+    /// Whether the face has a glyph for `c`.
+    fn covers(&self, c: char) -> bool {
+        self.shaper.glyph_index(c).is_some()
+    }
+
+    /// The glyph outlines.
+    pub(crate) fn outlines(&self) -> &FontRef<'static> {
+        &self.outline
+    }
+
+    /// Font units per pixel at `points`.
+    pub(crate) fn scale(&self, points: f64) -> f64 {
+        px(points) / self.units
+    }
+
+    /// Ascent above the baseline, whole pixels (pango's hinted metrics).
+    pub fn ascent(&self, points: f64) -> f64 {
+        (self.ascent * self.scale(points)).ceil()
+    }
+
+    /// Height of a line (ascent plus descent), whole pixels.
+    pub fn height(&self, points: f64) -> f64 {
+        let s = self.scale(points);
+        (self.ascent * s).ceil() + (self.descent * s).ceil()
+    }
+}
+
+/// Pixels per em for a size in points at rrdtool's 100 dpi.
+pub fn px(points: f64) -> f64 {
+    points * 100.0 / 72.0
+}
+
+/// A face at a size: what each of rrdtool's text properties holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Font {
+    /// Size in points.
+    pub size: f64,
+    /// The face.
+    pub face: &'static Face,
+}
+
+impl PartialEq for Face {
+    fn eq(&self, other: &Face) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl PartialEq for Font {
+    fn eq(&self, other: &Font) -> bool {
+        self.size == other.size && std::ptr::eq(self.face, other.face)
+    }
+}
+
+impl Font {
+    /// rrdtool's default face (DejaVu Sans Mono) at `size`.
+    pub fn default_at(size: f64) -> Font {
+        Font {
+            size,
+            face: embedded(Embedded::Mono),
+        }
+    }
+
+    /// The same face at another size.
+    pub fn at(self, size: f64) -> Font {
+        Font { size, ..self }
+    }
+}
+
+/// The embedded faces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Embedded {
+    /// DejaVu Sans.
+    Sans,
+    /// DejaVu Sans Bold.
+    SansBold,
+    /// DejaVu Sans Mono (rrdtool's default).
+    Mono,
+    /// DejaVu Sans Mono Bold.
+    MonoBold,
+}
+
+static SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static SANS_BOLD: &[u8] = include_bytes!("../assets/DejaVuSans-Bold.ttf");
+static MONO: &[u8] = include_bytes!("../assets/DejaVuSansMono.ttf");
+static MONO_BOLD: &[u8] = include_bytes!("../assets/DejaVuSansMono-Bold.ttf");
+
+/// One of the embedded faces (see `assets/DejaVu-LICENSE.txt`).
+pub fn embedded(which: Embedded) -> &'static Face {
+    static FACES: OnceLock<[Face; 4]> = OnceLock::new();
+    let faces = FACES.get_or_init(|| {
+        let f = |data, family: &str, weight| {
+            Face::parse(data, 0, family.to_string(), weight).expect("an embedded font parses")
+        };
+        [
+            f(SANS, "DejaVu Sans", 400),
+            f(SANS_BOLD, "DejaVu Sans", 700),
+            f(MONO, "DejaVu Sans Mono", 400),
+            f(MONO_BOLD, "DejaVu Sans Mono", 700),
+        ]
+    });
+    &faces[which as usize]
+}
+
+/// What a pango font description asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Description {
+    /// Families in order.
+    pub families: Vec<String>,
+    /// Weight, 100..=1000 (400 normal).
+    pub weight: u16,
+    /// Italic or oblique.
+    pub italic: bool,
+}
+
+/// `pango_font_description_from_string`: trailing words that are a size,
+/// a style, a weight, a stretch, a variant or a gravity are options; what
+/// comes before is the comma-separated family list.
+pub fn parse_description(s: &str) -> Description {
+    let mut d = Description {
+        families: Vec::new(),
+        weight: 400,
+        italic: false,
+    };
+    let mut rest = s.trim_end_matches([' ', ',']);
+    // a size, as pango reads one: the last word, a number with an
+    // optional "px"
+    if let Some((head, last)) = rest.rsplit_once([' ', ',']) {
+        let num = last.strip_suffix("px").unwrap_or(last);
+        if !num.is_empty() && num.parse::<f64>().is_ok() && !head.ends_with(',') {
+            rest = head.trim_end_matches(' ');
+        }
+    } else {
+        let num = rest.strip_suffix("px").unwrap_or(rest);
+        if !num.is_empty() && num.parse::<f64>().is_ok() {
+            rest = "";
+        }
+    }
+    loop {
+        let Some((head, last)) = rest.rsplit_once(' ') else {
+            if style_word(&mut d, rest) {
+                rest = "";
+            }
+            break;
+        };
+        if head.ends_with(',') || !style_word(&mut d, last) {
+            break;
+        }
+        rest = head.trim_end_matches(' ');
+    }
+    d.families = rest
+        .split(',')
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
+        .collect();
+    d
+}
+
+/// Applies one of pango's style words to `d`; false if `w` is none.
+fn style_word(d: &mut Description, w: &str) -> bool {
+    let weight = match w.to_ascii_lowercase().as_str() {
+        "thin" => Some(100),
+        "ultra-light" | "extra-light" | "ultralight" | "extralight" => Some(200),
+        "light" => Some(300),
+        "semi-light" | "demi-light" | "semilight" | "demilight" => Some(350),
+        "book" => Some(380),
+        "regular" | "normal" | "roman" => Some(400),
+        "medium" => Some(500),
+        "semi-bold" | "demi-bold" | "semibold" | "demibold" => Some(600),
+        "bold" => Some(700),
+        "ultra-bold" | "extra-bold" | "ultrabold" | "extrabold" => Some(800),
+        "heavy" | "black" => Some(900),
+        "ultra-heavy" | "ultra-black" | "extra-black" | "ultraheavy" => Some(1000),
+        "italic" | "oblique" => {
+            d.italic = true;
+            return true;
+        }
+        "small-caps" | "all-small-caps" | "petite-caps" | "all-petite-caps" | "unicase"
+        | "title-caps" | "ultra-condensed" | "extra-condensed" | "condensed" | "semi-condensed"
+        | "semi-expanded" | "expanded" | "extra-expanded" | "ultra-expanded" | "not-rotated"
+        | "south" | "upside-down" | "north" | "rotated-left" | "east" | "rotated-right"
+        | "west" => return true,
+        _ => None,
+    };
+    if let Some(wt) = weight {
+        // "normal" resets only when it is the whole word
+        d.weight = wt;
+        return true;
+    }
+    // numeric weights: "Bold" and friends or "@wght=…" are pango's; a plain
+    // number here is a size and was taken above
+    false
+}
+
+/// The face rrdtool would draw a description with (see the module
+/// comment). Fails only for a font file that exists but cannot be read
+/// as a font.
+pub fn resolve(desc: &str) -> Result<&'static Face> {
+    let d = parse_description(desc);
+    let bold = d.weight >= 600;
+    // the embedded faces are the system's DejaVu faces: take them first
+    // unless a style they lack (italic, light, …) is asked for
+    let plain = !d.italic && (d.weight == 400 || d.weight == 380 || d.weight == 700);
+    for fam in &d.families {
+        if fam.contains('/') {
+            let path = std::path::Path::new(fam);
+            if path.is_file() {
+                return from_file(path, d.weight);
+            }
+            continue;
+        }
+        if plain {
+            if let Some(f) = embedded_by_name(fam, bold) {
+                return Ok(f);
+            }
+        }
+        if let Some(f) = system(fam, &d) {
+            return Ok(f);
+        }
+        if let Some(f) = embedded_by_name(fam, bold) {
+            return Ok(f);
+        }
+    }
+    for fam in &d.families {
+        if let Some(mono) = alias(fam) {
+            return Ok(embedded(match (mono, bold) {
+                (true, false) => Embedded::Mono,
+                (true, true) => Embedded::MonoBold,
+                (false, false) => Embedded::Sans,
+                (false, true) => Embedded::SansBold,
+            }));
+        }
+    }
+    Ok(embedded(if bold {
+        Embedded::SansBold
+    } else {
+        Embedded::Sans
+    }))
+}
+
+/// Lower case without blanks, as fontconfig compares family names.
+fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn embedded_by_name(fam: &str, bold: bool) -> Option<&'static Face> {
+    let n = norm(fam);
+    let which = match n.as_str() {
+        "dejavusans" | "dejavusans-book" => Some(false),
+        "dejavusans-bold" => return Some(embedded(Embedded::SansBold)),
+        "dejavusansmono" | "dejavusansmono-book" => Some(true),
+        "dejavusansmono-bold" => return Some(embedded(Embedded::MonoBold)),
+        _ => None,
+    }?;
+    Some(embedded(match (which, bold) {
+        (true, false) => Embedded::Mono,
+        (true, true) => Embedded::MonoBold,
+        (false, false) => Embedded::Sans,
+        (false, true) => Embedded::SansBold,
+    }))
+}
+
+/// Generic names and fontconfig's usual aliases: Some(true) for a
+/// monospace family, Some(false) for a sans or serif one we draw with
+/// DejaVu Sans.
+fn alias(fam: &str) -> Option<bool> {
+    match norm(fam).as_str() {
+        "monospace"
+        | "mono"
+        | "courier"
+        | "couriernew"
+        | "bitstreamverasansmono"
+        | "dejavulgcsansmono"
+        | "liberationmono"
+        | "nimbusmono"
+        | "nimbusmonops"
+        | "lucidaconsole"
+        | "consolas"
+        | "menlo"
+        | "monaco"
+        | "fixed"
+        | "terminal" => Some(true),
+        "sans" | "sans-serif" | "sansserif" | "serif" | "bitstreamverasans" | "dejavulgcsans"
+        | "arial" | "helvetica" | "verdana" | "liberationsans" | "tahoma" | "times"
+        | "timesnewroman" => Some(false),
+        _ => None,
+    }
+}
+
+/// Faces read from files or the system, kept for the process.
+fn loaded() -> &'static Mutex<HashMap<(std::path::PathBuf, u32), &'static Face>> {
+    static LOADED: OnceLock<Mutex<HashMap<(std::path::PathBuf, u32), &'static Face>>> =
+        OnceLock::new();
+    LOADED.get_or_init(Default::default)
+}
+
+/// Reads face `index` of a font file once per process.
+fn load(path: &std::path::Path, index: u32, family: &str, weight: u16) -> Option<&'static Face> {
+    let key = (path.to_path_buf(), index);
+    let mut map = loaded().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(f) = map.get(&key) {
+        return Some(f);
+    }
+    let data: &'static [u8] = Box::leak(std::fs::read(path).ok()?.into_boxed_slice());
+    let face: &'static Face = Box::leak(Box::new(Face::parse(
+        data,
+        index,
+        family.to_string(),
+        weight,
+    )?));
+    map.insert(key, face);
+    Some(face)
+}
+
+/// A font file given by path: its first face (a collection's face closest
+/// to `weight`).
+fn from_file(path: &std::path::Path, weight: u16) -> Result<&'static Face> {
+    let bad = |why: &str| Error::refused(format!("font file '{}': {why}", path.display()));
+    let data = std::fs::read(path).map_err(|e| bad(&e.to_string()))?;
+    let count = ttf_faces(&data);
+    if count == 0 {
+        return Err(bad("not a TrueType or OpenType font"));
+    }
+    let index = (0..count)
+        .min_by_key(|&i| face_weight(&data, i).map_or(u16::MAX, |w| w.abs_diff(weight)))
+        .unwrap_or(0);
+    let w = face_weight(&data, index).unwrap_or(400);
+    let family = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    load(path, index, &family, w).ok_or_else(|| bad("not a TrueType or OpenType font"))
+}
+
+fn ttf_faces(data: &[u8]) -> u32 {
+    match data.get(..4) {
+        Some(b"ttcf") => data
+            .get(8..12)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            .unwrap_or(0)
+            .min(256),
+        Some(_) if FontRef::try_from_slice(data).is_ok() => 1,
+        _ => 0,
+    }
+}
+
+fn face_weight(data: &[u8], index: u32) -> Option<u16> {
+    rustybuzz::ttf_parser::Face::parse(data, index)
+        .ok()
+        .map(|f| f.weight().to_number())
+}
+
+/// The system's fonts, scanned once per process on first need.
+fn database() -> &'static fontdb::Database {
+    static DB: OnceLock<fontdb::Database> = OnceLock::new();
+    DB.get_or_init(|| {
+        let mut db = fontdb::Database::new();
+        db.load_system_fonts();
+        db
+    })
+}
+
+/// A system face of family (or PostScript name) `fam`, the one closest to
+/// the weight and style asked for.
+fn system(fam: &str, d: &Description) -> Option<&'static Face> {
+    let want = norm(fam);
+    let db = database();
+    let best = db
+        .faces()
+        .filter(|f| {
+            f.families.iter().any(|(n, _)| norm(n) == want) || norm(&f.post_script_name) == want
+        })
+        .min_by_key(|f| {
+            let italic = f.style != fontdb::Style::Normal;
+            let stretch = f.stretch != fontdb::Stretch::Normal;
+            (
+                u32::from(italic != d.italic) * 10_000
+                    + u32::from(stretch) * 5_000
+                    + u32::from(f.weight.0.abs_diff(d.weight)),
+                f.post_script_name.clone(),
+            )
+        })?;
+    let path = match &best.source {
+        fontdb::Source::File(p) => p.clone(),
+        _ => return None,
+    };
+    let family = best
+        .families
+        .first()
+        .map(|(n, _)| n.clone())
+        .unwrap_or_default();
+    load(&path, best.index, &family, best.weight.0)
+}
+
+/// One glyph of a shaped text.
+#[derive(Debug, Clone, Copy)]
+pub struct Glyph {
+    /// The face it comes from (the text's, or a fallback).
+    pub face: &'static Face,
+    /// Glyph id in that face.
+    pub id: u16,
+    /// Pen position of the glyph's origin, pixels from the text's start.
+    pub x: f64,
+    /// Vertical offset, pixels (down positive).
+    pub y: f64,
+}
+
+/// A text shaped at a size.
+#[derive(Debug, Clone)]
+pub struct Shaped {
+    /// The glyphs in visual order.
+    pub glyphs: Vec<Glyph>,
+    /// The advance of the whole text, whole pixels.
+    pub width: f64,
+}
+
+/// Faces tried for a character the text's face lacks, as pango's fontset
+/// falls back.
+fn fallbacks(face: &'static Face) -> [&'static Face; 2] {
+    let mono = face.family.to_ascii_lowercase().contains("mono");
+    if mono {
+        [embedded(Embedded::Mono), embedded(Embedded::Sans)]
+    } else {
+        [embedded(Embedded::Sans), embedded(Embedded::Mono)]
+    }
+}
+
+/// Shapes `text` in `font` (kerning, ligatures, marks) with pango's
+/// hinted metrics: every glyph's advance and offset rounded to whole
+/// pixels. Characters the face lacks come from a fallback face.
+pub fn shape(font: Font, text: &str) -> std::rc::Rc<Shaped> {
+    type Key = (usize, u64, String);
+    const ENTRIES: usize = 4096;
+    thread_local! {
+        static CACHE: std::cell::RefCell<HashMap<Key, std::rc::Rc<Shaped>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    let key = (
+        std::ptr::from_ref(font.face) as usize,
+        font.size.to_bits(),
+        text.to_string(),
+    );
+    if let Some(s) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        return s;
+    }
+    let shaped = std::rc::Rc::new(shape_uncached(font, text));
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= ENTRIES {
+            c.clear();
+        }
+        c.insert(key, shaped.clone());
+    });
+    shaped
+}
+
+fn shape_uncached(font: Font, text: &str) -> Shaped {
+    let text: String = text.chars().map(rrd_core::argbytes::glyph).collect();
+    // runs of characters drawn from one face
+    let mut runs: Vec<(&'static Face, std::ops::Range<usize>)> = Vec::new();
+    for (i, c) in text.char_indices() {
+        let face = if font.face.covers(c) || c.is_control() {
+            font.face
+        } else {
+            fallbacks(font.face)
+                .into_iter()
+                .find(|f| f.covers(c))
+                .unwrap_or(font.face)
+        };
+        let end = i + c.len_utf8();
+        match runs.last_mut() {
+            // marks and joiners stay with the run they follow
+            Some((f, r))
+                if std::ptr::eq(*f, face)
+                    || (c.is_whitespace() && std::ptr::eq(face, font.face))
+                    || matches!(c, '\u{300}'..='\u{36f}' | '\u{200c}' | '\u{200d}') =>
+            {
+                let _ = f;
+                r.end = end;
+            }
+            _ => runs.push((face, i..end)),
+        }
+    }
+    let mut glyphs = Vec::with_capacity(text.len());
+    let mut pen = 0.0f64;
+    for (face, range) in runs {
+        let mut buf = rustybuzz::UnicodeBuffer::new();
+        buf.push_str(&text[range]);
+        buf.guess_segment_properties();
+        let out = rustybuzz::shape(&face.shaper, &[], buf);
+        let s = face.scale(font.size);
+        for (info, pos) in out.glyph_infos().iter().zip(out.glyph_positions()) {
+            glyphs.push(Glyph {
+                face,
+                id: info.glyph_id as u16,
+                x: pen + (f64::from(pos.x_offset) * s).round(),
+                y: -(f64::from(pos.y_offset) * s).round(),
+            });
+            pen += (f64::from(pos.x_advance) * s).round();
+        }
+    }
+    Shaped { glyphs, width: pen }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_read_as_pango_reads_them() {
+        let d = parse_description("DejaVu Sans Mono Bold 10");
+        assert_eq!(d.families, ["DejaVu Sans Mono"]);
+        assert_eq!(d.weight, 700);
+        let d = parse_description("DejaVuSans,DejaVu Sans,Bitstream Vera Sans");
+        assert_eq!(
+            d.families,
+            ["DejaVuSans", "DejaVu Sans", "Bitstream Vera Sans"]
+        );
+        assert_eq!(d.weight, 400);
+        let d = parse_description("Sans Italic 12px");
+        assert_eq!(
+            (d.families.as_slice(), d.italic),
+            (&["Sans".to_string()][..], true)
+        );
+        // a style word before a comma is part of a family name
+        let d = parse_description("Foo Bold,Bar");
+        assert_eq!(d.families, ["Foo Bold", "Bar"]);
+        assert_eq!(parse_description("Bold").families, Vec::<String>::new());
+    }
+
+    #[test]
+    fn names_resolve_as_fontconfig_matches_them() {
+        let r = |s: &str| resolve(s).map(|f| (f.family.clone(), f.weight)).ok();
+        let sans = Some(("DejaVu Sans".to_string(), 400));
+        let mono = Some(("DejaVu Sans Mono".to_string(), 400));
+        assert_eq!(r("DejaVuSans"), sans);
+        assert_eq!(r("DejaVuSansMono"), mono);
+        assert_eq!(r("dejavu sans mono"), mono);
+        assert_eq!(r("NoSuchFont,Courier"), mono);
+        assert_eq!(r("NoSuchFont"), sans);
+        assert_eq!(
+            r("DejaVu Sans Bold"),
+            Some(("DejaVu Sans".to_string(), 700))
+        );
+        assert_eq!(r("/no/such/file.ttf,monospace"), mono);
+        let dir = std::env::temp_dir().join(format!("rrd-font-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("bad.ttf");
+        std::fs::write(&bad, b"not a font").unwrap();
+        let e = resolve(bad.to_str().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("not a TrueType"), "{e}");
+        let good = dir.join("mono.ttf");
+        std::fs::write(&good, MONO_BOLD).unwrap();
+        assert_eq!(resolve(good.to_str().unwrap()).unwrap().weight, 700);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn shaping_kerns_and_falls_back() {
+        let sans = Font {
+            size: 8.0,
+            face: embedded(Embedded::Sans),
+        };
+        // DejaVu Sans kerns "AV": narrower than A and V apart
+        let av = shape(sans, "AV").width;
+        let apart = shape(sans, "A").width + shape(sans, "V").width;
+        assert!(av < apart, "{av} {apart}");
+        // a character DejaVu Sans Mono lacks comes from DejaVu Sans
+        let (sans_f, mono_f) = (embedded(Embedded::Sans), embedded(Embedded::Mono));
+        let c = ('\u{100}'..'\u{3000}')
+            .find(|&c| sans_f.covers(c) && !mono_f.covers(c) && !c.is_control())
+            .expect("DejaVu Sans covers more than DejaVu Sans Mono");
+        let s = shape(Font::default_at(8.0), &format!("a{c}"));
+        assert!(std::ptr::eq(s.glyphs[0].face, mono_f));
+        assert!(std::ptr::eq(s.glyphs[1].face, sans_f), "{c:?}");
+        assert!(s.glyphs.iter().all(|g| g.id != 0));
+    }
+}
