@@ -111,14 +111,9 @@ impl Metrics {
         crate::font::shape(font, text).width
     }
 
-    /// Ascent above the baseline, whole pixels.
-    pub fn ascent(&self, font: Font) -> f64 {
-        font.face.ascent(font.size)
-    }
-
-    /// Height of a line of text (ascent plus descent), whole pixels.
-    pub fn height(&self, font: Font) -> f64 {
-        font.face.height(font.size)
+    /// Height of the line box of `text` (markup may make it taller).
+    pub fn text_height(&self, font: Font, text: &str) -> f64 {
+        crate::font::shape(font, text).height
     }
 }
 
@@ -622,6 +617,12 @@ impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
     }
 
     fn text(&mut self, t: &Text<'_>) {
+        if !one_colour(&crate::font::shape(t.font, t.text)) {
+            for (color, polys) in text_groups(&self.metrics, t) {
+                self.blend(&polys, color);
+            }
+            return;
+        }
         if self.text_from_cache(t) {
             return;
         }
@@ -766,9 +767,27 @@ impl<B: DrawingBackend> RasterCanvas<'_, B> {
 /// The glyph outlines of a text, flattened to polygons in device space,
 /// positioned as rrdtool positions text (origins on whole pixels).
 fn glyph_outlines(m: &Metrics, t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
+    text_groups(m, t).into_iter().flat_map(|(_, p)| p).collect()
+}
+
+/// Whether a laid-out text is drawn in one colour, the text's own.
+fn one_colour(shaped: &crate::font::Shaped) -> bool {
+    shaped.decos.is_empty()
+        && shaped
+            .styles
+            .iter()
+            .all(|s| s.color.is_none() && s.alpha == 1.0)
+}
+
+/// Polygons filled in one colour.
+type Painted = (Rgba, Vec<Vec<(f64, f64)>>);
+
+/// The shapes of a text in drawing order, each with its colour: span
+/// backgrounds, the glyphs of each run, underlines and strikethroughs.
+fn text_groups(_m: &Metrics, t: &Text<'_>) -> Vec<Painted> {
     let shaped = crate::font::shape(t.font, t.text);
     let width = shaped.width;
-    let height = m.height(t.font);
+    let height = shaped.height;
     let dx = match t.h {
         HAlign::Left => 0.0,
         HAlign::Center => -(width / 2.0).floor(),
@@ -779,7 +798,7 @@ fn glyph_outlines(m: &Metrics, t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
         VAlign::Center => -(height / 2.0).floor(),
         VAlign::Bottom => -height,
     };
-    let ascent = m.ascent(t.font);
+    let ascent = shaped.ascent;
     let (sin, cos) = match t.angle {
         90 => (-1.0, 0.0),
         -90 => (1.0, 0.0),
@@ -793,9 +812,34 @@ fn glyph_outlines(m: &Metrics, t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
             t.y.round() + x * sin + y * cos,
         )
     };
+    let style_color = |k: usize| {
+        let s = shaped.styles[k];
+        s.color.unwrap_or(t.color).fade(s.alpha)
+    };
+    let rect = |(x0, y0, x1, y1): (f64, f64, f64, f64)| {
+        vec![
+            place(x0, ascent + y0),
+            place(x1, ascent + y0),
+            place(x1, ascent + y1),
+            place(x0, ascent + y1),
+        ]
+    };
+    let mut groups: Vec<Painted> = Vec::new();
+    for d in &shaped.decos {
+        if let Some(bg) = d.background {
+            groups.push((bg, vec![rect(d.rect)]));
+        }
+    }
     let mut polys = Vec::new();
+    let mut style = usize::MAX;
     for g in &shaped.glyphs {
-        let scale = g.face.scale(t.font.size);
+        if g.style != style {
+            if !polys.is_empty() {
+                groups.push((style_color(style), std::mem::take(&mut polys)));
+            }
+            style = g.style;
+        }
+        let scale = g.face.scale(g.size);
         let (pen, gy) = (g.x, g.y);
         if let Some(outline) = g.face.outlines().outline(ab_glyph::GlyphId(g.id)) {
             let mut cur: Vec<(f64, f64)> = Vec::new();
@@ -860,7 +904,15 @@ fn glyph_outlines(m: &Metrics, t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
             }
         }
     }
-    polys
+    if !polys.is_empty() {
+        groups.push((style_color(style), polys));
+    }
+    for d in &shaped.decos {
+        if d.background.is_none() {
+            groups.push((style_color(d.style), vec![rect(d.rect)]));
+        }
+    }
+    groups
 }
 
 /// Device coordinates per pixel in SVG output.
@@ -1002,7 +1054,7 @@ impl<B: DrawingBackend> Canvas for SvgCanvas<'_, B> {
         // plotters' SVG text is anchored at the baseline-ish "dy" offsets;
         // place by the line box as rrdtool does and anchor at the top
         let m = &self.metrics;
-        let height = m.height(t.font);
+        let height = m.text_height(t.font, t.text);
         let dy = match t.v {
             VAlign::Top => 0.0,
             VAlign::Center => -(height / 2.0).floor(),
@@ -1133,7 +1185,11 @@ mod tests {
                 adv,
                 "advance at {pt} pt"
             );
-            assert_eq!(m.height(Font::default_at(pt)), h, "height at {pt} pt");
+            assert_eq!(
+                m.text_height(Font::default_at(pt), "x"),
+                h,
+                "height at {pt} pt"
+            );
         }
         assert_eq!(m.width(Font::default_at(8.0), "  Line x"), 56.0);
     }

@@ -22,6 +22,7 @@ use std::sync::{Mutex, OnceLock};
 
 use ab_glyph::{Font as _, FontRef};
 
+use crate::canvas::Rgba;
 use crate::error::{Error, Result};
 
 /// One font face, parsed for drawing (`ab_glyph`) and shaping (`rustybuzz`).
@@ -84,6 +85,48 @@ impl Face {
         let s = self.scale(points);
         (self.ascent * s).ceil() + (self.descent * s).ceil()
     }
+
+    /// Descent below the baseline, whole pixels.
+    pub fn descent(&self, points: f64) -> f64 {
+        (self.descent * self.scale(points)).ceil()
+    }
+
+    /// Superscript (`up`) or subscript size and baseline offset, in ems
+    /// (the OS/2 table's), when the face has them.
+    pub(crate) fn script_metrics(&self, up: bool) -> Option<(f64, f64)> {
+        let f = &*self.shaper;
+        let m = if up {
+            f.superscript_metrics()
+        } else {
+            f.subscript_metrics()
+        }?;
+        (m.y_size > 0).then(|| {
+            (
+                f64::from(m.y_size) / self.units,
+                f64::from(m.y_offset) / self.units,
+            )
+        })
+    }
+
+    /// Underline (or, with `strike`, strikethrough) position above the
+    /// baseline and thickness, pixels at `points`.
+    pub(crate) fn line_metrics(&self, points: f64, strike: bool) -> (f64, f64) {
+        let f = &*self.shaper;
+        let m = if strike {
+            f.strikeout_metrics()
+        } else {
+            f.underline_metrics()
+        };
+        let s = self.scale(points);
+        match m {
+            Some(m) => (
+                f64::from(m.position) * s,
+                (f64::from(m.thickness) * s).max(1.0),
+            ),
+            None if strike => (self.ascent * s / 3.0, 1.0),
+            None => (-1.0, 1.0),
+        }
+    }
 }
 
 /// Pixels per em for a size in points at rrdtool's 100 dpi.
@@ -98,6 +141,8 @@ pub struct Font {
     pub size: f64,
     /// The face.
     pub face: &'static Face,
+    /// Texts are pango markup (`--pango-markup`).
+    pub markup: bool,
 }
 
 impl PartialEq for Face {
@@ -108,7 +153,9 @@ impl PartialEq for Face {
 
 impl PartialEq for Font {
     fn eq(&self, other: &Font) -> bool {
-        self.size == other.size && std::ptr::eq(self.face, other.face)
+        self.size == other.size
+            && std::ptr::eq(self.face, other.face)
+            && self.markup == other.markup
     }
 }
 
@@ -118,6 +165,7 @@ impl Font {
         Font {
             size,
             face: embedded(Embedded::Mono),
+            markup: false,
         }
     }
 
@@ -256,7 +304,11 @@ fn style_word(d: &mut Description, w: &str) -> bool {
 /// comment). Fails only for a font file that exists but cannot be read
 /// as a font.
 pub fn resolve(desc: &str) -> Result<&'static Face> {
-    let d = parse_description(desc);
+    resolve_description(&parse_description(desc))
+}
+
+/// [`resolve`] for a parsed description.
+pub fn resolve_description(d: &Description) -> Result<&'static Face> {
     let bold = d.weight >= 600;
     // the embedded faces are the system's DejaVu faces: take them first
     // unless a style they lack (italic, light, …) is asked for
@@ -274,7 +326,7 @@ pub fn resolve(desc: &str) -> Result<&'static Face> {
                 return Ok(f);
             }
         }
-        if let Some(f) = system(fam, &d) {
+        if let Some(f) = system(fam, d) {
             return Ok(f);
         }
         if let Some(f) = embedded_by_name(fam, bold) {
@@ -455,26 +507,59 @@ fn system(fam: &str, d: &Description) -> Option<&'static Face> {
     load(&path, best.index, &family, best.weight.0)
 }
 
-/// One glyph of a shaped text.
+/// One glyph of a laid-out text.
 #[derive(Debug, Clone, Copy)]
 pub struct Glyph {
     /// The face it comes from (the text's, or a fallback).
     pub face: &'static Face,
+    /// Its size in points.
+    pub size: f64,
     /// Glyph id in that face.
     pub id: u16,
     /// Pen position of the glyph's origin, pixels from the text's start.
     pub x: f64,
-    /// Vertical offset, pixels (down positive).
+    /// Baseline offset, pixels (down positive).
     pub y: f64,
+    /// Index of its run's style in [`Shaped::styles`].
+    pub style: usize,
 }
 
-/// A text shaped at a size.
+/// Colours of a run of marked-up text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunStyle {
+    /// Text colour, None for the text's own.
+    pub color: Option<Rgba>,
+    /// Opacity applied to the text colour.
+    pub alpha: f64,
+}
+
+/// A rectangle drawn with a text: a span's background (before the glyphs)
+/// or an underline or strikethrough (after).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Deco {
+    /// Left, top, right, bottom: pixels, y from the baseline (down).
+    pub rect: (f64, f64, f64, f64),
+    /// A background (else a line in the run's text colour).
+    pub background: Option<Rgba>,
+    /// The run's style.
+    pub style: usize,
+}
+
+/// A text laid out on one line, as pango lays it out.
 #[derive(Debug, Clone)]
 pub struct Shaped {
     /// The glyphs in visual order.
     pub glyphs: Vec<Glyph>,
     /// The advance of the whole text, whole pixels.
     pub width: f64,
+    /// The baseline's distance below the top of the line box.
+    pub ascent: f64,
+    /// The line box's height.
+    pub height: f64,
+    /// Run styles (one, the text's own, without markup).
+    pub styles: Vec<RunStyle>,
+    /// Backgrounds, underlines and strikethroughs.
+    pub decos: Vec<Deco>,
 }
 
 /// Faces tried for a character the text's face lacks, as pango's fontset
@@ -488,36 +573,174 @@ fn fallbacks(face: &'static Face) -> [&'static Face; 2] {
     }
 }
 
-/// Shapes `text` in `font` (kerning, ligatures, marks) with pango's
-/// hinted metrics: every glyph's advance and offset rounded to whole
-/// pixels. Characters the face lacks come from a fallback face.
+thread_local! {
+    /// The last marked-up text laid out without error in this graph:
+    /// rrdtool lays every text out in one pango layout, and markup that
+    /// does not parse leaves the layout's previous text in place.
+    static LAST_MARKUP: std::cell::RefCell<Option<String>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+thread_local! {
+    static LEGEND_START: std::cell::RefCell<Option<String>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Starts a graph: no text has been laid out yet (see [`shape`]).
+pub fn begin_graph() {
+    LAST_MARKUP.with(|l| *l.borrow_mut() = None);
+    LEGEND_START.with(|l| *l.borrow_mut() = None);
+}
+
+/// Notes the layout's text as the legends start being drawn, for
+/// [`replay_legends`].
+pub fn legends_start() {
+    let last = LAST_MARKUP.with(|l| l.borrow().clone());
+    LEGEND_START.with(|l| *l.borrow_mut() = last);
+}
+
+/// Puts the layout's text back to what it was when the legends started
+/// being drawn, so that their measuring can be replayed in rrdtool's order.
+pub fn replay_legends() {
+    let start = LEGEND_START.with(|l| l.borrow().clone());
+    LAST_MARKUP.with(|l| *l.borrow_mut() = start);
+}
+
+/// Lays out `text` in `font` (kerning, ligatures, marks; with markup, its
+/// runs) with pango's hinted metrics: every glyph's advance and offset
+/// rounded to whole pixels. Characters the face lacks come from a
+/// fallback face. Markup that does not parse is laid out as rrdtool's
+/// shared pango layout does it: the graph's previous good markup text in
+/// this font (nothing before the first).
 pub fn shape(font: Font, text: &str) -> std::rc::Rc<Shaped> {
-    type Key = (usize, u64, String);
+    type Key = (usize, u64, bool, String);
     const ENTRIES: usize = 4096;
     thread_local! {
-        static CACHE: std::cell::RefCell<HashMap<Key, std::rc::Rc<Shaped>>> =
+        static CACHE: std::cell::RefCell<HashMap<Key, Option<std::rc::Rc<Shaped>>>> =
             std::cell::RefCell::new(HashMap::new());
     }
     let key = (
         std::ptr::from_ref(font.face) as usize,
         font.size.to_bits(),
+        font.markup,
         text.to_string(),
     );
-    if let Some(s) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
-        return s;
-    }
-    let shaped = std::rc::Rc::new(shape_uncached(font, text));
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= ENTRIES {
-            c.clear();
+    let cached = CACHE.with(|c| c.borrow().get(&key).cloned());
+    let made = match cached {
+        Some(s) => s,
+        None => {
+            let made = if font.markup {
+                crate::markup::parse(text, font)
+                    .ok()
+                    .map(|runs| lay_out(font, &runs))
+            } else {
+                Some(lay_out(font, &[plain_run(font, text)]))
+            }
+            .map(std::rc::Rc::new);
+            CACHE.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.len() >= ENTRIES {
+                    c.clear();
+                }
+                c.insert(key, made.clone());
+            });
+            made
         }
-        c.insert(key, shaped.clone());
-    });
-    shaped
+    };
+    match made {
+        Some(s) => {
+            if font.markup {
+                LAST_MARKUP.with(|l| *l.borrow_mut() = Some(text.to_string()));
+            }
+            s
+        }
+        None => {
+            let prev = LAST_MARKUP.with(|l| l.borrow().clone()).unwrap_or_default();
+            shape(font, &prev)
+        }
+    }
 }
 
-fn shape_uncached(font: Font, text: &str) -> Shaped {
+/// Why `text` is not valid markup, if it is not (for a warning).
+pub fn markup_error(font: Font, text: &str) -> Option<String> {
+    crate::markup::parse(text, font).err()
+}
+
+fn plain_run(font: Font, text: &str) -> crate::markup::Run {
+    crate::markup::Run {
+        text: text.to_string(),
+        font,
+        color: None,
+        alpha: 1.0,
+        background: None,
+        underline: false,
+        strike: false,
+        rise: 0.0,
+    }
+}
+
+fn lay_out(base: Font, runs: &[crate::markup::Run]) -> Shaped {
+    let mut out = Shaped {
+        glyphs: Vec::new(),
+        width: 0.0,
+        ascent: 0.0,
+        height: 0.0,
+        styles: Vec::new(),
+        decos: Vec::new(),
+    };
+    let (mut top, mut bottom) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    let mut pen = 0.0f64;
+    for run in runs {
+        let style = out.styles.len();
+        out.styles.push(RunStyle {
+            color: run.color,
+            alpha: run.alpha,
+        });
+        let rise = (px(run.rise)).round();
+        let size = run.font.size;
+        let (asc, desc) = (run.font.face.ascent(size), run.font.face.descent(size));
+        top = top.max(asc + rise);
+        bottom = bottom.max(desc - rise);
+        let start = pen;
+        shape_run(run.font, &run.text, &mut pen, -rise, style, &mut out.glyphs);
+        if let Some(bg) = run.background {
+            out.decos.push(Deco {
+                rect: (start, -asc - rise, pen, desc - rise),
+                background: Some(bg),
+                style,
+            });
+        }
+        for (on, strike) in [(run.underline, false), (run.strike, true)] {
+            if on {
+                let (pos, thick) = run.font.face.line_metrics(size, strike);
+                let y = (-pos - rise).round();
+                out.decos.push(Deco {
+                    rect: (start, y, pen, y + thick.round().max(1.0)),
+                    background: None,
+                    style,
+                });
+            }
+        }
+    }
+    if runs.is_empty() {
+        top = base.face.ascent(base.size);
+        bottom = base.face.descent(base.size);
+    }
+    out.width = pen;
+    out.ascent = top;
+    out.height = top + bottom;
+    out
+}
+
+/// Shapes one run, its characters split among faces.
+fn shape_run(
+    font: Font,
+    text: &str,
+    pen: &mut f64,
+    dy: f64,
+    style: usize,
+    glyphs: &mut Vec<Glyph>,
+) {
     let text: String = text.chars().map(rrd_core::argbytes::glyph).collect();
     // runs of characters drawn from one face
     let mut runs: Vec<(&'static Face, std::ops::Range<usize>)> = Vec::new();
@@ -538,14 +761,11 @@ fn shape_uncached(font: Font, text: &str) -> Shaped {
                     || (c.is_whitespace() && std::ptr::eq(face, font.face))
                     || matches!(c, '\u{300}'..='\u{36f}' | '\u{200c}' | '\u{200d}') =>
             {
-                let _ = f;
                 r.end = end;
             }
             _ => runs.push((face, i..end)),
         }
     }
-    let mut glyphs = Vec::with_capacity(text.len());
-    let mut pen = 0.0f64;
     for (face, range) in runs {
         let mut buf = rustybuzz::UnicodeBuffer::new();
         buf.push_str(&text[range]);
@@ -555,14 +775,15 @@ fn shape_uncached(font: Font, text: &str) -> Shaped {
         for (info, pos) in out.glyph_infos().iter().zip(out.glyph_positions()) {
             glyphs.push(Glyph {
                 face,
+                size: font.size,
                 id: info.glyph_id as u16,
-                x: pen + (f64::from(pos.x_offset) * s).round(),
-                y: -(f64::from(pos.y_offset) * s).round(),
+                x: *pen + (f64::from(pos.x_offset) * s).round(),
+                y: dy - (f64::from(pos.y_offset) * s).round(),
+                style,
             });
-            pen += (f64::from(pos.x_advance) * s).round();
+            *pen += (f64::from(pos.x_advance) * s).round();
         }
     }
-    Shaped { glyphs, width: pen }
 }
 
 #[cfg(test)]
@@ -619,10 +840,33 @@ mod tests {
     }
 
     #[test]
+    fn bad_markup_lays_out_the_previous_text() {
+        begin_graph();
+        let f = Font {
+            markup: true,
+            ..Font::default_at(8.0)
+        };
+        // nothing laid out yet: an empty line
+        assert_eq!(shape(f, "AT&T").width, 0.0);
+        let ok = shape(f, "<b>bold</b>").width;
+        assert!(ok > 0.0);
+        assert_eq!(shape(f, "a < b").width, ok);
+        assert_eq!(shape(f, "x").width, shape(Font::default_at(8.0), "x").width);
+        assert_eq!(shape(f, "<b>").width, shape(f, "x").width);
+        // a size or colour change makes the line box taller or draws runs
+        let big = shape(f, "<span size='x-large'>X</span>");
+        assert!(big.height > shape(f, "X").height);
+        let red = shape(f, "<span foreground='red'>r</span><u>u</u>");
+        assert_eq!(red.styles.len(), 2);
+        assert_eq!(red.decos.len(), 1);
+    }
+
+    #[test]
     fn shaping_kerns_and_falls_back() {
         let sans = Font {
             size: 8.0,
             face: embedded(Embedded::Sans),
+            markup: false,
         };
         // DejaVu Sans kerns "AV": narrower than A and V apart
         let av = shape(sans, "AV").width;

@@ -22,6 +22,8 @@ pub struct FontSizes {
     pub watermark: f64,
     /// The faces, in [`TextProp`] order (DejaVu Sans Mono by default).
     pub faces: [&'static Face; 5],
+    /// Texts are pango markup (`-P`).
+    pub markup: bool,
 }
 
 /// rrdtool's text properties (font tags) but DEFAULT.
@@ -52,6 +54,7 @@ impl FontSizes {
         Font {
             size,
             face: self.faces[p as usize],
+            markup: self.markup,
         }
     }
 }
@@ -65,6 +68,7 @@ impl Default for FontSizes {
             legend: 8.0,
             watermark: 5.5,
             faces: [crate::font::embedded(crate::font::Embedded::Mono); 5],
+            markup: false,
         }
     }
 }
@@ -247,12 +251,20 @@ fn control(text: &str) -> Result<(String, Option<char>)> {
 
 /// Width of a legend text, tabs going to rrdtool's tab stops.
 fn legend_width(m: &Metrics, font: Font, text: &str, tab: f64) -> f64 {
+    if font.markup && (!text.contains('\t') || crate::font::markup_error(font, text).is_some()) {
+        // one pango layout: what does not parse measures what it held
+        return m.width(font, text);
+    }
     let mut x = 0.0;
     for (i, piece) in text.split('\t').enumerate() {
         if i > 0 {
             x = ((x / tab).floor() + 1.0) * tab;
         }
         x += m.width(font, piece);
+    }
+    if font.markup {
+        // the layout now holds the whole text
+        m.width(font, text);
     }
     x
 }
@@ -356,6 +368,13 @@ fn leg_place(
                         y: leg_y + border,
                         width: *w,
                     });
+                    // rrdtool measures each text again as it places it
+                    // (with markup that does not parse, the measure differs)
+                    let w = if font.markup {
+                        legend_width(m, font, text, tab)
+                    } else {
+                        *w
+                    };
                     x += w + space + glue;
                 }
             }

@@ -95,6 +95,7 @@ pub mod font;
 #[doc(hidden)]
 pub mod fuzz_bodies;
 mod layout;
+mod markup;
 mod print;
 mod render;
 mod request;

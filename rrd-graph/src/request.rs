@@ -276,6 +276,7 @@ impl GraphRequest {
                     zoom = z;
                 }
                 "font" => set_font(&mut o, v)?,
+                "pango-markup" => o.layout.fonts.markup = true,
                 "imginfo" => imginfo = Some(v.to_string()),
                 "lazy" => lazy = true,
                 "use-nan-for-all-missing-data" => missing_as_unknown = true,
@@ -382,6 +383,7 @@ impl GraphRequest {
     /// epoch at which the existing output file was last written, if any)
     /// decides whether the image is kept as it is.
     pub fn render(&self, source: &mut dyn Source, output_mtime: Option<i64>) -> Result<Rendered> {
+        crate::font::begin_graph();
         let (now, tz) = (self.env.now, &self.env.tz);
         let o = &self.options;
         let env = EvalEnv {
@@ -474,7 +476,7 @@ impl GraphRequest {
             image_format,
             self.zoom,
         )?;
-        let info = render::info(o, &layout, &grids, &metrics, self.zoom);
+        let info = render::info(&self.spec, o, &layout, &grids, &metrics, self.zoom);
         let info_text = self.info_text(info.image_width, info.image_height)?;
         push_graph_info(&mut out.info, &info);
         if let Some(t) = &info_text {

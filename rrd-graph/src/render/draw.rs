@@ -675,6 +675,7 @@ fn draw_frame(canvas: &mut dyn Canvas, opts: &GraphOptions, l: &Layout, f: &Fram
 fn draw_legend(canvas: &mut dyn Canvas, spec: &GraphSpec, opts: &GraphOptions, l: &Layout) {
     let c = &opts.colors;
     let font = opts.layout.fonts.font(TextProp::Legend);
+    crate::font::legends_start();
     for p in &l.legends {
         canvas.text(&Text {
             x: p.x,

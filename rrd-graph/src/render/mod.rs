@@ -314,9 +314,20 @@ pub fn legend_items(spec: &GraphSpec, gprints: &[(usize, String)]) -> Vec<(usize
 /// The `graphv` information of a drawn graph. With `--zoom`, rrdtool
 /// measures the legend boxes with metrics hinted at the zoomed size
 /// (divided by the zoom), so `coords` do too.
-pub fn info(opts: &GraphOptions, l: &Layout, grids: &Grids, m: &Metrics, zoom: f64) -> GraphInfo {
+pub fn info(
+    spec: &GraphSpec,
+    opts: &GraphOptions,
+    l: &Layout,
+    grids: &Grids,
+    m: &Metrics,
+    zoom: f64,
+) -> GraphInfo {
     let font = opts.layout.fonts.font(crate::layout::TextProp::Legend);
-    let h = m.height(font.at(font.size * zoom)) / zoom;
+    let zoomed = font.at(font.size * zoom);
+    // rrdtool measures each legend right after drawing it, and then the
+    // "o" of its box: with markup that does not parse, what is measured
+    // is what its one pango layout held before
+    crate::font::replay_legends();
     GraphInfo {
         graph_left: l.xorigin,
         graph_top: l.yorigin - l.ysize,
@@ -332,11 +343,18 @@ pub fn info(opts: &GraphOptions, l: &Layout, grids: &Grids, m: &Metrics, zoom: f
             .legends
             .iter()
             .map(|p| {
-                let w = if zoom == 1.0 {
+                let w = if zoom == 1.0 && !font.markup {
                     p.width
                 } else {
-                    m.width(font.at(font.size * zoom), &p.text.replace('\t', " ")) / zoom
+                    m.width(zoomed, &p.text.replace('\t', " ")) / zoom
                 };
+                let h = m.text_height(zoomed, &p.text.replace('\t', " ")) / zoom;
+                if matches!(
+                    spec.element(crate::element::ElementId(p.item)),
+                    Element::Line(_) | Element::Area(_) | Element::Tick(_) | Element::Rule(..)
+                ) {
+                    m.width(font, "o");
+                }
                 (p.text.clone(), [p.x, p.y - h, p.x + w, p.y])
             })
             .collect(),
