@@ -157,6 +157,105 @@ fn valid_vname(s: &str) -> bool {
 
 /// Splits at unescaped colons, unescaping `\:`; each field keeps the byte
 /// offset where it starts in the argument.
+/// Whether a DEF vname is one of rrdtool's DEF keys (read as that key
+/// first).
+fn keyword_vname(vname: &str) -> Option<()> {
+    matches!(
+        vname,
+        "ds" | "cf" | "rrd" | "step" | "start" | "end" | "reduce" | "vname"
+    )
+    .then_some(())
+}
+
+/// The error of rrdtool's first reading of `DEF:KEY=VALUE:…` whose vname
+/// is one of its keys (`newGraphDescription`'s checks in its order), which
+/// it reports when its retry under a mangled name fails too; None when the
+/// first reading succeeds.
+fn first_reading_error(
+    key: &str,
+    value: &str,
+    fields: &[(usize, String)],
+    arg: &str,
+    ctx: &ParseContext<'_>,
+) -> Option<String> {
+    const KEYS: [&str; 9] = [
+        "ds", "cf", "rrd", "step", "start", "end", "reduce", "vname", "daemon",
+    ];
+    let keyed = |k: &str| -> Option<&str> {
+        if k == key {
+            return Some(value);
+        }
+        fields
+            .iter()
+            .skip(1)
+            .find_map(|(_, f)| f.split_once('=').filter(|(fk, _)| *fk == k).map(|(_, v)| v))
+    };
+    if let Some(v) = keyed("reduce") {
+        if ConsolidationFn::parse(v).is_none() {
+            return Some(format!("bad reduce CF: {v}"));
+        }
+    }
+    if let Some(v) = keyed("step") {
+        if !v.parse::<u64>().is_ok_and(|s| s > 0) {
+            return Some(format!("Bad step value: {v}"));
+        }
+    }
+    let (s, e) = (keyed("start"), keyed("end"));
+    if s.is_some() || e.is_some() {
+        let spec = |k: &str, v: Option<&str>, dflt: i64| match v {
+            None => Ok(TimeSpec::Absolute(dflt)),
+            Some(v) => {
+                parse_time(v, ctx.now, ctx.tz).map_err(|e| format!("{k} time: {}", e.message))
+            }
+        };
+        let st = match spec("start", s, ctx.start) {
+            Ok(t) => t,
+            Err(m) => return Some(m),
+        };
+        let en = match spec("end", e, ctx.end) {
+            Ok(t) => t,
+            Err(m) => return Some(m),
+        };
+        match proc_start_end(&st, &en, ctx.tz) {
+            Err(e) => return Some(e.message),
+            Ok((start, end)) => {
+                if start < rrd_core::MIN_START {
+                    return Some(format!(
+                        "the first entry to fetch should be after 1980 ({start})"
+                    ));
+                }
+                if end < start {
+                    return Some(format!("start ({start}) should be less than end ({end})"));
+                }
+            }
+        }
+    }
+    // the fields not taken by a key, in order: vname=rrd, DS, CF
+    let positional: Vec<&str> = fields
+        .iter()
+        .skip(1)
+        .map(|(_, f)| f.as_str())
+        .filter(|f| !f.split_once('=').is_some_and(|(k, _)| KEYS.contains(&k)))
+        .collect();
+    let mut at = positional.iter();
+    if at.next().is_none() {
+        return Some(format!("No argument for definition of vdef/rrd in {arg}"));
+    }
+    if key != "ds" && keyed("ds").is_none() && at.next().is_none() {
+        return Some(format!("No argument for definition of DS in {arg}"));
+    }
+    let cf = if key == "cf" {
+        Some(value)
+    } else {
+        keyed("cf").or_else(|| at.next().copied())
+    };
+    match cf {
+        None => Some(format!("No argument for definition of CF in {arg}")),
+        Some(c) if ConsolidationFn::parse(c).is_none() => Some(format!("bad CF: {c}")),
+        Some(_) => None,
+    }
+}
+
 fn split_fields(arg: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -489,13 +588,16 @@ impl GraphSpec {
             let (off, f) = &fields[k];
             base + off..base + off + f.len()
         };
-        if fields.len() < 2 {
+        let first = &fields[0].1;
+        let keyword = first
+            .split_once('=')
+            .is_some_and(|(k, _)| keyword_vname(k).is_some() || k == "daemon");
+        if fields.len() < 2 && !keyword {
             return Err(syntax(
                 format!("No argument for definition of DS in {arg}"),
                 arg.len()..arg.len(),
             ));
         }
-        let first = &fields[0].1;
         let Some(eq) = first.find('=') else {
             return Err(syntax(format!("Could not parse line '{arg}'"), span_of(0)));
         };
@@ -506,10 +608,86 @@ impl GraphSpec {
                 span_of(0),
             ));
         }
+        // rrdtool reads DEF fields as key=value pairs: a vname that is one
+        // of the keys is first read as that key
+        if vname == "daemon" {
+            // rrdtool reads `daemon=FILE` as the address of an rrdcached
+            return Err(Error::unsupported("DEF :daemon= (rrdcached)"));
+        }
+        // (a later field with the same key is the one read as that key)
+        let later = fields
+            .iter()
+            .skip(1)
+            .any(|(_, f)| f.split_once('=').is_some_and(|(k, _)| k == vname));
+        if keyword_vname(vname).is_some() && !later {
+            let retry = first_reading_error(vname, &first[eq + 1..], &fields, arg, ctx);
+            if fields.len() < 2 {
+                // the retry lacks the data source too
+                return Err(syntax(retry.unwrap_or_default(), arg.len()..arg.len()));
+            }
+            let mangled = format!("\u{0}\u{0}{vname}");
+            let mut fields = fields.clone();
+            let Some(retry) = retry else {
+                if vname == "ds" {
+                    // `ds=FILE` names the data source, and the next field
+                    // is the file: the first reading succeeds, so swapped
+                    let file = first[eq + 1..].to_string();
+                    fields[0].1 = format!("x={}", fields[1].1);
+                    fields[1].1 = file;
+                }
+                // (any other key whose value reads well: the same DEF under
+                // a name no argument can reach, as with the retry)
+                return self.def_fields(arg, &fields, base, ctx, syntax, &mangled, false);
+            };
+            // the retry, under a mangled name no argument can name, fails
+            // when that name is taken: by an earlier DEF with the same key
+            if self.find(&mangled).is_some() {
+                return Err(syntax(retry, span_of(0)));
+            }
+            return self
+                .def_fields(arg, &fields, base, ctx, syntax, &mangled, false)
+                .map_err(|e| match e {
+                    // checked after the retry, so not replaced by the first
+                    // reading's error
+                    Error::Syntax { ref message, .. }
+                        if message.starts_with("Unused Arguments") =>
+                    {
+                        e
+                    }
+                    _ => syntax(retry.clone(), span_of(0)),
+                });
+        }
         // rrdtool accepts a DEF that reuses a name, under a mangled name
         // (its parse_def retries with the first byte of the key changed):
         // the data is fetched, and the name keeps meaning the first DEF
         let reused = self.find(vname).is_some();
+        let name = if reused {
+            format!("\u{0}{vname}")
+        } else {
+            vname.to_string()
+        };
+        self.def_fields(arg, &fields, base, ctx, syntax, &name, reused)
+    }
+
+    /// The DEF's fields after its vname (see [`Self::parse_def`]).
+    #[allow(clippy::too_many_arguments)]
+    fn def_fields(
+        &self,
+        arg: &str,
+        fields: &[(usize, String)],
+        base: usize,
+        ctx: &ParseContext<'_>,
+        syntax: &dyn Fn(String, std::ops::Range<usize>) -> Error,
+        name: &str,
+        reused: bool,
+    ) -> Result<Def> {
+        let span_of = |k: usize| {
+            let (off, f) = &fields[k];
+            base + off..base + off + f.len()
+        };
+        let first = &fields[0].1;
+        let eq = first.find('=').unwrap_or(0);
+        let vname = &first[..eq];
         let file = &first[eq + 1..];
         for (k, what) in [(1, "DS"), (2, "CF")] {
             if fields.len() <= k {
@@ -528,11 +706,7 @@ impl GraphSpec {
             false => syntax(format!("bad CF: {cf_name}"), span_of(2)),
         })?;
         let mut def = Def {
-            vname: if reused {
-                format!("\u{0}{vname}")
-            } else {
-                vname.to_string()
-            },
+            vname: name.to_string(),
             file: file.to_string(),
             ds,
             cf,

@@ -582,3 +582,71 @@ fn markup_differential() {
         failures.join("\n")
     );
 }
+
+/// DEF vnames that are DEF keys (`ds`, `cf`, `start`, …): rrdtool reads
+/// them as keys first and retries under a mangled name; every use and
+/// misuse must end as rrdtool's does.
+#[test]
+fn keyword_vnames_differential() {
+    if !have_rrdtool() {
+        eprintln!("keyword_vnames_differential skipped: rrdtool 1.7.2 is not on PATH");
+        return;
+    }
+    let fixtures = data_dir().join("fixtures");
+    let (mut n, mut failures) = (0, Vec::new());
+    for v in ["ds", "cf", "rrd", "step", "start", "end", "reduce", "vname"] {
+        let uses = [
+            String::new(),
+            format!("LINE:{v}#ff0000"),
+            format!("CDEF:c={v},1,+"),
+            format!("PRINT:{v}:AVERAGE:%lf"),
+            format!("VDEF:q={v},AVERAGE"),
+            format!("DEF:{v}=a.rrd:x:MAX"),
+            "DEF:y=a.rrd:x:AVERAGE LINE:y#ff0000".to_string(),
+            "DEF:start=a.rrd:x:AVERAGE".to_string(),
+            format!("XPORT:{v}"),
+        ];
+        let defs = [
+            format!("DEF:{v}=a.rrd:x:AVERAGE"),
+            format!("DEF:{v}=a.rrd:x:BAD"),
+            format!("DEF:{v}=a.rrd:x:AVERAGE:bogus"),
+            format!("DEF:{v}=a.rrd:x"),
+            format!("DEF:{v}=a.rrd"),
+            format!("DEF:{v}=a.rrd:x:AVERAGE:step=600"),
+            format!("DEF:{v}=a.rrd:x:AVERAGE:start=-1d"),
+        ];
+        for def in &defs {
+            for u in &uses {
+                n += 1;
+                let mut args = vec![
+                    "graph".to_string(),
+                    "/dev/null".into(),
+                    "-s".into(),
+                    "1600000000".into(),
+                    "-e".into(),
+                    "1600086400".into(),
+                    def.clone(),
+                ];
+                args.extend(u.split_whitespace().map(str::to_string));
+                let want = run_tool("rrdtool", &fixtures, &args);
+                let got = run(&fixtures, &args);
+                if (want.status, &want.stdout, &want.stderr)
+                    != (got.status, &got.stdout, &got.stderr)
+                {
+                    failures.push(format!(
+                        "{args:?}: rrdtool {:?} {:?}, rrd {:?} {:?}",
+                        want.out(),
+                        want.err(),
+                        got.out(),
+                        got.err()
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "keyword_vnames_differential: {} of {n} agree",
+        n - failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
