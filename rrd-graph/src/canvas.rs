@@ -1,22 +1,19 @@
-//! Drawing surfaces for graphs: PNG through plotters' bitmap backend, SVG
-//! through plotters' SVG backend, text in the embedded DejaVu Sans Mono
-//! (rrdtool's default face) so that no system font or C library is used.
+//! Drawing surfaces for graphs: the raster surface over a plotters
+//! backend (our RGBA bitmap, see `bitmap.rs`), the `--zoom` wrapper, and
+//! what they share with the SVG writer (`svg.rs`): colours, texts laid out
+//! by [`crate::font`] and drawn as glyph outlines, so that no system font
+//! or C library is needed.
 //!
 //! Shapes come in rrdtool's device coordinates (pixels, y down, fractions
-//! allowed). The bitmap surface fills polygons and strokes with coverage
+//! allowed). The raster surface fills polygons and strokes with coverage
 //! anti-aliasing (`ab_glyph_rasterizer`) and blends them through the
-//! backend's `draw_pixel`; the SVG surface writes at twice the resolution
-//! so that half-pixel positions survive plotters' integer coordinates.
+//! backend's `draw_pixel`.
 
 use ab_glyph::{Font as _, OutlineCurve};
 
 use crate::font::Font;
 use ab_glyph_rasterizer::{point, Rasterizer};
-use plotters_backend::text_anchor::{HPos, Pos, VPos};
-use plotters_backend::{
-    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, FontFamily,
-    FontStyle, FontTransform,
-};
+use plotters_backend::{BackendColor, DrawingBackend};
 
 /// A colour with components in 0..=1, as rrdtool keeps them.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,11 +89,6 @@ impl Metrics {
     /// The metrics.
     pub fn new() -> Metrics {
         Metrics
-    }
-
-    /// Pixels per em for a size in points.
-    pub fn px(points: f64) -> f64 {
-        crate::font::px(points)
     }
 
     /// Advance of one character, whole pixels.
@@ -913,192 +905,6 @@ fn text_groups(_m: &Metrics, t: &Text<'_>) -> Vec<Painted> {
         }
     }
     groups
-}
-
-/// Device coordinates per pixel in SVG output.
-const SVG_SCALE: f64 = 2.0;
-
-/// An SVG surface over plotters' SVG backend, at [`SVG_SCALE`] times the
-/// resolution (the caller fixes the header with [`svg_fix_header`]).
-pub(crate) struct SvgCanvas<'b, B: DrawingBackend> {
-    backend: &'b mut B,
-    metrics: Metrics,
-}
-
-impl<'b, B: DrawingBackend> SvgCanvas<'b, B> {
-    /// A surface drawing into `backend` (created at twice the image size).
-    pub fn new(backend: &'b mut B) -> Self {
-        SvgCanvas {
-            backend,
-            metrics: Metrics::new(),
-        }
-    }
-}
-
-fn svg_pt((x, y): (f64, f64)) -> BackendCoord {
-    (
-        (x * SVG_SCALE).round() as i32,
-        (y * SVG_SCALE).round() as i32,
-    )
-}
-
-struct Stroke {
-    color: BackendColor,
-    width: u32,
-}
-
-impl BackendStyle for Stroke {
-    fn color(&self) -> BackendColor {
-        self.color
-    }
-    fn stroke_width(&self) -> u32 {
-        self.width
-    }
-}
-
-/// Text style for plotters' SVG backend: the embedded font's family name.
-struct SvgText {
-    color: BackendColor,
-    size: f64,
-    anchor: Pos,
-    transform: FontTransform,
-}
-
-/// Never produced: the SVG backend only asks for names and sizes.
-#[derive(Debug)]
-struct NoFontError;
-
-impl std::fmt::Display for NoFontError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("text layout is not available from this style")
-    }
-}
-
-impl std::error::Error for NoFontError {}
-
-impl BackendTextStyle for SvgText {
-    type FontError = NoFontError;
-    fn color(&self) -> BackendColor {
-        self.color
-    }
-    fn size(&self) -> f64 {
-        self.size
-    }
-    fn transform(&self) -> FontTransform {
-        self.transform.clone()
-    }
-    fn style(&self) -> FontStyle {
-        FontStyle::Normal
-    }
-    fn anchor(&self) -> Pos {
-        self.anchor
-    }
-    fn family(&self) -> FontFamily<'_> {
-        FontFamily::Name("DejaVu Sans Mono,monospace")
-    }
-    fn layout_box(&self, _text: &str) -> Result<((i32, i32), (i32, i32)), NoFontError> {
-        Err(NoFontError)
-    }
-    fn draw<E, F: FnMut(i32, i32, BackendColor) -> Result<(), E>>(
-        &self,
-        _text: &str,
-        _pos: BackendCoord,
-        _draw: F,
-    ) -> Result<Result<(), E>, NoFontError> {
-        Err(NoFontError)
-    }
-}
-
-impl<B: DrawingBackend> Canvas for SvgCanvas<'_, B> {
-    fn fill(&mut self, pts: &[(f64, f64)], color: Rgba) {
-        let pts = simplify(pts);
-        if pts.len() >= 3 && color.a > 0.0 {
-            let c = color.backend();
-            let _ = self
-                .backend
-                .fill_polygon(pts.iter().map(|&p| svg_pt(p)), &c);
-        }
-    }
-
-    fn stroke(
-        &mut self,
-        pts: &[(f64, f64)],
-        width: f64,
-        color: Rgba,
-        dash: Option<(f64, f64, f64)>,
-    ) {
-        if color.a <= 0.0 {
-            return;
-        }
-        let pts = simplify(pts);
-        // plotters' SVG has no dash arrays: thin evenly dashed lines (the
-        // grid) become solid lines of the same average ink
-        let (color, dash) = match dash {
-            Some((on, off, _)) if on == off && width < 1.0 => (color.fade(0.5), None),
-            d => (color, d),
-        };
-        let style = Stroke {
-            color: color.backend(),
-            width: ((width * SVG_SCALE).round() as u32).max(1),
-        };
-        let dashes = match dash {
-            Some((on, off, offset)) => dashed(&pts, on, off, offset),
-            None => Dashes::whole(&pts),
-        };
-        for p in dashes.parts() {
-            let _ = self.backend.draw_path(p.iter().map(|&q| svg_pt(q)), &style);
-        }
-    }
-
-    fn text(&mut self, t: &Text<'_>) {
-        // plotters' SVG text is anchored at the baseline-ish "dy" offsets;
-        // place by the line box as rrdtool does and anchor at the top
-        let m = &self.metrics;
-        let height = m.text_height(t.font, t.text);
-        let dy = match t.v {
-            VAlign::Top => 0.0,
-            VAlign::Center => -(height / 2.0).floor(),
-            VAlign::Bottom => -height,
-        };
-        let h_pos = match t.h {
-            HAlign::Left => HPos::Left,
-            HAlign::Center => HPos::Center,
-            HAlign::Right => HPos::Right,
-        };
-        let (x, y, transform) = match t.angle {
-            90 => (t.x - dy, t.y, FontTransform::Rotate270),
-            -90 => (t.x + dy, t.y, FontTransform::Rotate90),
-            _ => (t.x, t.y + dy, FontTransform::None),
-        };
-        let style = SvgText {
-            color: t.color.backend(),
-            // plotters writes size / 1.24 as the font size
-            size: Metrics::px(t.font.size) * SVG_SCALE * 1.24,
-            anchor: Pos::new(h_pos, VPos::Top),
-            transform,
-        };
-        // SVG collapses blanks; rrdtool's legends start with two and align
-        // columns with more, so they are written as no-break spaces
-        // (and bytes that were not UTF-8 are drawn as U+FFFD, as pango does)
-        let text = rrd_core::argbytes::display(t.text).replace(' ', "\u{a0}");
-        let _ = self.backend.draw_text(&text, &style, svg_pt((x, y)));
-    }
-
-    fn metrics(&self) -> &Metrics {
-        &self.metrics
-    }
-}
-
-/// Turns the header of plotters' SVG (written at [`SVG_SCALE`] times the
-/// size) into one of `w` × `h` pixels with the drawing scaled to fit.
-pub(crate) fn svg_fix_header(svg: &str, w: u32, h: u32) -> String {
-    let (sw, sh) = (
-        (f64::from(w) * SVG_SCALE) as u32,
-        (f64::from(h) * SVG_SCALE) as u32,
-    );
-    let old = format!("width=\"{sw}\" height=\"{sh}\" viewBox=\"0 0 {sw} {sh}\"");
-    let new = format!("width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {sw} {sh}\"");
-    svg.replacen(&old, &new, 1)
 }
 
 /// A canvas seen through rrdtool's `--zoom`: everything is drawn `factor`

@@ -332,14 +332,24 @@ pub fn resolve_description(d: &Description) -> Result<&'static Face> {
         if let Some(f) = embedded_by_name(fam, bold) {
             return Ok(f);
         }
+        // fontconfig's metric aliases: the installed face made to the
+        // measure of a proprietary one (Arial: Liberation Sans, …)
+        for alt in metric_aliases(fam) {
+            if let Some(f) = system(alt, d) {
+                return Ok(f);
+            }
+        }
+        if let Some(f) = generic(fam, d, bold) {
+            return Ok(f);
+        }
     }
+    // families fontconfig knows as monospace get the monospace default
     for fam in &d.families {
-        if let Some(mono) = alias(fam) {
-            return Ok(embedded(match (mono, bold) {
-                (true, false) => Embedded::Mono,
-                (true, true) => Embedded::MonoBold,
-                (false, false) => Embedded::Sans,
-                (false, true) => Embedded::SansBold,
+        if monospace_family(fam) {
+            return Ok(embedded(if bold {
+                Embedded::MonoBold
+            } else {
+                Embedded::Mono
             }));
         }
     }
@@ -348,6 +358,57 @@ pub fn resolve_description(d: &Description) -> Result<&'static Face> {
     } else {
         Embedded::Sans
     }))
+}
+
+/// `monospace`, `sans-serif` and `serif` (and their short forms), as
+/// Debian's fontconfig resolves them: DejaVu Sans Mono, DejaVu Sans,
+/// DejaVu Serif (when installed; else DejaVu Sans).
+fn generic(fam: &str, d: &Description, bold: bool) -> Option<&'static Face> {
+    let pick = |mono: bool| {
+        embedded(match (mono, bold) {
+            (true, false) => Embedded::Mono,
+            (true, true) => Embedded::MonoBold,
+            (false, false) => Embedded::Sans,
+            (false, true) => Embedded::SansBold,
+        })
+    };
+    match norm(fam).as_str() {
+        "monospace" | "mono" => Some(pick(true)),
+        "sans-serif" | "sans" => Some(pick(false)),
+        "serif" => Some(system("DejaVu Serif", d).unwrap_or_else(|| pick(false))),
+        _ => None,
+    }
+}
+
+/// fontconfig's metric-compatible substitutes (30-metric-aliases.conf).
+fn metric_aliases(fam: &str) -> &'static [&'static str] {
+    match norm(fam).as_str() {
+        "arial" | "helvetica" | "arimo" => &["Liberation Sans", "Arimo", "Nimbus Sans", "Albany"],
+        "timesnewroman" | "times" | "tinos" => &["Liberation Serif", "Tinos", "Nimbus Roman"],
+        "couriernew" | "courier" | "cousine" => &["Liberation Mono", "Cousine", "Nimbus Mono PS"],
+        "arialnarrow" | "helveticanarrow" => &["Liberation Sans Narrow", "Nimbus Sans Narrow"],
+        _ => &[],
+    }
+}
+
+/// Families fontconfig's 45-latin.conf classifies as monospace.
+fn monospace_family(fam: &str) -> bool {
+    matches!(
+        norm(fam).as_str(),
+        "courier"
+            | "couriernew"
+            | "bitstreamverasansmono"
+            | "dejavulgcsansmono"
+            | "liberationmono"
+            | "nimbusmono"
+            | "nimbusmonops"
+            | "cousine"
+            | "andalemono"
+            | "luximono"
+            | "inconsolata"
+            | "consolas"
+            | "lucidatypewriter"
+    )
 }
 
 /// Lower case without blanks, as fontconfig compares family names.
@@ -373,33 +434,6 @@ fn embedded_by_name(fam: &str, bold: bool) -> Option<&'static Face> {
         (false, false) => Embedded::Sans,
         (false, true) => Embedded::SansBold,
     }))
-}
-
-/// Generic names and fontconfig's usual aliases: Some(true) for a
-/// monospace family, Some(false) for a sans or serif one we draw with
-/// DejaVu Sans.
-fn alias(fam: &str) -> Option<bool> {
-    match norm(fam).as_str() {
-        "monospace"
-        | "mono"
-        | "courier"
-        | "couriernew"
-        | "bitstreamverasansmono"
-        | "dejavulgcsansmono"
-        | "liberationmono"
-        | "nimbusmono"
-        | "nimbusmonops"
-        | "lucidaconsole"
-        | "consolas"
-        | "menlo"
-        | "monaco"
-        | "fixed"
-        | "terminal" => Some(true),
-        "sans" | "sans-serif" | "sansserif" | "serif" | "bitstreamverasans" | "dejavulgcsans"
-        | "arial" | "helvetica" | "verdana" | "liberationsans" | "tahoma" | "times"
-        | "timesnewroman" => Some(false),
-        _ => None,
-    }
 }
 
 /// Faces read from files or the system, kept for the process.
@@ -820,7 +854,14 @@ mod tests {
         assert_eq!(r("DejaVuSans"), sans);
         assert_eq!(r("DejaVuSansMono"), mono);
         assert_eq!(r("dejavu sans mono"), mono);
-        assert_eq!(r("NoSuchFont,Courier"), mono);
+        // Courier is Liberation Mono where that is installed (fontconfig's
+        // metric alias), else monospace
+        let courier = if system("Liberation Mono", &parse_description("x")).is_some() {
+            Some(("Liberation Mono".to_string(), 400))
+        } else {
+            mono.clone()
+        };
+        assert_eq!(r("NoSuchFont,Courier"), courier);
         assert_eq!(r("NoSuchFont"), sans);
         assert_eq!(
             r("DejaVu Sans Bold"),

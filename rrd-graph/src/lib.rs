@@ -100,6 +100,7 @@ mod print;
 mod render;
 mod request;
 mod spec;
+mod svg;
 mod xport;
 
 pub use data::{

@@ -267,7 +267,8 @@ impl GraphRequest {
                 }
                 "color" => set_color(&mut o, v)?,
                 // accepted and ignored by rrdtool too
-                "interlaced" | "alt-y-mrtg" | "font-smoothing-threshold" | "no-gridfit" => {}
+                "interlaced" | "alt-y-mrtg" | "font-smoothing-threshold" => {}
+                "no-gridfit" => o.gridfit = false,
                 "zoom" => {
                     let z = axis::option_float(v, 'm')?;
                     if z.is_nan() || z <= 0.0 {

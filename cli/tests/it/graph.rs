@@ -144,7 +144,11 @@ fn svg_snapshot() {
     let r = run(&data_dir().join("fixtures"), &args);
     assert_eq!(r.status, 0, "{}", String::from_utf8_lossy(&r.stderr));
     let got = String::from_utf8(r.stdout).expect("SVG is UTF-8");
-    assert!(got.starts_with("<svg width=\"481\" height=\"168\" viewBox=\"0 0 962 336\""));
+    // rrdtool's (cairo's) header: points, with a viewBox in pixels; text
+    // as glyph outlines, never as <text> that needs the viewer's fonts
+    assert!(got.contains("width=\"481pt\" height=\"168pt\" viewBox=\"0 0 481 168\""));
+    assert!(got.contains("<symbol overflow=\"visible\" id=\"glyph0-0\">"));
+    assert!(!got.contains("<text"));
     let path = data_dir().join("snapshot.svg");
     if std::env::var_os("RRD_BLESS").is_some() {
         std::fs::write(&path, &got).unwrap();
@@ -162,6 +166,61 @@ fn svg_snapshot() {
             k + 1
         );
     }
+}
+
+/// SVG against rrdtool's for the same command lines: the same size (in
+/// points), as many glyphs placed (`<use>`) and as many dashed strokes.
+#[test]
+fn svg_like_rrdtools() {
+    if !have_rrdtool() {
+        eprintln!("svg_like_rrdtools skipped: rrdtool 1.7.2 is not on PATH");
+        return;
+    }
+    let fixtures = data_dir().join("fixtures");
+    let lines = [
+        "-s 1600000000 -e 1600086400 -t Snapshot DEF:x=a.rrd:x:AVERAGE DEF:y=a.rrd:y:AVERAGE AREA:y#00cc0080:area LINE1:x#ff0000:line HRULE:70#0000ff:rule",
+        "-s 1600000000 -e 1600086400 -v bits~per~second -W Watermark --font DEFAULT:0:DejaVu~Sans DEF:x=a.rrd:x:AVERAGE LINE2:x#00ff00:Load~average~AV GPRINT:x:AVERAGE:avg~%6.2lf",
+        "-s 1600000000 -e 1600086400 -P -t <b>Bold</b>~title DEF:x=a.rrd:x:AVERAGE LINE1:x#0000ff:<i>italic</i>~&amp;~<tt>mono</tt> --right-axis 1:0 --right-axis-label right",
+        "-s 1600000000 -e 1600086400 -w 800 -h 300 --grid-dash 3:1 -c BACK#EEEEEE00 -c CANVAS#FFFFFF00 DEF:x=a.rrd:x:AVERAGE AREA:x#ff000040:translucent",
+    ];
+    let count = |svg: &str, what: &str| svg.matches(what).count();
+    let mut failures = Vec::new();
+    for line in lines {
+        let mut args = vec!["graph".to_string(), "-".into(), "-a".into(), "SVG".into()];
+        args.extend(words(line));
+        let want =
+            String::from_utf8_lossy(&run_tool("rrdtool", &fixtures, &args).stdout).into_owned();
+        let got = String::from_utf8_lossy(&run(&fixtures, &args).stdout).into_owned();
+        let size = |s: &str| {
+            s.lines().find(|l| l.starts_with("<svg")).and_then(|l| {
+                l.split_once("width=")
+                    .map(|(_, r)| r.split(" version").next().unwrap_or("").to_string())
+            })
+        };
+        let checks = [
+            (
+                "size",
+                size(&want).unwrap_or_default(),
+                size(&got).unwrap_or_default(),
+            ),
+            (
+                "glyphs placed",
+                count(&want, "<use").to_string(),
+                count(&got, "<use").to_string(),
+            ),
+            (
+                "dashed strokes",
+                count(&want, "stroke-dasharray").to_string(),
+                count(&got, "stroke-dasharray").to_string(),
+            ),
+        ];
+        for (what, w, g) in checks {
+            if w != g || w.is_empty() {
+                failures.push(format!("{line}: {what}: rrdtool {w:?}, rrd {g:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 // ------------------------------------------------------------ differential

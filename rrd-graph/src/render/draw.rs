@@ -11,13 +11,25 @@ use crate::spec::GraphSpec;
 
 /// rrdtool's "line-fit" of a point for a stroke of width `lw`.
 fn line_fit(x: f64, y: f64, lw: f64) -> (f64, f64) {
+    if !GRIDFIT.get() {
+        return (x, y);
+    }
     let d = lw / 2.0 - (lw / 2.0).ceil();
     ((x - 0.5).floor() - d, (y + 0.5).ceil() + d)
 }
 
 /// rrdtool's "area-fit".
 fn area_fit(x: f64, y: f64) -> (f64, f64) {
+    if !GRIDFIT.get() {
+        return (x, y);
+    }
     (x.floor(), y.ceil())
+}
+
+thread_local! {
+    /// Whether the graph being drawn fits to pixels (`GraphOptions::gridfit`,
+    /// set by [`draw`] for the thread drawing it).
+    static GRIDFIT: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
 
 struct Frame<'a> {
@@ -59,6 +71,7 @@ pub(super) fn draw(
     painted: &Painted,
     grids: &Grids,
 ) {
+    GRIDFIT.set(opts.gridfit);
     let c = &opts.colors;
     let (ximg, yimg) = (l.ximg as f64, l.yimg as f64);
     let (xo, yo, xs, ys) = (

@@ -132,6 +132,9 @@ pub struct GraphOptions {
     pub axis: crate::axis::AxisOptions,
     /// `--dynamic-labels`: legend marks shaped like what they stand for.
     pub dynamic_labels: bool,
+    /// Lines and areas are fitted to the pixel grid (not with `-N`, nor
+    /// in SVG, as in rrdtool).
+    pub gridfit: bool,
 }
 
 impl Default for GraphOptions {
@@ -151,6 +154,7 @@ impl Default for GraphOptions {
             grid_dash: (1.0, 1.0),
             axis: crate::axis::AxisOptions::default(),
             dynamic_labels: false,
+            gridfit: true,
         }
     }
 }
@@ -530,8 +534,8 @@ pub fn check_image_size(width: f64, height: f64) -> Result<()> {
 }
 
 /// Draws a laid-out graph into an image of `format`, `zoom` times the
-/// layout's size: PNG through plotters' bitmap backend, SVG through its SVG
-/// backend (plotters stays an implementation detail).
+/// layout's size: PNG through our RGBA bitmap (a plotters backend), SVG
+/// through our SVG writer.
 ///
 /// # Errors
 ///
@@ -548,7 +552,7 @@ pub fn render_image(
     format: ImageFormat,
     zoom: f64,
 ) -> Result<Vec<u8>> {
-    use crate::canvas::{svg_fix_header, RasterCanvas, SvgCanvas, Zoom};
+    use crate::canvas::{RasterCanvas, Zoom};
     let (w, h) = ((l.ximg as f64 * zoom) as u32, (l.yimg as f64 * zoom) as u32);
     check_image_size(f64::from(w), f64::from(h))?;
     match format {
@@ -562,18 +566,17 @@ pub fn render_image(
             bitmap.encode_png().map_err(crate::Error::refused)
         }
         ImageFormat::Svg => {
-            let mut svg = String::new();
+            let mut canvas = crate::svg::SvgCanvas::new(w, h);
             {
-                let mut backend = plotters_svg::SVGBackend::with_string(&mut svg, (w * 2, h * 2));
-                let mut canvas = SvgCanvas::new(&mut backend);
                 let mut zoomed = Zoom::new(&mut canvas, zoom);
-                draw(&mut zoomed, spec, data, opts, l, painted, grids);
-                use plotters_backend::DrawingBackend;
-                backend
-                    .present()
-                    .map_err(|e| crate::Error::refused(format!("writing SVG: {e}")))?;
+                // rrdtool fits nothing to pixels in vector output
+                let opts = GraphOptions {
+                    gridfit: false,
+                    ..opts.clone()
+                };
+                draw(&mut zoomed, spec, data, &opts, l, painted, grids);
             }
-            Ok(svg_fix_header(&svg, w, h).into_bytes())
+            Ok(canvas.finish().into_bytes())
         }
     }
 }

@@ -1,0 +1,363 @@
+//! SVG as rrdtool (cairo's SVG surface) writes it: the size in points
+//! with a viewBox in pixels, shapes as paths, dashed strokes with
+//! `stroke-dasharray`, and text as glyph outlines defined once as
+//! `<symbol>`s and placed with `<use>`, so a file looks the same in any
+//! viewer, with no fonts installed.
+//!
+//! Unlike cairo, colours are written exactly (`#rrggbb`, cairo rounds
+//! them to whole percents).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use ab_glyph::{Font as _, OutlineCurve};
+
+use crate::canvas::{Canvas, HAlign, Metrics, Rgba, Text, VAlign};
+
+/// An SVG document being drawn.
+pub(crate) struct SvgCanvas {
+    width: u32,
+    height: u32,
+    body: String,
+    /// Glyph symbols by (face, size, glyph): their id.
+    glyph_ids: HashMap<(usize, u64, u16), String>,
+    /// Font (face and size) numbers, in order of first use.
+    fonts: HashMap<(usize, u64), usize>,
+    /// Glyphs per font, for numbering.
+    per_font: Vec<usize>,
+    symbols: String,
+    metrics: Metrics,
+}
+
+/// A number as cairo writes one: at most six decimals, no trailing zeros.
+fn num(out: &mut String, v: f64) {
+    let v = if v.abs() < 5e-7 { 0.0 } else { v };
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    out.push_str(s);
+}
+
+fn color(out: &mut String, c: Rgba) {
+    let b = |d: f64| ((d.clamp(0.0, 1.0) * 65535.0 + 0.5).floor() as u32 >> 8) as u8;
+    let _ = write!(out, "#{:02x}{:02x}{:02x}", b(c.r), b(c.g), b(c.b));
+}
+
+/// Path data of polygons (closed) or a polyline.
+fn path_data(out: &mut String, polys: &[&[(f64, f64)]], close: bool) {
+    for p in polys {
+        for (k, &(x, y)) in p.iter().enumerate() {
+            out.push_str(if k == 0 { "M " } else { " L " });
+            num(out, x);
+            out.push(' ');
+            num(out, y);
+        }
+        if close && !p.is_empty() {
+            out.push_str(" Z");
+        }
+        out.push(' ');
+    }
+}
+
+impl SvgCanvas {
+    /// An empty document of `width` × `height` pixels.
+    pub fn new(width: u32, height: u32) -> SvgCanvas {
+        SvgCanvas {
+            width,
+            height,
+            body: String::new(),
+            glyph_ids: HashMap::new(),
+            fonts: HashMap::new(),
+            per_font: Vec::new(),
+            symbols: String::new(),
+            metrics: Metrics::new(),
+        }
+    }
+
+    /// The finished document.
+    pub fn finish(self) -> String {
+        let mut out = String::with_capacity(self.body.len() + self.symbols.len() + 512);
+        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let (w, h) = (self.width, self.height);
+        let _ = writeln!(
+            out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"{w}pt\" height=\"{h}pt\" viewBox=\"0 0 {w} {h}\" version=\"1.1\">"
+        );
+        if !self.symbols.is_empty() {
+            out.push_str("<defs>\n<g>\n");
+            out.push_str(&self.symbols);
+            out.push_str("</g>\n</defs>\n");
+        }
+        out.push_str("<g id=\"surface1\">\n");
+        out.push_str(&self.body);
+        out.push_str("</g>\n</svg>\n");
+        out
+    }
+
+    fn fill_polys(&mut self, polys: &[&[(f64, f64)]], c: Rgba) {
+        if c.a <= 0.0 || polys.iter().all(|p| p.len() < 3) {
+            return;
+        }
+        let b = &mut self.body;
+        b.push_str("<path style=\"stroke:none;fill-rule:nonzero;fill:");
+        color(b, c);
+        b.push_str(";fill-opacity:");
+        num(b, c.a.clamp(0.0, 1.0));
+        b.push_str(";\" d=\"");
+        path_data(b, polys, true);
+        b.push_str("\"/>\n");
+    }
+
+    /// The id of a glyph's symbol, defining it on first use.
+    fn glyph(&mut self, face: &'static crate::font::Face, size: f64, id: u16) -> String {
+        let fkey = (std::ptr::from_ref(face) as usize, size.to_bits());
+        let key = (fkey.0, fkey.1, id);
+        if let Some(s) = self.glyph_ids.get(&key) {
+            return s.clone();
+        }
+        let next = self.fonts.len();
+        let font = *self.fonts.entry(fkey).or_insert(next);
+        if font == self.per_font.len() {
+            self.per_font.push(0);
+        }
+        let n = self.per_font[font];
+        self.per_font[font] += 1;
+        let name = format!("glyph{font}-{n}");
+        let scale = face.scale(size);
+        let s = &mut self.symbols;
+        let _ = write!(
+            s,
+            "<symbol overflow=\"visible\" id=\"{name}\">\n<path style=\"stroke:none;\" d=\""
+        );
+        if let Some(outline) = face.outlines().outline(ab_glyph::GlyphId(id)) {
+            let mut last: Option<ab_glyph::Point> = None;
+            let p = |s: &mut String, q: ab_glyph::Point| {
+                num(s, f64::from(q.x) * scale);
+                s.push(' ');
+                num(s, -f64::from(q.y) * scale);
+            };
+            for curve in &outline.curves {
+                let (start, end) = match *curve {
+                    OutlineCurve::Line(a, b) => (a, b),
+                    OutlineCurve::Quad(a, _, b) => (a, b),
+                    OutlineCurve::Cubic(a, _, _, b) => (a, b),
+                };
+                if last != Some(start) {
+                    if last.is_some() {
+                        s.push_str("Z ");
+                    }
+                    s.push_str("M ");
+                    p(s, start);
+                    s.push(' ');
+                }
+                match *curve {
+                    OutlineCurve::Line(_, b) => {
+                        s.push_str("L ");
+                        p(s, b);
+                    }
+                    OutlineCurve::Quad(_, c, b) => {
+                        s.push_str("Q ");
+                        p(s, c);
+                        s.push(' ');
+                        p(s, b);
+                    }
+                    OutlineCurve::Cubic(_, c1, c2, b) => {
+                        s.push_str("C ");
+                        p(s, c1);
+                        s.push(' ');
+                        p(s, c2);
+                        s.push(' ');
+                        p(s, b);
+                    }
+                }
+                s.push(' ');
+                last = Some(end);
+            }
+            if last.is_some() {
+                s.push('Z');
+            }
+        }
+        s.push_str("\"/>\n</symbol>\n");
+        self.glyph_ids.insert(key, name.clone());
+        name
+    }
+}
+
+impl Canvas for SvgCanvas {
+    fn fill(&mut self, pts: &[(f64, f64)], c: Rgba) {
+        self.fill_polys(&[pts], c);
+    }
+
+    fn stroke(&mut self, pts: &[(f64, f64)], width: f64, c: Rgba, dash: Option<(f64, f64, f64)>) {
+        if c.a <= 0.0 || pts.len() < 2 {
+            return;
+        }
+        let b = &mut self.body;
+        b.push_str("<path style=\"fill:none;stroke-width:");
+        num(b, width);
+        // lines and areas' edges join round, dashed lines (grid, frames)
+        // end square as rrdtool's do
+        b.push_str(match dash {
+            None => ";stroke-linecap:round;stroke-linejoin:round;stroke:",
+            Some(_) => ";stroke-linecap:butt;stroke-linejoin:miter;stroke:",
+        });
+        color(b, c);
+        b.push_str(";stroke-opacity:");
+        num(b, c.a.clamp(0.0, 1.0));
+        if let Some((on, off, offset)) = dash {
+            b.push_str(";stroke-dasharray:");
+            num(b, on);
+            b.push(',');
+            num(b, off);
+            if offset != 0.0 {
+                b.push_str(";stroke-dashoffset:");
+                num(b, offset);
+            }
+        }
+        b.push_str(";stroke-miterlimit:10;\" d=\"");
+        path_data(b, &[pts], false);
+        b.push_str("\"/>\n");
+    }
+
+    fn text(&mut self, t: &Text<'_>) {
+        let shaped = crate::font::shape(t.font, t.text);
+        let dx = match t.h {
+            HAlign::Left => 0.0,
+            HAlign::Center => -(shaped.width / 2.0).floor(),
+            HAlign::Right => -shaped.width,
+        };
+        let dy = match t.v {
+            VAlign::Top => 0.0,
+            VAlign::Center => -(shaped.height / 2.0).floor(),
+            VAlign::Bottom => -shaped.height,
+        };
+        // text space: origin at the anchor, x along the text, y down;
+        // glyph origins sit on the baseline, `ascent` below the box top
+        let (ox, oy) = (t.x.round(), t.y.round());
+        let rotate = match t.angle {
+            90 => Some(-90),
+            -90 => Some(90),
+            _ => None,
+        };
+        let base = dy + shaped.ascent;
+        let open_group = |b: &mut String| {
+            if let Some(r) = rotate {
+                let _ = writeln!(b, "<g transform=\"translate({ox} {oy}) rotate({r})\">");
+            } else if ox != 0.0 || oy != 0.0 {
+                let _ = writeln!(b, "<g transform=\"translate({ox} {oy})\">");
+            } else {
+                b.push_str("<g>\n");
+            }
+        };
+        let style_color = |k: usize| {
+            let s = shaped.styles[k];
+            s.color.unwrap_or(t.color).fade(s.alpha)
+        };
+        let rect = |(x0, y0, x1, y1): (f64, f64, f64, f64)| {
+            vec![
+                (dx + x0, base + y0),
+                (dx + x1, base + y0),
+                (dx + x1, base + y1),
+                (dx + x0, base + y1),
+            ]
+        };
+        let mut b = std::mem::take(&mut self.body);
+        open_group(&mut b);
+        self.body = b;
+        for d in &shaped.decos {
+            if let Some(bg) = d.background {
+                let r = rect(d.rect);
+                self.fill_polys(&[&r], bg);
+            }
+        }
+        let mut k = 0;
+        while k < shaped.glyphs.len() {
+            let style = shaped.glyphs[k].style;
+            let c = style_color(style);
+            let mut uses = String::new();
+            let mut uses_ink = false;
+            while k < shaped.glyphs.len() && shaped.glyphs[k].style == style {
+                let g = shaped.glyphs[k];
+                uses_ink |= g
+                    .face
+                    .outlines()
+                    .outline(ab_glyph::GlyphId(g.id))
+                    .is_some_and(|o| !o.curves.is_empty());
+                let id = self.glyph(g.face, g.size, g.id);
+                uses.push_str("  <use xlink:href=\"#");
+                uses.push_str(&id);
+                uses.push_str("\" x=\"");
+                num(&mut uses, dx + g.x);
+                uses.push_str("\" y=\"");
+                num(&mut uses, base + g.y);
+                uses.push_str("\"/>\n");
+                k += 1;
+            }
+            // cairo draws nothing for a run without ink (only blanks)
+            if c.a > 0.0 && uses_ink {
+                let b = &mut self.body;
+                b.push_str("<g style=\"fill:");
+                color(b, c);
+                b.push_str(";fill-opacity:");
+                num(b, c.a.clamp(0.0, 1.0));
+                b.push_str(";\">\n");
+                b.push_str(&uses);
+                b.push_str("</g>\n");
+            }
+        }
+        for d in &shaped.decos {
+            if d.background.is_none() {
+                let r = rect(d.rect);
+                self.fill_polys(&[&r], style_color(d.style));
+            }
+        }
+        self.body.push_str("</g>\n");
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::font::Font;
+
+    #[test]
+    fn header_in_points_glyphs_once_and_dashes() {
+        let mut c = SvgCanvas::new(200, 100);
+        c.fill(
+            &[(0.0, 0.0), (200.0, 0.0), (200.0, 100.0)],
+            Rgba::from_u8(255, 0, 0, 128),
+        );
+        c.stroke(
+            &[(0.0, 50.5), (200.0, 50.5)],
+            0.4,
+            Rgba::from_u8(0, 0, 0, 255),
+            Some((1.0, 1.0, 0.0)),
+        );
+        for y in [10.0, 30.0] {
+            c.text(&Text {
+                x: 5.0,
+                y,
+                font: Font::default_at(8.0),
+                color: Rgba::from_u8(0, 0, 0, 255),
+                h: HAlign::Left,
+                v: VAlign::Top,
+                angle: 0,
+                text: "aa",
+            });
+        }
+        let s = c.finish();
+        assert!(
+            s.contains("width=\"200pt\" height=\"100pt\" viewBox=\"0 0 200 100\""),
+            "{s}"
+        );
+        assert!(s.contains("fill:#ff0000;fill-opacity:0.501961;"), "{s}");
+        assert!(s.contains("stroke-dasharray:1,1;"), "{s}");
+        // one glyph, defined once, used four times
+        assert_eq!(s.matches("<symbol").count(), 1, "{s}");
+        assert_eq!(s.matches("<use xlink:href=\"#glyph0-0\"").count(), 4, "{s}");
+        assert!(!s.contains("<text"), "{s}");
+    }
+}
