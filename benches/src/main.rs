@@ -30,9 +30,69 @@ const USAGE: &str = "usage:
   rrd-bench big --rows N FILE
       create FILE (step 1, one GAUGE, one AVERAGE archive of N rows) and fill every row;
       for xports of long series
+  rrd-bench pngdiff A.png B.png
+      compare two PNGs pixel by pixel (RGBA as stored); print \"W H DIFFER_PCT OVER32_PCT\":
+      the share of pixels that differ at all and by more than 32 levels in a channel
   rrd-bench collectd --files F --rounds R DIR
       create F files (W's definitions, step 10) in DIR, sync, then R rounds that each open,
       update once and close every file; print updates/s";
+
+/// A PNG's pixels as RGBA.
+fn rgba(path: &str) -> Result<(u32, u32, Vec<u8>)> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {path}"))?;
+    let mut dec = png::Decoder::new(std::io::BufReader::new(file));
+    dec.set_transformations(png::Transformations::EXPAND);
+    let mut reader = dec.read_info().with_context(|| format!("reading {path}"))?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader
+        .next_frame(&mut buf)
+        .with_context(|| format!("decoding {path}"))?;
+    buf.truncate(info.buffer_size());
+    let px = match info.color_type {
+        png::ColorType::Rgba => buf,
+        png::ColorType::Rgb => buf
+            .chunks(3)
+            .flat_map(|c| [c[0], c[1], c[2], 255])
+            .collect(),
+        png::ColorType::GrayscaleAlpha => buf
+            .chunks(2)
+            .flat_map(|c| [c[0], c[0], c[0], c[1]])
+            .collect(),
+        png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+        png::ColorType::Indexed => bail!("{path}: palette not expanded"),
+    };
+    if info.bit_depth != png::BitDepth::Eight {
+        bail!("{path}: {:?}-bit channels", info.bit_depth);
+    }
+    Ok((info.width, info.height, px))
+}
+
+fn cmd_pngdiff(argv: &[String]) -> Result<()> {
+    let [a, b] = argv else {
+        return Err(usage("pngdiff needs two PNG files").into());
+    };
+    let (wa, ha, pa) = rgba(a)?;
+    let (wb, hb, pb) = rgba(b)?;
+    if (wa, ha) != (wb, hb) {
+        bail!("sizes differ: {wa}x{ha} and {wb}x{hb}");
+    }
+    let (mut differ, mut over) = (0u64, 0u64);
+    for (p, q) in pa.chunks(4).zip(pb.chunks(4)) {
+        if p != q {
+            differ += 1;
+            if p.iter().zip(q).any(|(x, y)| x.abs_diff(*y) > 32) {
+                over += 1;
+            }
+        }
+    }
+    let n = f64::from(wa) * f64::from(ha);
+    println!(
+        "{wa} {ha} {:.2} {:.2}",
+        100.0 * differ as f64 / n,
+        100.0 * over as f64 / n
+    );
+    Ok(())
+}
 
 /// A command line error: printed with the usage, exit status 1.
 #[derive(Debug)]
@@ -304,6 +364,7 @@ fn run(argv: &[String]) -> Result<()> {
             "xport" => cmd_xport(rest),
             "big" => cmd_big(rest),
             "graph" => cmd_graph(rest),
+            "pngdiff" => cmd_pngdiff(rest),
             "-h" | "--help" | "help" => {
                 writeln!(std::io::stdout(), "{USAGE}")?;
                 Ok(())

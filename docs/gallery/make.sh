@@ -52,6 +52,14 @@ add legends "$day -t Long~legends~and~alignment DEF:in=data.rrd:in:AVERAGE DEF:o
 add slope "$day -E -t Slope~mode~(-E) DEF:l=data.rrd:load:AVERAGE LINE2:l#cc0000:load"
 add colours "$day -t Colours~(-c) -c BACK#222222 -c CANVAS#000000 -c FONT#dddddd -c GRID#444444 -c MGRID#777777 -c AXIS#aaaaaa -c ARROW#aaaaaa DEF:in=data.rrd:in:AVERAGE LINE1:in#00ff66:in"
 add svg "$day -a SVG -t SVG~output DEF:in=data.rrd:in:AVERAGE DEF:out=data.rrd:out:AVERAGE AREA:in#99ccff:in LINE1:out#cc3300:out"
+# command lines as real tools generate them (fonts, colours, markup)
+add munin "$day --title Load~average~-~by~day --base 1000 -l 0 --vertical-label load --font DEFAULT:0:DejaVuSans,DejaVu~Sans,DejaVu~LGC~Sans,Bitstream~Vera~Sans --font LEGEND:7:DejaVuSansMono,DejaVu~Sans~Mono,DejaVu~LGC~Sans~Mono,Bitstream~Vera~Sans~Mono,monospace --color BACK#F0F0F0 --color FRAME#F0F0F0 --color CANVAS#FFFFFF --color FONT#666666 --color AXIS#CFD6F8 --color ARROW#CFD6F8 --border 0 --width 400 --height 175 --slope-mode DEF:l=data.rrd:load:AVERAGE COMMENT:~~~~~~~~~~~~~~~~~Cur\\:~~~~~Min\\:~~~~~Avg\\:~~~~~Max\\:\\j LINE1.2:l#00CC00:load~~~~~~ GPRINT:l:LAST:%6.2lf GPRINT:l:MIN:%6.2lf GPRINT:l:AVERAGE:%6.2lf GPRINT:l:MAX:%6.2lf\\j"
+add librenms "$day --font LEGEND:8:DejaVuSansMono --font AXIS:7:DejaVuSansMono --font-render-mode normal -c BACK#EEEEEE00 -c SHADEA#EEEEEE00 -c SHADEB#EEEEEE00 -c FONT#000000 -c CANVAS#FFFFFF00 -c GRID#a5a5a5 -c MGRID#FF9999 -c FRAME#5e5e5e -c ARROW#5e5e5e -R normal -E --width 500 --height 150 -l 0 DEF:in=data.rrd:in:AVERAGE DEF:out=data.rrd:out:AVERAGE CDEF:inb=in,8,* CDEF:outb=out,8,* COMMENT:bps~~~~~~~~~~~~~Now~~~~~~~Avg~~~~~~~Max\\n AREA:inb#84BE84:In~~ GPRINT:inb:LAST:%6.2lf%s GPRINT:inb:AVERAGE:%6.2lf%s GPRINT:inb:MAX:%6.2lf%s\\n LINE1.25:outb#a3b9ff:Out~ GPRINT:outb:LAST:%6.2lf%s GPRINT:outb:AVERAGE:%6.2lf%s GPRINT:outb:MAX:%6.2lf%s\\n"
+add cacti "$day --pango-markup --slope-mode --title <b>Localhost</b>~-~Traffic~-~eth0 --vertical-label bits~per~second --rigid --base 1000 --height 150 --width 500 --alt-autoscale-max --lower-limit 0 -c BACK#F3F3F3 -c CANVAS#FDFDFD -c SHADEA#CBCBCB -c SHADEB#999999 -c FONT#000000 -c AXIS#2C4D43 -c ARROW#2C4D43 -c FRAME#2C4D43 --border 1 --font TITLE:11: --font AXIS:8: --font LEGEND:8: --font UNIT:8: DEF:a=data.rrd:in:AVERAGE DEF:b=data.rrd:out:AVERAGE CDEF:ca=a,8,* CDEF:cb=b,8,* AREA:ca#00CF00FF:Inbound~~ GPRINT:ca:LAST:~Current\\:%8.2lf~%s GPRINT:ca:AVERAGE:Average\\:%8.2lf~%s GPRINT:ca:MAX:Maximum\\:%8.2lf~%s\\n LINE1:cb#002A97FF:Outbound~ GPRINT:cb:LAST:Current\\:%8.2lf~%s GPRINT:cb:AVERAGE:Average\\:%8.2lf~%s GPRINT:cb:MAX:Maximum\\:%8.2lf~%s\\n"
+add smokeping "-s $((end - 3 * 3600)) -e $end --height 200 --width 600 --title Median~Ping~RTT --rigid --upper-limit 4 --lower-limit 0 --vertical-label Seconds -c SHADEA#ffffff -c SHADEB#ffffff -c BACK#ffffff -c CANVAS#ffffff DEF:l=data.rrd:load:AVERAGE CDEF:lo=l,0.8,* CDEF:hi=l,0.4,* AREA:lo CDEF:cp1=hi,0,GT,hi,UNKN,IF AREA:cp1#dddddd:~:STACK LINE1:l#00ff00:median~rtt GPRINT:l:AVERAGE:avg~%.1lf~ms COMMENT:\\s HRULE:0#000000"
+add collectd "$day -t host/load -v System~load DEF:s_avg=data.rrd:load:AVERAGE DEF:s_max=data.rrd:load:MAX CDEF:s_min=s_avg,0.5,* AREA:s_max#B7EFB7 AREA:s_min#FFFFFF LINE1:s_avg#00E000:~1~min GPRINT:s_min:MIN:%4.2lf~Min, GPRINT:s_avg:AVERAGE:%4.2lf~Avg, GPRINT:s_max:MAX:%4.2lf~Max, GPRINT:s_avg:LAST:%4.2lf~Last\\l"
+add pnp4nagios "$day --vertical-label Load -l0 --title CPU~Load~for~localhost -w 500 DEF:var1=data.rrd:load:AVERAGE AREA:var1#EACC00:load~1~ GPRINT:var1:LAST:%6.2lf~last GPRINT:var1:AVERAGE:%6.2lf~avg GPRINT:var1:MAX:%6.2lf~max\\n LINE1:var1#000000 HRULE:2#FFFF00:Warning~on~2\\n HRULE:3#FF0000:Critical~on~3\\n"
+add raspberry-pi "$day -w 600 -h 200 -a PNG --slope-mode --vertical-label temperature~(°C) DEF:temp=data.rrd:load:AVERAGE CDEF:t=temp,10,*,30,+ LINE2:t#ff0000:CPU~temperature GPRINT:t:LAST:now~%.1lf~°C"
 
 have_rrdtool=0
 command -v rrdtool >/dev/null && have_rrdtool=1
@@ -64,6 +72,9 @@ command -v rrdtool >/dev/null && have_rrdtool=1
   echo
 } > "$here/index.md"
 rm -f "$here"/*.png "$here"/*.svg
+BENCH=$root/target/release/rrd-bench
+(cd "$root" && cargo build --release -q -p rrd-benches)
+declare -a table
 for i in "${!names[@]}"; do
   name=${names[$i]}
   read -ra words <<<"${args[$i]}"
@@ -75,6 +86,14 @@ for i in "${!names[@]}"; do
   if [ $have_rrdtool = 1 ]; then
     rrdtool graph "$here/$name.rrdtool.$ext" "${words[@]}" >/dev/null
     right="![rrdtool]($name.rrdtool.$ext)"
+    a=$(stat -c %s "$here/$name.rrd.$ext") b=$(stat -c %s "$here/$name.rrdtool.$ext")
+    ratio=$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", a/b}')
+    px="| (SVG) | (SVG) |"
+    if [ $ext = png ]; then
+      read -r _ _ differ over < <("$BENCH" pngdiff "$here/$name.rrd.png" "$here/$name.rrdtool.png")
+      px="| $differ % | $over % |"
+    fi
+    table+=("| $name | $a | $b | $ratio $px")
   fi
   {
     echo "## $name"
@@ -87,4 +106,17 @@ for i in "${!names[@]}"; do
     echo
   } >> "$here/index.md"
 done
+if [ ${#table[@]} -gt 0 ]; then
+  {
+    echo "## Summary"
+    echo
+    echo "File sizes in bytes, and the share of pixels that differ between the two PNGs (at"
+    echo "all, and by more than 32 levels in a channel: what the eye sees)."
+    echo
+    echo "| graph | rrd bytes | rrdtool bytes | rrd / rrdtool | pixels differing | by > 32 levels |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    printf '%s\n' "${table[@]}"
+  } >> "$here/index.md"
+  printf '%s\n' "${table[@]}"
+fi
 echo "gallery written to $here"

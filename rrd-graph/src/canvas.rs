@@ -9,8 +9,6 @@
 //! anti-aliasing (`ab_glyph_rasterizer`) and blends them through the
 //! backend's `draw_pixel`.
 
-use ab_glyph::{Font as _, OutlineCurve};
-
 use crate::font::Font;
 use ab_glyph_rasterizer::{point, Rasterizer};
 use plotters_backend::{BackendColor, DrawingBackend};
@@ -762,6 +760,65 @@ fn glyph_outlines(m: &Metrics, t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
     text_groups(m, t).into_iter().flat_map(|(_, p)| p).collect()
 }
 
+/// Flattens a glyph outline (pixels, y up) into polygons through `fp`.
+fn flatten(
+    segs: &[crate::font::Seg],
+    fp: impl Fn(f64, f64) -> (f64, f64),
+    polys: &mut Vec<Vec<(f64, f64)>>,
+) {
+    use crate::font::Seg;
+    let mut cur: Vec<(f64, f64)> = Vec::new();
+    let mut at = (0.0, 0.0);
+    for &seg in segs {
+        match seg {
+            Seg::Move(x, y) => {
+                if cur.len() >= 3 {
+                    polys.push(std::mem::take(&mut cur));
+                }
+                cur.clear();
+                cur.push(fp(x, y));
+                at = (x, y);
+            }
+            Seg::Line(x, y) => {
+                cur.push(fp(x, y));
+                at = (x, y);
+            }
+            Seg::Quad(cx, cy, x, y) => {
+                for k in 1..=4 {
+                    let t = f64::from(k) / 4.0;
+                    let u = 1.0 - t;
+                    cur.push(fp(
+                        u * u * at.0 + 2.0 * u * t * cx + t * t * x,
+                        u * u * at.1 + 2.0 * u * t * cy + t * t * y,
+                    ));
+                }
+                at = (x, y);
+            }
+            Seg::Cubic(ax, ay, bx, by, x, y) => {
+                for k in 1..=6 {
+                    let t = f64::from(k) / 6.0;
+                    let u = 1.0 - t;
+                    cur.push(fp(
+                        u * u * u * at.0
+                            + 3.0 * u * u * t * ax
+                            + 3.0 * u * t * t * bx
+                            + t * t * t * x,
+                        u * u * u * at.1
+                            + 3.0 * u * u * t * ay
+                            + 3.0 * u * t * t * by
+                            + t * t * t * y,
+                    ));
+                }
+                at = (x, y);
+            }
+            Seg::Close => {}
+        }
+    }
+    if cur.len() >= 3 {
+        polys.push(cur);
+    }
+}
+
 /// Whether a laid-out text is drawn in one colour, the text's own.
 fn one_colour(shaped: &crate::font::Shaped) -> bool {
     shaped.decos.is_empty()
@@ -831,70 +888,9 @@ fn text_groups(_m: &Metrics, t: &Text<'_>) -> Vec<Painted> {
             }
             style = g.style;
         }
-        let scale = g.face.scale(g.size);
         let (pen, gy) = (g.x, g.y);
-        if let Some(outline) = g.face.outlines().outline(ab_glyph::GlyphId(g.id)) {
-            let mut cur: Vec<(f64, f64)> = Vec::new();
-            let fp = |p: ab_glyph::Point| {
-                place(
-                    pen + f64::from(p.x) * scale,
-                    ascent + gy - f64::from(p.y) * scale,
-                )
-            };
-            let mut last: Option<ab_glyph::Point> = None;
-            for curve in &outline.curves {
-                let (start, pts): (ab_glyph::Point, Vec<(f64, f64)>) = match *curve {
-                    OutlineCurve::Line(a, b) => (a, vec![fp(b)]),
-                    OutlineCurve::Quad(a, c1, b) => (
-                        a,
-                        (1..=4)
-                            .map(|k| {
-                                let t = f32::from(k as u8) / 4.0;
-                                let u = 1.0 - t;
-                                fp(ab_glyph::point(
-                                    u * u * a.x + 2.0 * u * t * c1.x + t * t * b.x,
-                                    u * u * a.y + 2.0 * u * t * c1.y + t * t * b.y,
-                                ))
-                            })
-                            .collect(),
-                    ),
-                    OutlineCurve::Cubic(a, c1, c2, b) => (
-                        a,
-                        (1..=6)
-                            .map(|k| {
-                                let t = f32::from(k as u8) / 6.0;
-                                let u = 1.0 - t;
-                                fp(ab_glyph::point(
-                                    u * u * u * a.x
-                                        + 3.0 * u * u * t * c1.x
-                                        + 3.0 * u * t * t * c2.x
-                                        + t * t * t * b.x,
-                                    u * u * u * a.y
-                                        + 3.0 * u * u * t * c1.y
-                                        + 3.0 * u * t * t * c2.y
-                                        + t * t * t * b.y,
-                                ))
-                            })
-                            .collect(),
-                    ),
-                };
-                if last != Some(start) {
-                    if cur.len() >= 3 {
-                        polys.push(std::mem::take(&mut cur));
-                    }
-                    cur = vec![fp(start)];
-                }
-                cur.extend(pts);
-                last = Some(match *curve {
-                    OutlineCurve::Line(_, b)
-                    | OutlineCurve::Quad(_, _, b)
-                    | OutlineCurve::Cubic(_, _, _, b) => b,
-                });
-            }
-            if cur.len() >= 3 {
-                polys.push(cur);
-            }
-        }
+        let fp = |x: f64, y: f64| place(pen + x, ascent + gy - y);
+        flatten(&g.face.outline(g.size, g.id), fp, &mut polys);
     }
     if !polys.is_empty() {
         groups.push((style_color(style), polys));

@@ -20,19 +20,18 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use ab_glyph::{Font as _, FontRef};
-
 use crate::canvas::Rgba;
 use crate::error::{Error, Result};
 
-/// One font face, parsed for drawing (`ab_glyph`) and shaping (`rustybuzz`).
+/// One font face, parsed for metrics and shaping (`rustybuzz`)
+/// and hinted outlines (`skrifa`).
 pub struct Face {
     /// The family name.
     pub family: String,
     /// The face's weight (400 regular, 700 bold).
     pub weight: u16,
-    outline: FontRef<'static>,
     shaper: rustybuzz::Face<'static>,
+    glyphs: skrifa::outline::OutlineGlyphCollection<'static>,
     units: f64,
     ascent: f64,
     descent: f64,
@@ -46,16 +45,21 @@ impl std::fmt::Debug for Face {
 
 impl Face {
     fn parse(data: &'static [u8], index: u32, family: String, weight: u16) -> Option<Face> {
-        let outline = FontRef::try_from_slice_and_index(data, index).ok()?;
         let shaper = rustybuzz::Face::from_slice(data, index)?;
-        let units = f64::from(outline.units_per_em().unwrap_or(2048.0));
+        let glyphs = {
+            use skrifa::MetadataProvider as _;
+            skrifa::FontRef::from_index(data, index)
+                .ok()?
+                .outline_glyphs()
+        };
+        let units = f64::from(shaper.units_per_em());
         Some(Face {
             family,
             weight,
-            ascent: f64::from(outline.ascent_unscaled()),
-            descent: -f64::from(outline.descent_unscaled()),
-            outline,
+            ascent: f64::from(shaper.ascender()),
+            descent: -f64::from(shaper.descender()),
             shaper,
+            glyphs,
             units,
         })
     }
@@ -65,9 +69,76 @@ impl Face {
         self.shaper.glyph_index(c).is_some()
     }
 
-    /// The glyph outlines.
-    pub(crate) fn outlines(&self) -> &FontRef<'static> {
-        &self.outline
+    /// A glyph's outline at `points`, hinted as FreeType hints it for
+    /// rrdtool (cairo's full hinting: the TrueType interpreter, which since
+    /// FreeType 2.7 moves points only vertically; the autohinter for faces
+    /// without instructions), in pixels with y up from the baseline.
+    pub(crate) fn outline(&'static self, points: f64, id: u16) -> std::rc::Rc<Vec<Seg>> {
+        type Key = (usize, u64, u16);
+        thread_local! {
+            static OUTLINES: std::cell::RefCell<HashMap<Key, std::rc::Rc<Vec<Seg>>>> =
+                std::cell::RefCell::new(HashMap::new());
+            static HINTERS: std::cell::RefCell<HashMap<(usize, u64), Option<skrifa::outline::HintingInstance>>> =
+                std::cell::RefCell::new(HashMap::new());
+        }
+        let key = (std::ptr::from_ref(self) as usize, points.to_bits(), id);
+        if let Some(o) = OUTLINES.with(|c| c.borrow().get(&key).cloned()) {
+            return o;
+        }
+        let size = skrifa::instance::Size::new(px(points) as f32);
+        let mut pen = Segs(Vec::new());
+        if let Some(glyph) = self.glyphs.get(skrifa::GlyphId::new(u32::from(id))) {
+            let drawn = HINTERS.with(|h| {
+                let mut h = h.borrow_mut();
+                if h.len() > 256 {
+                    h.clear();
+                }
+                let hinter = h.entry((key.0, key.1)).or_insert_with(|| {
+                    use skrifa::outline::{HintingOptions, SmoothMode, Target};
+                    let target = Target::Smooth {
+                        mode: SmoothMode::Normal,
+                        symmetric_rendering: true,
+                        preserve_linear_metrics: false,
+                    };
+                    let options = HintingOptions {
+                        engine: skrifa::outline::Engine::AutoFallback,
+                        target,
+                    };
+                    skrifa::outline::HintingInstance::new(
+                        &self.glyphs,
+                        size,
+                        skrifa::instance::LocationRef::default(),
+                        options,
+                    )
+                    .ok()
+                });
+                match hinter {
+                    Some(h) => glyph
+                        .draw(skrifa::outline::DrawSettings::hinted(h, false), &mut pen)
+                        .is_ok(),
+                    None => false,
+                }
+            });
+            if !drawn {
+                pen.0.clear();
+                let unhinted = skrifa::outline::DrawSettings::unhinted(
+                    size,
+                    skrifa::instance::LocationRef::default(),
+                );
+                if glyph.draw(unhinted, &mut pen).is_err() {
+                    pen.0.clear();
+                }
+            }
+        }
+        let o = std::rc::Rc::new(pen.0);
+        OUTLINES.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= 16_384 {
+                c.clear();
+            }
+            c.insert(key, o.clone());
+        });
+        o
     }
 
     /// Font units per pixel at `points`.
@@ -126,6 +197,43 @@ impl Face {
             None if strike => (self.ascent * s / 3.0, 1.0),
             None => (-1.0, 1.0),
         }
+    }
+}
+
+/// One piece of a glyph outline, in pixels, y up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Seg {
+    /// Starts a contour.
+    Move(f64, f64),
+    /// A straight line.
+    Line(f64, f64),
+    /// A quadratic curve: control point, end.
+    Quad(f64, f64, f64, f64),
+    /// A cubic curve: two control points, end.
+    Cubic(f64, f64, f64, f64, f64, f64),
+    /// Closes the contour.
+    Close,
+}
+
+struct Segs(Vec<Seg>);
+
+impl skrifa::outline::OutlinePen for Segs {
+    fn move_to(&mut self, x: f32, y: f32) {
+        self.0.push(Seg::Move(f64::from(x), f64::from(y)));
+    }
+    fn line_to(&mut self, x: f32, y: f32) {
+        self.0.push(Seg::Line(f64::from(x), f64::from(y)));
+    }
+    fn quad_to(&mut self, cx: f32, cy: f32, x: f32, y: f32) {
+        let f = f64::from;
+        self.0.push(Seg::Quad(f(cx), f(cy), f(x), f(y)));
+    }
+    fn curve_to(&mut self, a: f32, b: f32, c: f32, d: f32, x: f32, y: f32) {
+        let f = f64::from;
+        self.0.push(Seg::Cubic(f(a), f(b), f(c), f(d), f(x), f(y)));
+    }
+    fn close(&mut self) {
+        self.0.push(Seg::Close);
     }
 }
 
@@ -488,7 +596,7 @@ fn ttf_faces(data: &[u8]) -> u32 {
             .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
             .unwrap_or(0)
             .min(256),
-        Some(_) if FontRef::try_from_slice(data).is_ok() => 1,
+        Some(_) if rustybuzz::ttf_parser::Face::parse(data, 0).is_ok() => 1,
         _ => 0,
     }
 }
@@ -900,6 +1008,48 @@ mod tests {
         let red = shape(f, "<span foreground='red'>r</span><u>u</u>");
         assert_eq!(red.styles.len(), 2);
         assert_eq!(red.decos.len(), 1);
+    }
+
+    #[test]
+    fn outlines_are_hinted_as_freetype_hints_them_for_rrdtool() {
+        // the on-curve points of "e" in DejaVu Sans Mono at 7 pt, from the
+        // glyph rrdtool 1.7.2 (cairo, FreeType) wrote into an SVG graph
+        let want = [
+            (5.4375, 2.625),
+            (5.4375, 2.0),
+            (1.53125, 2.0),
+            (1.53125, 1.984375),
+            (2.0, 1.25),
+            (3.3125, 1.0),
+            (4.21875, 1.0),
+            (5.21875, 1.0),
+            (5.21875, 0.0),
+            (4.21875, 0.0),
+            (3.3125, 0.0),
+            (1.3125, 0.65625),
+            (0.59375, 2.5),
+            (1.296875, 4.3125),
+            (3.171875, 5.0),
+            (4.828125, 4.359375),
+            (5.4375, 2.625),
+            (4.53125, 3.0),
+            (4.15625, 3.734375),
+            (3.140625, 4.0),
+            (2.078125, 3.734375),
+            (1.578125, 3.0),
+        ];
+        let mono = embedded(Embedded::Mono);
+        let id = mono.shaper.glyph_index('e').expect("e").0;
+        let got: Vec<(f64, f64)> = mono
+            .outline(7.0, id)
+            .iter()
+            .filter_map(|s| match *s {
+                Seg::Move(x, y) | Seg::Line(x, y) | Seg::Quad(_, _, x, y) => Some((x, y)),
+                Seg::Cubic(_, _, _, _, x, y) => Some((x, y)),
+                Seg::Close => None,
+            })
+            .collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -10,8 +10,6 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use ab_glyph::{Font as _, OutlineCurve};
-
 use crate::canvas::{Canvas, HAlign, Metrics, Rgba, Text, VAlign};
 
 /// An SVG document being drawn.
@@ -122,59 +120,45 @@ impl SvgCanvas {
         let n = self.per_font[font];
         self.per_font[font] += 1;
         let name = format!("glyph{font}-{n}");
-        let scale = face.scale(size);
+        let outline = face.outline(size, id);
         let s = &mut self.symbols;
         let _ = write!(
             s,
             "<symbol overflow=\"visible\" id=\"{name}\">\n<path style=\"stroke:none;\" d=\""
         );
-        if let Some(outline) = face.outlines().outline(ab_glyph::GlyphId(id)) {
-            let mut last: Option<ab_glyph::Point> = None;
-            let p = |s: &mut String, q: ab_glyph::Point| {
-                num(s, f64::from(q.x) * scale);
-                s.push(' ');
-                num(s, -f64::from(q.y) * scale);
-            };
-            for curve in &outline.curves {
-                let (start, end) = match *curve {
-                    OutlineCurve::Line(a, b) => (a, b),
-                    OutlineCurve::Quad(a, _, b) => (a, b),
-                    OutlineCurve::Cubic(a, _, _, b) => (a, b),
-                };
-                if last != Some(start) {
-                    if last.is_some() {
-                        s.push_str("Z ");
-                    }
+        let p = |s: &mut String, x: f64, y: f64| {
+            num(s, x);
+            s.push(' ');
+            num(s, -y);
+        };
+        for seg in outline.iter() {
+            use crate::font::Seg;
+            match *seg {
+                Seg::Move(x, y) => {
                     s.push_str("M ");
-                    p(s, start);
+                    p(s, x, y);
+                }
+                Seg::Line(x, y) => {
+                    s.push_str("L ");
+                    p(s, x, y);
+                }
+                Seg::Quad(cx, cy, x, y) => {
+                    s.push_str("Q ");
+                    p(s, cx, cy);
                     s.push(' ');
+                    p(s, x, y);
                 }
-                match *curve {
-                    OutlineCurve::Line(_, b) => {
-                        s.push_str("L ");
-                        p(s, b);
-                    }
-                    OutlineCurve::Quad(_, c, b) => {
-                        s.push_str("Q ");
-                        p(s, c);
-                        s.push(' ');
-                        p(s, b);
-                    }
-                    OutlineCurve::Cubic(_, c1, c2, b) => {
-                        s.push_str("C ");
-                        p(s, c1);
-                        s.push(' ');
-                        p(s, c2);
-                        s.push(' ');
-                        p(s, b);
-                    }
+                Seg::Cubic(ax, ay, bx, by, x, y) => {
+                    s.push_str("C ");
+                    p(s, ax, ay);
+                    s.push(' ');
+                    p(s, bx, by);
+                    s.push(' ');
+                    p(s, x, y);
                 }
-                s.push(' ');
-                last = Some(end);
+                Seg::Close => s.push('Z'),
             }
-            if last.is_some() {
-                s.push('Z');
-            }
+            s.push(' ');
         }
         s.push_str("\"/>\n</symbol>\n");
         self.glyph_ids.insert(key, name.clone());
@@ -277,11 +261,7 @@ impl Canvas for SvgCanvas {
             let mut uses_ink = false;
             while k < shaped.glyphs.len() && shaped.glyphs[k].style == style {
                 let g = shaped.glyphs[k];
-                uses_ink |= g
-                    .face
-                    .outlines()
-                    .outline(ab_glyph::GlyphId(g.id))
-                    .is_some_and(|o| !o.curves.is_empty());
+                uses_ink |= !g.face.outline(g.size, g.id).is_empty();
                 let id = self.glyph(g.face, g.size, g.id);
                 uses.push_str("  <use xlink:href=\"#");
                 uses.push_str(&id);
