@@ -69,7 +69,7 @@ fn rgba(path: &str) -> Result<(u32, u32, Vec<u8>)> {
 
 fn cmd_pngdiff(argv: &[String]) -> Result<()> {
     let [a, b] = argv else {
-        return Err(usage("pngdiff needs two PNG files").into());
+        return Err(usage("pngdiff needs two PNG files"));
     };
     let (wa, ha, pa) = rgba(a)?;
     let (wb, hb, pb) = rgba(b)?;
