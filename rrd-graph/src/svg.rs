@@ -27,12 +27,29 @@ pub(crate) struct SvgCanvas {
     metrics: Metrics,
 }
 
-/// A number as cairo writes one: at most six decimals, no trailing zeros.
+/// A number as cairo writes one: at most six decimals, no trailing zeros
+/// (in integer arithmetic: float formatting was most of the time spent).
 fn num(out: &mut String, v: f64) {
-    let v = if v.abs() < 5e-7 { 0.0 } else { v };
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    out.push_str(s);
+    let micro = (v * 1e6).round();
+    if !micro.is_finite() || micro.abs() >= 9e18 {
+        let _ = write!(out, "{v}");
+        return;
+    }
+    let mut m = micro as i64;
+    if m < 0 {
+        out.push('-');
+        m = -m;
+    }
+    let (int, mut frac) = (m / 1_000_000, m % 1_000_000);
+    let _ = write!(out, "{int}");
+    if frac != 0 {
+        let mut digits = 6;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        let _ = write!(out, ".{frac:0digits$}");
+    }
 }
 
 fn color(out: &mut String, c: Rgba) {
@@ -302,6 +319,24 @@ impl Canvas for SvgCanvas {
 mod tests {
     use super::*;
     use crate::font::Font;
+
+    #[test]
+    fn numbers_as_cairo_writes_them() {
+        for (v, want) in [
+            (0.0, "0"),
+            (-0.0000001, "0"),
+            (100.816406, "100.816406"),
+            (0.5019607843, "0.501961"),
+            (-2.5, "-2.5"),
+            (7.0, "7"),
+            (-0.05, "-0.05"),
+            (1e20, "100000000000000000000"),
+        ] {
+            let mut s = String::new();
+            num(&mut s, v);
+            assert_eq!(s, want, "{v}");
+        }
+    }
 
     #[test]
     fn header_in_points_glyphs_once_and_dashes() {
