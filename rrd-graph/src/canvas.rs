@@ -283,7 +283,7 @@ fn stroke_outline(pts: &[(f64, f64)], width: f64, round: bool) -> Vec<Vec<(f64, 
             (a.0 - nx, a.1 - ny),
         ]);
     }
-    if round && width > 2.0 {
+    if round {
         for &(x, y) in pts {
             let n = 16;
             polys.push(
@@ -459,6 +459,65 @@ impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
         }
     }
 
+    /// Fills a disc (a round join or cap) with exact coverage, from a
+    /// per-thread cache of masks by radius and subpixel position.
+    fn fill_disc(&mut self, (cx, cy): (f64, f64), r: f64, color: Rgba) {
+        type Mask = std::rc::Rc<(i32, Vec<f32>)>;
+        thread_local! {
+            static DISCS: std::cell::RefCell<std::collections::HashMap<(u64, u64, u64), Mask>> =
+                std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        if !(r > 0.0 && r < 64.0) || color.a <= 0.0 {
+            return;
+        }
+        let (ix, iy) = (cx.floor(), cy.floor());
+        let (fx, fy) = (cx - ix, cy - iy);
+        let key = (r.to_bits(), fx.to_bits(), fy.to_bits());
+        let mask = DISCS.with(|d| {
+            let mut d = d.borrow_mut();
+            if d.len() > 256 {
+                d.clear();
+            }
+            d.entry(key)
+                .or_insert_with(|| {
+                    // pixels from -n to n around the centre's pixel, each
+                    // sampled 16 x 16
+                    let n = r.ceil() as i32 + 1;
+                    let side = (2 * n + 1) as usize;
+                    let mut cov = vec![0f32; side * side];
+                    for py in -n..=n {
+                        for px in -n..=n {
+                            let mut hits = 0;
+                            for sy in 0..16 {
+                                for sx in 0..16 {
+                                    let x = f64::from(px) + (f64::from(sx) + 0.5) / 16.0 - fx;
+                                    let y = f64::from(py) + (f64::from(sy) + 0.5) / 16.0 - fy;
+                                    hits += i32::from(x * x + y * y <= r * r);
+                                }
+                            }
+                            cov[((py + n) as usize) * side + (px + n) as usize] =
+                                hits as f32 / 256.0;
+                        }
+                    }
+                    std::rc::Rc::new((n, cov))
+                })
+                .clone()
+        });
+        let (n, cov) = (&mask.0, &mask.1);
+        let side = (2 * n + 1) as usize;
+        let base = color.backend();
+        let (w, h) = (self.size.0 as i32, self.size.1 as i32);
+        for (k, &c) in cov.iter().enumerate() {
+            let (px, py) = (
+                ix as i32 + (k % side) as i32 - n,
+                iy as i32 + (k / side) as i32 - n,
+            );
+            if c > 0.0 && px >= 0 && py >= 0 && px < w && py < h {
+                paint(&mut *self.backend, base, (px, py), c);
+            }
+        }
+    }
+
     /// Rasterizes closed polygons together and blends the coverage.
     fn blend(&mut self, polys: &[Vec<(f64, f64)>], color: Rgba) {
         let (w, h) = (f64::from(self.size.0), f64::from(self.size.1));
@@ -577,8 +636,11 @@ impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
         if parts.iter().all(axis) && (color.a >= 1.0 || parts.iter().all(|p| p.len() <= 2)) {
             let hw = width / 2.0;
             for p in &parts {
-                // square ends where segments meet, butt ends for lone ones
-                let ext = if p.len() > 2 { hw } else { 0.0 };
+                // joined segments of a solid line meet (and end) round, as
+                // rrdtool's lines do: rectangles between the points and a
+                // disc on each point; dashes and lone segments end butt
+                let joined = p.len() > 2;
+                let ext = if joined && !round { hw } else { 0.0 };
                 for w in p.windows(2) {
                     let (a, b) = (w[0], w[1]);
                     if a.1 == b.1 {
@@ -587,6 +649,11 @@ impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
                     } else {
                         let (t, u) = (a.1.min(b.1) - ext, a.1.max(b.1) + ext);
                         self.fill_rect_aa(a.0 - hw, t, a.0 + hw, u, color);
+                    }
+                }
+                if joined && round {
+                    for &q in p.iter() {
+                        self.fill_disc(q, hw, color);
                     }
                 }
             }

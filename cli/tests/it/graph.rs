@@ -672,7 +672,8 @@ fn keyword_vnames_differential() {
             format!("DEF:{v}=a.rrd:x"),
             format!("DEF:{v}=a.rrd"),
             format!("DEF:{v}=a.rrd:x:AVERAGE:step=600"),
-            format!("DEF:{v}=a.rrd:x:AVERAGE:start=-1d"),
+            // (an absolute start after the end: no clock in the message)
+            format!("DEF:{v}=a.rrd:x:AVERAGE:start=1700000000"),
         ];
         for def in &defs {
             for u in &uses {
