@@ -1,7 +1,10 @@
 #!/bin/bash
-# Renders the gallery: a dozen representative graphs, each with `rrd` and,
-# when it is on PATH, with C rrdtool 1.7.2, into this directory, and writes
-# index.md showing them side by side.
+# Renders the gallery: a dozen representative graphs and the command lines
+# of real tools (Munin, LibreNMS, Cacti, SmokePing, collectd, pnp4nagios, a
+# Raspberry Pi script), each with `rrd` and, when it is on PATH, with C
+# rrdtool 1.7.2, into this directory, and writes index.md showing them side
+# by side, with a table of file sizes and pixel differences
+# (`rrd-bench pngdiff`).
 # Usage (from the repository root): docs/gallery/make.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
