@@ -39,7 +39,8 @@ impl Source for Ramp {
 }
 
 /// Graph arguments, one per line, after a first line that sets the image
-/// size and format: parse them; if they parse, compute the data, lay the
+/// size and format (its first byte: bit 0 SVG, bit 2 pango markup, bit 3
+/// DejaVu Sans for every text, 15 modulo 16 huge sizes): parse them; if they parse, compute the data, lay the
 /// graph out and draw it. Any bytes are taken (as the command line takes
 /// them); sizes are mostly small, sometimes anything a `u32` holds (which
 /// the 100-million-pixel check must refuse before allocating). Must never
@@ -79,6 +80,10 @@ pub fn graph_args(data: &[u8]) {
     };
     o.layout.width = width;
     o.layout.height = height;
+    o.layout.fonts.markup = byte(0) & 4 != 0;
+    if byte(0) & 8 != 0 {
+        o.layout.fonts.faces = [crate::font::embedded(crate::font::Embedded::Sans); 5];
+    }
     // what graph refuses before computing anything
     if render::check_image_size(f64::from(width), f64::from(height)).is_err() {
         return;

@@ -16,6 +16,7 @@ mod graph;
 mod hostile;
 mod locking;
 mod random_defs;
+mod real_tools;
 mod support;
 mod update_diff;
 mod xport;
