@@ -23,6 +23,10 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             .map(|t| t.as_secs() as i64)
     };
     let r = req.render(&mut Files, mtime).map_err(graph_error)?;
+    // rrdtool's pango warns on standard error about markup it cannot parse
+    for w in &r.warnings {
+        eprintln!("rrd: warning: {w}");
+    }
     let text = if verbose {
         r.graphv_text()
     } else {

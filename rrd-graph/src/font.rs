@@ -728,10 +728,28 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
+thread_local! {
+    /// Texts of this graph that were not valid markup, with pango's error.
+    static WARNINGS: std::cell::RefCell<Vec<(String, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Starts a graph: no text has been laid out yet (see [`shape`]).
 pub fn begin_graph() {
     LAST_MARKUP.with(|l| *l.borrow_mut() = None);
     LEGEND_START.with(|l| *l.borrow_mut() = None);
+    WARNINGS.with(|w| w.borrow_mut().clear());
+}
+
+/// The warnings of the graph being drawn about markup that does not parse,
+/// one per text (at most 64), and no more of them.
+pub fn take_warnings() -> Vec<String> {
+    WARNINGS.with(|w| {
+        w.borrow_mut()
+            .drain(..)
+            .map(|(text, e)| format!("pango markup: {e} (in '{text}')"))
+            .collect()
+    })
 }
 
 /// Notes the layout's text as the legends start being drawn, for
@@ -797,6 +815,13 @@ pub fn shape(font: Font, text: &str) -> std::rc::Rc<Shaped> {
             s
         }
         None => {
+            WARNINGS.with(|w| {
+                let mut w = w.borrow_mut();
+                if w.len() < 64 && !w.iter().any(|(t, _)| t == text) {
+                    let e = markup_error(font, text).unwrap_or_default();
+                    w.push((text.to_string(), e));
+                }
+            });
             let prev = LAST_MARKUP.with(|l| l.borrow().clone()).unwrap_or_default();
             shape(font, &prev)
         }

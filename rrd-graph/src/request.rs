@@ -499,6 +499,7 @@ impl GraphRequest {
             out.head.extend(info_text);
         }
         out.output = Some(image);
+        out.warnings = crate::font::take_warnings();
         out.error = grids.error;
         Ok(out)
     }
@@ -598,6 +599,9 @@ pub struct Rendered {
     /// The error rrdtool reports after writing the image and the texts
     /// (`Wrong duration format`): the run then fails.
     pub error: Option<String>,
+    /// Warnings about texts that are not valid pango markup (with `-P`;
+    /// rrdtool's pango prints them on standard error), one per text.
+    pub warnings: Vec<String>,
 }
 
 impl Default for Rendered {
@@ -609,6 +613,7 @@ impl Default for Rendered {
             head: Vec::new(),
             prints_in_graph_text: true,
             error: None,
+            warnings: Vec::new(),
         }
     }
 }
