@@ -558,7 +558,7 @@ fn load(path: &std::path::Path, index: u32, family: &str, weight: u16) -> Option
     if let Some(f) = map.get(&key) {
         return Some(f);
     }
-    let data: &'static [u8] = Box::leak(std::fs::read(path).ok()?.into_boxed_slice());
+    let data: &'static [u8] = Box::leak(read_font(path).ok()?.into_boxed_slice());
     let face: &'static Face = Box::leak(Box::new(Face::parse(
         data,
         index,
@@ -569,11 +569,31 @@ fn load(path: &std::path::Path, index: u32, family: &str, weight: u16) -> Option
     Some(face)
 }
 
+/// The largest font file read (the biggest CJK collections are about
+/// 30 MiB): a path to anything larger is refused, not read into memory.
+const MAX_FONT_BYTES: u64 = 64 << 20;
+
+/// A font file's bytes, at most [`MAX_FONT_BYTES`] of them.
+fn read_font(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let too_big = || std::io::Error::other(format!("larger than {} MiB", MAX_FONT_BYTES >> 20));
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() > MAX_FONT_BYTES {
+        return Err(too_big());
+    }
+    let mut data = Vec::new();
+    file.take(MAX_FONT_BYTES + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > MAX_FONT_BYTES {
+        return Err(too_big());
+    }
+    Ok(data)
+}
+
 /// A font file given by path: its first face (a collection's face closest
 /// to `weight`).
 fn from_file(path: &std::path::Path, weight: u16) -> Result<&'static Face> {
     let bad = |why: &str| Error::refused(format!("font file '{}': {why}", path.display()));
-    let data = std::fs::read(path).map_err(|e| bad(&e.to_string()))?;
+    let data = read_font(path).map_err(|e| bad(&e.to_string()))?;
     let count = ttf_faces(&data);
     if count == 0 {
         return Err(bad("not a TrueType or OpenType font"));
@@ -855,7 +875,9 @@ fn lay_out(base: Font, runs: &[crate::markup::Run]) -> Shaped {
         styles: Vec::new(),
         decos: Vec::new(),
     };
-    let (mut top, mut bottom) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    // the line box holds every run's box, shifted by its rise, and the
+    // baseline itself (pango's line extents, in whole pixels outward)
+    let (mut top, mut bottom) = (0.0f64, 0.0f64);
     let mut pen = 0.0f64;
     for run in runs {
         let style = out.styles.len();
@@ -863,7 +885,9 @@ fn lay_out(base: Font, runs: &[crate::markup::Run]) -> Shaped {
             color: run.color,
             alpha: run.alpha,
         });
-        let rise = (px(run.rise)).round();
+        // hinted, pango places runs on whole pixels, away from the
+        // baseline (measured against rrdtool at 7-14 pt)
+        let rise = run.rise.signum() * (run.rise.abs() - 1e-9).ceil().max(0.0);
         let size = run.font.size;
         let (asc, desc) = (run.font.face.ascent(size), run.font.face.descent(size));
         top = top.max(asc + rise);
@@ -1007,6 +1031,14 @@ mod tests {
         std::fs::write(&bad, b"not a font").unwrap();
         let e = resolve(bad.to_str().unwrap()).unwrap_err().to_string();
         assert!(e.contains("not a TrueType"), "{e}");
+        // a huge file is refused before it is read (sparse: no disk used)
+        let huge = dir.join("huge.ttf");
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(MAX_FONT_BYTES + 1)
+            .unwrap();
+        let e = resolve(huge.to_str().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("larger than 64 MiB"), "{e}");
         let good = dir.join("mono.ttf");
         std::fs::write(&good, MONO_BOLD).unwrap();
         assert_eq!(resolve(good.to_str().unwrap()).unwrap().weight, 700);

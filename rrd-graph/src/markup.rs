@@ -32,7 +32,7 @@ pub struct Run {
     pub underline: bool,
     /// Struck through.
     pub strike: bool,
-    /// Baseline shift upwards, in points.
+    /// Baseline shift upwards, in pixels (pango units of the layout).
     pub rise: f64,
 }
 
@@ -52,7 +52,7 @@ struct Style {
     bg_alpha: Option<f64>,
     underline: bool,
     strike: bool,
-    /// Rise in points.
+    /// Rise in pixels.
     rise: f64,
     /// `<sup>`/`<sub>` nesting (scale and shift from the face's metrics).
     script: Vec<bool>,
@@ -472,6 +472,8 @@ fn span_attribute(st: &mut Style, name: &str, v: &str, base: Font) -> Result<(),
             }
         }
         "rise" => {
+            // pango units are 1/1024 of the layout's unit, a pixel here;
+            // pango reads "Npt" as N * 1024 units, so as N pixels
             st.rise += if let Some(pt) = v.strip_suffix("pt").and_then(|p| p.parse::<f64>().ok()) {
                 pt
             } else if let Ok(n) = v.parse::<i32>() {
@@ -678,7 +680,7 @@ impl FontCache {
             let before = prev.map(|r| (r.font.face, r.font.size));
             let (scale, shift) =
                 match before.and_then(|(f, s)| f.script_metrics(up).map(|m| (m, s))) {
-                    Some(((k, off), s)) => (k, off * s),
+                    Some(((k, off), s)) => (k, off * crate::font::px(s)),
                     None => (1.0 / 1.2, 5000.0 / 1024.0),
                 };
             size *= scale;
