@@ -674,8 +674,11 @@ impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
     }
 
     fn text(&mut self, t: &Text<'_>) {
-        if !one_colour(&crate::font::shape(t.font, t.text)) {
-            for (color, polys) in text_groups(&self.metrics, t) {
+        // marked-up texts skip the coverage cache: its key is the text, and
+        // with markup what a text draws depends on the graph (bad markup
+        // draws the layout's previous text)
+        if t.font.markup || !one_colour(&crate::font::shape(t.font, t.text)) {
+            for (color, polys) in text_groups(t) {
                 self.blend(&polys, color);
             }
             return;
@@ -683,7 +686,7 @@ impl<B: DrawingBackend> Canvas for RasterCanvas<'_, B> {
         if self.text_from_cache(t) {
             return;
         }
-        let polys = glyph_outlines(&self.metrics, t);
+        let polys = glyph_outlines(t);
         // glyph outlines have contours of both orientations (holes): fill
         // them as one shape
         self.blend(&polys, t.color);
@@ -794,7 +797,7 @@ impl<B: DrawingBackend> RasterCanvas<'_, B> {
             y: 0.0,
             ..*t
         };
-        let polys = glyph_outlines(&self.metrics, &at_origin);
+        let polys = glyph_outlines(&at_origin);
         if polys.len() < 2 {
             return None;
         }
@@ -823,8 +826,8 @@ impl<B: DrawingBackend> RasterCanvas<'_, B> {
 
 /// The glyph outlines of a text, flattened to polygons in device space,
 /// positioned as rrdtool positions text (origins on whole pixels).
-fn glyph_outlines(m: &Metrics, t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
-    text_groups(m, t).into_iter().flat_map(|(_, p)| p).collect()
+fn glyph_outlines(t: &Text<'_>) -> Vec<Vec<(f64, f64)>> {
+    text_groups(t).into_iter().flat_map(|(_, p)| p).collect()
 }
 
 /// Flattens a glyph outline (pixels, y up) into polygons through `fp`.
@@ -900,7 +903,7 @@ type Painted = (Rgba, Vec<Vec<(f64, f64)>>);
 
 /// The shapes of a text in drawing order, each with its colour: span
 /// backgrounds, the glyphs of each run, underlines and strikethroughs.
-fn text_groups(_m: &Metrics, t: &Text<'_>) -> Vec<Painted> {
+fn text_groups(t: &Text<'_>) -> Vec<Painted> {
     let shaped = crate::font::shape(t.font, t.text);
     let width = shaped.width;
     let height = shaped.height;
@@ -1122,7 +1125,7 @@ mod tests {
                     },
                     t.clone(),
                 ] {
-                    let polys = glyph_outlines(&c.metrics, &t);
+                    let polys = glyph_outlines(&t);
                     c.blend(&polys, t.color);
                 }
             });

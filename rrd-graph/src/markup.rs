@@ -157,7 +157,7 @@ pub fn parse(markup: &str, base: Font) -> Result<Vec<Run>, MarkupError> {
                 let name = rest[..n].to_string();
                 let (attrs, used, empty) = attributes(&name, &rest[n..])?;
                 flush(&mut text, &mut runs, &cur, &mut fonts)?;
-                let style = apply(&name, &attrs, cur, base)?;
+                let style = apply(&name, &attrs, cur)?;
                 i += 1 + n + used;
                 if !empty {
                     stack.push((name, style));
@@ -316,12 +316,7 @@ fn attributes(tag: &str, s: &str) -> Result<(Vec<(String, String)>, usize, bool)
 }
 
 /// The style inside element `tag` with `attrs`, opened in `cur`.
-fn apply(
-    tag: &str,
-    attrs: &[(String, String)],
-    mut st: Style,
-    base: Font,
-) -> Result<Style, MarkupError> {
+fn apply(tag: &str, attrs: &[(String, String)], mut st: Style) -> Result<Style, MarkupError> {
     if tag != "span" {
         if let Some((a, _)) = attrs.first() {
             return Err(format!("Tag “{tag}” does not support attribute “{a}”"));
@@ -340,7 +335,7 @@ fn apply(
         "sub" => st.script.push(false),
         "span" => {
             for (name, v) in attrs {
-                span_attribute(&mut st, name.replace('-', "_").as_str(), v, base)?;
+                span_attribute(&mut st, name.replace('-', "_").as_str(), v)?;
             }
         }
         _ => return Err(format!("Unknown tag '{tag}'")),
@@ -348,7 +343,7 @@ fn apply(
     Ok(st)
 }
 
-fn span_attribute(st: &mut Style, name: &str, v: &str, base: Font) -> Result<(), MarkupError> {
+fn span_attribute(st: &mut Style, name: &str, v: &str) -> Result<(), MarkupError> {
     match name {
         "font" | "font_desc" => {
             let d = crate::font::parse_description(v);
@@ -490,7 +485,6 @@ fn span_attribute(st: &mut Style, name: &str, v: &str, base: Font) -> Result<(),
         | "font_features" | "fallback" | "lang" | "allow_breaks" | "insert_hyphens"
         | "show" | "line_height" | "text_transform" | "segment" | "baseline_shift"
         | "font_scale" => {
-            let _ = base;
             return Err(format!(
                 "pango markup: the <span> attribute '{name}' is not supported by rrd"
             ));

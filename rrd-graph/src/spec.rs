@@ -158,13 +158,12 @@ fn valid_vname(s: &str) -> bool {
 /// Splits at unescaped colons, unescaping `\:`; each field keeps the byte
 /// offset where it starts in the argument.
 /// Whether a DEF vname is one of rrdtool's DEF keys (read as that key
-/// first).
-fn keyword_vname(vname: &str) -> Option<()> {
+/// first; `daemon` aside, which rrd refuses).
+fn keyword_vname(vname: &str) -> bool {
     matches!(
         vname,
         "ds" | "cf" | "rrd" | "step" | "start" | "end" | "reduce" | "vname"
     )
-    .then_some(())
 }
 
 /// The error of rrdtool's first reading of `DEF:KEY=VALUE:…` whose vname
@@ -591,7 +590,7 @@ impl GraphSpec {
         let first = &fields[0].1;
         let keyword = first
             .split_once('=')
-            .is_some_and(|(k, _)| keyword_vname(k).is_some() || k == "daemon");
+            .is_some_and(|(k, _)| keyword_vname(k) || k == "daemon");
         if fields.len() < 2 && !keyword {
             return Err(syntax(
                 format!("No argument for definition of DS in {arg}"),
@@ -619,7 +618,7 @@ impl GraphSpec {
             .iter()
             .skip(1)
             .any(|(_, f)| f.split_once('=').is_some_and(|(k, _)| k == vname));
-        if keyword_vname(vname).is_some() && !later {
+        if keyword_vname(vname) && !later {
             let retry = first_reading_error(vname, &first[eq + 1..], &fields, arg, ctx);
             if fields.len() < 2 {
                 // the retry lacks the data source too

@@ -52,6 +52,15 @@ fn num(out: &mut String, v: f64) {
     }
 }
 
+/// `fill:#rrggbb;fill-opacity:A;`, as paths and text groups are filled.
+fn fill_style(out: &mut String, c: Rgba) {
+    out.push_str("fill:");
+    color(out, c);
+    out.push_str(";fill-opacity:");
+    num(out, c.a.clamp(0.0, 1.0));
+    out.push(';');
+}
+
 fn color(out: &mut String, c: Rgba) {
     let b = |d: f64| ((d.clamp(0.0, 1.0) * 65535.0 + 0.5).floor() as u32 >> 8) as u8;
     let _ = write!(out, "#{:02x}{:02x}{:02x}", b(c.r), b(c.g), b(c.b));
@@ -113,11 +122,9 @@ impl SvgCanvas {
             return;
         }
         let b = &mut self.body;
-        b.push_str("<path style=\"stroke:none;fill-rule:nonzero;fill:");
-        color(b, c);
-        b.push_str(";fill-opacity:");
-        num(b, c.a.clamp(0.0, 1.0));
-        b.push_str(";\" d=\"");
+        b.push_str("<path style=\"stroke:none;fill-rule:nonzero;");
+        fill_style(b, c);
+        b.push_str("\" d=\"");
         path_data(b, polys, true);
         b.push_str("\"/>\n");
     }
@@ -240,15 +247,6 @@ impl Canvas for SvgCanvas {
             _ => None,
         };
         let base = dy + shaped.ascent;
-        let open_group = |b: &mut String| {
-            if let Some(r) = rotate {
-                let _ = writeln!(b, "<g transform=\"translate({ox} {oy}) rotate({r})\">");
-            } else if ox != 0.0 || oy != 0.0 {
-                let _ = writeln!(b, "<g transform=\"translate({ox} {oy})\">");
-            } else {
-                b.push_str("<g>\n");
-            }
-        };
         let style_color = |k: usize| {
             let s = shaped.styles[k];
             s.color.unwrap_or(t.color).fade(s.alpha)
@@ -261,9 +259,14 @@ impl Canvas for SvgCanvas {
                 (dx + x0, base + y1),
             ]
         };
-        let mut b = std::mem::take(&mut self.body);
-        open_group(&mut b);
-        self.body = b;
+        let b = &mut self.body;
+        if let Some(r) = rotate {
+            let _ = writeln!(b, "<g transform=\"translate({ox} {oy}) rotate({r})\">");
+        } else if ox != 0.0 || oy != 0.0 {
+            let _ = writeln!(b, "<g transform=\"translate({ox} {oy})\">");
+        } else {
+            b.push_str("<g>\n");
+        }
         for d in &shaped.decos {
             if let Some(bg) = d.background {
                 let r = rect(d.rect);
@@ -292,11 +295,9 @@ impl Canvas for SvgCanvas {
             // cairo draws nothing for a run without ink (only blanks)
             if c.a > 0.0 && uses_ink {
                 let b = &mut self.body;
-                b.push_str("<g style=\"fill:");
-                color(b, c);
-                b.push_str(";fill-opacity:");
-                num(b, c.a.clamp(0.0, 1.0));
-                b.push_str(";\">\n");
+                b.push_str("<g style=\"");
+                fill_style(b, c);
+                b.push_str("\">\n");
                 b.push_str(&uses);
                 b.push_str("</g>\n");
             }

@@ -516,19 +516,31 @@ fn random_fonts(rng: &mut crate::support::SplitMix) -> Vec<String> {
 /// Layout with named fonts (`RRD_GRAPH_COUNT` cases) against rrdtool.
 #[test]
 fn font_differential() {
+    layout_differential("font_differential", 0xf047_5eed, random_fonts, true);
+}
+
+/// Runs `generate`'s command lines through [`differential_out`] (standard
+/// error compared or not), reports how many agree and how many legend
+/// boxes they held, and fails on any that differ.
+fn layout_differential(
+    name: &str,
+    seed: u64,
+    generate: fn(&mut crate::support::SplitMix) -> Vec<String>,
+    stderr: bool,
+) {
     if !have_rrdtool() {
-        eprintln!("font_differential skipped: rrdtool 1.7.2 is not on PATH");
+        eprintln!("{name} skipped: rrdtool 1.7.2 is not on PATH");
         return;
     }
     let mut legends = 0;
-    let (count, same, failures) = differential(0xf047_5eed, random_fonts, |_, want| {
+    let (count, same, failures) = differential_out(seed, generate, stderr, |_, want| {
         legends += String::from_utf8_lossy(&want.stdout)
             .lines()
             .filter(|l| l.starts_with("coords["))
             .count();
     });
     eprintln!(
-        "font_differential: {same} of {count} graphv runs agree ({legends} legend boxes), {} differ",
+        "{name}: {same} of {count} graphv runs agree ({legends} legend boxes), {} differ",
         failures.len()
     );
     assert!(
@@ -617,29 +629,9 @@ fn random_markup(rng: &mut crate::support::SplitMix) -> Vec<String> {
 /// Layout of pango markup (`RRD_GRAPH_COUNT` cases) against rrdtool.
 #[test]
 fn markup_differential() {
-    if !have_rrdtool() {
-        eprintln!("markup_differential skipped: rrdtool 1.7.2 is not on PATH");
-        return;
-    }
-    let mut legends = 0;
     // standard error is not compared: rrdtool's pango warns there about
     // markup it cannot parse, with its process id and the time
-    let (count, same, failures) = differential_out(0x9a46_0ace, random_markup, false, |_, want| {
-        legends += String::from_utf8_lossy(&want.stdout)
-            .lines()
-            .filter(|l| l.starts_with("coords["))
-            .count();
-    });
-    eprintln!(
-        "markup_differential: {same} of {count} graphv runs agree ({legends} legend boxes), {} differ",
-        failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {count} differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    layout_differential("markup_differential", 0x9a46_0ace, random_markup, false);
 }
 
 /// DEF vnames that are DEF keys (`ds`, `cf`, `start`, …): rrdtool reads
