@@ -205,14 +205,9 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
         if start.is_none() {
             start = Some(h.last_up);
         }
-        if rra.iter().any(|r| !r.cf.is_plain()) {
-            return Err("creating Holt-Winters archives is not supported yet (template)".into());
-        }
     }
     let step = step.unwrap_or(300);
     let start = start.unwrap_or_else(|| now() - 10);
-    let template_ds = ds.len();
-    let template_rra = rra.len();
     let mut spec = CreateSpec {
         start,
         step,
@@ -220,28 +215,31 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
         rra,
         version: None,
     };
+    // rrdtool decides the version while parsing arguments: what a template
+    // brings does not count
+    let hash = rrd_core::name_hash(file);
+    let mut version = 3;
     for arg in &p.args[1..] {
         if arg.starts_with("DS:") {
             let d = rrd_core::parse_ds(arg, &spec.ds).map_err(|e| e.to_string())?;
+            if matches!(
+                d.kind,
+                rrd_core::DsKind::DCounter | rrd_core::DsKind::DDerive
+            ) {
+                version = 5;
+            }
             spec.ds.push(d);
         } else if arg.starts_with("RRA:") {
-            spec.rra
-                .push(rrd_core::parse_rra(arg, step).map_err(|e| e.to_string())?);
+            let (r, v) = rrd_core::parse_rra_named(arg, step, hash).map_err(|e| e.to_string())?;
+            version = version.max(v);
+            spec.rra.push(r);
+            rrd_core::push_contingent_rras(&mut spec.rra, hash).map_err(|e| e.to_string())?;
         } else {
             return Err(format!("can't parse argument '{arg}'"));
         }
     }
     spec.validate().map_err(|e| e.to_string())?;
-    if template_ds + template_rra > 0 {
-        // rrdtool decides the version while parsing arguments: what the
-        // template brings does not count
-        let own = CreateSpec {
-            ds: spec.ds[template_ds..].to_vec(),
-            rra: spec.rra[template_rra..].to_vec(),
-            ..spec.clone()
-        };
-        spec.version = Some(own.version());
-    }
+    spec.version = Some(version);
     if file == "-" {
         let mut buf = Vec::new();
         spec.write_to(&mut buf).map_err(|e| e.to_string())?;

@@ -162,15 +162,87 @@ pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
     })
 }
 
-/// Parses one `RRA:CF:xff:steps:rows` argument for a file of PDP step `step`.
+/// rrdtool's hash of a file name (FNV-1 of the bytes as given, with the
+/// 32-bit basis and prime but, as rrdtool keeps it in an `unsigned long`,
+/// computed modulo 2^64): the phase of the seasonal smoothing in SEASONAL
+/// and DEVSEASONAL archives.
+pub fn name_hash(name: &str) -> u64 {
+    let mut h: u64 = 0x811c_9dc5;
+    for &b in crate::argbytes::decode(name).iter() {
+        h = h.wrapping_mul(0x0100_0193);
+        h ^= u64::from(b);
+    }
+    h
+}
+
+/// glibc `sscanf("%lf")` on a prefix of `s`: leading blanks, then the
+/// longest decimal number, `inf`/`infinity` or `nan` (any case).
+fn scan_double(s: &str) -> Option<f64> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let b = t.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'+' | b'-')) {
+        i = 1;
+    }
+    let lower = t[i..].to_ascii_lowercase();
+    for word in ["infinity", "inf", "nan"] {
+        if lower.starts_with(word) {
+            let v = if word == "nan" {
+                f64::NAN
+            } else {
+                f64::INFINITY
+            };
+            return Some(if b[0] == b'-' { -v } else { v });
+        }
+    }
+    let digits = |mut j: usize| {
+        while b.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        j
+    };
+    let int_end = digits(i);
+    let mut end = int_end;
+    if b.get(end) == Some(&b'.') {
+        end = digits(end + 1);
+    }
+    if end == i || (end == i + 1 && b.get(i) == Some(&b'.')) {
+        return None;
+    }
+    if matches!(b.get(end), Some(b'e' | b'E')) {
+        let mut j = end + 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let k = digits(j);
+        if k > j {
+            end = k;
+        }
+    }
+    t[..end].parse().ok()
+}
+
+/// Parses one `RRA:CF:xff:steps:rows` argument for a file of PDP step `step`
+/// (or a Holt-Winters archive's arguments). A SEASONAL or DEVSEASONAL archive
+/// named explicitly takes its smoothing phase from the file name's hash, as
+/// rrdtool's does: see [`parse_rra_named`].
 pub fn parse_rra(arg: &str, step: u64) -> Result<RraDef> {
+    parse_rra_named(arg, step, name_hash("")).map(|(d, _)| d)
+}
+
+/// [`parse_rra`] for a file whose name hashes to `hash` ([`name_hash`]),
+/// with the file version the argument asks for (4 for MHWPREDICT and an
+/// explicit smoothing window, else 3).
+pub fn parse_rra_named(arg: &str, step: u64, hash: u64) -> Result<(RraDef, u8)> {
+    use ConsolidationFn as Cf;
+    let def_err = |m: String| Error::Definition(m);
     let rest = arg
         .strip_prefix("RRA:")
-        .ok_or_else(|| Error::Definition(format!("can't parse argument '{arg}'")))?;
+        .ok_or_else(|| def_err(format!("can't parse argument '{arg}'")))?;
     // strtok: empty fields vanish
     let tokens: Vec<&str> = rest.split(':').filter(|t| !t.is_empty()).collect();
     let Some(cf_tok) = tokens.first() else {
-        return Err(Error::Definition(
+        return Err(def_err(
             "Expected at least 4 arguments for RRA but got 0".into(),
         ));
     };
@@ -181,56 +253,258 @@ pub fn parse_rra(arg: &str, step: u64) -> Result<RraDef> {
             .take_while(char::is_ascii_uppercase)
             .take(19)
             .collect();
-        Error::Definition(format!("Unrecognized consolidation function {shown}"))
+        def_err(format!("Unrecognized consolidation function {shown}"))
     })?;
-    if !cf.is_plain() {
-        return Err(Error::Unsupported(format!(
-            "creating Holt-Winters archives ({cf}) is not supported yet ({arg})"
-        )));
-    }
-    let mut xff = 0.0;
-    if let Some(t) = tokens.get(1) {
-        xff = match strtodbl(t, None) {
-            Ok(v) if (0.0..1.0).contains(&v) => v,
-            _ => {
-                return Err(Error::Definition(
-                    "Invalid xff: must be between 0 and 1".into(),
-                ))
+    let mut version = 3;
+    let atoi = |t: &str| rrd_clib::strtol::atoi(t);
+    let unit_double = |t: &str| strtodbl(t, None).ok();
+    // the parameter slots as rrdtool fills them (rra_def_t.par)
+    let mut par = [0u64; 10];
+    let mut token_min = 4;
+    match cf {
+        Cf::HwPredict | Cf::MhwPredict => {
+            if cf == Cf::MhwPredict {
+                version = 4;
             }
-        };
+            token_min = 5;
+            par[1] = 0.1f64.to_bits();
+            par[2] = (1.0f64 / 288.0).to_bits();
+            par[3] = i32::MAX as u64;
+        }
+        Cf::Seasonal | Cf::DevSeasonal => {
+            token_min = if cf == Cf::Seasonal { 4 } else { 3 };
+            par[1] = 0.1f64.to_bits();
+            par[2] = 0.05f64.to_bits();
+            par[3] = u64::MAX;
+        }
+        Cf::DevPredict => {
+            token_min = 3;
+            par[3] = u64::MAX;
+        }
+        Cf::Failures => {
+            token_min = 5;
+            par[1] = 2.0f64.to_bits();
+            par[2] = 2.0f64.to_bits();
+            par[4] = 3;
+            par[5] = 2;
+            par[3] = u64::MAX;
+        }
+        _ => {}
     }
     let mut pdp_cnt = 1;
-    if let Some(t) = tokens.get(2) {
-        pdp_cnt = scaled_duration(t, step)
-            .map_err(|m| Error::Definition(format!("Invalid step {t}: {m}")))?;
-    }
     let mut rows = 0;
-    if let Some(t) = tokens.get(3) {
-        rows = scaled_duration(t, step.saturating_mul(pdp_cnt))
-            .map_err(|m| Error::Definition(format!("Invalid row count {t}: {m}")))?;
+    for (idx, t) in tokens.iter().enumerate().skip(1) {
+        match (idx, cf) {
+            (1, c) if !c.is_plain() => {
+                rows = scaled_duration(t, step)
+                    .map_err(|m| def_err(format!("Invalid row count {t}: {m}")))?;
+            }
+            (1, _) => match unit_double(t) {
+                Some(v) if (0.0..1.0).contains(&v) => par[0] = v.to_bits(),
+                _ => return Err(def_err("Invalid xff: must be between 0 and 1".into())),
+            },
+            (2, Cf::HwPredict | Cf::MhwPredict) => match unit_double(t) {
+                Some(v) if v > 0.0 && v < 1.0 => par[1] = v.to_bits(),
+                _ => return Err(def_err("Invalid alpha: must be between 0 and 1".into())),
+            },
+            (2, Cf::Seasonal | Cf::DevSeasonal) => match unit_double(t) {
+                Some(v) if v > 0.0 && v < 1.0 => {
+                    par[1] = v.to_bits();
+                    par[4] = hash % rows.max(1);
+                }
+                _ => return Err(def_err("Invalid gamma: must be between 0 and 1".into())),
+            },
+            (2, Cf::Failures) => {
+                par[5] = atoi(t) as i64 as u64;
+                if !(1..=28).contains(&atoi(t)) {
+                    return Err(def_err("Failure threshold is out of range 1, 28".into()));
+                }
+            }
+            (2, Cf::DevPredict) => par[3] = (atoi(t) as i64 - 1) as u64,
+            (2, _) => {
+                pdp_cnt = scaled_duration(t, step)
+                    .map_err(|m| def_err(format!("Invalid step {t}: {m}")))?;
+            }
+            (3, Cf::HwPredict | Cf::MhwPredict) => match unit_double(t) {
+                Some(v) if (0.0..=1.0).contains(&v) => par[2] = v.to_bits(),
+                _ => return Err(def_err("Invalid beta: must be between 0 and 1".into())),
+            },
+            (3, Cf::Seasonal | Cf::DevSeasonal) => par[3] = (atoi(t) as i64 - 1) as u64,
+            (3, Cf::Failures) => {
+                par[4] = atoi(t) as i64 as u64;
+                if !(1..=28).contains(&atoi(t)) {
+                    return Err(def_err("Window length is out of range 1, 28".into()));
+                }
+                if par[4] < par[5] {
+                    return Err(def_err(
+                        "Window length is shorter than the failure threshold".into(),
+                    ));
+                }
+            }
+            (3, Cf::DevPredict) => {
+                return Err(def_err(
+                    "Unexpected extra argument for consolidation function DEVPREDICT".into(),
+                ))
+            }
+            (3, _) => {
+                rows = scaled_duration(t, step.saturating_mul(pdp_cnt))
+                    .map_err(|m| def_err(format!("Invalid row count {t}: {m}")))?;
+            }
+            (4, Cf::Failures) => par[3] = (atoi(t) as i64 - 1) as u64,
+            (4, Cf::Seasonal | Cf::DevSeasonal) => {
+                let v = t.strip_prefix("smoothing-window=").and_then(scan_double);
+                let Some(v) = v else {
+                    return Err(def_err(format!("Invalid option {t}")));
+                };
+                version = 4;
+                par[2] = v.to_bits();
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(def_err(format!(
+                        "Invalid smoothing-window {}: must be between 0 and 1",
+                        rrd_clib::printf::fixed(v, 6)
+                    )));
+                }
+            }
+            (4, Cf::HwPredict | Cf::MhwPredict) => {
+                // rrdtool keeps the period in an unsigned short
+                let period = atoi(t) as u16;
+                if u64::from(period) > rows {
+                    return Err(def_err(
+                        "Length of seasonal cycle exceeds length of HW prediction array".into(),
+                    ));
+                }
+                par[4] = f64::from(period).to_bits();
+            }
+            (4, _) => {
+                return Err(def_err(format!(
+                    "Unexpected extra argument for consolidation function {cf}"
+                )))
+            }
+            (5, Cf::HwPredict | Cf::MhwPredict) => par[3] = (atoi(t) as i64 - 1) as u64,
+            _ => return Err(def_err("Unknown error".into())),
+        }
     }
-    if tokens.len() < 4 {
-        return Err(Error::Definition(format!(
-            "Expected at least 4 arguments for RRA but got {}",
+    if tokens.len() < token_min {
+        return Err(def_err(format!(
+            "Expected at least {token_min} arguments for RRA but got {}",
             tokens.len()
         )));
     }
-    if tokens.len() > 4 {
-        return Err(Error::Definition(format!(
-            "Unexpected extra argument for consolidation function {cf}"
-        )));
+    let val = |i: usize| f64::from_bits(par[i]);
+    let params = match cf {
+        Cf::HwPredict | Cf::MhwPredict => RraParams::HoltWinters {
+            alpha: val(1),
+            beta: val(2),
+            dependent_rra: par[3],
+            period: val(4),
+        },
+        Cf::Seasonal | Cf::DevSeasonal => RraParams::Seasonal {
+            gamma: val(1),
+            smoothing_window: val(2),
+            dependent_rra: par[3],
+            smooth_idx: par[4],
+        },
+        Cf::DevPredict => RraParams::DevPredict {
+            dependent_rra: par[3],
+        },
+        Cf::Failures => RraParams::Failures {
+            delta_pos: val(1),
+            delta_neg: val(2),
+            dependent_rra: par[3],
+            window_len: par[4],
+            threshold: par[5],
+        },
+        _ => RraParams::Plain { xff: val(0) },
+    };
+    Ok((
+        RraDef {
+            cf,
+            rows,
+            pdp_cnt,
+            params,
+        },
+        version,
+    ))
+}
+
+/// The archives rrdtool adds after a HWPREDICT or MHWPREDICT archive that
+/// names no SEASONAL archive (`create_hw_contingent_rras`): SEASONAL,
+/// DEVSEASONAL, DEVPREDICT and FAILURES. `rra` ends with the prediction
+/// archive; its dependency is set here.
+pub fn push_contingent_rras(rra: &mut Vec<RraDef>, hash: u64) -> Result<()> {
+    let hw_index = (rra.len() as u64).wrapping_sub(1);
+    let Some(hw) = rra.last_mut() else {
+        return Ok(());
+    };
+    let RraParams::HoltWinters {
+        alpha,
+        period,
+        dependent_rra,
+        ..
+    } = &mut hw.params
+    else {
+        return Ok(());
+    };
+    if *dependent_rra != i32::MAX as u64 {
+        return Ok(());
     }
-    Ok(RraDef {
+    let (alpha, period_f) = (*alpha, *period);
+    let period = period_f as u64;
+    if period == 0 {
+        // rrdtool divides by it (and dies of SIGFPE)
+        return Err(Error::Definition(
+            "Length of seasonal cycle must be at least 1".into(),
+        ));
+    }
+    *dependent_rra = hw_index + 1;
+    let hw_rows = hw.rows;
+    let seasonal = |cf| RraDef {
         cf,
-        rows,
-        pdp_cnt,
-        params: RraParams::Plain { xff },
-    })
+        rows: period,
+        pdp_cnt: 1,
+        params: RraParams::Seasonal {
+            gamma: alpha,
+            smoothing_window: 0.0,
+            dependent_rra: hw_index,
+            smooth_idx: hash % period,
+        },
+    };
+    rra.push(seasonal(ConsolidationFn::Seasonal));
+    rra.push(seasonal(ConsolidationFn::DevSeasonal));
+    rra.push(RraDef {
+        cf: ConsolidationFn::DevPredict,
+        rows: hw_rows,
+        pdp_cnt: 1,
+        params: RraParams::DevPredict {
+            dependent_rra: hw_index + 2,
+        },
+    });
+    rra.push(RraDef {
+        cf: ConsolidationFn::Failures,
+        rows: period,
+        pdp_cnt: 1,
+        params: RraParams::Failures {
+            delta_pos: 2.0,
+            delta_neg: 2.0,
+            dependent_rra: hw_index + 2,
+            window_len: 9,
+            threshold: 7,
+        },
+    });
+    Ok(())
 }
 
 impl CreateSpec {
     /// Parses rrdtool `create` arguments (`DS:...` and `RRA:...`).
+    /// Holt-Winters archives take their smoothing phase from the file name:
+    /// use [`CreateSpec::parse_named`] to give it.
     pub fn parse(start: i64, step: u64, args: &[&str]) -> Result<CreateSpec> {
+        Self::parse_named("", start, step, args)
+    }
+
+    /// [`CreateSpec::parse`] for the file `name` (as given to rrdtool: its
+    /// hash places the seasonal smoothing of Holt-Winters archives).
+    pub fn parse_named(name: &str, start: i64, step: u64, args: &[&str]) -> Result<CreateSpec> {
         let mut spec = CreateSpec {
             start,
             step,
@@ -238,15 +512,25 @@ impl CreateSpec {
             rra: Vec::new(),
             version: None,
         };
+        let hash = name_hash(name);
+        let mut version = 3;
         for arg in args {
             if arg.starts_with("DS:") {
-                spec.ds.push(parse_ds(arg, &spec.ds)?);
+                let d = parse_ds(arg, &spec.ds)?;
+                if matches!(d.kind, DsKind::DCounter | DsKind::DDerive) {
+                    version = 5;
+                }
+                spec.ds.push(d);
             } else if arg.starts_with("RRA:") {
-                spec.rra.push(parse_rra(arg, step)?);
+                let (r, v) = parse_rra_named(arg, step, hash)?;
+                version = version.max(v);
+                spec.rra.push(r);
+                push_contingent_rras(&mut spec.rra, hash)?;
             } else {
                 return Err(Error::Definition(format!("can't parse argument '{arg}'")));
             }
         }
+        spec.version = Some(version);
         spec.validate()?;
         Ok(spec)
     }
@@ -353,10 +637,7 @@ impl CreateSpec {
             let span = (step * a.pdp_cnt) as i64;
             let unkn = ((last_up - unknown_sec as i64).rem_euclid(span)) as u64 / step;
             for _ in &self.ds {
-                let mut c = CdpPrep::default();
-                c.scratch[cdp_slot::VAL] = Unival::from_val(DNAN);
-                c.scratch[cdp_slot::UNKN_PDP_CNT] = Unival(unkn);
-                cdp.push(c);
+                cdp.push(init_cdp(a.cf, unkn));
             }
         }
         Header {
@@ -371,6 +652,39 @@ impl CreateSpec {
             cur_row: self.rra.iter().map(|a| pick_row(a.rows) % a.rows).collect(),
         }
     }
+}
+
+/// The CDP state of a new archive (`init_cdp`): `unkn` is the PDPs of
+/// the first row already past, for the plain functions.
+pub(crate) fn init_cdp(cf: ConsolidationFn, unkn: u64) -> CdpPrep {
+    use ConsolidationFn as Cf;
+    let mut c = CdpPrep::default();
+    let nan = Unival::from_val(DNAN);
+    match cf {
+        Cf::HwPredict | Cf::MhwPredict => {
+            for k in [
+                cdp_slot::HW_INTERCEPT,
+                cdp_slot::HW_LAST_INTERCEPT,
+                cdp_slot::HW_SLOPE,
+                cdp_slot::HW_LAST_SLOPE,
+            ] {
+                c.scratch[k] = nan;
+            }
+            c.scratch[cdp_slot::NULL_COUNT] = Unival(1);
+            c.scratch[cdp_slot::LAST_NULL_COUNT] = Unival(1);
+        }
+        Cf::Seasonal | Cf::DevSeasonal => {
+            c.scratch[cdp_slot::HW_INTERCEPT] = nan;
+            c.scratch[cdp_slot::HW_LAST_INTERCEPT] = nan;
+            c.scratch[cdp_slot::NULL_COUNT] = Unival(1);
+        }
+        Cf::Failures => {}
+        _ => {
+            c.scratch[cdp_slot::VAL] = nan;
+            c.scratch[cdp_slot::UNKN_PDP_CNT] = Unival(unkn);
+        }
+    }
+    c
 }
 
 /// Largest data area we agree to create (1 TiB).
@@ -590,8 +904,6 @@ mod tests {
             err(&["DS:a:COMPUTE:a,1,+", rra]),
             "failed to parse computed data source"
         );
-        assert!(err(&["DS:a:GAUGE:600:U:U", "RRA:HWPREDICT:10:0.1:0.1:5"])
-            .contains("not supported yet"));
     }
 
     #[test]

@@ -51,6 +51,7 @@ mod fetch;
 mod format;
 #[doc(hidden)]
 pub mod fuzz_bodies;
+mod hw;
 mod info;
 mod journal;
 mod lock;
@@ -82,8 +83,8 @@ pub use model::{
 
 // create, update, fetch, info, dump, restore
 pub use create::{
-    parse_ds, parse_rra, scaled_duration, write_rrd, CreateOptions, CreateSpec, MAX_DATA_BYTES,
-    MIN_START,
+    name_hash, parse_ds, parse_rra, parse_rra_named, push_contingent_rras, scaled_duration,
+    write_rrd, CreateOptions, CreateSpec, MAX_DATA_BYTES, MIN_START,
 };
 pub use dump::DumpHeader;
 pub use fetch::{parse_cf, prepare_window, FetchRequest, FetchResult, MAX_FETCH_VALUES};

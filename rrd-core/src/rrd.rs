@@ -84,6 +84,13 @@ struct PendingRows {
     values: Vec<f64>,
     /// Rows the runs cover.
     covered: u64,
+    /// The row pushed last.
+    last_row: Option<u64>,
+    /// Some push did not follow the one before it round the ring (a
+    /// Holt-Winters bulk update moves past seasonal rows without writing
+    /// them; the smoother rewrites a whole archive): older rows are then
+    /// not known to be overwritten, and none is dropped.
+    gaps: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +113,13 @@ impl PendingRows {
     fn push(&mut self, row: u64, values: &[f64]) {
         let d = values.len();
         self.covered += 1;
+        if self
+            .last_row
+            .is_some_and(|l| (l + 1) % self.ring.max(1) != row)
+        {
+            self.gaps = true;
+        }
+        self.last_row = Some(row);
         if !self.extend(row, values) {
             self.runs.push_back(Run {
                 first: row,
@@ -115,7 +129,7 @@ impl PendingRows {
             });
             self.values.extend_from_slice(values);
         }
-        if self.covered > self.ring {
+        if self.covered > self.ring && !self.gaps {
             self.trim(self.covered - self.ring, d);
         }
     }
@@ -194,6 +208,8 @@ impl PendingRows {
         self.runs.clear();
         self.values.clear();
         self.covered = 0;
+        self.last_row = None;
+        self.gaps = false;
     }
 }
 
@@ -429,9 +445,7 @@ impl<S: Storage> Rrd<S> {
     ///
     /// Does not allocate once the buffers have grown to the file's size.
     pub fn update(&mut self, time: UpdateTime, values: &[Value<'_>]) -> Result<()> {
-        if let Some(why) = update::unsupported_reason(&self.header) {
-            return Err(Error::Unsupported(why));
-        }
+        self.load_hw()?;
         self.commit_if_full()?;
         self.dirty = true;
         let Rrd {
@@ -440,8 +454,63 @@ impl<S: Storage> Rrd<S> {
             pending,
             ..
         } = self;
-        update::apply(header, scratch, time, values, &mut |w: RowWrite<'_>| {
+        let r = update::apply(header, scratch, time, values, &mut |w: RowWrite<'_>| {
             pending[w.rra].push(w.row, w.values);
+        });
+        self.end_update_call(r.is_ok())?;
+        r
+    }
+
+    /// Holt-Winters files: reads the SEASONAL and DEVSEASONAL rows the model
+    /// reads back while updating, once.
+    fn load_hw(&mut self) -> Result<()> {
+        if self.scratch.hw.loaded || !crate::hw::has_hw(&self.header) {
+            return Ok(());
+        }
+        let d = self.header.ds.len();
+        let mut rows = Vec::with_capacity(self.header.rra.len());
+        for r in 0..self.header.rra.len() {
+            let a = &self.header.rra[r];
+            if !crate::hw::is_seasonal(a.cf) {
+                rows.push(Vec::new());
+                continue;
+            }
+            let n = usize::try_from(a.rows)
+                .ok()
+                .and_then(|n| n.checked_mul(d))
+                .filter(|&n| n <= (1 << 27))
+                .ok_or_else(|| {
+                    Error::Update(format!(
+                        "seasonal archive {r} of {} rows is too large to update",
+                        a.rows
+                    ))
+                })?;
+            let mut v = vec![0.0; n];
+            self.read_rows(r, 0, &mut v)?;
+            rows.push(v);
+        }
+        self.scratch.hw.rows = rows;
+        self.scratch.hw.loaded = true;
+        Ok(())
+    }
+
+    /// What rrdtool does at the end of an `update` call: the seasonal
+    /// smoother, if an update scheduled it (not after a failed update).
+    fn end_update_call(&mut self, ok: bool) -> Result<()> {
+        if !std::mem::take(&mut self.scratch.hw.smooth) || !ok {
+            return Ok(());
+        }
+        let Rrd {
+            header,
+            scratch,
+            pending,
+            ..
+        } = self;
+        let d = header.ds.len();
+        crate::hw::smooth_all(header, &mut scratch.hw, &mut |r, rows| {
+            for (i, row) in rows.chunks_exact(d.max(1)).enumerate() {
+                pending[r].push(i as u64, row);
+            }
         })
     }
 
@@ -484,11 +553,22 @@ impl<S: Storage> Rrd<S> {
         opts: &UpdateOptions<'_>,
         clock: &mut dyn FnMut() -> UpdateTime,
         tz: &jiff::tz::TimeZone,
+        on_row: Option<&mut RowObserver<'_>>,
+    ) -> Result<()> {
+        self.load_hw()?;
+        let r = self.update_each(args, opts, clock, tz, on_row);
+        self.end_update_call(r.is_ok())?;
+        r
+    }
+
+    fn update_each(
+        &mut self,
+        args: &[update::ParsedArg<'_>],
+        opts: &UpdateOptions<'_>,
+        clock: &mut dyn FnMut() -> UpdateTime,
+        tz: &jiff::tz::TimeZone,
         mut on_row: Option<&mut RowObserver<'_>>,
     ) -> Result<()> {
-        if let Some(why) = update::unsupported_reason(&self.header) {
-            return Err(Error::Unsupported(why));
-        }
         let (template, skip_past) = (opts.template, opts.skip_past_updates);
         let d = self.header.ds.len();
         // without a template, arguments skip the COMPUTE sources

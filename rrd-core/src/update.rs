@@ -75,6 +75,9 @@ pub(crate) struct Scratch {
     /// others); empty until the first PDP of a file with COMPUTE sources.
     compute: Vec<Option<Compiled>>,
     rpn_stack: Vec<f64>,
+    /// Holt-Winters: the seasonal rows and the smoother's schedule.
+    pub(crate) hw: crate::hw::HwState,
+    lookups: crate::hw::Lookups,
 }
 
 /// The compiled COMPUTE expressions of `h`, built on first use.
@@ -87,18 +90,6 @@ fn compiled<'s>(h: &Header, cache: &'s mut Vec<Option<Compiled>>) -> &'s [Option
         }));
     }
     cache
-}
-
-/// Why a file cannot be updated by this engine yet, if it cannot: only
-/// Holt-Winters archives are refused (their issue comes later).
-pub fn unsupported_reason(h: &Header) -> Option<String> {
-    if let Some(r) = h.rra.iter().find(|r| !r.cf.is_plain()) {
-        return Some(format!(
-            "updating files with Holt-Winters archives ({}) is not supported yet",
-            r.cf
-        ));
-    }
-    None
 }
 
 fn heartbeat(h: &Header, i: usize) -> u64 {
@@ -452,15 +443,16 @@ fn xff_of(params: &RraParams) -> f64 {
     }
 }
 
-/// `update_all_cdp_prep` for the plain consolidation functions, then the
-/// single-PDP archives' primary/secondary values (`update_aberrant_cdps`
-/// and `reset_cdp`).
+/// `update_all_cdp_prep`, then the one-PDP archives' primary and
+/// secondary values (`update_aberrant_cdps` and `reset_cdp`); with
+/// Holt-Winters archives, through their model ([`crate::hw`]).
 fn update_cdp_prep(
     h: &mut Header,
     elapsed: u64,
     proc_pdp_cnt: u64,
     pdp_temp: &[f64],
     rra_step_cnt: &mut [u64],
+    mut hw: Option<(&mut crate::hw::HwState, &mut crate::hw::Lookups)>,
 ) {
     let d = h.ds.len();
     #[allow(clippy::needless_range_loop)] // r indexes header arrays too
@@ -474,11 +466,14 @@ fn update_cdp_prep(
         } else {
             0
         };
+        if let Some((st, lk)) = hw.as_mut() {
+            lk.skip[r] = false;
+            crate::hw::before_cdp(h, st, lk, r, elapsed, rra_step_cnt[r]);
+        }
         for (i, &pt) in pdp_temp.iter().enumerate().take(d) {
-            let s = &mut h.cdp[r * d + i].scratch;
             if pdp_cnt > 1 {
                 update_cdp(
-                    s,
+                    &mut h.cdp[r * d + i].scratch,
                     cf,
                     pt,
                     rra_step_cnt[r],
@@ -487,17 +482,22 @@ fn update_cdp_prep(
                     pdp_cnt,
                     xff,
                 );
-            } else if elapsed > 2 {
-                s[cdp_slot::PRIMARY_VAL].0 = pt.to_bits();
-                s[cdp_slot::SECONDARY_VAL].0 = pt.to_bits();
+            } else if let Some((_, lk)) = hw.as_mut() {
+                if elapsed > 2 {
+                    crate::hw::reset_cdp(h, lk, r, i, elapsed, pt);
+                }
             } else {
-                // elapsed 1: primary; elapsed 2: primary and secondary
+                let s = &mut h.cdp[r * d + i].scratch;
+                // elapsed 1: primary; 2: primary and secondary; more: reset_cdp
                 s[cdp_slot::PRIMARY_VAL].0 = pt.to_bits();
-                if elapsed == 2 {
+                if elapsed >= 2 {
                     s[cdp_slot::SECONDARY_VAL].0 = pt.to_bits();
                 }
             }
         }
+    }
+    if let Some((st, lk)) = hw {
+        crate::hw::update_aberrant_cdps(h, st, lk, elapsed, pdp_temp);
     }
 }
 
@@ -622,6 +622,7 @@ fn write_rows(
     rra_step_cnt: &[u64],
     row: &mut Vec<f64>,
     pass_time: i64,
+    mut hw: Option<(&mut crate::hw::HwState, &crate::hw::Lookups)>,
     sink: &mut dyn FnMut(RowWrite<'_>),
 ) {
     let d = h.ds.len();
@@ -629,6 +630,10 @@ fn write_rows(
         for j in 0..n {
             let rows = h.rra[r].rows;
             h.cur_row[r] = (h.cur_row[r] + 1) % rows;
+            if hw.as_ref().is_some_and(|(_, lk)| lk.skip[r]) {
+                // a bulk update moves past seasonal rows without writing them
+                continue;
+            }
             let slot = if j == 0 {
                 cdp_slot::PRIMARY_VAL
             } else {
@@ -636,6 +641,12 @@ fn write_rows(
             };
             row.clear();
             row.extend((0..d).map(|i| h.cdp[r * d + i].val(slot)));
+            if let Some((st, _)) = hw.as_mut() {
+                if let Some(keep) = st.rows.get_mut(r).filter(|k| !k.is_empty()) {
+                    let at = h.cur_row[r] as usize * d;
+                    keep[at..at + d].copy_from_slice(row);
+                }
+            }
             sink(RowWrite {
                 rra: r,
                 row: h.cur_row[r],
@@ -681,6 +692,16 @@ pub(crate) fn apply(
     scratch.pdp_temp.resize(d, 0.0);
     scratch.open_new.resize(d, 0.0);
     scratch.rra_step_cnt.resize(h.rra.len(), 0);
+    let hw_on = crate::hw::has_hw(h);
+    if hw_on {
+        if !scratch.hw.loaded {
+            return Err(Error::Update(
+                "internal error: Holt-Winters rows not loaded before the update".into(),
+            ));
+        }
+        crate::hw::check(h)?;
+        scratch.lookups = crate::hw::Lookups::new(h.rra.len());
+    }
 
     let mut interval =
         t.sec.wrapping_sub(h.last_up) as f64 + (t.usec - h.last_up_usec) as f64 / 1e6;
@@ -715,12 +736,14 @@ pub(crate) fn apply(
                 proc_pdp_cnt,
                 &scratch.pdp_temp,
                 &mut scratch.rra_step_cnt,
+                hw_on.then_some((&mut scratch.hw, &mut scratch.lookups)),
             );
             write_rows(
                 h,
                 &scratch.rra_step_cnt,
                 &mut scratch.row,
                 h.last_up + sec_open as i64,
+                hw_on.then_some((&mut scratch.hw, &scratch.lookups)),
                 sink,
             );
             for i in 0..d {
@@ -748,8 +771,16 @@ pub(crate) fn apply(
             proc_pdp_cnt,
             &scratch.pdp_temp,
             &mut scratch.rra_step_cnt,
+            hw_on.then_some((&mut scratch.hw, &mut scratch.lookups)),
         );
-        write_rows(h, &scratch.rra_step_cnt, &mut scratch.row, t.sec, sink);
+        write_rows(
+            h,
+            &scratch.rra_step_cnt,
+            &mut scratch.row,
+            t.sec,
+            hw_on.then_some((&mut scratch.hw, &scratch.lookups)),
+            sink,
+        );
     }
     h.last_up = t.sec;
     h.last_up_usec = t.usec;

@@ -20,7 +20,8 @@
 //!   `RRD_UPDATE_REPORT=path` writes every failing scenario there.
 //! - `golden_update_transcript`: worked examples recorded once from rrdtool
 //!   (`tests/data/update`, see its README) replayed by ours byte for byte.
-//! - `update_refuses_*`: files our update does not support yet.
+//! - `holt_winters_fixtures_update_as_rrdtools`: rrdtool's Holt-Winters
+//!   files updated further by both, byte for byte.
 //! - `regression_*`: disagreements the differential suite found, as
 //!   rrdtool 1.7.2 behaves.
 
@@ -100,6 +101,69 @@ struct Def {
     span_max: u64,
     /// `create` arguments after the command and the file name.
     create: Vec<String>,
+    /// Whether the file has Holt-Winters archives (whose smoothing depends
+    /// on the archive pointers rrdtool picks at random: mode B then has
+    /// rrdtool update a copy of our new file).
+    hw: bool,
+}
+
+const HW_ALPHAS: [&str; 6] = ["0.1", "0.5", "0.9", "0.01", "0.33", "0.999"];
+
+/// One Holt-Winters group at archive index `base` (0-based): an HWPREDICT
+/// or MHWPREDICT archive with the four rrdtool creates implicitly, or the
+/// five archives spelled out, in one of two orders, with their indices.
+fn hw_archives(rng: &mut Rng, base: usize) -> (Vec<String>, Vec<&'static str>, Vec<u64>) {
+    let cf = if rng.chance(60) {
+        "HWPREDICT"
+    } else {
+        "MHWPREDICT"
+    };
+    let period = rng.range(2, 24);
+    let rows = period * rng.range(1, 3) + rng.range(0, 5);
+    let alpha = *rng.pick(&HW_ALPHAS);
+    let beta = *rng.pick(&["0", "0.0035", "0.1", "0.5", "1"]);
+    if rng.chance(50) {
+        return (
+            vec![format!("RRA:{cf}:{rows}:{alpha}:{beta}:{period}")],
+            vec![cf, "SEASONAL", "DEVSEASONAL", "DEVPREDICT", "FAILURES"],
+            vec![rows, period, period, rows, period],
+        );
+    }
+    let gamma = *rng.pick(&HW_ALPHAS);
+    let dgamma = *rng.pick(&HW_ALPHAS);
+    let window = rng.range(1, 9);
+    let threshold = rng.range(1, window);
+    let smoothing = match rng.range(0, 3) {
+        0 => String::new(),
+        1 => ":smoothing-window=0.3".to_string(),
+        _ => format!(":smoothing-window={}", rng.pick(&["0", "0.05", "0.5", "1"])),
+    };
+    let dev_rows = rows + rng.range(0, 10);
+    let fail_rows = rng.range(1, 30);
+    // positions of HW, SEASONAL, DEVSEASONAL, DEVPREDICT, FAILURES
+    let order: [usize; 5] = if rng.chance(50) {
+        [0, 1, 2, 3, 4]
+    } else {
+        [4, 3, 2, 1, 0]
+    };
+    let idx = |k: usize| base + order[k] + 1;
+    let defs = [
+        format!("RRA:{cf}:{rows}:{alpha}:{beta}:{period}:{}", idx(1)),
+        format!("RRA:SEASONAL:{period}:{gamma}:{}{smoothing}", idx(0)),
+        format!("RRA:DEVSEASONAL:{period}:{dgamma}:{}", idx(0)),
+        format!("RRA:DEVPREDICT:{dev_rows}:{}", idx(2)),
+        format!("RRA:FAILURES:{fail_rows}:{threshold}:{window}:{}", idx(2)),
+    ];
+    let cfs = [cf, "SEASONAL", "DEVSEASONAL", "DEVPREDICT", "FAILURES"];
+    let all_rows = [rows, period, period, dev_rows, fail_rows];
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    for pos in 0..5 {
+        let k = order.iter().position(|&o| o == pos).unwrap();
+        out.0.push(defs[k].clone());
+        out.1.push(cfs[k]);
+        out.2.push(all_rows[k]);
+    }
+    out
 }
 
 fn ds_name(rng: &mut Rng, taken: &[Ds]) -> String {
@@ -190,6 +254,16 @@ fn definition(rng: &mut Rng) -> Def {
         rra_steps.push(pdp * step);
         span_max = span_max.max(pdp * step * rows);
     }
+    let hw = rng.chance(30);
+    if hw {
+        let (args, hw_cfs, rows) = hw_archives(rng, cfs.len());
+        create.extend(args);
+        for (cf, r) in hw_cfs.into_iter().zip(rows) {
+            cfs.push(cf);
+            rra_steps.push(step);
+            span_max = span_max.max(step * r);
+        }
+    }
     Def {
         start,
         step,
@@ -198,6 +272,7 @@ fn definition(rng: &mut Rng) -> Def {
         rra_steps,
         span_max,
         create,
+        hw,
     }
 }
 
@@ -850,6 +925,8 @@ impl Scenario {
 #[derive(Default)]
 struct Tally {
     scenarios: u64,
+    /// Scenarios with Holt-Winters archives.
+    hw: u64,
     modes: [u64; 3],
     updates: u64,
     calls: u64,
@@ -902,14 +979,30 @@ impl Run<'_> {
         self.checks
             .record("B: rrd create", output_diff(&made, &ours));
         let b = ours.status == 0;
+        // Holt-Winters: B's file is compared fresh, then rrdtool updates a
+        // copy of it (D) beside ours
+        let hw = sc.def.hw && b;
+        if hw {
+            let read = |sub: &str| std::fs::read(self.d(sub).join(f)).unwrap_or_default();
+            self.checks.record(
+                "B: new files (rows in time order)",
+                rrd_file_diff(&read("a"), &read("b")),
+            );
+            std::fs::copy(self.d("b").join(f), self.d("d").join(f)).unwrap();
+        }
         for (k, call) in sc.calls.iter().enumerate() {
             let want = self.tool("a", &call.args);
             self.refused += u64::from(want.status != 0);
             self.surprises += u64::from((want.status != 0) != call.bad);
             if b {
+                let want_b = if hw {
+                    self.tool("d", &call.args)
+                } else {
+                    want.clone()
+                };
                 let got = self.ours("b", &call.args);
                 self.checks
-                    .record(format!("B: call {}", k + 1), output_diff(&want, &got));
+                    .record(format!("B: call {}", k + 1), output_diff(&want_b, &got));
             }
             let got = self.ours("c", &call.args);
             self.checks
@@ -920,9 +1013,9 @@ impl Run<'_> {
             let ours = self.ours("a", r);
             self.checks
                 .record(format!("A: rrd {}", shell(r)), output_diff(&want, &ours));
-            let mut masked = want.clone();
+            let mut masked = if hw { self.tool("d", r) } else { want.clone() };
             if r[0] == "info" {
-                masked.stdout = mask_cur_row(&want.out()).into_bytes();
+                masked.stdout = mask_cur_row(&masked.out()).into_bytes();
             }
             if b {
                 let mut got = self.tool("b", r);
@@ -942,7 +1035,17 @@ impl Run<'_> {
         }
         let read = |sub: &str| std::fs::read(self.d(sub).join(f)).unwrap_or_default();
         let (fa, fb, fc) = (read("a"), read("b"), read("c"));
-        if b {
+        if hw {
+            let fd = read("d");
+            let raw = match (archives(&fd), archives(&fb)) {
+                (Ok(d), Ok(b)) => (d != b).then(|| {
+                    rrd_file_diff(d, b).unwrap_or_else(|| "files differ in cur_row only".into())
+                }),
+                (Err(e), _) | (_, Err(e)) => Some(e),
+            };
+            self.checks
+                .record("B: files byte for byte (rrdtool updated our file)", raw);
+        } else if b {
             self.checks
                 .record("B: files (rows in time order)", rrd_file_diff(&fa, &fb));
         }
@@ -973,7 +1076,7 @@ fn update_generator_is_deterministic_and_varied() {
         assert!((10..=200).contains(&sc.updates), "seed {s}: {}", sc.updates);
     }
     assert_eq!(kinds.len(), 6, "{kinds:?}");
-    assert_eq!(cfs.len(), 4, "{cfs:?}");
+    assert_eq!(cfs.len(), 10, "{cfs:?}");
     for f in [
         "time on a step boundary",
         "time several steps later",
@@ -1027,7 +1130,7 @@ fn differential_updates() {
     on_workers(
         &seeds,
         "update-diff",
-        &["a", "b", "c"],
+        &["a", "b", "c", "d"],
         "differential update",
         |dir| Pipe::new(dir, TZ),
         |pipe, dir, seed| {
@@ -1049,6 +1152,7 @@ fn differential_updates() {
             let bad = sc.calls.iter().filter(|c| c.bad).count() as u64;
             let mut t = total.lock().unwrap();
             t.scenarios += 1;
+            t.hw += u64::from(sc.def.hw);
             t.modes[0] += 1;
             t.modes[1] += u64::from(b);
             t.modes[2] += u64::from(c);
@@ -1059,7 +1163,7 @@ fn differential_updates() {
             t.surprises += surprises;
             t.comparisons += comparisons;
             if problems.is_empty() {
-                for sub in ["a", "b", "c"] {
+                for sub in ["a", "b", "c", "d"] {
                     let _ = std::fs::remove_file(dir.join(sub).join(&sc.file));
                 }
                 return false;
@@ -1091,8 +1195,8 @@ fn differential_updates() {
         format!("{} scenarios disagreed", t.failures.len())
     };
     note(&format!(
-        "differential update: {} scenarios (A: {}, B: {}, C: {}), {} updates in {} calls ({} with a bad argument, {} refused by rrdtool, {} unexpectedly), {} comparisons, {verdict}",
-        t.scenarios, t.modes[0], t.modes[1], t.modes[2], t.updates, t.calls, t.bad_calls, t.refused, t.surprises, t.comparisons
+        "differential update: {} scenarios ({} with Holt-Winters archives; A: {}, B: {}, C: {}), {} updates in {} calls ({} with a bad argument, {} refused by rrdtool, {} unexpectedly), {} comparisons, {verdict}",
+        t.scenarios, t.hw, t.modes[0], t.modes[1], t.modes[2], t.updates, t.calls, t.bad_calls, t.refused, t.surprises, t.comparisons
     ));
     let all: Vec<&str> = t.failures.iter().map(|f| f.2.as_str()).collect();
     write_report("RRD_UPDATE_REPORT", &all);
@@ -1166,76 +1270,69 @@ fn golden_update_transcript() {
     );
 }
 
-// ------------------------------------------------------------------ refusals
+// ------------------------------------------------------------------ Holt-Winters fixtures
 
-/// `rrd update` and `rrd updatev` on `file` (in `dir`) must refuse with
-/// `message` and leave the file as it was.
-fn check_refusal(dir: &Path, file: &str, update: &str, message: &str) {
-    let before = std::fs::read(dir.join(file)).unwrap();
-    for verb in ["update", "updatev"] {
-        let got = rrd(dir, TZ, &argv(&[verb, file, update]));
-        assert_eq!(got.status, 1, "rrd {verb} {file}: {got}");
-        assert_eq!(
-            got.err(),
-            format!("ERROR: {message}\n"),
-            "rrd {verb} {file}"
-        );
-        let out = if verb == "updatev" {
-            "return_value = -1\n"
-        } else {
-            ""
-        };
-        assert_eq!(got.out(), out, "rrd {verb} {file}");
-        assert!(
-            std::fs::read(dir.join(file)).unwrap() == before,
-            "rrd {verb} changed {file}"
-        );
-    }
-}
-
+/// The Holt-Winters files rrdtool made (tests/data/golden/README.md; one
+/// with COMPUTE sources and the implicit archives, one version 0004 with
+/// all six archives spelled out) updated further by both tools, in one
+/// call and call by call (the smoother runs at most once per call): the
+/// files must stay byte for byte rrdtool's.
 #[test]
-fn update_refuses_holt_winters() {
-    // files rrdtool made (tests/data/golden/README.md)
-    let dir = TempDir::new("update-refusals");
-    for f in ["hw.rrd", "mhw.rrd"] {
-        std::fs::copy(golden_dir().join("fixtures").join(f), dir.path().join(f)).unwrap();
-    }
-    check_refusal(
-        dir.path(),
-        "hw.rrd",
-        "1200001860:30",
-        "updating files with Holt-Winters archives (HWPREDICT) is not supported yet",
-    );
-    check_refusal(
-        dir.path(),
-        "mhw.rrd",
-        "1300007500:100000",
-        "updating files with Holt-Winters archives (DEVSEASONAL) is not supported yet",
-    );
+fn holt_winters_fixtures_update_as_rrdtools() {
     if !have_rrdtool() {
         return;
     }
-    // a file whose only unsupported thing is a Holt-Winters archive, which
-    // rrdtool itself updates
-    let (file, def, message) = (
-        "hwpredict.rrd",
-        "RRA:HWPREDICT:10:0.1:0.01:5",
-        "updating files with Holt-Winters archives (HWPREDICT) is not supported yet",
-    );
-    let create = argv(&[
-        "create",
-        file,
-        "--start",
-        "1000000000",
-        "DS:in:GAUGE:600:U:U",
-        def,
-        "RRA:AVERAGE:0.5:1:10",
-    ]);
-    let made = crate::support::rrdtool(dir.path(), TZ, &create);
-    assert_eq!(made.status, 0, "rrdtool create {file}: {made}");
-    check_refusal(dir.path(), file, "1000000300:5", message);
-    let theirs = crate::support::rrdtool(dir.path(), TZ, &argv(&["update", file, "1000000300:5"]));
-    assert_eq!(theirs.status, 0, "rrdtool update {file}: {theirs}");
+    let dir = TempDir::new("hw-fixtures");
+    let (a, c) = (dir.sub("a"), dir.sub("c"));
+    let mut compared = 0;
+    for (f, first, step) in [
+        ("hw.rrd", 1_200_001_860i64, 60i64),
+        ("mhw.rrd", 1_300_007_500, 300),
+    ] {
+        for batched in [true, false] {
+            for d in [&a, &c] {
+                std::fs::copy(golden_dir().join("fixtures").join(f), d.join(f)).unwrap();
+            }
+            let mut rng = Rng::new(if batched { 7 } else { 8 });
+            let mut updates = Vec::new();
+            let mut t = first;
+            for k in 0..400 {
+                t += step * rng.range(1, 3) as i64 + rng.range(0, 2) as i64 * (step / 3);
+                let v = if k % 17 == 5 {
+                    "U".to_string()
+                } else {
+                    (1000 + (k * 37) % 400 + rng.range(0, 50)).to_string()
+                };
+                updates.push(format!("{t}:{v}"));
+            }
+            let calls: Vec<Vec<String>> = if batched {
+                vec![updates]
+            } else {
+                updates.chunks(7).map(<[String]>::to_vec).collect()
+            };
+            for call in calls {
+                let mut args = vec!["update".to_string(), f.to_string()];
+                args.extend(call);
+                let want = crate::support::rrdtool(&a, TZ, &args);
+                let got = rrd(&c, TZ, &args);
+                assert!(
+                    output_diff(&want, &got).is_none(),
+                    "{f}: {}",
+                    output_diff(&want, &got).unwrap_or_default()
+                );
+            }
+            let fa = std::fs::read(a.join(f)).unwrap();
+            let fc = std::fs::read(c.join(f)).unwrap();
+            let fc = archives(&fc).unwrap();
+            assert!(
+                fa == fc,
+                "{f} (batched: {batched}): {}",
+                rrd_file_diff(&fa, fc).unwrap_or_else(|| "cur_row differs".into())
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 4);
 }
 
 // ------------------------------------------------------------------ regressions
