@@ -35,7 +35,7 @@ fn usage_text(command: Option<&str>) -> String {
 
 /// The commands `rrd` runs.
 /// (In the order the `cli_args` fuzz seeds pick them by their first byte.)
-pub(crate) const KNOWN_COMMANDS: [&str; 13] = [
+pub(crate) const KNOWN_COMMANDS: [&str; 14] = [
     "create",
     "update",
     "updatev",
@@ -49,6 +49,7 @@ pub(crate) const KNOWN_COMMANDS: [&str; 13] = [
     "xport",
     "graph",
     "graphv",
+    "tune",
 ];
 
 /// Runs one command line (without the program name).
@@ -115,12 +116,13 @@ pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
         "xport" => crate::xport_cmd::cmd_xport(rest, out),
         "graph" => crate::graph_cmd::cmd_graph(rest, out, false),
         "graphv" => crate::graph_cmd::cmd_graph(rest, out, true),
+        "tune" => cmd_tune(rest),
         _ => unreachable!("checked against the known commands"),
     }
 }
 
 fn is_rrdtool_command(cmd: &str) -> bool {
-    ["list", "tune", "resize", "flushcached"].contains(&cmd)
+    ["list", "resize", "flushcached"].contains(&cmd)
 }
 
 fn open_ro(path: &str) -> Result<Rrd, String> {
@@ -520,4 +522,69 @@ fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
     result
         .write_text(out)
         .map_err(|e| format!("writing output: {e}"))
+}
+
+fn cmd_tune(argv: &[String]) -> CmdResult {
+    const SPEC: &[Opt] = &[
+        opt("heartbeat", Some('h'), Arg::Required),
+        opt("minimum", Some('i'), Arg::Required),
+        opt("maximum", Some('a'), Arg::Required),
+        opt("data-source-type", Some('d'), Arg::Required),
+        opt("data-source-rename", Some('r'), Arg::Required),
+        opt("deltapos", Some('p'), Arg::Required),
+        opt("deltaneg", Some('n'), Arg::Required),
+        opt("window-length", Some('w'), Arg::Required),
+        opt("failure-threshold", Some('f'), Arg::Required),
+        opt("alpha", Some('x'), Arg::Required),
+        opt("beta", Some('y'), Arg::Required),
+        opt("gamma", Some('z'), Arg::Required),
+        opt("gamma-deviation", Some('v'), Arg::Required),
+        opt("smoothing-window", Some('s'), Arg::Required),
+        opt("smoothing-window-deviation", Some('S'), Arg::Required),
+        opt("aberrant-reset", Some('b'), Arg::Required),
+        opt("step", Some('t'), Arg::Required),
+        opt("daemon", Some('D'), Arg::Required),
+    ];
+    let p = parse_opts(argv, SPEC)?;
+    if p.flag("daemon") || std::env::var_os("RRDCACHED_ADDRESS").is_some_and(|a| !a.is_empty()) {
+        return Err("--daemon (rrdcached) is not supported yet".into());
+    }
+    let Some(file) = p.args.first() else {
+        return Err("missing file name".into());
+    };
+    let mut rrd = Rrd::open(argbytes::to_path(file), OpenMode::ReadWrite)
+        .map_err(|e| open_error(file, &e))?;
+    let mut h = rrd.header().clone();
+    let mut fx = rrd_core::TuneEffects::default();
+    let mut failed = None;
+    for (name, value) in &p.opts {
+        if *name == "daemon" {
+            continue;
+        }
+        let value = value.as_deref().unwrap_or_default();
+        if let Err(e) = rrd_core::tune_option(&mut h, name, value, &mut fx) {
+            failed = Some(e.to_string());
+            break;
+        }
+    }
+    // rrdtool changes the mapped header option by option: what came
+    // before a failing option stays changed
+    if &h != rrd.header() || !fx.aberrant_reset.is_empty() {
+        rrd.retune(h, &fx.aberrant_reset)
+            .map_err(|e| e.to_string())?;
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let rest: Vec<&str> = p.args[1..].iter().map(String::as_str).collect();
+    let m = rrd_core::Modification::parse(&rest).map_err(|e| e.to_string())?;
+    if m.is_empty() {
+        return rrd.close().map_err(|e| e.to_string());
+    }
+    let img = rrd.image().map_err(|e| e.to_string())?;
+    let out = rrd_core::modify(&img, &m, fx.new_step, rrd_core::name_hash(file))
+        .map_err(|e| e.to_string())?;
+    rrd_core::write_image(&argbytes::to_path(file), &out).map_err(|e| e.to_string())?;
+    drop(rrd);
+    Ok(())
 }

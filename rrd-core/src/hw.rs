@@ -751,7 +751,6 @@ fn smooth(h: &mut Header, st: &mut HwState, r: usize) -> Result<bool> {
 /// `reset_aberrant_coefficients` for data source `ds` (`tune
 /// --aberrant-reset`): the model forgets what it learned. Returns the
 /// archives whose rows changed (their column `ds` now unknown).
-#[allow(dead_code)] // tune --aberrant-reset
 pub(crate) fn reset_coefficients(h: &mut Header, ds: usize) -> Vec<usize> {
     let n = h.ds.len();
     let mut changed = Vec::new();

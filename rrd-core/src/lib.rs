@@ -59,11 +59,13 @@ mod lock;
 #[allow(unsafe_code)]
 mod mmap;
 mod model;
+mod modify;
 mod newfile;
 mod restore;
 mod rrd;
 mod storage;
 pub mod time;
+mod tune;
 mod update;
 
 // the handle, its storage and locking
@@ -91,6 +93,10 @@ pub use fetch::{parse_cf, prepare_window, FetchRequest, FetchResult, MAX_FETCH_V
 pub use info::{format_info, InfoValue};
 pub use restore::RestoreOptions;
 pub use update::{ParsedArg, RowWrite, UpdateTime, Value};
+
+// tune: options and structural changes
+pub use modify::{modify, write_image, Image, Modification, RraOp};
+pub use tune::{tune_option, TuneEffects};
 
 // new files that appear whole or not at all
 pub use newfile::{Existing, Follow, NewFile};

@@ -752,6 +752,80 @@ impl<S: Storage> Rrd<S> {
             .map_err(|e| io_error(&self.storage, "writing", e))
     }
 
+    /// `rrdtool tune`: the header becomes `new` (the same data sources and
+    /// archives in number and size: definitions, parameters and state may
+    /// differ), written in place as rrdtool writes it; for each data source
+    /// in `reset`, its column of every SEASONAL and DEVSEASONAL archive
+    /// becomes unknown (`--aberrant-reset`). Commits.
+    pub fn retune(&mut self, new: Header, reset: &[usize]) -> Result<()> {
+        let same_shape = new.ds.len() == self.header.ds.len()
+            && new.rra.len() == self.header.rra.len()
+            && new
+                .rra
+                .iter()
+                .zip(&self.header.rra)
+                .all(|(a, b)| a.rows == b.rows)
+            && (new.version >= 3) == (self.header.version >= 3);
+        if !same_shape {
+            return Err(Error::Definition(
+                "internal error: tune changed the shape of the header".into(),
+            ));
+        }
+        self.flush()?;
+        let bytes = format::encode_header(&new, self.layout);
+        let live = self.live_off as usize;
+        if bytes.len() as u64 != self.header_size {
+            return Err(Error::Definition(
+                "internal error: tune changed the size of the header".into(),
+            ));
+        }
+        self.storage
+            .write_at(0, &bytes[..live])
+            .map_err(|e| io_error(&self.storage, "writing", e))?;
+        self.static_hash = journal::hash(&bytes[..live]);
+        self.disk_state = journal::state(self.static_hash, &self.disk_live);
+        self.header = new;
+        let d = self.header.ds.len();
+        for r in 0..self.header.rra.len() {
+            if reset.is_empty() || !crate::hw::is_seasonal(self.header.rra[r].cf) {
+                continue;
+            }
+            let rows = self.header.rra[r].rows;
+            let mut v = vec![0.0; rows as usize * d];
+            self.read_rows(r, 0, &mut v)?;
+            for (i, row) in v.chunks_exact_mut(d).enumerate() {
+                for &ds in reset {
+                    row[ds] = DNAN;
+                }
+                self.pending[r].push(i as u64, row);
+            }
+        }
+        self.scratch.hw.loaded = false;
+        self.dirty = true;
+        self.flush()
+    }
+
+    /// The whole file in memory: header and every archive's rows in
+    /// physical order (`tune`'s structural changes, `resize`).
+    pub fn image(&self) -> Result<crate::modify::Image> {
+        let d = self.header.ds.len();
+        let mut rows = Vec::with_capacity(self.header.rra.len());
+        for r in 0..self.header.rra.len() {
+            let n = usize::try_from(self.header.rra[r].rows)
+                .ok()
+                .and_then(|n| n.checked_mul(d))
+                .filter(|&n| (n as u64) * 8 <= crate::create::MAX_DATA_BYTES)
+                .ok_or_else(|| Error::Definition("cannot allocate memory".into()))?;
+            let mut v = vec![0.0; n];
+            self.read_rows(r, 0, &mut v)?;
+            rows.push(v);
+        }
+        Ok(crate::modify::Image {
+            header: self.header.clone(),
+            rows,
+        })
+    }
+
     /// Commits and closes, reporting any error (dropping commits too, but
     /// cannot report).
     pub fn close(mut self) -> Result<()> {

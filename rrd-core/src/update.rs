@@ -520,7 +520,7 @@ fn cdp_reset_value(cf: ConsolidationFn) -> f64 {
 }
 
 #[allow(clippy::too_many_arguments)] // mirrors rrdtool's update_cdp
-fn update_cdp(
+pub(crate) fn update_cdp(
     s: &mut [crate::model::Unival; 10],
     cf: ConsolidationFn,
     pdp_temp: f64,
