@@ -454,7 +454,33 @@ fn modify_structure(inp: &Image, m: &Modification, hash: u64) -> Result<Image> {
             }
         }
     }
-    // mod_rras: rows in time order, grown archives filled
+    let added = m.rra_ops.iter().filter(|o| o.op == b'a').count();
+    if out_ds == 0 {
+        if out.rra.len() >= 2 {
+            // rrdtool's second realloc of the CDPs to zero bytes fails
+            return Err(Error::Definition("Cannot allocate memory".into()));
+        }
+        if added > 0 {
+            // as does its realloc for the added archives
+            return Err(Error::Definition("out of memory".into()));
+        }
+        // rrdtool writes a file without data sources, which nothing reads
+        return Err(Error::Definition(
+            "tune would remove every data source of the file".into(),
+        ));
+    }
+    if out.rra.is_empty() && added == 0 {
+        // rrdtool writes a file without archives, which nothing reads
+        return Err(Error::Definition(
+            "tune would remove every archive of the file".into(),
+        ));
+    }
+    // mod_rras: rows in time order, grown archives filled. rrdtool moves
+    // on in the input's values only past archives it keeps: after a
+    // deleted archive, the next ones read their rows from where the
+    // deleted one began
+    let flat: Vec<f64> = inp.rows.iter().flatten().copied().collect();
+    let mut total_cnt = 0usize;
     let mut data: Vec<Vec<f64>> = Vec::with_capacity(out.rra.len() + 4);
     let mut out_rra = 0;
     for (j, a) in ih.rra.iter().enumerate() {
@@ -489,7 +515,7 @@ fn modify_structure(inp: &Image, m: &Modification, hash: u64) -> Result<Image> {
                 _ => {}
             }
         }
-        let src = &inp.rows[j];
+        let src = flat.get(total_cnt..).unwrap_or(&[]);
         let in_d = ih.ds.len();
         while ii < in_rows && oi < out_rows {
             let real = ((ii + ih.cur_row[j] + 1) % in_rows) as usize;
@@ -497,7 +523,8 @@ fn modify_structure(inp: &Image, m: &Modification, hash: u64) -> Result<Image> {
             for (k, op) in ops.iter().enumerate() {
                 match op {
                     DsOp::Copy => {
-                        vals[oi as usize * out_ds + jj] = src[real * in_d + k];
+                        vals[oi as usize * out_ds + jj] =
+                            src.get(real * in_d + k).copied().unwrap_or(DNAN);
                         jj += 1;
                     }
                     DsOp::Add => {
@@ -511,6 +538,7 @@ fn modify_structure(inp: &Image, m: &Modification, hash: u64) -> Result<Image> {
             oi += 1;
         }
         data.push(vals);
+        total_cnt += in_rows as usize * in_d;
         out_rra += 1;
     }
     add_rras(inp, &mut out, &mut data, &ds_map, m, hash)?;

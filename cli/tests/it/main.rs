@@ -18,5 +18,6 @@ mod locking;
 mod random_defs;
 mod real_tools;
 mod support;
+mod tune_diff;
 mod update_diff;
 mod xport;
