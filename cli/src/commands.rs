@@ -35,7 +35,7 @@ fn usage_text(command: Option<&str>) -> String {
 
 /// The commands `rrd` runs.
 /// (In the order the `cli_args` fuzz seeds pick them by their first byte.)
-pub(crate) const KNOWN_COMMANDS: [&str; 14] = [
+pub(crate) const KNOWN_COMMANDS: [&str; 15] = [
     "create",
     "update",
     "updatev",
@@ -50,6 +50,7 @@ pub(crate) const KNOWN_COMMANDS: [&str; 14] = [
     "graph",
     "graphv",
     "tune",
+    "resize",
 ];
 
 /// Runs one command line (without the program name).
@@ -117,12 +118,13 @@ pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
         "graph" => crate::graph_cmd::cmd_graph(rest, out, false),
         "graphv" => crate::graph_cmd::cmd_graph(rest, out, true),
         "tune" => cmd_tune(rest),
+        "resize" => cmd_resize(rest),
         _ => unreachable!("checked against the known commands"),
     }
 }
 
 fn is_rrdtool_command(cmd: &str) -> bool {
-    ["list", "resize", "flushcached"].contains(&cmd)
+    ["list", "flushcached"].contains(&cmd)
 }
 
 fn open_ro(path: &str) -> Result<Rrd, String> {
@@ -585,6 +587,46 @@ fn cmd_tune(argv: &[String]) -> CmdResult {
     let out = rrd_core::modify(&img, &m, fx.new_step, rrd_core::name_hash(file))
         .map_err(|e| e.to_string())?;
     rrd_core::write_image(&argbytes::to_path(file), &out).map_err(|e| e.to_string())?;
+    drop(rrd);
+    Ok(())
+}
+
+/// `rrdtool resize FILE RRA GROW|SHRINK ROWS`: the result goes to
+/// `resize.rrd` in the working directory, as rrdtool writes it.
+fn cmd_resize(argv: &[String]) -> CmdResult {
+    let file = &argv[0];
+    if file == "resize.rrd" {
+        return Err("resize.rrd is a reserved name".into());
+    }
+    if argv.len() != 4 {
+        return Err("wrong number of parameters".into());
+    }
+    let strtol0 = |s: &str| rrd_clib::strtol::strtol(s.as_bytes(), 0).value;
+    let target = strtol0(&argv[1]) as u64;
+    let shrink = match argv[2].as_str() {
+        "GROW" => false,
+        "SHRINK" => true,
+        _ => return Err("I can only GROW or SHRINK".into()),
+    };
+    let modify = strtol0(&argv[3]);
+    if modify < 1 {
+        return Err("Please grow or shrink with at least 1 row".into());
+    }
+    let rrd = Rrd::open(argbytes::to_path(file), OpenMode::ReadWrite)
+        .map_err(|e| open_error(file, &e))?;
+    let h = rrd.header();
+    if target >= h.rra.len() as u64 {
+        return Err("no such RRA in this RRD".into());
+    }
+    let target = target as usize;
+    if shrink && h.rra[target].rows as i64 <= modify {
+        return Err("This RRA is not that big".into());
+    }
+    let img = rrd.image().map_err(|e| e.to_string())?;
+    let delta = if shrink { -modify } else { modify };
+    let out = rrd_core::resize(&img, target, delta).map_err(|e| e.to_string())?;
+    rrd_core::write_image(std::path::Path::new("resize.rrd"), &out)
+        .map_err(|e| format!("Can't create 'resize.rrd': {e}"))?;
     drop(rrd);
     Ok(())
 }

@@ -95,7 +95,7 @@ pub use restore::RestoreOptions;
 pub use update::{ParsedArg, RowWrite, UpdateTime, Value};
 
 // tune: options and structural changes
-pub use modify::{modify, write_image, Image, Modification, RraOp};
+pub use modify::{modify, resize, write_image, Image, Modification, RraOp};
 pub use tune::{tune_option, TuneEffects};
 
 // new files that appear whole or not at all

@@ -759,3 +759,60 @@ pub fn write_image(path: &std::path::Path, img: &Image) -> Result<()> {
         crate::newfile::Follow::Replace,
     )
 }
+
+/// `rrdtool resize`: archive `rra` grown by `delta` rows (unknown rows
+/// inserted after the newest) or shrunk by `-delta` (the oldest rows
+/// dropped, wrapping as rrdtool's `rrd_resize.c` walks them). The caller
+/// checks the archive exists and is bigger than a shrink.
+pub fn resize(img: &Image, rra: usize, delta: i64) -> Result<Image> {
+    let h = &img.header;
+    let d = h.ds.len();
+    let mut out = img.clone();
+    if !matches!(h.version, 1 | 3 | 4) {
+        return Err(Error::Definition(format!(
+            "Do not know how to handle RRD version {:04}",
+            h.version
+        )));
+    }
+    out.header.version = h.version.max(3);
+    let rows = h.rra[rra].rows;
+    let cur = h.cur_row[rra];
+    let src = &img.rows[rra];
+    let row = |i: u64| &src[i as usize * d..(i as usize + 1) * d];
+    let mut v: Vec<f64> = Vec::new();
+    if delta > 0 {
+        for i in 0..=cur {
+            v.extend_from_slice(row(i));
+        }
+        v.extend(std::iter::repeat_n(DNAN, d * delta as usize));
+        for i in cur + 1..rows {
+            v.extend_from_slice(row(i));
+        }
+        out.header.rra[rra].rows = rows + delta as u64;
+    } else {
+        let k = delta.unsigned_abs();
+        if k >= rows {
+            return Err(Error::Definition("This RRA is not that big".into()));
+        }
+        let mut new_cur = cur;
+        let mut first = 0;
+        let mut left = k;
+        let remove_end = (cur + k) % rows;
+        if remove_end <= cur {
+            // the rows to drop wrap round to the start of the archive
+            first = remove_end + 1;
+            new_cur = cur - first;
+            left -= first;
+        }
+        for i in first..=cur {
+            v.extend_from_slice(row(i));
+        }
+        for i in cur + 1 + left..rows {
+            v.extend_from_slice(row(i));
+        }
+        out.header.cur_row[rra] = new_cur;
+        out.header.rra[rra].rows = rows - k;
+    }
+    out.rows[rra] = v;
+    Ok(out)
+}

@@ -334,3 +334,93 @@ fn differential_tune() {
         failures.iter().take(5).cloned().collect::<String>()
     );
 }
+
+/// `resize` against rrdtool: random files, random GROW/SHRINK arguments
+/// (good and bad); outputs and `resize.rrd` must match byte for byte, and
+/// the input file must stay as it was.
+#[test]
+fn differential_resize() {
+    if !have_rrdtool() {
+        return;
+    }
+    let dir = TempDir::new("resize-diff");
+    let (a, c) = (dir.sub("a"), dir.sub("c"));
+    let mut pipe = Pipe::new(dir.path(), TZ);
+    let mut failures: Vec<String> = Vec::new();
+    let (mut runs, mut refused) = (0u64, 0u64);
+    for seed in seeds("RRD_RESIZE_SEED", "RRD_RESIZE_COUNT", 1, 300) {
+        let mut rng = Rng::new(seed ^ 0x2e51);
+        let def = definition(&mut rng);
+        let f = format!("r{seed}.rrd");
+        let mut create = argv(&["create", &f]);
+        create.extend(def.create.iter().cloned());
+        let made = pipe.run(&a, &create);
+        assert_eq!(made.status, 0, "seed {seed}: rrdtool create: {made}");
+        let n = rng.range(0, 150);
+        let (ups, _) = updates(&mut rng, &def, def.start, n);
+        if !ups.is_empty() {
+            let mut up = argv(&["update", &f]);
+            up.extend(ups);
+            let done = pipe.run(&a, &up);
+            assert_eq!(done.status, 0, "seed {seed}: rrdtool update: {done}");
+        }
+        std::fs::copy(a.join(&f), c.join(&f)).unwrap();
+        for d in [&a, &c] {
+            let _ = std::fs::remove_file(d.join("resize.rrd"));
+        }
+        let rra = if rng.chance(90) {
+            rng.range(0, def.rras as u64 - 1).to_string()
+        } else {
+            rng.pick(&["99", "-1", "0x1", "x"]).to_string()
+        };
+        let how = *rng.pick(&["GROW", "SHRINK", "GROW", "SHRINK", "grow"]);
+        let rows = if rng.chance(90) {
+            rng.range(1, 45).to_string()
+        } else {
+            rng.pick(&["0", "-3", "010", "0x10"]).to_string()
+        };
+        let mut cmd = argv(&["resize", &f, &rra, how, &rows]);
+        if rng.chance(5) {
+            cmd.pop();
+        }
+        let want = pipe.run(&a, &cmd);
+        let got = rrd(&c, TZ, &cmd);
+        runs += 1;
+        refused += u64::from(want.status != 0);
+        let mut problems = Vec::new();
+        if let Some(d) = output_diff(&want, &got) {
+            problems.push(format!("output: {d}"));
+        }
+        if want.status == 0 {
+            if let Some(d) = same_file(&a.join("resize.rrd"), &c.join("resize.rrd")) {
+                problems.push(format!("resize.rrd: {d}"));
+            }
+        }
+        if let Some(d) = same_file(&a.join(&f), &c.join(&f)) {
+            problems.push(format!("input file: {d}"));
+        }
+        if !problems.is_empty() {
+            let mut r = format!(
+                "seed {seed}: rrdtool {}\n  rrdtool {}\n",
+                create.join(" "),
+                cmd.join(" ")
+            );
+            for p in problems {
+                let _ = writeln!(r, "  ! {p}");
+            }
+            failures.push(r);
+        }
+        let _ = std::fs::remove_file(a.join(&f));
+        let _ = std::fs::remove_file(c.join(&f));
+    }
+    note(&format!(
+        "differential resize: {runs} command lines ({refused} refused by rrdtool), {} disagreed",
+        failures.len()
+    ));
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} resize scenarios disagree:\n{}",
+        failures.len(),
+        failures.iter().take(5).cloned().collect::<String>()
+    );
+}
