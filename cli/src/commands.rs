@@ -13,24 +13,40 @@ use rrd_clib::getopt::{self, opt, Arg, Opt};
 
 use crate::output::{io_message, open_error, strerror, write_out, write_raw, CmdResult};
 
-const VERSION_LINE: &str = "rrd (rrd-core) compatible with RRDtool 1.7.2";
+/// The first line of rrd's usage: rrdtool's, so that tools that read the
+/// version off it (Cacti, LibreNMS) find the rrdtool version rrd follows,
+/// then rrd's own version.
+fn banner() -> String {
+    format!(
+        "RRDtool 1.7.2  followed by rrd {}\n               a reimplementation in Rust, without librrd\n\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
 
-fn usage_text(command: Option<&str>) -> String {
-    let body = match command {
-        Some("create") => "* create - create a new RRD\n\n\trrd create filename [--start|-b start time]\n\t\t[--step|-s step]\n\t\t[--template|-t template-file]\n\t\t[--no-overwrite|-O]\n\t\t[DS:ds-name:DST:dst arguments]\n\t\t[RRA:CF:cf arguments]\n",
-        Some("info") => "* info - returns the configuration and status of the RRD\n\n\trrd info filename.rrd\n",
-        Some("dump") => "* dump - dump an RRD to XML\n\n\trrd dump [--header|-h {none,xsd,dtd}]\n\t\t[--no-header|-n]\n\t\tfile.rrd [file.xml]\n",
-        Some("restore") => "* restore - restore an RRD file from its XML form\n\n\trrd restore [--range-check|-r] [--force-overwrite|-f] filename.xml filename.rrd\n",
-        Some("first") => "* first - show the timestamp of the first data sample in an RRD\n\n\trrd first [--rraindex number] filename.rrd\n",
-        Some("last") => "* last - show last update time for RRD\n\n\trrd last filename.rrd\n",
-        Some("fetch") => "* fetch - fetch data out of an RRD\n\n\trrd fetch filename.rrd CF\n\t\t[-r|--resolution resolution]\n\t\t[-s|--start start] [-e|--end end]\n\t\t[-a|--align-start]\n\t\t[-d|--daemon <address>]\n",
-        Some("update") | Some("updatev") => "* update - update an RRD\n\n\trrd update filename\n\t\t[--template|-t ds-name:ds-name:...]\n\t\t[--skip-past-updates|-s]\n\t\ttime|N:value[:value...]\n\n\t\tat-time@value[:value...]\n\n\t\t[ time:value[:value...] ..]\n",
-        Some("xport") => "* xport - generate XML dump from one or several RRD\n\n\trrd xport [-s|--start seconds] [-e|--end seconds]\n\t\t[-m|--maxrows rows] [--step seconds]\n\t\t[--enumds] [--json] [-t|--showtime]\n\t\t[DEF:vname=rrd:ds-name:CF]\n\t\t[CDEF:vname=rpn-expression]\n\t\t[VDEF:vname=rpn-expression]\n\t\t[XPORT:vname:legend]\n",
-        Some("lastupdate") => "* lastupdate - returns the most recent datum stored for\n  each DS in an RRD\n\n\trrd lastupdate filename.rrd\n",
-        Some("graph") | Some("graphv") => "* graph - generate a graph from one or several RRD\n\n\trrd graph|graphv filename [-s|--start seconds] [-e|--end seconds]\n\t\t[-w|--width pixels] [-h|--height pixels] [-t|--title string]\n\t\t[-v|--vertical-label string] [-u|--upper-limit value]\n\t\t[-l|--lower-limit value] [-r|--rigid] [-a|--imgformat PNG|SVG]\n\t\t[-c|--color COLORTAG#rrggbb[aa]] [-g|--no-legend] [-j|--only-graph]\n\t\t[DEF:vname=rrd:ds-name:CF] [CDEF:vname=rpn-expression]\n\t\t[VDEF:vname=rpn-expression] [LINE[width]:vname[#color][:legend]]\n\t\t[AREA:vname[#color][:legend]] [HRULE|VRULE:value#color[:legend]]\n\t\t[TICK:vname#color:fraction[:legend]] [COMMENT:text]\n",
-        _ => "Valid commands: create, update, updatev, dump, restore, last, lastupdate,\n\t\tfirst, info, fetch, xport, graph, graphv\n",
-    };
-    format!("{VERSION_LINE}\n\nUsage: rrd [options] command command_options\n{body}\n")
+/// rrdtool's `PrintUsage`: the usage of `command`, or the command list
+/// (with the remote commands in pipe mode).
+pub(crate) fn usage_text(command: Option<&str>, remote: bool) -> String {
+    let body = crate::help::usage_body(command);
+    let list = body.starts_with("Valid commands");
+    let mut s = banner();
+    s.push_str("Usage: rrd [options] command command_options\n");
+    s.push_str(body);
+    if list && remote {
+        s.push_str("Valid remote commands: quit, ls, cd, mkdir, pwd\n\n");
+    }
+    s.push_str(
+        "rrd is distributed under the terms of the MIT or Apache-2.0 licence.\n\n\
+         For more information read the RRD manpages\n\n",
+    );
+    s
+}
+
+/// What `rrdtool version x` prints: rrdtool's line with rrd's version.
+fn version_line() -> String {
+    format!(
+        "RRDtool 1.7.2  followed by rrd {} (1.700200)\n",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// The commands `rrd` runs.
@@ -53,31 +69,34 @@ pub(crate) const KNOWN_COMMANDS: [&str; 15] = [
     "resize",
 ];
 
-/// Runs one command line (without the program name).
+/// Runs one command line (without the program name), as rrdtool's `main`
+/// does: a lone word prints its usage, `help CMD` the usage of CMD.
 pub fn run(argv: &[String], out: &mut dyn Write) -> CmdResult {
-    let Some(cmd) = argv.first() else {
-        return write_out(out, &usage_text(None));
-    };
+    match argv {
+        [] => write_out(out, &usage_text(None, false)),
+        [one] => write_out(out, &usage_text(Some(one), false)),
+        [help, cmd] if help == "help" => write_out(out, &usage_text(Some(cmd), false)),
+        _ => handle(argv, out, false),
+    }
+}
+
+/// rrdtool's `HandleInputLine` after the remote commands: one command.
+pub(crate) fn handle(argv: &[String], out: &mut dyn Write, remote: bool) -> CmdResult {
+    let cmd = argv.first().map(String::as_str).unwrap_or_default();
+    if argv.len() < 2 || ["help", "--help", "-help", "-?", "-h"].contains(&cmd) {
+        return write_out(out, &usage_text(None, remote));
+    }
     let rest = &argv[1..];
-    if matches!(cmd.as_str(), "--version" | "version" | "v" | "-v") {
-        return write_out(out, &format!("{VERSION_LINE}\n"));
+    if matches!(cmd, "--version" | "version" | "v" | "-v" | "-version") {
+        return write_out(out, &version_line());
     }
+    let cmd = &argv[0];
     let known = KNOWN_COMMANDS;
-    // rrdtool prints its usage for a command line of fewer than two words
-    // and for the help words
-    if rest.is_empty() && !known.contains(&cmd.as_str())
-        || ["help", "--help", "-help", "-?", "-h"].contains(&cmd.as_str())
-    {
-        return write_out(out, &usage_text(None));
-    }
     if !known.contains(&cmd.as_str()) {
         if is_rrdtool_command(cmd) {
             return Err(format!("the '{cmd}' command is not supported yet"));
         }
         return Err(format!("unknown function '{cmd}'"));
-    }
-    if rest.is_empty() {
-        return write_out(out, &usage_text(Some(cmd)));
     }
     // rrdtool hands these to the rrdcached that RRDCACHED_ADDRESS names,
     // which may hold newer values than the file: never silently go around it

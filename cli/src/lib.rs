@@ -13,8 +13,11 @@ mod commands;
 #[doc(hidden)]
 pub mod fuzz_bodies;
 mod graph_cmd;
+mod help;
 mod output;
+mod pipe_mode;
 mod update_cmd;
 mod xport_cmd;
 
 pub use commands::run;
+pub use pipe_mode::serve;

@@ -53,6 +53,13 @@ fn main() -> ExitCode {
         inner: stdout.lock(),
         closed: false,
     });
+    // `rrd -` and `rrd - DIR`: commands on standard input
+    if argv.first().is_some_and(|a| a == "-") && argv.len() <= 2 {
+        let mut input = std::io::stdin().lock();
+        let code = rrd_cli::serve(argv.get(1).map(String::as_str), &mut input, &mut out);
+        let _ = out.flush();
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let code = rrd_cli::run(&argv, &mut out);
     let flushed = out.flush();
     match code {

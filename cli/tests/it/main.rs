@@ -15,6 +15,7 @@ mod golden;
 mod graph;
 mod hostile;
 mod locking;
+mod pipe_help;
 mod random_defs;
 mod real_tools;
 mod support;
