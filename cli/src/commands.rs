@@ -178,11 +178,10 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
     if p.flag("daemon") {
         return Err("--daemon (rrdcached) is not supported yet".into());
     }
-    if p.flag("source") {
-        return Err("--source (prefilling from existing RRDs) is not supported yet".into());
-    }
     let mut start = None;
     let mut step = None;
+    let mut sources: Vec<&str> = Vec::new();
+    let mut template: Option<&str> = None;
     // options are applied in order, as rrdtool does; the last one wins
     for (name, value) in &p.opts {
         let value = value.as_deref().unwrap_or_default();
@@ -208,6 +207,21 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
                     rrd_core::scaled_duration(value, 1).map_err(|m| format!("step size: {m}"))?,
                 );
             }
+            "source" => {
+                let meta = std::fs::metadata(argbytes::to_path(value)).map_err(|e| {
+                    format!("error checking for source RRD {value}: {}", strerror(&e))
+                })?;
+                if !meta.is_file() {
+                    return Err(format!("Not a regular file: {value}"));
+                }
+                sources.push(value);
+            }
+            "template" => {
+                if template.is_some() {
+                    return Err("template already set".into());
+                }
+                template = Some(value);
+            }
             _ => {}
         }
     }
@@ -216,7 +230,8 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
     };
     let mut ds = Vec::new();
     let mut rra = Vec::new();
-    if let Some(t) = p.value("template") {
+    let mut template_last_up = 0;
+    if let Some(t) = template {
         let tpl = Rrd::open(argbytes::to_path(t), OpenMode::ReadOnly)
             .map_err(|_| format!("Cannot open template RRD {t}"))?;
         let h = tpl.header();
@@ -225,12 +240,16 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
         if step.is_none() {
             step = Some(h.step);
         }
-        if start.is_none() {
-            start = Some(h.last_up);
-        }
+        template_last_up = h.last_up;
     }
     let step = step.unwrap_or(300);
-    let start = start.unwrap_or_else(|| now() - 10);
+    let start_given = start.is_some();
+    let start = match start {
+        Some(t) => t,
+        // the template's last update, unless sources give it
+        None if template_last_up > 0 && sources.is_empty() => template_last_up,
+        None => now() - 10,
+    };
     let mut spec = CreateSpec {
         start,
         step,
@@ -263,6 +282,9 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
     }
     spec.validate().map_err(|e| e.to_string())?;
     spec.version = Some(version);
+    if !sources.is_empty() {
+        return create_from_sources(file, spec, start_given, &sources, &p, out);
+    }
     if file == "-" {
         let mut buf = Vec::new();
         spec.write_to(&mut buf).map_err(|e| e.to_string())?;
@@ -605,7 +627,7 @@ fn cmd_tune(argv: &[String]) -> CmdResult {
     let img = rrd.image().map_err(|e| e.to_string())?;
     let out = rrd_core::modify(&img, &m, fx.new_step, rrd_core::name_hash(file))
         .map_err(|e| e.to_string())?;
-    rrd_core::write_image(&argbytes::to_path(file), &out).map_err(|e| e.to_string())?;
+    rrd_core::write_image(&argbytes::to_path(file), &out, false).map_err(|e| e.to_string())?;
     drop(rrd);
     Ok(())
 }
@@ -644,8 +666,58 @@ fn cmd_resize(argv: &[String]) -> CmdResult {
     let img = rrd.image().map_err(|e| e.to_string())?;
     let delta = if shrink { -modify } else { modify };
     let out = rrd_core::resize(&img, target, delta).map_err(|e| e.to_string())?;
-    rrd_core::write_image(std::path::Path::new("resize.rrd"), &out)
+    rrd_core::write_image(std::path::Path::new("resize.rrd"), &out, false)
         .map_err(|e| format!("Can't create 'resize.rrd': {e}"))?;
     drop(rrd);
     Ok(())
+}
+
+/// `create --source`: the new file filled from the sources' data.
+fn create_from_sources(
+    file: &str,
+    mut spec: CreateSpec,
+    start_given: bool,
+    sources: &[&str],
+    p: &getopt::Parsed,
+    out: &mut dyn Write,
+) -> CmdResult {
+    let mut imgs = Vec::with_capacity(sources.len());
+    for s in sources {
+        let rrd = Rrd::open(argbytes::to_path(s), OpenMode::ReadOnly)
+            .map_err(|_| format!("Cannot open source RRD {s}"))?;
+        imgs.push(rrd.image().map_err(|e| e.to_string())?);
+    }
+    if !start_given {
+        // the latest of the sources' last updates
+        spec.start = imgs.iter().map(|i| i.header.last_up).fold(0, i64::max);
+    }
+    let maps: Vec<rrd_core::DsMapping> = p.args[1..]
+        .iter()
+        .filter(|a| a.starts_with("DS:"))
+        .filter_map(|a| rrd_core::ds_mapping(a))
+        .collect();
+    let header = spec.to_header(rrd_core::random_row);
+    let d = header.ds.len();
+    let rows = header
+        .rra
+        .iter()
+        .map(|r| vec![rrd_core::DNAN; r.rows as usize * d])
+        .collect();
+    let mut img = rrd_core::Image { header, rows };
+    rrd_core::prefill(&mut img, &imgs, &maps);
+    if file == "-" {
+        let data: Vec<f64> = img.rows.iter().flatten().copied().collect();
+        let mut buf = Vec::new();
+        rrd_core::write_rrd(&mut buf, &img.header, Some(&data)).map_err(|e| e.to_string())?;
+        return write_raw(out, &buf);
+    }
+    rrd_core::write_image(&argbytes::to_path(file), &img, p.flag("no-overwrite")).map_err(|e| {
+        match e {
+            Error::Io { op: "renaming", .. } => {
+                "Cannot rename temporary file to final file!".into()
+            }
+            Error::Io { op, source, .. } => format!("{op} '{file}': {}", strerror(&source)),
+            other => other.to_string(),
+        }
+    })
 }

@@ -101,6 +101,9 @@ pub fn parse_ds(arg: &str, earlier: &[DataSource]) -> Result<DataSource> {
     let rest = arg.strip_prefix("DS:").ok_or_else(invalid)?;
     let (name_part, rest) = rest.split_once(':').ok_or_else(invalid)?;
     // `name=mapped-name[index]` names a source DS for --source; the DS is `name`
+    if name_part.contains('=') && crate::prefill::ds_mapping(arg).is_none() {
+        return Err(invalid());
+    }
     let name = name_part.split_once('=').map_or(name_part, |(n, _)| n);
     if !valid_ds_name(name) {
         return Err(invalid());

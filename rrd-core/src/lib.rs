@@ -61,6 +61,7 @@ mod mmap;
 mod model;
 mod modify;
 mod newfile;
+mod prefill;
 mod restore;
 mod rrd;
 mod storage;
@@ -85,8 +86,8 @@ pub use model::{
 
 // create, update, fetch, info, dump, restore
 pub use create::{
-    name_hash, parse_ds, parse_rra, parse_rra_named, push_contingent_rras, scaled_duration,
-    write_rrd, CreateOptions, CreateSpec, MAX_DATA_BYTES, MIN_START,
+    name_hash, parse_ds, parse_rra, parse_rra_named, push_contingent_rras, random_row,
+    scaled_duration, write_rrd, CreateOptions, CreateSpec, MAX_DATA_BYTES, MIN_START,
 };
 pub use dump::DumpHeader;
 pub use fetch::{parse_cf, prepare_window, FetchRequest, FetchResult, MAX_FETCH_VALUES};
@@ -97,6 +98,9 @@ pub use update::{ParsedArg, RowWrite, UpdateTime, Value};
 // tune: options and structural changes
 pub use modify::{modify, resize, write_image, Image, Modification, RraOp};
 pub use tune::{tune_option, TuneEffects};
+
+// create --source
+pub use prefill::{ds_mapping, prefill, DsMapping};
 
 // new files that appear whole or not at all
 pub use newfile::{Existing, Follow, NewFile};

@@ -151,7 +151,7 @@ pub struct Image {
 }
 
 /// rrdtool's `positive_mod` on C `int`s.
-fn positive_mod(a: i32, b: i32) -> i32 {
+pub(crate) fn positive_mod(a: i32, b: i32) -> i32 {
     if b == 0 {
         return 0;
     }
@@ -165,7 +165,7 @@ fn positive_mod(a: i32, b: i32) -> i32 {
 
 /// `end_time_for_row`: the end of the slot of physical `row` when
 /// `cur_row` holds the newest.
-fn end_time_for_row(h: &Header, rra: &RraDef, cur_row: i32, row: i32) -> i64 {
+pub(crate) fn end_time_for_row(h: &Header, rra: &RraDef, cur_row: i32, row: i32) -> i64 {
     let timeslot = (rra.pdp_cnt as i32).wrapping_mul(h.step as i32);
     let past = positive_mod(cur_row.wrapping_sub(row), rra.rows as i32);
     let last = h.last_up;
@@ -188,7 +188,7 @@ impl CRem for i64 {
 
 /// `row_for_time`: the physical row of archive `rra` (newest at
 /// `cur_row`) whose slot holds `t`, or -1.
-fn row_for_time(h: &Header, rra: &RraDef, cur_row: i32, t: i64) -> i32 {
+pub(crate) fn row_for_time(h: &Header, rra: &RraDef, cur_row: i32, t: i64) -> i32 {
     let last = h.last_up;
     let timeslot = (rra.pdp_cnt as i32).wrapping_mul(h.step as i32);
     let ts = i64::from(timeslot);
@@ -749,13 +749,14 @@ pub fn modify(inp: &Image, m: &Modification, newstep: Option<i64>, hash: u64) ->
 
 /// Writes `img` as a new file at `path`, replacing what is there through a
 /// temporary file and a rename, as rrdtool's `write_rrd` does.
-pub fn write_image(path: &std::path::Path, img: &Image) -> Result<()> {
+/// With `no_overwrite`, only if `path` does not exist.
+pub fn write_image(path: &std::path::Path, img: &Image, no_overwrite: bool) -> Result<()> {
     let data: Vec<f64> = img.rows.iter().flatten().copied().collect();
     crate::create::write_file(
         path,
         &img.header,
         Some(&data),
-        false,
+        no_overwrite,
         crate::newfile::Follow::Replace,
     )
 }

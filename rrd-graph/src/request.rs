@@ -416,8 +416,13 @@ impl GraphRequest {
             ) || matches!(e, Element::Print(p) if p.graph)
         });
         if !graph_elements {
-            if !out.prints.is_empty() {
+            // rrdtool prints the size line unless `--imginfo`/`-f` is an
+            // argument of its own (or the image goes to standard output)
+            if !out.prints.is_empty() && !self.imginfo_own_arg && !self.to_stdout() {
                 out.head = vec!["0x0".into()];
+            }
+            if self.to_stdout() {
+                out.prints_in_graph_text = false;
             }
             return Ok(out);
         }

@@ -424,3 +424,151 @@ fn differential_resize() {
         failures.iter().take(5).cloned().collect::<String>()
     );
 }
+
+/// `create --source` against rrdtool: one to three random source files
+/// (other steps, other data sources, filled by rrdtool), a random new
+/// definition (same and new names, `DS:new=old[n]` mappings, plain and
+/// Holt-Winters archives, with and without `--start`); rrdtool creates
+/// one new file, ours another: they must hold the same rows and state
+/// (each tool picks its archive pointers at random, so rows are compared
+/// in time order).
+#[test]
+fn differential_create_source() {
+    if !have_rrdtool() {
+        return;
+    }
+    let dir = TempDir::new("source-diff");
+    let (a, c) = (dir.sub("a"), dir.sub("c"));
+    let mut pipe = Pipe::new(dir.path(), TZ);
+    let mut failures: Vec<String> = Vec::new();
+    let (mut runs, mut mapped, mut refused) = (0u64, 0u64, 0u64);
+    let (mut filled_files, mut filled_values) = (0u64, 0u64);
+    for seed in seeds("RRD_SOURCE_SEED", "RRD_SOURCE_COUNT", 1, 200) {
+        let mut rng = Rng::new(seed ^ 0x50c4);
+        let n_src = rng.range(1, 3);
+        let mut srcs = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        let mut last_min = i64::MAX;
+        // every source covers the same stretch of time
+        let span = rng.range(2_000, 40_000) as i64;
+        for k in 0..n_src {
+            let def = definition(&mut rng);
+            let f = format!("s{seed}_{k}.rrd");
+            let mut create = argv(&["create", &f]);
+            create.extend(def.create.iter().cloned());
+            let made = pipe.run(&a, &create);
+            assert_eq!(made.status, 0, "seed {seed}: rrdtool create: {made}");
+            // updates within the heartbeat, so that the sources hold data
+            let mut t = def.start;
+            let mut ups = Vec::new();
+            let mut i = 0;
+            while t < 1_300_000_000 + span && ups.len() < 3000 {
+                i += 1;
+                t += rng.range(1, def.step) as i64;
+                let vals: Vec<String> = def
+                    .ds
+                    .iter()
+                    .map(|_| (i * 7 + rng.range(0, 99)).to_string())
+                    .collect();
+                ups.push(format!("{t}:{}", vals.join(":")));
+            }
+            last_min = last_min.min(t);
+            if !ups.is_empty() {
+                let mut up = argv(&["update", &f]);
+                up.extend(ups);
+                let done = pipe.run(&a, &up);
+                assert_eq!(done.status, 0, "seed {seed}: rrdtool update: {done}");
+            }
+            std::fs::copy(a.join(&f), c.join(&f)).unwrap();
+            names.extend(def.ds.iter().cloned());
+            srcs.push(f);
+        }
+        let target = definition(&mut rng);
+        let f = format!("t{seed}.rrd");
+        let mut create = argv(&["create", &f]);
+        let mut args = target.create.clone();
+        // --start: keep it (sometimes moved) or drop it
+        match rng.range(0, 2) {
+            0 => {
+                args.drain(0..2);
+            }
+            1 => {
+                // within the sources' data, or just after it
+                let t = last_min - rng.range(0, 3000) as i64 + rng.range(0, 300) as i64;
+                args[1] = t.max(1_000_000_000).to_string();
+            }
+            _ => {}
+        }
+        // data sources: renamed to a source's name, or mapped
+        for x in args.iter_mut() {
+            if let Some(rest) = x.strip_prefix("DS:") {
+                let (name, tail) = rest.split_once(':').unwrap();
+                let pick = rng.pick(&names).clone();
+                *x = match rng.range(0, 3) {
+                    0 => format!("DS:{name}:{tail}"),
+                    1 => format!("DS:{pick}:{tail}"),
+                    2 => {
+                        mapped += 1;
+                        format!("DS:{name}={pick}:{tail}")
+                    }
+                    _ => {
+                        mapped += 1;
+                        format!("DS:{name}={pick}[{}]:{tail}", rng.range(0, n_src))
+                    }
+                };
+            }
+        }
+        for s in &srcs {
+            create.push("--source".into());
+            create.push(s.clone());
+        }
+        create.extend(args);
+        let want = pipe.run(&a, &create);
+        let got = rrd(&c, TZ, &create);
+        runs += 1;
+        refused += u64::from(want.status != 0);
+        let mut problems = Vec::new();
+        if let Some(d) = output_diff(&want, &got) {
+            problems.push(format!("create output: {d}"));
+        }
+        if want.status == 0 {
+            let mut fa = std::fs::read(a.join(&f)).unwrap_or_default();
+            let mut fc = std::fs::read(c.join(&f)).unwrap_or_default();
+            mask_unused_params(&mut fa);
+            mask_unused_params(&mut fc);
+            if let Some(d) = rrd_file_diff(&fa, &fc) {
+                problems.push(format!("new files (rows in time order): {d}"));
+            }
+            if let Ok(img) = rrd_core::Rrd::from_bytes(fc).and_then(|r| r.image()) {
+                let known = img.rows.iter().flatten().filter(|v| !v.is_nan()).count() as u64;
+                filled_values += known;
+                filled_files += u64::from(known > 0);
+            }
+        }
+        if !problems.is_empty() {
+            let mut r = format!("seed {seed}: rrdtool {}\n", create.join(" "));
+            for p in problems {
+                let _ = writeln!(r, "  ! {p}");
+            }
+            failures.push(r);
+        }
+        for x in srcs.iter().chain([&f]) {
+            let _ = std::fs::remove_file(a.join(x));
+            let _ = std::fs::remove_file(c.join(x));
+        }
+    }
+    note(&format!(
+        "differential create --source: {runs} new files ({filled_files} with {filled_values} values filled from the sources, {mapped} mapped data sources, {refused} refused by rrdtool), {} disagreed",
+        failures.len()
+    ));
+    assert!(
+        filled_files * 3 > runs - refused,
+        "only {filled_files} of {runs} new files hold data from their sources"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} create --source scenarios disagree:\n{}",
+        failures.len(),
+        failures.iter().take(5).cloned().collect::<String>()
+    );
+}
