@@ -519,3 +519,158 @@ fn real_tools_command_lines_draw_as_rrdtool_draws_them() {
         panic!("{} (files in {})", failures.join("\n"), kept.display());
     }
 }
+
+/// A file with Holt-Winters archives, made and filled by rrdtool: four days
+/// of 5-minute samples of a daily curve, with a burst in the last day that
+/// the model flags as failures.
+fn aberrant_file(dir: &Path) {
+    let start = END - 4 * 86_400;
+    let create = [
+        "create".to_string(),
+        "hw.rrd".to_string(),
+        "--start".to_string(),
+        start.to_string(),
+        "--step".to_string(),
+        "300".to_string(),
+        "DS:v:GAUGE:600:U:U".to_string(),
+        "RRA:AVERAGE:0.5:1:1200".to_string(),
+        "RRA:HWPREDICT:1200:0.1:0.0035:288".to_string(),
+    ];
+    let made = run("rrdtool", dir, &create);
+    assert_eq!(made.status, 0, "rrdtool create: {}", made.err());
+    let mut args = vec!["update".to_string(), "hw.rrd".to_string()];
+    let mut t = start;
+    let mut k = 0u64;
+    while t < END {
+        t += 300;
+        k += 1;
+        let day = (t % 86_400) as f64 / 86_400.0;
+        let mut v = 100.0 + 60.0 * (day * std::f64::consts::TAU).sin() + (k * 37 % 11) as f64;
+        if t > END - 6 * 3600 && t < END - 4 * 3600 {
+            v += 150.0;
+        }
+        args.push(format!("{t}:{v:.3}"));
+    }
+    let done = run("rrdtool", dir, &args);
+    assert_eq!(done.status, 0, "rrdtool update: {}", done.err());
+}
+
+/// Graphs of aberrant behaviour (rrdgraph_examples' "Holt-Winters" and a
+/// prediction band) drawn by both from rrdtool's file: the same text and
+/// image size, pixels that agree.
+#[test]
+fn aberrant_behaviour_graphs_draw_as_rrdtool_draws_them() {
+    if !have_rrdtool() {
+        return;
+    }
+    let dir = TempDir::new("aberrant");
+    aberrant_file(dir.path());
+    let window = [
+        "--start".to_string(),
+        (END - 86_400).to_string(),
+        "--end".to_string(),
+        END.to_string(),
+    ];
+    let lines: Vec<Vec<&str>> = vec![
+        vec![
+            "DEF:obs=hw.rrd:v:AVERAGE",
+            "DEF:pred=hw.rrd:v:HWPREDICT",
+            "DEF:dev=hw.rrd:v:DEVPREDICT",
+            "DEF:fail=hw.rrd:v:FAILURES",
+            "TICK:fail#ffffa0:1.0:Failures",
+            "CDEF:upper=pred,dev,2,*,+",
+            "CDEF:lower=pred,dev,2,*,-",
+            "LINE2:obs#0000ff:Observed",
+            "LINE1:upper#ff0000:Upper bound",
+            "LINE1:lower#ff0000:Lower bound",
+            "VDEF:fmax=fail,MAXIMUM",
+            "PRINT:fmax:%.0lf",
+            "GPRINT:pred:AVERAGE:predicted %6.2lf",
+        ],
+        vec![
+            "DEF:obs=hw.rrd:v:AVERAGE",
+            "DEF:pred=hw.rrd:v:HWPREDICT",
+            "DEF:dev=hw.rrd:v:DEVPREDICT",
+            "DEF:seas=hw.rrd:v:SEASONAL",
+            "DEF:dseas=hw.rrd:v:DEVSEASONAL",
+            "CDEF:lo=pred,dev,3,*,-",
+            "CDEF:band=dev,6,*",
+            "AREA:lo",
+            "AREA:band#c0ffc0:prediction band:STACK",
+            "LINE1:obs#000000:observed",
+            "LINE1:seas#8080ff:seasonal",
+            "VDEF:dmax=dseas,MAXIMUM",
+            "PRINT:dmax:%.6le",
+            "PRINT:pred:LAST:%.6le",
+        ],
+    ];
+    let mut failures = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let mut want_args = vec!["graph".to_string(), format!("c-{i}.png")];
+        let mut got_args = vec!["graph".to_string(), format!("r-{i}.png")];
+        for a in window
+            .iter()
+            .cloned()
+            .chain(l.iter().map(|s| s.to_string()))
+        {
+            want_args.push(a.clone());
+            got_args.push(a);
+        }
+        let want = run("rrdtool", dir.path(), &want_args);
+        let got = run(RRD, dir.path(), &got_args);
+        assert_eq!(want.status, 0, "rrdtool graph {i}: {}", want.err());
+        if (want.status, want.out()) != (got.status, got.out()) {
+            failures.push(format!(
+                "graph {i}: text {:?} vs rrdtool's {:?}",
+                got.out(),
+                want.out()
+            ));
+            continue;
+        }
+        let (cw, ch, cpx) = rgba(&dir.path().join(format!("c-{i}.png")));
+        let (rw, rh, rpx) = rgba(&dir.path().join(format!("r-{i}.png")));
+        if (cw, ch) != (rw, rh) {
+            failures.push(format!("graph {i}: {rw}x{rh}, rrdtool's {cw}x{ch}"));
+            continue;
+        }
+        let over = cpx
+            .chunks(4)
+            .zip(rpx.chunks(4))
+            .filter(|(p, q)| p.iter().zip(q.iter()).any(|(a, b)| a.abs_diff(*b) > 32))
+            .count();
+        let share = over as f64 / f64::from(cw * ch);
+        eprintln!(
+            "aberrant graph {i}: {:.3}% of pixels differ by > 32",
+            100.0 * share
+        );
+        if share > 0.005 {
+            failures.push(format!(
+                "graph {i}: {:.3}% of pixels differ by > 32",
+                100.0 * share
+            ));
+        }
+    }
+    // the burst shows as failures
+    let fails = run(RRD, dir.path(), &{
+        let mut v = vec!["graph".to_string(), "f.png".to_string()];
+        v.extend(window.iter().cloned());
+        v.extend(
+            [
+                "DEF:fail=hw.rrd:v:FAILURES",
+                "VDEF:m=fail,MAXIMUM",
+                "PRINT:m:%.0lf",
+            ]
+            .map(String::from),
+        );
+        v
+    });
+    assert!(
+        fails.out().ends_with("\n1\n"),
+        "no failure flagged: {:?}",
+        fails.out()
+    );
+    if !failures.is_empty() {
+        let kept = dir.keep();
+        panic!("{} (files in {})", failures.join("\n"), kept.display());
+    }
+}
