@@ -17,6 +17,7 @@ mod hostile;
 mod locking;
 mod pipe_help;
 mod random_defs;
+mod readme;
 mod real_tools;
 mod support;
 mod tune_diff;
