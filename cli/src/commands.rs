@@ -51,7 +51,7 @@ fn version_line() -> String {
 
 /// The commands `rrd` runs.
 /// (In the order the `cli_args` fuzz seeds pick them by their first byte.)
-pub(crate) const KNOWN_COMMANDS: [&str; 15] = [
+pub(crate) const KNOWN_COMMANDS: [&str; 16] = [
     "create",
     "update",
     "updatev",
@@ -67,6 +67,7 @@ pub(crate) const KNOWN_COMMANDS: [&str; 15] = [
     "graphv",
     "tune",
     "resize",
+    "flushcached",
 ];
 
 /// Runs one command line (without the program name), as rrdtool's `main`
@@ -100,18 +101,9 @@ pub(crate) fn handle(argv: &[String], out: &mut dyn Write, remote: bool) -> CmdR
     }
     // rrdtool hands these to the rrdcached that RRDCACHED_ADDRESS names,
     // which may hold newer values than the file: never silently go around it
+    // (update, dump and lastupdate talk to it)
     let daemon_commands = [
-        "update",
-        "updatev",
-        "fetch",
-        "info",
-        "dump",
-        "first",
-        "last",
-        "lastupdate",
-        "xport",
-        "graph",
-        "graphv",
+        "updatev", "fetch", "info", "first", "last", "xport", "graph", "graphv",
     ];
     if daemon_commands.contains(&cmd.as_str())
         && std::env::var_os("RRDCACHED_ADDRESS").is_some_and(|a| !a.is_empty())
@@ -138,12 +130,13 @@ pub(crate) fn handle(argv: &[String], out: &mut dyn Write, remote: bool) -> CmdR
         "graphv" => crate::graph_cmd::cmd_graph(rest, out, true),
         "tune" => cmd_tune(rest),
         "resize" => cmd_resize(rest),
+        "flushcached" => cmd_flushcached(rest),
         _ => unreachable!("checked against the known commands"),
     }
 }
 
 fn is_rrdtool_command(cmd: &str) -> bool {
-    ["list", "flushcached"].contains(&cmd)
+    ["list"].contains(&cmd)
 }
 
 fn open_ro(path: &str) -> Result<Rrd, String> {
@@ -342,9 +335,6 @@ fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
     ];
     const USAGE: &str = "usage rrdtool dump [--header|-h {none,xsd,dtd}]\n[--no-header|-n]\n[--daemon|-d address]\nfile.rrd [file.xml]";
     let p = parse_opts(argv, SPEC).map_err(|_| USAGE.to_string())?;
-    if p.flag("daemon") {
-        return Err("--daemon (rrdcached) is not supported yet".into());
-    }
     let mut header = DumpHeader::Dtd;
     for (name, value) in &p.opts {
         match (*name, value.as_deref()) {
@@ -354,6 +344,9 @@ fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
             ("header", Some("dtd")) => header = DumpHeader::Dtd,
             _ => {}
         }
+    }
+    if let Some(f) = p.args.first() {
+        flush_if_daemon(p.value("daemon"), f)?;
     }
     let (file, output) = match p.args.as_slice() {
         [f] => (f, None),
@@ -482,10 +475,8 @@ fn cmd_last(argv: &[String], out: &mut dyn Write) -> CmdResult {
 fn cmd_lastupdate(argv: &[String], out: &mut dyn Write) -> CmdResult {
     const SPEC: &[Opt] = &[opt("daemon", Some('d'), Arg::Required)];
     let p = parse_opts(argv, SPEC)?;
-    if p.flag("daemon") {
-        return Err("--daemon (rrdcached) is not supported yet".into());
-    }
     let file = single_file(&p, "Usage: rrdtool lastupdate [--daemon|-d <addr>] <file>")?;
+    flush_if_daemon(p.value("daemon"), file)?;
     let rrd = open_ro(file)?;
     let h = rrd.header();
     let mut s = String::new();
@@ -720,4 +711,66 @@ fn create_from_sources(
             other => other.to_string(),
         }
     })
+}
+
+/// rrdtool's `rrdc_flush_if_daemon`: with a daemon (`--daemon` or
+/// `RRDCACHED_ADDRESS`), it writes what it holds for `file` before the file
+/// is read.
+fn flush_if_daemon(opt: Option<&str>, file: &str) -> CmdResult {
+    let Some(addr) = rrd_core::rrdcached::address(opt) else {
+        return Ok(());
+    };
+    let mut c = rrd_core::rrdcached::Client::connect(&addr)?;
+    let r = c.file_command("flush", file)?;
+    if r.status < 0 {
+        return Err(c.reply_error(&r));
+    }
+    Ok(())
+}
+
+/// `rrdtool flushcached [--daemon ADDR] FILE...`: the daemon writes what it
+/// holds for each file.
+fn cmd_flushcached(argv: &[String]) -> CmdResult {
+    const SPEC: &[Opt] = &[opt("daemon", Some('d'), Arg::Required)];
+    let p = parse_opts(argv, SPEC)?;
+    if p.args.is_empty() {
+        return Err("Usage: rrdtool flushcached [--daemon|-d <addr>] <file> [<file> ...]".into());
+    }
+    let given = p.value("daemon");
+    let Some(addr) = rrd_core::rrdcached::address(given) else {
+        return Err(format!(
+            "Daemon address \"{}\" unknown. Please use the \"--daemon\" option to set an \
+             address on the command line or set the \"RRDCACHED_ADDRESS\" environment variable.",
+            given.unwrap_or("(null)")
+        ));
+    };
+    let mut c = rrd_core::rrdcached::Client::connect(&addr)?;
+    for (i, f) in p.args.iter().enumerate() {
+        let failed = match c.file_command("flush", f) {
+            Ok(r) if r.status < 0 => Some(c.reply_error(&r)),
+            Ok(r) if r.status > 0 => Some(strerror(&io::Error::from_raw_os_error(r.status as i32))),
+            Ok(_) => None,
+            Err(e) => Some(e),
+        };
+        if let Some(e) = failed {
+            let _ = i;
+            // rrdtool counts every file after the options, and formats the
+            // message into the buffer that holds the error it quotes: the
+            // quoted text then starts with the message's own beginning
+            let remaining = p.args.len() - 1;
+            let head = format!("Flushing of file \"{f}\" failed: ");
+            let quoted = if e.is_empty() {
+                "unknown error".to_string()
+            } else if e.len() >= head.len() && e.is_char_boundary(head.len()) {
+                format!("{head}{}", &e[head.len()..])
+            } else {
+                e
+            };
+            return Err(format!(
+                "{head}{quoted}. Skipping remaining {remaining} file{}.",
+                if remaining == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    Ok(())
 }

@@ -9,7 +9,7 @@ use rrd_core::argbytes;
 /// exist.
 pub fn commands() -> Vec<&'static str> {
     let mut v = crate::commands::KNOWN_COMMANDS.to_vec();
-    v.extend(["flushcached", "grpah"]);
+    v.extend(["list", "grpah"]);
     v
 }
 
@@ -40,6 +40,8 @@ pub fn cli_args(data: &[u8]) {
     let Some(args) = command_line(data) else {
         return;
     };
+    // no argument may reach a daemon or a name server
+    rrd_core::rrdcached::forbid_connections();
     let argv: Vec<String> = args.iter().map(|a| argbytes::encode_bytes(a)).collect();
     let _ = crate::run(&argv, &mut std::io::sink());
 }

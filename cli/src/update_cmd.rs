@@ -67,13 +67,19 @@ pub fn cmd_update(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result
     let mut archives: Vec<String> = Vec::new();
     let r = (|| {
         let p = getopt::parse(argv, SPEC)?;
-        if p.flag("daemon") {
-            return Err("--daemon (rrdcached) is not supported yet".to_string());
+        if verbose && p.flag("daemon") {
+            // updatev has no --daemon option in rrdtool 1.7.2
+            return Err("unrecognized option '--daemon'".to_string());
         }
         if p.args.len() < 2 {
             return Err("Not enough arguments".to_string());
         }
         let file = &p.args[0];
+        if !verbose {
+            if let Some(addr) = rrd_core::rrdcached::address(p.value("daemon")) {
+                return update_through_daemon(&addr, file, &p);
+            }
+        }
         let tz = jiff::tz::TimeZone::system();
         let parsed: Vec<ParsedArg<'_>> = p.args[1..].iter().map(|a| ParsedArg::parse(a)).collect();
         let mut rrd = Rrd::open(argbytes::to_path(file), OpenMode::ReadWrite)
@@ -127,4 +133,99 @@ pub fn cmd_update(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result
         write_out(out, &report)?;
     }
     r
+}
+
+/// `update` with a daemon: the values go to rrdcached, which writes them
+/// later (rrdtool's `rrdc_update`).
+fn update_through_daemon(addr: &str, file: &str, p: &getopt::Parsed) -> Result<(), String> {
+    let mut c = rrd_core::rrdcached::Client::connect(addr)?;
+    let mut values: Vec<String> = p.args[1..].to_vec();
+    if let Some(tpl) = p.value("template") {
+        if p.flag("skip-past-updates") {
+            return Err(
+                "The caching daemon cannot be used together with templates and \
+                        skip-past-updates yet."
+                    .into(),
+            );
+        }
+        // the values are put in the file's order here (the daemon takes
+        // no template): the file's data source names, read locally
+        let rrd = Rrd::open(argbytes::to_path(file), OpenMode::ReadOnly)
+            .map_err(|e| open_error(file, &e))?;
+        let names: Vec<String> = rrd.header().ds.iter().map(|d| d.name.clone()).collect();
+        drop(rrd);
+        let file_tpl = names.join(":");
+        values = values
+            .iter()
+            .map(|v| map_template(tpl, &file_tpl, v))
+            .collect::<Result<_, _>>()?;
+    }
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    match c.update(file, &values, now_precise().sec) {
+        Ok(r) if r.status < 0 => Err(c.reply_error(&r)),
+        Ok(r) if r.status > 0 => Err(format!(
+            "Failed sending the values to rrdcached: {}",
+            crate::output::strerror(&std::io::Error::from_raw_os_error(r.status as i32))
+        )),
+        Ok(_) => Ok(()),
+        Err(e) if e == "No buffer space available" => {
+            Err(format!("Failed sending the values to rrdcached: {e}"))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Fields of a `:`-separated text (none when it is empty).
+fn count_fields(s: &str) -> usize {
+    if s.is_empty() {
+        0
+    } else {
+        1 + s.matches(':').count()
+    }
+}
+
+/// rrdtool's `rrd_map_template_to_values`: `value` (`time:v1:v2...` in
+/// the order of `tpl`) in the file's order (`file_tpl`), `U` for the data
+/// sources the template leaves out.
+fn map_template(tpl: &str, file_tpl: &str, value: &str) -> Result<String, String> {
+    let (nt, nf, nv) = (
+        count_fields(tpl),
+        count_fields(file_tpl),
+        count_fields(value),
+    );
+    if nt != nv.wrapping_sub(1) {
+        return Err(format!(
+            "rrd_map_template_to_values: mismatch of number of fields in template ({nt}) \
+             with number of fields in values ({})",
+            nv.wrapping_sub(1)
+        ));
+    }
+    if nt > nf {
+        return Err(format!(
+            "rrd_map_template_to_values: number of fields in template ({nt}) \
+             bigger than number of fields in rrdfile ({nf})"
+        ));
+    }
+    let fields: Vec<&str> = value.split(':').collect();
+    let tpl_names: Vec<&str> = tpl.split(':').collect();
+    let mut mapped = fields[0].to_string();
+    let mut found = 0;
+    for name in file_tpl.split(':') {
+        mapped.push(':');
+        // rrdtool compares the template's names with the file's, name by name
+        match tpl_names.iter().position(|t| *t == name) {
+            Some(k) => {
+                mapped.push_str(fields.get(k + 1).copied().unwrap_or(""));
+                found += 1;
+            }
+            None => mapped.push('U'),
+        }
+    }
+    if found != nt {
+        return Err(format!(
+            "rrd_map_template_to_values: there are fields in template ({tpl}) \
+             that are not in the rrdfile ({file_tpl})"
+        ));
+    }
+    Ok(mapped)
 }

@@ -64,6 +64,7 @@ mod newfile;
 mod prefill;
 mod restore;
 mod rrd;
+pub mod rrdcached;
 mod storage;
 pub mod time;
 mod tune;

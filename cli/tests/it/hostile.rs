@@ -384,16 +384,27 @@ fn hostile_arguments_as_rrdtool_takes_them() {
 }
 
 /// With `RRDCACHED_ADDRESS` set, rrdtool hands its work to that rrdcached,
-/// which may hold newer values than the file; rrd cannot talk to it yet and
-/// must refuse by name rather than work on the file behind its back.
+/// which may hold newer values than the file; where rrd cannot talk to it
+/// yet it must refuse by name rather than work on the file behind its back.
 #[test]
 fn rrdcached_address_is_refused_by_name() {
     let dir = TempDir::new("rrdcached-env");
     setup(dir.path());
     let before = std::fs::read(dir.path().join("f.rrd")).unwrap();
+    // update talks to the daemon, which is not there
+    let o = Command::new(RRD)
+        .args(["update", "f.rrd", "1000000900:3"])
+        .current_dir(dir.path())
+        .env("RRDCACHED_ADDRESS", "unix:/nonexistent/rrdcached.sock")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "ERROR: Unable to connect to rrdcached: No such file or directory\n"
+    );
     for args in [
-        &["update", "f.rrd", "1000000900:3"][..],
-        &["fetch", "f.rrd", "AVERAGE"],
+        &["fetch", "f.rrd", "AVERAGE"][..],
         &["info", "f.rrd"],
         &["graph", "x.png", "DEF:a=f.rrd:a:AVERAGE", "LINE1:a#ff0000"],
     ] {

@@ -19,6 +19,7 @@ mod pipe_help;
 mod random_defs;
 mod readme;
 mod real_tools;
+mod rrdcached;
 mod support;
 mod tune_diff;
 mod update_diff;
