@@ -603,7 +603,7 @@ fn cmd_tune(argv: &[String]) -> CmdResult {
     }
     // rrdtool changes the mapped header option by option: what came
     // before a failing option stays changed
-    if &h != rrd.header() || !fx.aberrant_reset.is_empty() {
+    if !h.same_bits(rrd.header()) || !fx.aberrant_reset.is_empty() {
         rrd.retune(h, &fx.aberrant_reset)
             .map_err(|e| e.to_string())?;
     }
@@ -681,6 +681,7 @@ fn create_from_sources(
     if !start_given {
         // the latest of the sources' last updates
         spec.start = imgs.iter().map(|i| i.header.last_up).fold(0, i64::max);
+        spec.validate().map_err(|e| e.to_string())?;
     }
     let maps: Vec<rrd_core::DsMapping> = p.args[1..]
         .iter()
@@ -695,7 +696,7 @@ fn create_from_sources(
         .map(|r| vec![rrd_core::DNAN; r.rows as usize * d])
         .collect();
     let mut img = rrd_core::Image { header, rows };
-    rrd_core::prefill(&mut img, &imgs, &maps);
+    rrd_core::prefill(&mut img, &imgs, &maps).map_err(|e| e.to_string())?;
     if file == "-" {
         let data: Vec<f64> = img.rows.iter().flatten().copied().collect();
         let mut buf = Vec::new();

@@ -110,9 +110,17 @@ fn escapes(p: &str) -> bool {
 /// directory: any piece of it between `:` and `=` that is an absolute path
 /// or has a `..` component.
 fn arg_escapes(arg: &str) -> bool {
+    // a short option with its value attached: `-r/path`
+    let arg = match arg.as_bytes() {
+        [b'-', c, ..] if c.is_ascii_alphabetic() => &arg[2..],
+        _ => arg,
+    };
     arg.split([':', '='])
         .any(|piece| piece.starts_with('/') || piece.split('/').any(|c| c == ".."))
 }
+
+/// The longest line a session reads (rrdtool's has no limit).
+const MAX_LINE: usize = 16 << 20;
 
 impl Session {
     /// The remote commands and the confinement; then the command itself.
@@ -259,9 +267,28 @@ pub fn serve(workdir: Option<&str>, input: &mut dyn BufRead, out: &mut dyn Write
     let mut line = Vec::new();
     loop {
         line.clear();
-        match input.read_until(b'\n', &mut line) {
+        match std::io::Read::take(&mut *input, MAX_LINE as u64).read_until(b'\n', &mut line) {
             Ok(0) | Err(_) => return 0,
             Ok(_) => {}
+        }
+        if line.len() >= MAX_LINE && line.last() != Some(&b'\n') {
+            // skip the rest of the line
+            let mut rest = Vec::new();
+            loop {
+                rest.clear();
+                match std::io::Read::take(&mut *input, MAX_LINE as u64).read_until(b'\n', &mut rest)
+                {
+                    Ok(0) | Err(_) => return 0,
+                    Ok(_) if rest.last() == Some(&b'\n') => break,
+                    Ok(_) => {}
+                }
+            }
+            let _ = crate::output::write_out(
+                out,
+                &format!("ERROR: line longer than {MAX_LINE} bytes\n"),
+            );
+            let _ = out.flush();
+            continue;
         }
         let reply = if count_args(&line) == 0 {
             Some("ERROR: not enough arguments\n".to_string())
@@ -336,5 +363,7 @@ mod tests {
         assert!(arg_escapes("DEF:x=../x.rrd:a:AVERAGE"));
         assert!(!arg_escapes("DEF:x=sub/x.rrd:a:AVERAGE"));
         assert!(!arg_escapes("CDEF:y=x,2,/"));
+        assert!(arg_escapes("-r/etc/x.rrd"));
+        assert!(!arg_escapes("-s300"));
     }
 }

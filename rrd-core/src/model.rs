@@ -414,6 +414,12 @@ impl Header {
         let rows = i128::from(self.rra[rra].rows);
         clamp_i64(i128::from(self.rra_last_row_time(rra)) - (rows - 1) * s)
     }
+    /// Whether the two headers encode to the same bytes (NaNs compared by
+    /// their bits, which `==` cannot do).
+    pub fn same_bits(&self, other: &Header) -> bool {
+        let l = crate::format::Layout::NATIVE;
+        crate::format::encode_header(self, l) == crate::format::encode_header(other, l)
+    }
     /// Total number of rows over all archives.
     pub fn total_rows(&self) -> u64 {
         self.rra.iter().map(|r| r.rows).sum()

@@ -150,6 +150,59 @@ pub struct Image {
     pub rows: Vec<Vec<f64>>,
 }
 
+/// Limits of the in-memory structural changes (tune, resize, create
+/// --source): rrdtool computes their times in C `int`s and holds the whole
+/// file in memory; files beyond these are refused instead of computed
+/// wrongly or exhausting memory.
+pub(crate) fn check_bounds(h: &Header) -> Result<()> {
+    let fail = |why: String| Err(Error::Definition(why));
+    if h.step == 0 || h.step > i32::MAX as u64 {
+        return fail(format!(
+            "a step of {} seconds is beyond what tune and --source handle",
+            h.step
+        ));
+    }
+    if h.rra.len() > 1000 || h.ds.len() > 1000 {
+        return fail(format!(
+            "{} data sources and {} archives are more than tune and --source handle (1000)",
+            h.ds.len(),
+            h.rra.len()
+        ));
+    }
+    if h.last_up.unsigned_abs() > 1 << 40 {
+        return fail(format!(
+            "a last update at {} is beyond what tune and --source handle",
+            h.last_up
+        ));
+    }
+    let d = h.ds.len() as u64;
+    let mut total: u64 = 0;
+    for a in &h.rra {
+        let fits = a.rows <= i32::MAX as u64
+            && a.pdp_cnt <= i32::MAX as u64
+            && a.pdp_cnt
+                .checked_mul(h.step)
+                .and_then(|span| span.checked_mul(a.rows))
+                .is_some_and(|v| v <= i64::MAX as u64 / 4);
+        if !fits {
+            return fail(format!(
+                "archive of {} rows of {} steps of {} seconds spans too long a time",
+                a.rows, a.pdp_cnt, h.step
+            ));
+        }
+        total = total.saturating_add(a.rows.saturating_mul(d).saturating_mul(8));
+    }
+    if total > MEMORY_BUDGET {
+        return fail(format!(
+            "the archives hold {total} bytes, more than tune and --source work on in memory ({MEMORY_BUDGET})"
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes of archive values tune, resize and create --source hold in memory.
+pub const MEMORY_BUDGET: u64 = 2 << 30;
+
 /// rrdtool's `positive_mod` on C `int`s.
 pub(crate) fn positive_mod(a: i32, b: i32) -> i32 {
     if b == 0 {
@@ -352,6 +405,7 @@ enum DsOp {
 /// `rrd_modify_structure`: one pass of changes.
 fn modify_structure(inp: &Image, m: &Modification, hash: u64) -> Result<Image> {
     let ih = &inp.header;
+    check_bounds(ih)?;
     if !(3..=5).contains(&ih.version) {
         return Err(Error::Definition(
             "direct modification is only supported for version 3, 4 or 5 of RRD files. \
@@ -455,6 +509,9 @@ fn modify_structure(inp: &Image, m: &Modification, hash: u64) -> Result<Image> {
         }
     }
     let added = m.rra_ops.iter().filter(|o| o.op == b'a').count();
+    if out_ds > 0 && !out.rra.is_empty() {
+        check_bounds(&out)?;
+    }
     if out_ds == 0 {
         if out.rra.len() >= 2 {
             // rrdtool's second realloc of the CDPs to zero bytes fails
@@ -577,6 +634,7 @@ fn add_rras(
         out.rra.push(r);
         push_contingent_rras(&mut out.rra, hash)?;
     }
+    check_bounds(out)?;
     // rrdtool lowers the version to what the new archives require
     if let Some(v) = require {
         if v < out.version {
@@ -724,13 +782,14 @@ fn stretch(img: &mut Image, stretch: u64) {
                 *s = Unival::from_val(s.val() * stretch as f64);
             }
         }
-        h.rra[r].pdp_cnt *= stretch;
+        h.rra[r].pdp_cnt = h.rra[r].pdp_cnt.saturating_mul(stretch);
     }
     h.step /= stretch;
 }
 
 /// `rrd_modify_r2`: the changes, after a new step if one is given.
 pub fn modify(inp: &Image, m: &Modification, newstep: Option<i64>, hash: u64) -> Result<Image> {
+    check_bounds(&inp.header)?;
     if let Some(ns) = newstep.filter(|&n| n > 0) {
         let step = inp.header.step as i64;
         if step % ns != 0 || step / ns <= 1 {
@@ -768,6 +827,11 @@ pub fn write_image(path: &std::path::Path, img: &Image, no_overwrite: bool) -> R
 pub fn resize(img: &Image, rra: usize, delta: i64) -> Result<Image> {
     let h = &img.header;
     let d = h.ds.len();
+    if delta > 0 {
+        let mut grown = h.clone();
+        grown.rra[rra].rows = grown.rra[rra].rows.saturating_add(delta as u64);
+        check_bounds(&grown)?;
+    }
     let mut out = img.clone();
     if !matches!(h.version, 1 | 3 | 4) {
         return Err(Error::Definition(format!(

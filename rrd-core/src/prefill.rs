@@ -559,6 +559,11 @@ fn prefill_cdp(
         return;
     }
     let cdp_step = i64::from((step as i32).wrapping_mul(rra.pdp_cnt as i32));
+    if cdp_step == 0 {
+        // rrdtool divides by it (and dies of SIGFPE)
+        target.header.cdp[t * d + ds] = cdp;
+        return;
+    }
     let xff = xff_of(&rra);
     let mut tt = begin - (rra.pdp_cnt as i64).wrapping_mul(step);
     while tt < end && tt < th.last_up {
@@ -622,10 +627,34 @@ fn cdp_rra(target: &mut Image) -> (usize, bool) {
 
 /// Fills a new file (`target`, fresh from create: unknown rows) from
 /// `sources`, as `rrd_prefill_data` does.
-pub fn prefill(target: &mut Image, sources: &[Image], maps: &[DsMapping]) {
+pub fn prefill(
+    target: &mut Image,
+    sources: &[Image],
+    maps: &[DsMapping],
+) -> crate::error::Result<()> {
     if sources.is_empty() {
-        return;
+        return Ok(());
     }
+    crate::modify::check_bounds(&target.header)?;
+    for s in sources {
+        crate::modify::check_bounds(&s.header)?;
+    }
+    // the temporary one-PDP archive holds twice the largest PDP count
+    let largest = target
+        .header
+        .rra
+        .iter()
+        .map(|r| r.pdp_cnt)
+        .max()
+        .unwrap_or(1);
+    let mut with_temp = target.header.clone();
+    with_temp.rra.push(RraDef {
+        cf: Cf::Average,
+        rows: largest.saturating_mul(2),
+        pdp_cnt: 1,
+        params: RraParams::Plain { xff: 0.5 },
+    });
+    crate::modify::check_bounds(&with_temp)?;
     let (cdp_rra_index, added) = cdp_rra(target);
     let select_create = |t: &RraDef, m: &RraDef| m.cf == Cf::Average || m.cf == t.cf;
     let n_rra = target.header.rra.len();
@@ -665,6 +694,7 @@ pub fn prefill(target: &mut Image, sources: &[Image], maps: &[DsMapping]) {
         target.header.cdp.truncate(target.header.cdp.len() - d);
         target.rows.pop();
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -791,7 +791,16 @@ impl<S: Storage> Rrd<S> {
                 continue;
             }
             let rows = self.header.rra[r].rows;
-            let mut v = vec![0.0; rows as usize * d];
+            let n = usize::try_from(rows)
+                .ok()
+                .and_then(|n| n.checked_mul(d))
+                .filter(|&n| n <= (1 << 27))
+                .ok_or_else(|| {
+                    Error::Definition(format!(
+                        "seasonal archive {r} of {rows} rows is too large to reset"
+                    ))
+                })?;
+            let mut v = vec![0.0; n];
             self.read_rows(r, 0, &mut v)?;
             for (i, row) in v.chunks_exact_mut(d).enumerate() {
                 for &ds in reset {
@@ -808,6 +817,7 @@ impl<S: Storage> Rrd<S> {
     /// The whole file in memory: header and every archive's rows in
     /// physical order (`tune`'s structural changes, `resize`).
     pub fn image(&self) -> Result<crate::modify::Image> {
+        crate::modify::check_bounds(&self.header)?;
         let d = self.header.ds.len();
         let mut rows = Vec::with_capacity(self.header.rra.len());
         for r in 0..self.header.rra.len() {

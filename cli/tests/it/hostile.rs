@@ -431,3 +431,91 @@ fn rrdcached_address_is_refused_by_name() {
         .unwrap();
     assert_eq!(o.stdout, b"1000000600\n");
 }
+
+/// Sizes that would overflow or exhaust memory in tune, resize and
+/// create --source (found by review): a clear error, never a panic or a
+/// huge allocation.
+#[test]
+fn structural_changes_of_hostile_sizes_fail_cleanly() {
+    let dir = TempDir::new("hostile-sizes");
+    let ok = |args: &[&str]| {
+        let o = Command::new(RRD)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{args:?}: {o:?}");
+    };
+    ok(&[
+        "create",
+        "f.rrd",
+        "--start",
+        "1300000000",
+        "--step",
+        "300",
+        "DS:a:GAUGE:600:U:U",
+        "RRA:AVERAGE:0.5:1:10",
+    ]);
+    for (args, status, message) in [
+        (
+            &["tune", "f.rrd", "RRA:AVERAGE:0.5:2305843009213693952:1"][..],
+            1,
+            "spans too long a time",
+        ),
+        (
+            &["tune", "f.rrd", "RRA:AVERAGE:0.5:1:2305843009213693952"],
+            1,
+            "spans too long a time",
+        ),
+        (
+            &["tune", "f.rrd", "RRA#0:=2147483647"],
+            1,
+            "more than tune and --source work on in memory",
+        ),
+        (
+            &["resize", "f.rrd", "0", "GROW", "4611686018427387904"],
+            1,
+            "spans too long a time",
+        ),
+        (
+            &[
+                "create",
+                "n.rrd",
+                "--step",
+                "1",
+                "--source",
+                "f.rrd",
+                "DS:a:GAUGE:2:U:U",
+                "RRA:AVERAGE:0.5:1000000000000:1",
+            ],
+            1,
+            "spans too long a time",
+        ),
+        (
+            &[
+                "create",
+                "m.rrd",
+                "--start",
+                "1700000000",
+                "--step",
+                "65536",
+                "--source",
+                "f.rrd",
+                "DS:x:GAUGE:1d:U:U",
+                "RRA:AVERAGE:0.5:1:131073",
+                "RRA:AVERAGE:0.5:65536:1",
+            ],
+            0,
+            "",
+        ),
+    ] {
+        let o = Command::new(RRD)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(status), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}
