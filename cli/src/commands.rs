@@ -101,10 +101,8 @@ pub(crate) fn handle(argv: &[String], out: &mut dyn Write, remote: bool) -> CmdR
     }
     // rrdtool hands these to the rrdcached that RRDCACHED_ADDRESS names,
     // which may hold newer values than the file: never silently go around it
-    // (update, dump and lastupdate talk to it)
-    let daemon_commands = [
-        "updatev", "fetch", "info", "first", "last", "xport", "graph", "graphv",
-    ];
+    // (update, dump, lastupdate, first and last talk to it)
+    let daemon_commands = ["updatev", "fetch", "info", "xport", "graph", "graphv"];
     if daemon_commands.contains(&cmd.as_str())
         && std::env::var_os("RRDCACHED_ADDRESS").is_some_and(|a| !a.is_empty())
     {
@@ -433,19 +431,37 @@ fn cmd_first(argv: &[String], out: &mut dyn Write) -> CmdResult {
         opt("rraindex", None, Arg::Required),
         opt("daemon", Some('d'), Arg::Required),
     ];
+    // a daemon that cannot be reached leaves its error behind the local answer
+    let mut late: Option<String> = None;
     let r = (|| {
         let p = parse_opts(argv, SPEC)?;
-        if p.flag("daemon") {
-            return Err("--daemon (rrdcached) is not supported yet".into());
-        }
         // rrdtool reads the index with strtol(.., 0) into an int
         let idx = p.value("rraindex").map_or(0, |v| {
             i64::from(rrd_clib::strtol::strtol(v.as_bytes(), 0).value as i32)
         });
+        // checked as the option is read
+        if idx < 0 {
+            return Err("invalid rraindex number".into());
+        }
         // extra files are ignored, as rrdtool does
         let file = p.args.first().ok_or_else(|| {
             "usage rrdtool first [--rraindex number] [--daemon|-d <addr>] file.rrd".to_string()
         })?;
+        if let Some(addr) = rrd_core::rrdcached::address(p.value("daemon")) {
+            match rrd_core::rrdcached::Client::connect(&addr) {
+                Ok(mut c) => {
+                    // rrdtool sends the index as an unsigned long
+                    let i = (idx as i32 as i64 as u64).to_string();
+                    let path = c.path(file)?;
+                    let r = c.request(&["first", &path, &i])?;
+                    if r.status < 0 {
+                        return Err(c.reply_error(&r));
+                    }
+                    return write_out(out, &format!("{}\n", rrd_clib::strtol::atol(&r.message)));
+                }
+                Err(e) => late = Some(e),
+            }
+        }
         let rrd = open_ro(file)?;
         let h = rrd.header();
         if idx < 0 || idx as usize >= h.rra.len() {
@@ -453,23 +469,42 @@ fn cmd_first(argv: &[String], out: &mut dyn Write) -> CmdResult {
         }
         write_out(out, &format!("{}\n", h.rra_first_time(idx as usize)))
     })();
-    or_minus_one(out, r)
+    let r = or_minus_one(out, r);
+    match late {
+        Some(e) if r.is_ok() => Err(e),
+        _ => r,
+    }
 }
-
 fn cmd_last(argv: &[String], out: &mut dyn Write) -> CmdResult {
     const SPEC: &[Opt] = &[opt("daemon", Some('d'), Arg::Required)];
+    let mut late: Option<String> = None;
     let r = (|| {
         let p = parse_opts(argv, SPEC)?;
-        if p.flag("daemon") {
-            return Err("--daemon (rrdcached) is not supported yet".into());
-        }
         let file = single_file(&p, "Usage: rrdtool last [--daemon|-d <addr>] <file>")?;
+        if let Some(addr) = rrd_core::rrdcached::address(p.value("daemon")) {
+            match rrd_core::rrdcached::Client::connect(&addr) {
+                Ok(mut c) => {
+                    let path = c.path(file)?;
+                    let r = c.request(&["last", &path])?;
+                    if r.status < 0 {
+                        return Err(c.reply_error(&r));
+                    }
+                    return write_out(out, &format!("{}\n", rrd_clib::strtol::atol(&r.message)));
+                }
+                // rrdtool reads the file itself, then reports the failure
+                Err(e) => late = Some(e),
+            }
+        }
         let rrd = open_ro(file)?;
         let line = format!("{}\n", rrd.header().last_up);
         drop(rrd);
         write_out(out, &line)
     })();
-    or_minus_one(out, r)
+    let r = or_minus_one(out, r);
+    match late {
+        Some(e) if r.is_ok() => Err(e),
+        _ => r,
+    }
 }
 
 fn cmd_lastupdate(argv: &[String], out: &mut dyn Write) -> CmdResult {

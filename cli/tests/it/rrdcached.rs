@@ -234,6 +234,35 @@ fn update_dump_lastupdate_and_flushcached_through_c_rrdcached() {
             false,
         ),
         (vec!["lastupdate", "--daemon", "SOCK", "x.rrd"], false),
+        (
+            vec!["update", "--daemon", "SOCK", "x.rrd", "1300000540:9:90"],
+            false,
+        ),
+        (vec!["last", "x.rrd"], false),
+        (vec!["last", "--daemon", "SOCK", "x.rrd"], false),
+        (vec!["last", "x.rrd"], true),
+        (vec!["last", "--daemon", "SOCK", "nosuch.rrd"], false),
+        (
+            vec!["last", "--daemon", "unix:/nonexistent/sock", "x.rrd"],
+            false,
+        ),
+        (vec!["first", "--daemon", "SOCK", "x.rrd"], false),
+        (
+            vec!["first", "--daemon", "SOCK", "--rraindex", "1", "x.rrd"],
+            false,
+        ),
+        (
+            vec!["first", "--daemon", "SOCK", "--rraindex", "7", "x.rrd"],
+            false,
+        ),
+        (
+            vec!["first", "--daemon", "SOCK", "--rraindex", "-1", "x.rrd"],
+            false,
+        ),
+        (
+            vec!["first", "--daemon", "unix:/nonexistent/sock", "x.rrd"],
+            false,
+        ),
     ];
     let mut compared = 0;
     for (words, via_env) in &script {
