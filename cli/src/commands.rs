@@ -101,8 +101,8 @@ pub(crate) fn handle(argv: &[String], out: &mut dyn Write, remote: bool) -> CmdR
     }
     // rrdtool hands these to the rrdcached that RRDCACHED_ADDRESS names,
     // which may hold newer values than the file: never silently go around it
-    // (update, dump, lastupdate, first and last talk to it)
-    let daemon_commands = ["updatev", "fetch", "info", "xport", "graph", "graphv"];
+    // (update, dump, lastupdate, first, last and info talk to it)
+    let daemon_commands = ["updatev", "fetch", "xport", "graph", "graphv"];
     if daemon_commands.contains(&cmd.as_str())
         && std::env::var_os("RRDCACHED_ADDRESS").is_some_and(|a| !a.is_empty())
     {
@@ -311,13 +311,29 @@ fn cmd_info(argv: &[String], out: &mut dyn Write) -> CmdResult {
         opt("noflush", Some('F'), Arg::None),
     ];
     let p = parse_opts(argv, SPEC)?;
-    if p.flag("daemon") {
-        return Err("--daemon (rrdcached) is not supported yet".into());
-    }
     let file = single_file(
         &p,
         "Usage: rrdtool info [--daemon |-d <addr> [--noflush|-F]] <file>",
     )?;
+    let late = if p.flag("noflush") {
+        None
+    } else {
+        flush_if_daemon(p.value("daemon"), file)?
+    };
+    if let Some(addr) = rrd_core::rrdcached::address(p.value("daemon")) {
+        // the daemon's INFO, as it reports the file (a connection that
+        // fails here leaves its error behind the file's own info)
+        match rrd_core::rrdcached::Client::connect(&addr) {
+            Ok(mut c) => return then_late(info_from_daemon(&mut c, file, out), late),
+            Err(e) => {
+                let rrd = open_ro(file)?;
+                let items = rrd.info(file);
+                drop(rrd);
+                write_out(out, &format_info(&items))?;
+                return Err(e);
+            }
+        }
+    }
     let rrd = open_ro(file)?;
     let items = rrd.info(file);
     // the lock is released before the output is written
@@ -343,9 +359,10 @@ fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
             _ => {}
         }
     }
-    if let Some(f) = p.args.first() {
-        flush_if_daemon(p.value("daemon"), f)?;
-    }
+    let late = match p.args.first() {
+        Some(f) => flush_if_daemon(p.value("daemon"), f)?,
+        None => None,
+    };
     let (file, output) = match p.args.as_slice() {
         [f] => (f, None),
         [f, o] => (f, Some(o)),
@@ -353,8 +370,19 @@ fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
     };
     let tz = system_tz();
     let rrd = open_ro(file)?;
+    let r = dump_to(&rrd, out, output.map(String::as_str), header, &tz);
+    then_late(r, late)
+}
+
+fn dump_to(
+    rrd: &Rrd,
+    out: &mut dyn Write,
+    output: Option<&str>,
+    header: DumpHeader,
+    tz: &jiff::tz::TimeZone,
+) -> CmdResult {
     match output {
-        None => rrd.dump(out, header, &tz).map_err(|e| io_message(&e)),
+        None => rrd.dump(out, header, tz).map_err(|e| io_message(&e)),
         Some(o) => {
             // the output appears complete or not at all; a FIFO or a device
             // is written directly, a link at its target
@@ -367,14 +395,13 @@ fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
             let mut f = NewFile::create(&argbytes::to_path(o), Existing::Replace, Follow::Through)
                 .map_err(open_err)?;
             let mut w = io::BufWriter::new(f.file());
-            rrd.dump(&mut w, header, &tz).map_err(|e| match e {
+            rrd.dump(&mut w, header, tz).map_err(|e| match e {
                 Error::Storage(e) => format!("writing '{o}': {}", strerror(&e)),
                 e => io_message(&e),
             })?;
             w.flush()
                 .map_err(|e| format!("writing '{o}': {}", strerror(&e)))?;
             drop(w);
-            drop(rrd);
             f.commit().map_err(|e| match e {
                 Error::Io { source, .. } => format!("writing '{o}': {}", strerror(&source)),
                 e => e.to_string(),
@@ -511,7 +538,7 @@ fn cmd_lastupdate(argv: &[String], out: &mut dyn Write) -> CmdResult {
     const SPEC: &[Opt] = &[opt("daemon", Some('d'), Arg::Required)];
     let p = parse_opts(argv, SPEC)?;
     let file = single_file(&p, "Usage: rrdtool lastupdate [--daemon|-d <addr>] <file>")?;
-    flush_if_daemon(p.value("daemon"), file)?;
+    let late = flush_if_daemon(p.value("daemon"), file)?;
     let rrd = open_ro(file)?;
     let h = rrd.header();
     let mut s = String::new();
@@ -527,7 +554,7 @@ fn cmd_lastupdate(argv: &[String], out: &mut dyn Write) -> CmdResult {
     }
     s.push('\n');
     drop(rrd);
-    write_out(out, &s)
+    then_late(write_out(out, &s), late)
 }
 
 fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
@@ -751,17 +778,30 @@ fn create_from_sources(
 
 /// rrdtool's `rrdc_flush_if_daemon`: with a daemon (`--daemon` or
 /// `RRDCACHED_ADDRESS`), it writes what it holds for `file` before the file
-/// is read.
-fn flush_if_daemon(opt: Option<&str>, file: &str) -> CmdResult {
+/// is read. A daemon that cannot be reached is no error yet: rrdtool reads
+/// the file, prints what it read, then reports it (`Ok(Some(message))`).
+fn flush_if_daemon(opt: Option<&str>, file: &str) -> Result<Option<String>, String> {
     let Some(addr) = rrd_core::rrdcached::address(opt) else {
-        return Ok(());
+        return Ok(None);
     };
-    let mut c = rrd_core::rrdcached::Client::connect(&addr)?;
+    let mut c = match rrd_core::rrdcached::Client::connect(&addr) {
+        Ok(c) => c,
+        Err(e) => return Ok(Some(e)),
+    };
     let r = c.file_command("flush", file)?;
     if r.status < 0 {
         return Err(c.reply_error(&r));
     }
-    Ok(())
+    Ok(None)
+}
+
+/// The result of a command whose output is written: a late error (see
+/// [`flush_if_daemon`]) follows the output.
+fn then_late(r: CmdResult, late: Option<String>) -> CmdResult {
+    match late {
+        Some(e) if r.is_ok() => Err(e),
+        _ => r,
+    }
 }
 
 /// `rrdtool flushcached [--daemon ADDR] FILE...`: the daemon writes what it
@@ -809,4 +849,47 @@ fn cmd_flushcached(argv: &[String]) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// `rrdc_info`: the daemon's `INFO` lines (`key type value`) printed as
+/// rrdtool prints info.
+fn info_from_daemon(
+    c: &mut rrd_core::rrdcached::Client,
+    file: &str,
+    out: &mut dyn Write,
+) -> CmdResult {
+    let path = c.path(file)?;
+    let r = c.request(&["info", &path])?;
+    if r.status < 0 {
+        return Err(c.reply_error(&r));
+    }
+    let mut text = String::new();
+    for line in &r.lines {
+        let Some((key, rest)) = line.split_once(' ').filter(|(_, r)| !r.is_empty()) else {
+            break;
+        };
+        let itype = rrd_clib::strtol::atoi(rest);
+        let Some((_, value)) = rest.split_once(' ').filter(|(_, v)| !v.is_empty()) else {
+            break;
+        };
+        let shown = match itype {
+            0 => {
+                if value.starts_with('N') {
+                    "NaN".to_string()
+                } else {
+                    rrd_clib::printf::exp10_or_nan(rrd_core::rrdcached::atof(value))
+                }
+            }
+            1 => (rrd_clib::strtol::atol(value) as u64).to_string(),
+            2 => format!("\"{}\"", value.trim_end_matches(['\n', '\r'])),
+            3 => rrd_clib::strtol::atoi(value).to_string(),
+            4 => return Err("rrdc_info: BLOB objects are not supported".into()),
+            t => return Err(format!("rrdc_info: Unsupported info type {t}")),
+        };
+        text.push_str(key);
+        text.push_str(" = ");
+        text.push_str(&shown);
+        text.push('\n');
+    }
+    write_out(out, &text)
 }

@@ -24,6 +24,49 @@ pub fn forbid_connections() {
     FORBIDDEN.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// glibc's `atof`: the longest decimal number at the start of `s` (after
+/// blanks), `inf`/`nan` words included; 0 when there is none.
+pub fn atof(s: &str) -> f64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let b = t.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let lower = t[i..].to_ascii_lowercase();
+    for (word, v) in [
+        ("infinity", f64::INFINITY),
+        ("inf", f64::INFINITY),
+        ("nan", f64::NAN),
+    ] {
+        if lower.starts_with(word) {
+            return if b[0] == b'-' { -v } else { v };
+        }
+    }
+    let digits = |mut j: usize| {
+        while b.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        j
+    };
+    let start = i;
+    i = digits(i);
+    if b.get(i) == Some(&b'.') {
+        i = digits(i + 1);
+    }
+    if i == start || (i == start + 1 && b[start] == b'.') {
+        return 0.0;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let k = digits(j);
+        if k > j {
+            i = k;
+        }
+    }
+    t[..i].parse().unwrap_or(0.0)
+}
+
 /// Longest request rrdtool sends (`RRD_CMD_MAX`).
 pub const CMD_MAX: usize = 4096;
 

@@ -405,7 +405,6 @@ fn rrdcached_address_is_refused_by_name() {
     );
     for args in [
         &["fetch", "f.rrd", "AVERAGE"][..],
-        &["info", "f.rrd"],
         &["graph", "x.png", "DEF:a=f.rrd:a:AVERAGE", "LINE1:a#ff0000"],
     ] {
         let o = Command::new(RRD)
