@@ -403,7 +403,10 @@ fn rrdcached_address_is_refused_by_name() {
         String::from_utf8_lossy(&o.stderr),
         "ERROR: Unable to connect to rrdcached: No such file or directory\n"
     );
-    for args in [&["graph", "x.png", "DEF:a=f.rrd:a:AVERAGE", "LINE1:a#ff0000"][..]] {
+    for args in [
+        &["graph", "x.png", "DEF:a=f.rrd:a:AVERAGE", "LINE1:a#ff0000"][..],
+        &["xport", "DEF:a=f.rrd:a:AVERAGE", "XPORT:a"],
+    ] {
         let o = Command::new(RRD)
             .args(args)
             .current_dir(dir.path())
