@@ -166,9 +166,6 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
         opt("daemon", Some('d'), Arg::Required),
     ];
     let p = parse_opts(argv, SPEC)?;
-    if p.flag("daemon") {
-        return Err("--daemon (rrdcached) is not supported yet".into());
-    }
     let mut start = None;
     let mut step = None;
     let mut sources: Vec<&str> = Vec::new();
@@ -219,6 +216,9 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
     let Some(file) = p.args.first() else {
         return Err("need name of an rrd file to create".into());
     };
+    if let Some(addr) = rrd_core::rrdcached::address(p.value("daemon")) {
+        return create_through_daemon(&addr, file, start, step, &sources, template, &p);
+    }
     let mut ds = Vec::new();
     let mut rra = Vec::new();
     let mut template_last_up = 0;
@@ -786,12 +786,29 @@ fn cmd_tune(argv: &[String]) -> CmdResult {
         opt("daemon", Some('D'), Arg::Required),
     ];
     let p = parse_opts(argv, SPEC)?;
-    if p.flag("daemon") || std::env::var_os("RRDCACHED_ADDRESS").is_some_and(|a| !a.is_empty()) {
-        return Err("--daemon (rrdcached) is not supported yet".into());
-    }
+    // the daemon first writes what it holds for the file, and forgets it
+    // afterwards (tune may rewrite the file)
+    let mut daemon = match rrd_core::rrdcached::address(p.value("daemon")) {
+        Some(addr) => Some(
+            rrd_core::rrdcached::Client::connect(&addr)
+                .map_err(|_| "Cannot connect to daemon".to_string())?,
+        ),
+        None => None,
+    };
     let Some(file) = p.args.first() else {
         return Err("missing file name".into());
     };
+    if let Some(c) = daemon.as_mut() {
+        let _ = c.file_command("flush", file);
+    }
+    let r = tune_file(file, &p);
+    if let Some(c) = daemon.as_mut() {
+        let _ = c.file_command("forget", file);
+    }
+    r
+}
+
+fn tune_file(file: &str, p: &getopt::Parsed) -> CmdResult {
     let mut rrd = Rrd::open(argbytes::to_path(file), OpenMode::ReadWrite)
         .map_err(|e| open_error(file, &e))?;
     let mut h = rrd.header().clone();
@@ -1036,4 +1053,44 @@ fn info_from_daemon(
         text.push('\n');
     }
     write_out(out, &text)
+}
+
+/// `create` with a daemon: rrdcached creates the file from the arguments as
+/// given (rrdtool's `rrdc_create_r2`).
+fn create_through_daemon(
+    addr: &str,
+    file: &str,
+    start: Option<i64>,
+    step: Option<u64>,
+    sources: &[&str],
+    template: Option<&str>,
+    p: &getopt::Parsed,
+) -> CmdResult {
+    let mut c = rrd_core::rrdcached::Client::connect(addr)?;
+    let path = c.path(file)?;
+    let mut words: Vec<String> = vec!["create".into(), path];
+    if let Some(t) = start {
+        words.push("-b".into());
+        words.push((t as u64).to_string());
+    }
+    words.push("-s".into());
+    words.push(step.unwrap_or(0).to_string());
+    if p.flag("no-overwrite") {
+        words.push("-O".into());
+    }
+    for s in sources {
+        words.push("-r".into());
+        words.push((*s).to_string());
+    }
+    if let Some(t) = template {
+        words.push("-t".into());
+        words.push(t.to_string());
+    }
+    words.extend(p.args[1..].iter().cloned());
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    let r = c.request(&w)?;
+    if r.status < 0 {
+        return Err(c.reply_error(&r));
+    }
+    Ok(())
 }

@@ -1,4 +1,6 @@
-//! `rrd` with C rrdcached 1.7.2 (Debian's package): the same command lines
+//! `rrd` with C rrdcached 1.7.2 (Debian's package): create, update, fetch,
+//! info, first, last, lastupdate, dump, tune and flushcached with
+//! `--daemon` or `RRDCACHED_ADDRESS`. The same command lines
 //! run by rrdtool against one daemon and by rrd against another, each over
 //! its own UNIX socket and base directory; outputs must agree (the socket
 //! path aside) and so must the files once flushed.
@@ -95,7 +97,7 @@ fn run_line(program: &str, cwd: &Path, env: &[(&str, String)], args: &[String]) 
 }
 
 #[test]
-fn update_dump_lastupdate_and_flushcached_through_c_rrdcached() {
+fn commands_through_c_rrdcached_as_rrdtools() {
     if !have_rrdtool() || !have_rrdcached() {
         return;
     }
@@ -275,6 +277,61 @@ fn update_dump_lastupdate_and_flushcached_through_c_rrdcached() {
         (vec!["info", "x.rrd"], true),
         (vec!["info", "--daemon", "SOCK", "nosuch.rrd"], false),
         (
+            vec![
+                "create",
+                "--daemon",
+                "SOCK",
+                "y.rrd",
+                "--start",
+                "1300000000",
+                "DS:v:GAUGE:600:U:U",
+                "RRA:AVERAGE:0.5:1:5",
+            ],
+            false,
+        ),
+        (
+            vec![
+                "create",
+                "y.rrd",
+                "-O",
+                "--start",
+                "1300000000",
+                "DS:v:GAUGE:600:U:U",
+                "RRA:AVERAGE:0.5:1:5",
+            ],
+            true,
+        ),
+        (
+            vec!["create", "--daemon", "SOCK", "z.rrd", "DS:v:GAUGE:600:U:U"],
+            false,
+        ),
+        (
+            vec!["update", "--daemon", "SOCK", "y.rrd", "1300000300:1"],
+            false,
+        ),
+        (
+            vec!["tune", "--daemon", "SOCK", "y.rrd", "--heartbeat", "v:900"],
+            false,
+        ),
+        (vec!["info", "y.rrd"], false),
+        (
+            vec![
+                "tune",
+                "--daemon",
+                "unix:/nonexistent/sock",
+                "y.rrd",
+                "--heartbeat",
+                "v:90",
+            ],
+            false,
+        ),
+        (vec!["tune", "y.rrd", "RRA#0:+3"], true),
+        (
+            vec!["update", "--daemon", "SOCK", "y.rrd", "1300000600:2"],
+            false,
+        ),
+        (vec!["dump", "--daemon", "SOCK", "y.rrd"], false),
+        (
             vec!["update", "--daemon", "SOCK", "x.rrd", "1300000660:12:120"],
             false,
         ),
@@ -401,10 +458,12 @@ fn update_dump_lastupdate_and_flushcached_through_c_rrdcached() {
         assert_eq!(outs[0], outs[1], "rrd {}", words.join(" "));
         compared += 1;
     }
-    let fa = std::fs::read(ta.join("base/x.rrd")).unwrap();
-    let fc = std::fs::read(tc.join("base/x.rrd")).unwrap();
-    let diff = crate::support::rrd_file_diff(&fa, &fc);
-    assert!(diff.is_none(), "files after the session: {diff:?}");
+    for f in ["x.rrd", "y.rrd"] {
+        let fa = std::fs::read(ta.join("base").join(f)).unwrap();
+        let fc = std::fs::read(tc.join("base").join(f)).unwrap();
+        let diff = crate::support::rrd_file_diff(&fa, &fc);
+        assert!(diff.is_none(), "{f} after the session: {diff:?}");
+    }
     note(&format!(
         "rrdcached: {compared} command lines through C rrdcached 1.7.2 agree with rrdtool's, files equal"
     ));
