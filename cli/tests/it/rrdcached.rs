@@ -19,6 +19,11 @@ struct Daemon {
 
 impl Daemon {
     fn start(dir: &Path) -> Daemon {
+        Daemon::start_on(dir, None)
+    }
+
+    /// A daemon on a UNIX socket, or on `tcp` (`127.0.0.1:PORT`) too.
+    fn start_on(dir: &Path, tcp: Option<&str>) -> Daemon {
         let base = dir.join("base");
         let journal = dir.join("journal");
         std::fs::create_dir_all(&base).unwrap();
@@ -30,6 +35,7 @@ impl Daemon {
             .arg(dir.join("d.pid"))
             .arg("-l")
             .arg(format!("unix:{}", sock.display()))
+            .args(tcp.map(|t| ["-l", t]).into_iter().flatten())
             .arg("-b")
             .arg(&base)
             .arg("-j")
@@ -467,4 +473,94 @@ fn commands_through_c_rrdcached_as_rrdtools() {
     note(&format!(
         "rrdcached: {compared} command lines through C rrdcached 1.7.2 agree with rrdtool's, files equal"
     ));
+}
+
+/// A free TCP port on the loopback interface.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Over TCP, names are relative to the daemon's base directory and
+/// absolute ones refused, as rrdtool's client does.
+#[test]
+fn commands_through_c_rrdcached_over_tcp() {
+    if !have_rrdtool() || !have_rrdcached() {
+        return;
+    }
+    let tmp = TempDir::new("rrdcached-tcp");
+    let (ta, tc) = (tmp.sub("a"), tmp.sub("c"));
+    let (pa, pc) = (free_port(), free_port());
+    let (aa, ac) = (format!("127.0.0.1:{pa}"), format!("127.0.0.1:{pc}"));
+    let (_da, _dc) = (
+        Daemon::start_on(&ta, Some(&aa)),
+        Daemon::start_on(&tc, Some(&ac)),
+    );
+    let t = Instant::now();
+    while std::net::TcpStream::connect(&aa).is_err() || std::net::TcpStream::connect(&ac).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "rrdcached did not listen on TCP"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let script: Vec<Vec<&str>> = vec![
+        vec![
+            "create",
+            "--daemon",
+            "ADDR",
+            "t.rrd",
+            "--start",
+            "1300000000",
+            "--step",
+            "60",
+            "DS:v:GAUGE:120:U:U",
+            "RRA:AVERAGE:0.5:1:10",
+        ],
+        vec![
+            "update",
+            "--daemon",
+            "ADDR",
+            "t.rrd",
+            "1300000060:1",
+            "1300000120:2",
+        ],
+        vec!["update", "--daemon", "ADDR", "/etc/t.rrd", "1300000180:3"],
+        vec!["last", "--daemon", "ADDR", "t.rrd"],
+        vec![
+            "fetch",
+            "--daemon",
+            "ADDR",
+            "t.rrd",
+            "AVERAGE",
+            "-s",
+            "1300000000",
+            "-e",
+            "1300000180",
+        ],
+        vec!["flushcached", "--daemon", "ADDR", "t.rrd"],
+        vec!["lastupdate", "t.rrd"],
+        vec!["update", "--daemon", "127.0.0.1:1", "t.rrd", "1300000240:4"],
+    ];
+    for words in &script {
+        let mut outs = Vec::new();
+        for (program, dir, addr) in [("rrdtool", &ta, &aa), (RRD, &tc, &ac)] {
+            let args: Vec<String> = words
+                .iter()
+                .map(|w| {
+                    if *w == "ADDR" {
+                        addr.clone()
+                    } else {
+                        (*w).to_string()
+                    }
+                })
+                .collect();
+            let out = run_line(program, &dir.join("base"), &[], &args);
+            outs.push(out.replace(addr.as_str(), "ADDR"));
+        }
+        assert_eq!(outs[0], outs[1], "rrd {}", words.join(" "));
+    }
 }
