@@ -315,7 +315,7 @@ fn cmd_info(argv: &[String], out: &mut dyn Write) -> CmdResult {
         &p,
         "Usage: rrdtool info [--daemon |-d <addr> [--noflush|-F]] <file>",
     )?;
-    let late = if p.flag("noflush") {
+    let mut late = if p.flag("noflush") {
         None
     } else {
         flush_if_daemon(p.value("daemon"), file)?
@@ -325,20 +325,14 @@ fn cmd_info(argv: &[String], out: &mut dyn Write) -> CmdResult {
         // fails here leaves its error behind the file's own info)
         match rrd_core::rrdcached::Client::connect(&addr) {
             Ok(mut c) => return then_late(info_from_daemon(&mut c, file, out), late),
-            Err(e) => {
-                let rrd = open_ro(file)?;
-                let items = rrd.info(file);
-                drop(rrd);
-                write_out(out, &format_info(&items))?;
-                return Err(e);
-            }
+            Err(e) => late = Some(e),
         }
     }
     let rrd = open_ro(file)?;
     let items = rrd.info(file);
     // the lock is released before the output is written
     drop(rrd);
-    write_out(out, &format_info(&items))
+    then_late(write_out(out, &format_info(&items)), late)
 }
 
 fn cmd_dump(argv: &[String], out: &mut dyn Write) -> CmdResult {
@@ -496,11 +490,7 @@ fn cmd_first(argv: &[String], out: &mut dyn Write) -> CmdResult {
         }
         write_out(out, &format!("{}\n", h.rra_first_time(idx as usize)))
     })();
-    let r = or_minus_one(out, r);
-    match late {
-        Some(e) if r.is_ok() => Err(e),
-        _ => r,
-    }
+    then_late(or_minus_one(out, r), late)
 }
 fn cmd_last(argv: &[String], out: &mut dyn Write) -> CmdResult {
     const SPEC: &[Opt] = &[opt("daemon", Some('d'), Arg::Required)];
@@ -527,11 +517,7 @@ fn cmd_last(argv: &[String], out: &mut dyn Write) -> CmdResult {
         drop(rrd);
         write_out(out, &line)
     })();
-    let r = or_minus_one(out, r);
-    match late {
-        Some(e) if r.is_ok() => Err(e),
-        _ => r,
-    }
+    then_late(or_minus_one(out, r), late)
 }
 
 fn cmd_lastupdate(argv: &[String], out: &mut dyn Write) -> CmdResult {
@@ -605,7 +591,7 @@ fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
     if let Some(addr) = rrd_core::rrdcached::address(p.value("daemon")) {
         match rrd_core::rrdcached::Client::connect(&addr) {
             Ok(mut c) => {
-                let result = fetch_from_daemon(&mut c, file, cf, start, end)?;
+                let result = c.fetch(file, cf, start, end)?;
                 return result
                     .write_text(out)
                     .map_err(|e| format!("writing output: {e}"));
@@ -628,140 +614,6 @@ fn cmd_fetch(argv: &[String], out: &mut dyn Write) -> CmdResult {
         .write_text(out)
         .map_err(|e| format!("writing output: {e}"));
     then_late(r, late)
-}
-
-/// `rrdc_fetch`: the daemon's `FETCH` (which flushes the file first), its
-/// reply checked as rrdtool checks it.
-fn fetch_from_daemon(
-    c: &mut rrd_core::rrdcached::Client,
-    file: &str,
-    cf: &str,
-    start: i64,
-    end: i64,
-) -> Result<rrd_core::FetchResult, String> {
-    let path = c.path(file)?;
-    let (s, e) = ((start as u64).to_string(), (end as u64).to_string());
-    let mut words = vec!["FETCH", path.as_str(), cf];
-    if start > 0 {
-        words.push(&s);
-        if end > 0 {
-            words.push(&e);
-        }
-    }
-    let r = c.request(&words)?;
-    if r.status < 0 {
-        return Err(c.reply_error(&r));
-    }
-    let bail = |m: String| Err(format!("rrdc_fetch: {m}"));
-    // "Key: value" lines (the value after the colon and any blanks)
-    let header = |line: &str| -> Option<(String, String)> {
-        let (k, v) = line.split_once(':')?;
-        let v = v.trim_start_matches([' ', '\t']);
-        (!v.is_empty()).then(|| (k.to_string(), v.to_string()))
-    };
-    let mut cur = 0;
-    let numeric = |name: &str, cur: &mut usize| -> Result<u64, String> {
-        let Some((k, v)) = r.lines.get(*cur).and_then(|l| header(l)) else {
-            return Err(format!("rrdc_fetch: Unable to parse header `{name}'"));
-        };
-        let parsed = rrd_clib::strtol::strtol(v.as_bytes(), 0);
-        if parsed.end == 0 {
-            return Err(format!("rrdc_fetch: Unable to parse header `{name}'"));
-        }
-        if !k.eq_ignore_ascii_case(name) {
-            return Err(format!(
-                "rrdc_fetch: Unexpected header line: Expected `{name}', got `{k}'"
-            ));
-        }
-        *cur += 1;
-        Ok(parsed.value as u64)
-    };
-    if r.lines.is_empty() {
-        return bail("Premature end of response packet".into());
-    }
-    let version = numeric("FlushVersion", &mut cur)?;
-    if version != 1 {
-        return bail(format!(
-            "Don't know how to handle flush format version {version}."
-        ));
-    }
-    if r.lines.len() < 5 {
-        return bail("Premature end of response packet".into());
-    }
-    let start = numeric("Start", &mut cur)? as i64;
-    let end = numeric("End", &mut cur)? as i64;
-    if start >= end {
-        return bail(format!(
-            "Malformed start and end times: start = {}; end = {};",
-            start as u64, end as u64
-        ));
-    }
-    let step = numeric("Step", &mut cur)?;
-    if step < 1 {
-        return bail(format!("Invalid number for Step: {step}"));
-    }
-    let ds_num = numeric("DSCount", &mut cur)?;
-    if !(1..=100_000).contains(&ds_num) {
-        return bail(format!("Invalid number for DSCount: {ds_num}"));
-    }
-    let words = |v: &str, n: usize| -> Option<Vec<String>> {
-        let w: Vec<String> = v
-            .split([' ', '\t', '\r', '\n'])
-            .filter(|x| !x.is_empty())
-            .take(n)
-            .map(str::to_string)
-            .collect();
-        (w.len() == n).then_some(w)
-    };
-    let Some((key, names)) = r.lines.get(cur).and_then(|l| header(l)) else {
-        return bail("Unable to parse header `DSName'".into());
-    };
-    let Some(names) = words(&names, ds_num as usize) else {
-        return bail("Unable to parse header `DSName'".into());
-    };
-    if !key.eq_ignore_ascii_case("DSName") {
-        return bail(format!(
-            "Unexpected header line: Expected `DSName', got `{key}'"
-        ));
-    }
-    cur += 1;
-    let rows = ((end - start) as u64 / step) as usize;
-    if rows < 1 {
-        return bail("No data returned or headers invalid.".into());
-    }
-    if r.lines.len() != 6 + rows {
-        return bail(format!(
-            "Got {} lines, expected {}",
-            r.lines.len(),
-            6 + rows
-        ));
-    }
-    let mut values = Vec::with_capacity(rows * ds_num as usize);
-    for line in &r.lines[cur..cur + rows] {
-        let parsed = header(line).and_then(|(k, v)| {
-            let t = rrd_clib::strtol::strtol(k.as_bytes(), 10);
-            (t.end > 0).then_some(())?;
-            words(&v, ds_num as usize)
-        });
-        let Some(vs) = parsed else {
-            return bail("Cannot parse value line".into());
-        };
-        for v in vs {
-            match rrd_clib::strtod::strtodbl(&v, None) {
-                Ok(x) => values.push(x),
-                Err(_) => return bail("Cannot parse value line".into()),
-            }
-        }
-    }
-    Ok(rrd_core::FetchResult {
-        start,
-        end,
-        step,
-        ds_names: names,
-        rows,
-        values,
-        rra: 0,
-    })
 }
 
 fn cmd_tune(argv: &[String]) -> CmdResult {
@@ -1038,7 +890,9 @@ fn info_from_daemon(
                 if value.starts_with('N') {
                     "NaN".to_string()
                 } else {
-                    rrd_clib::printf::exp10_or_nan(rrd_core::rrdcached::atof(value))
+                    rrd_clib::printf::exp10_or_nan(
+                        rrd_clib::strtod::strtod_prefix(value).unwrap_or(0.0),
+                    )
                 }
             }
             1 => (rrd_clib::strtol::atol(value) as u64).to_string(),

@@ -91,33 +91,94 @@ pub fn rrd_strtod(s: &str) -> (f64, usize) {
     (number, p)
 }
 
+/// glibc's `strtod` (as `sscanf("%lf")` and `atof` use it) on a prefix of
+/// `s`: leading blanks, then the longest decimal number, `inf`/`infinity`
+/// or `nan` (any case); `None` when no number starts `s`. (Hexadecimal
+/// numbers are not read.)
+pub fn strtod_prefix(s: &str) -> Option<f64> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let b = t.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'+' | b'-')) {
+        i = 1;
+    }
+    let lower = t[i..].to_ascii_lowercase();
+    for word in ["infinity", "inf", "nan"] {
+        if lower.starts_with(word) {
+            let v = if word == "nan" {
+                f64::NAN
+            } else {
+                f64::INFINITY
+            };
+            return Some(if b[0] == b'-' { -v } else { v });
+        }
+    }
+    let digits = |mut j: usize| {
+        while b.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        j
+    };
+    let int_end = digits(i);
+    let mut end = int_end;
+    if b.get(end) == Some(&b'.') {
+        end = digits(end + 1);
+    }
+    if end == i || (end == i + 1 && b.get(i) == Some(&b'.')) {
+        return None;
+    }
+    if matches!(b.get(end), Some(b'e' | b'E')) {
+        let mut j = end + 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let k = digits(j);
+        if k > j {
+            end = k;
+        }
+    }
+    t[..end].parse().ok()
+}
+
 /// rrdtool's `rrd_strtodbl`: the whole string must be a number, or one of
 /// `nan`, `-nan`, `inf`, `-inf` (any case). The error text is rrdtool's,
 /// prefixed with `context` (e.g. `parsing min val`).
 pub fn strtodbl(s: &str, context: Option<&str>) -> Result<f64, String> {
-    let (v, used) = rrd_strtod(s);
-    if used == s.len() && used > 0 {
-        return Ok(v);
-    }
+    let (code, v) = strtodbl_code(s);
     let prefix = context.map(|c| format!("{c} - ")).unwrap_or_default();
-    if used == 0 {
-        match s.to_ascii_lowercase().as_str() {
-            "nan" => return Ok(f64::NAN),
-            "-nan" => return Ok(crate::DNAN),
-            "inf" => return Ok(f64::INFINITY),
-            "-inf" => return Ok(f64::NEG_INFINITY),
-            _ => {}
+    match code {
+        2 => Ok(v),
+        0 => Err(format!("{prefix}Cannot convert '{s}' to float")),
+        _ => {
+            let used = rrd_strtod(s).1;
+            Err(format!(
+                "{prefix}Converted '{s}' to {}, but cannot convert '{}'",
+                crate::printf::fixed(v, 6),
+                &s[used..]
+            ))
         }
-        return Err(format!("{prefix}Cannot convert '{s}' to float"));
+    }
+}
+
+/// `rrd_strtodbl`'s return code with the value it read: 2 when all of `s`
+/// is a number (or `nan`, `-nan`, `inf`, `-inf`), 1 when text follows the
+/// number, 0 when no number starts `s`.
+pub fn strtodbl_code(s: &str) -> (u8, f64) {
+    let (v, used) = rrd_strtod(s);
+    if used == 0 {
+        return match s.to_ascii_lowercase().as_str() {
+            "nan" => (2, f64::NAN),
+            "-nan" => (2, crate::DNAN),
+            "inf" => (2, f64::INFINITY),
+            "-inf" => (2, f64::NEG_INFINITY),
+            _ => (0, v),
+        };
     }
     if used < s.len() {
-        return Err(format!(
-            "{prefix}Converted '{s}' to {}, but cannot convert '{}'",
-            crate::printf::fixed(v, 6),
-            &s[used..]
-        ));
+        (1, v)
+    } else {
+        (2, v)
     }
-    Ok(v)
 }
 
 #[cfg(test)]

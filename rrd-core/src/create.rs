@@ -178,53 +178,6 @@ pub fn name_hash(name: &str) -> u64 {
     h
 }
 
-/// glibc `sscanf("%lf")` on a prefix of `s`: leading blanks, then the
-/// longest decimal number, `inf`/`infinity` or `nan` (any case).
-fn scan_double(s: &str) -> Option<f64> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let b = t.as_bytes();
-    let mut i = 0;
-    if matches!(b.first(), Some(b'+' | b'-')) {
-        i = 1;
-    }
-    let lower = t[i..].to_ascii_lowercase();
-    for word in ["infinity", "inf", "nan"] {
-        if lower.starts_with(word) {
-            let v = if word == "nan" {
-                f64::NAN
-            } else {
-                f64::INFINITY
-            };
-            return Some(if b[0] == b'-' { -v } else { v });
-        }
-    }
-    let digits = |mut j: usize| {
-        while b.get(j).is_some_and(u8::is_ascii_digit) {
-            j += 1;
-        }
-        j
-    };
-    let int_end = digits(i);
-    let mut end = int_end;
-    if b.get(end) == Some(&b'.') {
-        end = digits(end + 1);
-    }
-    if end == i || (end == i + 1 && b.get(i) == Some(&b'.')) {
-        return None;
-    }
-    if matches!(b.get(end), Some(b'e' | b'E')) {
-        let mut j = end + 1;
-        if matches!(b.get(j), Some(b'+' | b'-')) {
-            j += 1;
-        }
-        let k = digits(j);
-        if k > j {
-            end = k;
-        }
-    }
-    t[..end].parse().ok()
-}
-
 /// Parses one `RRA:CF:xff:steps:rows` argument for a file of PDP step `step`
 /// (or a Holt-Winters archive's arguments). A SEASONAL or DEVSEASONAL archive
 /// named explicitly takes its smoothing phase from the file name's hash, as
@@ -355,7 +308,9 @@ pub fn parse_rra_named(arg: &str, step: u64, hash: u64) -> Result<(RraDef, u8)> 
             }
             (4, Cf::Failures) => par[3] = (atoi(t) as i64 - 1) as u64,
             (4, Cf::Seasonal | Cf::DevSeasonal) => {
-                let v = t.strip_prefix("smoothing-window=").and_then(scan_double);
+                let v = t
+                    .strip_prefix("smoothing-window=")
+                    .and_then(rrd_clib::strtod::strtod_prefix);
                 let Some(v) = v else {
                     return Err(def_err(format!("Invalid option {t}")));
                 };
@@ -660,8 +615,15 @@ impl CreateSpec {
 /// The CDP state of a new archive (`init_cdp`): `unkn` is the PDPs of
 /// the first row already past, for the plain functions.
 pub(crate) fn init_cdp(cf: ConsolidationFn, unkn: u64) -> CdpPrep {
-    use ConsolidationFn as Cf;
     let mut c = CdpPrep::default();
+    init_cdp_over(cf, unkn, &mut c);
+    c
+}
+
+/// `init_cdp` over a CDP state as it is: only the slots rrdtool's
+/// `init_cdp` sets for `cf` change (a FAILURES state is zeroed whole).
+pub(crate) fn init_cdp_over(cf: ConsolidationFn, unkn: u64, c: &mut CdpPrep) {
+    use ConsolidationFn as Cf;
     let nan = Unival::from_val(DNAN);
     match cf {
         Cf::HwPredict | Cf::MhwPredict => {
@@ -681,13 +643,12 @@ pub(crate) fn init_cdp(cf: ConsolidationFn, unkn: u64) -> CdpPrep {
             c.scratch[cdp_slot::HW_LAST_INTERCEPT] = nan;
             c.scratch[cdp_slot::NULL_COUNT] = Unival(1);
         }
-        Cf::Failures => {}
+        Cf::Failures => *c = CdpPrep::default(),
         _ => {
             c.scratch[cdp_slot::VAL] = nan;
             c.scratch[cdp_slot::UNKN_PDP_CNT] = Unival(unkn);
         }
     }
-    c
 }
 
 /// Largest data area we agree to create (1 TiB).

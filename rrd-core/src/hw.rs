@@ -41,13 +41,13 @@ pub(crate) struct Lookups {
 }
 
 impl Lookups {
-    /// Empty buffers for a pass over `rras` archives.
-    pub(crate) fn new(rras: usize) -> Self {
-        Lookups {
-            last: None,
-            next: None,
-            skip: vec![false; rras],
-        }
+    /// Empty buffers for a pass over `rras` archives (the skip flags keep
+    /// their allocation from pass to pass).
+    pub(crate) fn reset(&mut self, rras: usize) {
+        self.last = None;
+        self.next = None;
+        self.skip.clear();
+        self.skip.resize(rras, false);
     }
 }
 
@@ -61,17 +61,21 @@ pub(crate) fn is_seasonal(cf: Cf) -> bool {
     matches!(cf, Cf::Seasonal | Cf::DevSeasonal)
 }
 
-/// `par[RRA_dependent_rra_idx]` of archive `r` (0 for a plain archive,
-/// whose parameter slot rrdtool leaves zero).
-fn dep(h: &Header, r: usize) -> usize {
-    let d = match h.rra[r].params {
+/// `par[RRA_dependent_rra_idx]` of archive `r` as stored (0 for a plain
+/// archive, whose parameter slot rrdtool leaves zero).
+fn dep_stored(h: &Header, r: usize) -> u64 {
+    match h.rra[r].params {
         RraParams::Plain { .. } => 0,
         RraParams::HoltWinters { dependent_rra, .. }
         | RraParams::Seasonal { dependent_rra, .. }
         | RraParams::DevPredict { dependent_rra }
         | RraParams::Failures { dependent_rra, .. } => dependent_rra,
-    };
-    usize::try_from(d).unwrap_or(usize::MAX)
+    }
+}
+
+/// [`dep_stored`] as an index.
+fn dep(h: &Header, r: usize) -> usize {
+    usize::try_from(dep_stored(h, r)).unwrap_or(usize::MAX)
 }
 
 /// Checks that every dependency an update follows names an archive of the
@@ -89,23 +93,13 @@ pub(crate) fn check(h: &Header) -> Result<()> {
                 return Err(Error::Update(format!(
                     "archive {at} ({}) depends on archive {}, which the file does not have",
                     h.rra[at].cf,
-                    dep_shown(h, at)
+                    dep_stored(h, at)
                 )));
             }
             at = next;
         }
     }
     Ok(())
-}
-
-fn dep_shown(h: &Header, r: usize) -> String {
-    match h.rra[r].params {
-        RraParams::HoltWinters { dependent_rra, .. }
-        | RraParams::Seasonal { dependent_rra, .. }
-        | RraParams::DevPredict { dependent_rra }
-        | RraParams::Failures { dependent_rra, .. } => dependent_rra.to_string(),
-        RraParams::Plain { .. } => "0".into(),
-    }
 }
 
 fn val(s: &[Unival; 10], k: usize) -> f64 {
@@ -116,7 +110,7 @@ fn set(s: &mut [Unival; 10], k: usize, v: f64) {
 }
 
 /// The FAILURES violation history: byte `i` of the scratch area.
-fn violation(s: &[Unival; 10], i: usize) -> u8 {
+fn history_byte(s: &[Unival; 10], i: usize) -> u8 {
     s[i / 8].0.to_le_bytes()[i % 8]
 }
 fn set_violation(s: &mut [Unival; 10], i: usize, v: u8) {
@@ -623,17 +617,13 @@ fn update_failures(h: &mut Header, r: usize, ds: usize, slot: usize, m: Method) 
     let mut count = u16::from(violation);
     let w = (window_len.min(80)) as usize;
     for i in (2..=w).rev() {
-        let prev = violation_at(s, i - 2);
+        let prev = history_byte(s, i - 2);
         set_violation(s, i - 1, prev);
         count = count.wrapping_add(prev as i8 as i16 as u16);
     }
     set_violation(s, 0, violation);
     let failed = u64::from(count) >= threshold;
     set(s, slot, if failed { 1.0 } else { 0.0 });
-}
-
-fn violation_at(s: &[Unival; 10], i: usize) -> u8 {
-    violation(s, i)
 }
 
 /// `apply_smoother` for every SEASONAL and DEVSEASONAL archive
@@ -694,7 +684,7 @@ fn smooth(h: &mut Header, st: &mut HwState, r: usize) -> Result<bool> {
             "smoothing window of archive {r} spans more than its {rows} rows"
         )));
     }
-    let original = values.clone();
+    let original = values;
     let mut out = values.clone();
     let cap = (2 * offset + 1) as usize;
     let mut working = vec![0.0f64; n];
@@ -749,34 +739,22 @@ fn smooth(h: &mut Header, st: &mut HwState, r: usize) -> Result<bool> {
 }
 
 /// `reset_aberrant_coefficients` for data source `ds` (`tune
-/// --aberrant-reset`): the model forgets what it learned. Returns the
-/// archives whose rows changed (their column `ds` now unknown).
-pub(crate) fn reset_coefficients(h: &mut Header, ds: usize) -> Vec<usize> {
+/// --aberrant-reset`): the model forgets what it learned. (The caller makes
+/// its column of the SEASONAL and DEVSEASONAL rows unknown.)
+pub(crate) fn reset_coefficients(h: &mut Header, ds: usize) {
     let n = h.ds.len();
-    let mut changed = Vec::new();
     for r in 0..h.rra.len() {
-        let s = &mut h.cdp[r * n + ds].scratch;
-        match h.rra[r].cf {
-            Cf::HwPredict | Cf::MhwPredict => {
-                for k in [
-                    S::HW_INTERCEPT,
-                    S::HW_LAST_INTERCEPT,
-                    S::HW_SLOPE,
-                    S::HW_LAST_SLOPE,
-                ] {
-                    set(s, k, DNAN);
-                }
-                s[S::NULL_COUNT] = Unival(1);
-                s[S::LAST_NULL_COUNT] = Unival(1);
-            }
+        let cf = h.rra[r].cf;
+        let c = &mut h.cdp[r * n + ds];
+        match cf {
+            Cf::HwPredict | Cf::MhwPredict => crate::create::init_cdp_over(cf, 0, c),
+            // not init_cdp's: the burn-in count stays
             Cf::Seasonal | Cf::DevSeasonal => {
-                set(s, S::HW_INTERCEPT, DNAN);
-                set(s, S::HW_LAST_INTERCEPT, DNAN);
-                changed.push(r);
+                set(&mut c.scratch, S::HW_INTERCEPT, DNAN);
+                set(&mut c.scratch, S::HW_LAST_INTERCEPT, DNAN);
             }
             Cf::Failures => erase_violations(h, r, ds),
             _ => {}
         }
     }
-    changed
 }

@@ -10,8 +10,7 @@
 use crate::create::{init_cdp, parse_ds, parse_rra_named, push_contingent_rras};
 use crate::error::{Error, Result};
 use crate::model::{
-    cdp_slot, CdpPrep, ConsolidationFn as Cf, DataSource, Header, PdpPrep, RraDef, RraParams,
-    Unival, DNAN,
+    cdp_slot, CdpPrep, ConsolidationFn as Cf, DataSource, Header, PdpPrep, RraDef, Unival, DNAN,
 };
 
 /// One archive operation: a resize or deletion of archive `index`, or an
@@ -273,21 +272,18 @@ pub(crate) fn row_for_time(h: &Header, rra: &RraDef, cur_row: i32, t: i64) -> i3
     }
 }
 
-/// A candidate archive of the input for filling rows (`candidate_t`).
-#[derive(Clone, Copy)]
-struct Candidate {
-    index: usize,
-}
-
 /// `find_candidate_rras` with `select_for_modify`: archives of the same
 /// function or AVERAGE ones, finest first, then longest.
-fn candidates(inp: &Header, cf: Cf) -> Vec<Candidate> {
-    let mut c: Vec<Candidate> = (0..inp.rra.len())
-        .filter(|&i| inp.rra[i].cf == cf || inp.rra[i].cf == Cf::Average)
-        .map(|index| Candidate { index })
-        .collect();
-    let cmp = |a: Candidate, b: Candidate| {
-        let (ra, rb) = (&inp.rra[a.index], &inp.rra[b.index]);
+fn candidates(inp: &Header, cf: Cf) -> Vec<usize> {
+    candidate_rras(inp, &|r| r.cf == cf || r.cf == Cf::Average)
+}
+
+/// `find_candidate_rras`: the archives of `h` that `select` accepts, finest
+/// first, then longest, in glibc `qsort`'s order.
+pub(crate) fn candidate_rras(h: &Header, select: &dyn Fn(&RraDef) -> bool) -> Vec<usize> {
+    let mut c: Vec<usize> = (0..h.rra.len()).filter(|&i| select(&h.rra[i])).collect();
+    let cmp = |a: usize, b: usize| {
+        let (ra, rb) = (&h.rra[a], &h.rra[b]);
         // rrdtool returns the difference of two unsigned longs as an int
         let d = if ra.pdp_cnt == rb.pdp_cnt {
             rb.rows.wrapping_sub(ra.rows) as i32
@@ -324,9 +320,9 @@ fn populate_rows(
     for row in 0..count as i32 {
         let end = end_time_for_row(out, rra, cur_row, row);
         let start = end - new_slot + 1;
-        for c in &cands {
-            let r = &ih.rra[c.index];
-            let cand_cur = ih.cur_row[c.index] as i32;
+        for &c in &cands {
+            let r = &ih.rra[c];
+            let cand_cur = ih.cur_row[c] as i32;
             let mut cs = row_for_time(ih, r, cand_cur, start);
             let mut ce = row_for_time(ih, r, cand_cur, end);
             if cs == -1 && ce != -1 {
@@ -341,7 +337,7 @@ fn populate_rows(
                 n += r.rows as i32;
             }
             let cand_slot = f64::from((r.pdp_cnt as i32).wrapping_mul(ih.step as i32));
-            let data = &inp.rows[c.index];
+            let data = &inp.rows[c];
             #[allow(clippy::needless_range_loop)] // k indexes the rows too
             for k in 0..out_ds {
                 let at = row as usize * out_ds + k;
@@ -606,7 +602,7 @@ fn modify_structure(inp: &Image, m: &Modification, hash: u64) -> Result<Image> {
 }
 
 /// `init_cdp`'s unknown PDPs of a plain archive's first row.
-fn plain_unknown_pdps(h: &Header, r: &RraDef, unknown_sec: u64) -> u64 {
+pub(crate) fn plain_unknown_pdps(h: &Header, r: &RraDef, unknown_sec: u64) -> u64 {
     let span = h.step.wrapping_mul(r.pdp_cnt).max(1);
     ((h.last_up as u64).wrapping_sub(unknown_sec) % span) / h.step.max(1)
 }
@@ -691,7 +687,7 @@ fn prepare_cdps(
     let def = out.rra[k].clone();
     let chosen = candidates(ih, def.cf)
         .into_iter()
-        .find(|c| ih.rra[c.index].pdp_cnt == 1 || ih.rra[c.index].cf == Cf::Average);
+        .find(|&c| ih.rra[c].pdp_cnt == 1 || ih.rra[c].cf == Cf::Average);
     let d = out.ds.len();
     #[allow(clippy::needless_range_loop)] // i indexes the header too
     for i in 0..d {
@@ -700,8 +696,8 @@ fn prepare_cdps(
         let mapped = ds_map[i];
         if let (Some(c), true) = (chosen, mapped != -1) {
             let mapped = mapped as usize;
-            let cr = &ih.rra[c.index];
-            let cand_cur = ih.cur_row[c.index] as i32;
+            let cr = &ih.rra[c];
+            let cand_cur = ih.cur_row[c] as i32;
             let last_up = ih.last_up;
             let timeslot = i64::from((def.pdp_cnt as i32).wrapping_mul(ih.step as i32));
             let delta = if timeslot == 0 {
@@ -725,8 +721,8 @@ fn prepare_cdps(
                 cnt += cr.rows as i32;
             }
             let in_d = ih.ds.len();
-            let cand_vals = &inp.rows[c.index];
-            let ccdp = ih.cdp[c.index * in_d + mapped];
+            let cand_vals = &inp.rows[c];
+            let ccdp = ih.cdp[c * in_d + mapped];
             cdp = CdpPrep::default();
             let curr = flat_value(data, rows_before + (d as u64) * (def.rows - 1) + i as u64);
             cdp.scratch[cdp_slot::PRIMARY_VAL] = Unival::from_val(curr);
@@ -743,10 +739,7 @@ fn prepare_cdps(
                     .copied()
                     .unwrap_or(DNAN);
                 cdp.scratch[cdp_slot::SECONDARY_VAL] = Unival::from_val(v);
-                let xff = match cr.params {
-                    RraParams::Plain { xff } => xff,
-                    _ => 0.0,
-                };
+                let xff = cr.xff().unwrap_or(0.0);
                 let mut offset = def.pdp_cnt;
                 for j in 0..cnt.max(0) {
                     let row = ((start_row + j) as u64 % cr.rows) as usize;

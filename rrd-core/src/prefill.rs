@@ -7,7 +7,7 @@
 //! up, else rebuilt from a one-PDP AVERAGE archive (a temporary one if the
 //! file has none long enough).
 
-use crate::create::init_cdp;
+use crate::create::{init_cdp, init_cdp_over};
 use crate::model::{cdp_slot, ConsolidationFn as Cf, Header, RraDef, RraParams, Unival, DNAN};
 use crate::modify::{end_time_for_row, positive_mod, row_for_time, Image};
 
@@ -94,26 +94,6 @@ fn quick_sort<T: Copy>(v: &mut [T], cmp: &dyn Fn(T, T) -> i32) {
     sort(v, cmp, 0, n - 1);
 }
 
-/// `find_candidate_rras`: archives of `src` that `select` accepts, finest
-/// first, then longest (glibc's `qsort`).
-fn candidate_rras(src: &Header, select: &dyn Fn(&RraDef) -> bool) -> Vec<usize> {
-    let mut c: Vec<usize> = (0..src.rra.len())
-        .filter(|&i| select(&src.rra[i]))
-        .collect();
-    let cmp = |a: usize, b: usize| {
-        let (ra, rb) = (&src.rra[a], &src.rra[b]);
-        let d = if ra.pdp_cnt == rb.pdp_cnt {
-            rb.rows.wrapping_sub(ra.rows) as i32
-        } else {
-            ra.pdp_cnt.wrapping_sub(rb.pdp_cnt) as i32
-        };
-        d.cmp(&0)
-    };
-    let mut tmp = c.clone();
-    rrd_clib::qsort::qsort(&mut c, &mut tmp, cmp);
-    c
-}
-
 /// `find_matching_candidates`: per source (in order), the archives holding
 /// the target data source's data.
 fn matching(
@@ -142,7 +122,7 @@ fn matching(
         let Some(sds) = sh.ds.iter().position(|d| d.name == *looked_for) else {
             continue;
         };
-        let mut c: Vec<Cand> = candidate_rras(sh, &|r| select(rra, r))
+        let mut c: Vec<Cand> = crate::modify::candidate_rras(sh, &|r| select(rra, r))
             .into_iter()
             .map(|r| Cand {
                 src: k,
@@ -338,13 +318,6 @@ fn add_coverage(cov: &mut Vec<Span>, mut start: i64, mut end: i64) -> i32 {
     newly
 }
 
-fn xff_of(r: &RraDef) -> f64 {
-    match r.params {
-        RraParams::Plain { xff } => xff,
-        _ => 0.0,
-    }
-}
-
 /// `prefill_bin`: row `cnt` of target archive `t`, data source `ds`.
 fn prefill_bin(
     target: &mut Image,
@@ -357,7 +330,7 @@ fn prefill_bin(
     let th = &target.header;
     let rra = &th.rra[t];
     let bin_size = (rra.pdp_cnt as i64).wrapping_mul(th.step as i64);
-    let min_cov = (xff_of(rra) * bin_size as f64) as i64;
+    let min_cov = (rra.xff().unwrap_or(0.0) * bin_size as f64) as i64;
     let bin_end = end_time_for_row(th, rra, th.cur_row[t] as u32 as i32, cnt as i32);
     let bin_start = bin_end - bin_size + 1;
     let mut cov = vec![Span {
@@ -514,35 +487,9 @@ fn prefill_cdp(
         }
     }
     let step = th.step as i64;
-    let unkn = {
-        let s = th.step.wrapping_mul(rra.pdp_cnt).max(1);
-        ((th.last_up as u64).wrapping_sub(th.pdp[ds].unknown_sec) % s) / th.step.max(1)
-    };
-    // init_cdp over what the slots hold
-    let fresh = init_cdp(rra.cf, unkn);
+    let unkn = crate::modify::plain_unknown_pdps(th, &rra, th.pdp[ds].unknown_sec);
     let mut cdp = th.cdp[t * d + ds];
-    match rra.cf {
-        c if c.is_plain() || c == Cf::DevPredict => {
-            let fresh = init_cdp(Cf::Average, unkn);
-            cdp.scratch[cdp_slot::VAL] = fresh.scratch[cdp_slot::VAL];
-            cdp.scratch[cdp_slot::UNKN_PDP_CNT] = fresh.scratch[cdp_slot::UNKN_PDP_CNT];
-        }
-        Cf::Failures => cdp = fresh,
-        Cf::Seasonal | Cf::DevSeasonal => {
-            for k in [
-                cdp_slot::HW_INTERCEPT,
-                cdp_slot::HW_LAST_INTERCEPT,
-                cdp_slot::NULL_COUNT,
-            ] {
-                cdp.scratch[k] = fresh.scratch[k];
-            }
-        }
-        _ => {
-            for k in 2..8 {
-                cdp.scratch[k] = fresh.scratch[k];
-            }
-        }
-    }
+    init_cdp_over(rra.cf, unkn, &mut cdp);
     cdp.scratch[cdp_slot::UNKN_PDP_CNT] = Unival(0);
     let cr = &th.rra[cdp_rra];
     let cur = th.cur_row[cdp_rra] as i32;
@@ -564,7 +511,7 @@ fn prefill_cdp(
         target.header.cdp[t * d + ds] = cdp;
         return;
     }
-    let xff = xff_of(&rra);
+    let xff = rra.xff().unwrap_or(0.0);
     let mut tt = begin - (rra.pdp_cnt as i64).wrapping_mul(step);
     while tt < end && tt < th.last_up {
         let r = row_for_time(th, cr, cur, tt);

@@ -213,6 +213,10 @@ impl PendingRows {
     }
 }
 
+/// Most values of a SEASONAL or DEVSEASONAL archive that Holt-Winters
+/// updates and `tune --aberrant-reset` hold in memory.
+const SEASONAL_VALUES: usize = 1 << 27;
+
 /// A journal record found pending by a read-only handle.
 #[derive(Debug)]
 struct Overlay {
@@ -467,7 +471,6 @@ impl<S: Storage> Rrd<S> {
         if self.scratch.hw.loaded || !crate::hw::has_hw(&self.header) {
             return Ok(());
         }
-        let d = self.header.ds.len();
         let mut rows = Vec::with_capacity(self.header.rra.len());
         for r in 0..self.header.rra.len() {
             let a = &self.header.rra[r];
@@ -475,18 +478,12 @@ impl<S: Storage> Rrd<S> {
                 rows.push(Vec::new());
                 continue;
             }
-            let n = usize::try_from(a.rows)
-                .ok()
-                .and_then(|n| n.checked_mul(d))
-                .filter(|&n| n <= (1 << 27))
-                .ok_or_else(|| {
-                    Error::Update(format!(
-                        "seasonal archive {r} of {} rows is too large to update",
-                        a.rows
-                    ))
-                })?;
-            let mut v = vec![0.0; n];
-            self.read_rows(r, 0, &mut v)?;
+            let v = self.archive_values(r, SEASONAL_VALUES).ok_or_else(|| {
+                Error::Update(format!(
+                    "seasonal archive {r} of {} rows is too large to update",
+                    a.rows
+                ))
+            })??;
             rows.push(v);
         }
         self.scratch.hw.rows = rows;
@@ -791,17 +788,11 @@ impl<S: Storage> Rrd<S> {
                 continue;
             }
             let rows = self.header.rra[r].rows;
-            let n = usize::try_from(rows)
-                .ok()
-                .and_then(|n| n.checked_mul(d))
-                .filter(|&n| n <= (1 << 27))
-                .ok_or_else(|| {
-                    Error::Definition(format!(
-                        "seasonal archive {r} of {rows} rows is too large to reset"
-                    ))
-                })?;
-            let mut v = vec![0.0; n];
-            self.read_rows(r, 0, &mut v)?;
+            let mut v = self.archive_values(r, SEASONAL_VALUES).ok_or_else(|| {
+                Error::Definition(format!(
+                    "seasonal archive {r} of {rows} rows is too large to reset"
+                ))
+            })??;
             for (i, row) in v.chunks_exact_mut(d).enumerate() {
                 for &ds in reset {
                     row[ds] = DNAN;
@@ -814,20 +805,27 @@ impl<S: Storage> Rrd<S> {
         self.flush()
     }
 
+    /// Every row of archive `rra` in physical order, or `None` when it holds
+    /// more than `cap` values.
+    fn archive_values(&self, rra: usize, cap: usize) -> Option<Result<Vec<f64>>> {
+        let n = usize::try_from(self.header.rra[rra].rows)
+            .ok()
+            .and_then(|n| n.checked_mul(self.header.ds.len()))
+            .filter(|&n| n <= cap)?;
+        let mut v = vec![0.0; n];
+        Some(self.read_rows(rra, 0, &mut v).map(|()| v))
+    }
+
     /// The whole file in memory: header and every archive's rows in
     /// physical order (`tune`'s structural changes, `resize`).
     pub fn image(&self) -> Result<crate::modify::Image> {
         crate::modify::check_bounds(&self.header)?;
-        let d = self.header.ds.len();
         let mut rows = Vec::with_capacity(self.header.rra.len());
         for r in 0..self.header.rra.len() {
-            let n = usize::try_from(self.header.rra[r].rows)
-                .ok()
-                .and_then(|n| n.checked_mul(d))
-                .filter(|&n| (n as u64) * 8 <= crate::create::MAX_DATA_BYTES)
-                .ok_or_else(|| Error::Definition("cannot allocate memory".into()))?;
-            let mut v = vec![0.0; n];
-            self.read_rows(r, 0, &mut v)?;
+            let cap = (crate::create::MAX_DATA_BYTES / 8) as usize;
+            let v = self
+                .archive_values(r, cap)
+                .ok_or_else(|| Error::Definition("cannot allocate memory".into()))??;
             rows.push(v);
         }
         Ok(crate::modify::Image {

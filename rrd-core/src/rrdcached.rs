@@ -24,49 +24,6 @@ pub fn forbid_connections() {
     FORBIDDEN.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// glibc's `atof`: the longest decimal number at the start of `s` (after
-/// blanks), `inf`/`nan` words included; 0 when there is none.
-pub fn atof(s: &str) -> f64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let b = t.as_bytes();
-    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
-    let lower = t[i..].to_ascii_lowercase();
-    for (word, v) in [
-        ("infinity", f64::INFINITY),
-        ("inf", f64::INFINITY),
-        ("nan", f64::NAN),
-    ] {
-        if lower.starts_with(word) {
-            return if b[0] == b'-' { -v } else { v };
-        }
-    }
-    let digits = |mut j: usize| {
-        while b.get(j).is_some_and(u8::is_ascii_digit) {
-            j += 1;
-        }
-        j
-    };
-    let start = i;
-    i = digits(i);
-    if b.get(i) == Some(&b'.') {
-        i = digits(i + 1);
-    }
-    if i == start || (i == start + 1 && b[start] == b'.') {
-        return 0.0;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        let mut j = i + 1;
-        if matches!(b.get(j), Some(b'+' | b'-')) {
-            j += 1;
-        }
-        let k = digits(j);
-        if k > j {
-            i = k;
-        }
-    }
-    t[..i].parse().unwrap_or(0.0)
-}
-
 /// Longest request rrdtool sends (`RRD_CMD_MAX`).
 pub const CMD_MAX: usize = 4096;
 
@@ -314,6 +271,140 @@ impl Client {
         }
         let w: Vec<&str> = words.iter().map(String::as_str).collect();
         self.request(&w)
+    }
+
+    /// `rrdc_fetch`: the daemon's `FETCH` (which flushes the file first), its
+    /// reply checked as rrdtool checks it.
+    pub fn fetch(
+        &mut self,
+        file: &str,
+        cf: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<crate::FetchResult, String> {
+        let path = self.path(file)?;
+        let (s, e) = ((start as u64).to_string(), (end as u64).to_string());
+        let mut words = vec!["FETCH", path.as_str(), cf];
+        if start > 0 {
+            words.push(&s);
+            if end > 0 {
+                words.push(&e);
+            }
+        }
+        let r = self.request(&words)?;
+        if r.status < 0 {
+            return Err(self.reply_error(&r));
+        }
+        let bail = |m: String| Err(format!("rrdc_fetch: {m}"));
+        // "Key: value" lines (the value after the colon and any blanks)
+        let header = |line: &str| -> Option<(String, String)> {
+            let (k, v) = line.split_once(':')?;
+            let v = v.trim_start_matches([' ', '\t']);
+            (!v.is_empty()).then(|| (k.to_string(), v.to_string()))
+        };
+        let mut cur = 0;
+        let numeric = |name: &str, cur: &mut usize| -> Result<u64, String> {
+            let Some((k, v)) = r.lines.get(*cur).and_then(|l| header(l)) else {
+                return Err(format!("rrdc_fetch: Unable to parse header `{name}'"));
+            };
+            let parsed = rrd_clib::strtol::strtol(v.as_bytes(), 0);
+            if parsed.end == 0 {
+                return Err(format!("rrdc_fetch: Unable to parse header `{name}'"));
+            }
+            if !k.eq_ignore_ascii_case(name) {
+                return Err(format!(
+                    "rrdc_fetch: Unexpected header line: Expected `{name}', got `{k}'"
+                ));
+            }
+            *cur += 1;
+            Ok(parsed.value as u64)
+        };
+        if r.lines.is_empty() {
+            return bail("Premature end of response packet".into());
+        }
+        let version = numeric("FlushVersion", &mut cur)?;
+        if version != 1 {
+            return bail(format!(
+                "Don't know how to handle flush format version {version}."
+            ));
+        }
+        if r.lines.len() < 5 {
+            return bail("Premature end of response packet".into());
+        }
+        let start = numeric("Start", &mut cur)? as i64;
+        let end = numeric("End", &mut cur)? as i64;
+        if start >= end {
+            return bail(format!(
+                "Malformed start and end times: start = {}; end = {};",
+                start as u64, end as u64
+            ));
+        }
+        let step = numeric("Step", &mut cur)?;
+        if step < 1 {
+            return bail(format!("Invalid number for Step: {step}"));
+        }
+        let ds_num = numeric("DSCount", &mut cur)?;
+        if !(1..=100_000).contains(&ds_num) {
+            return bail(format!("Invalid number for DSCount: {ds_num}"));
+        }
+        let words = |v: &str, n: usize| -> Option<Vec<String>> {
+            let w: Vec<String> = v
+                .split([' ', '\t', '\r', '\n'])
+                .filter(|x| !x.is_empty())
+                .take(n)
+                .map(str::to_string)
+                .collect();
+            (w.len() == n).then_some(w)
+        };
+        let Some((key, names)) = r.lines.get(cur).and_then(|l| header(l)) else {
+            return bail("Unable to parse header `DSName'".into());
+        };
+        let Some(names) = words(&names, ds_num as usize) else {
+            return bail("Unable to parse header `DSName'".into());
+        };
+        if !key.eq_ignore_ascii_case("DSName") {
+            return bail(format!(
+                "Unexpected header line: Expected `DSName', got `{key}'"
+            ));
+        }
+        cur += 1;
+        let rows = ((end - start) as u64 / step) as usize;
+        if rows < 1 {
+            return bail("No data returned or headers invalid.".into());
+        }
+        if r.lines.len() != 6 + rows {
+            return bail(format!(
+                "Got {} lines, expected {}",
+                r.lines.len(),
+                6 + rows
+            ));
+        }
+        let mut values = Vec::with_capacity(rows * ds_num as usize);
+        for line in &r.lines[cur..cur + rows] {
+            let parsed = header(line).and_then(|(k, v)| {
+                let t = rrd_clib::strtol::strtol(k.as_bytes(), 10);
+                (t.end > 0).then_some(())?;
+                words(&v, ds_num as usize)
+            });
+            let Some(vs) = parsed else {
+                return bail("Cannot parse value line".into());
+            };
+            for v in vs {
+                match rrd_clib::strtod::strtodbl(&v, None) {
+                    Ok(x) => values.push(x),
+                    Err(_) => return bail("Cannot parse value line".into()),
+                }
+            }
+        }
+        Ok(crate::FetchResult {
+            start,
+            end,
+            step,
+            ds_names: names,
+            rows,
+            values,
+            rra: 0,
+        })
     }
 
     /// A command naming one file (`flush`, `forget`).

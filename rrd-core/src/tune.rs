@@ -16,25 +16,7 @@ pub struct TuneEffects {
     pub new_step: Option<i64>,
 }
 
-/// `rrd_strtodbl`: 0 when no number starts the text, 1 when text follows
-/// the number, 2 when it is all number; and the value read.
-fn strtodbl_code(s: &str) -> (u8, f64) {
-    let (v, used) = rrd_clib::strtod::rrd_strtod(s);
-    if used == 0 {
-        return match s.to_ascii_lowercase().as_str() {
-            "nan" => (2, f64::NAN),
-            "-nan" => (2, DNAN),
-            "inf" => (2, f64::INFINITY),
-            "-inf" => (2, f64::NEG_INFINITY),
-            _ => (0, v),
-        };
-    }
-    if used < s.len() {
-        (1, v)
-    } else {
-        (2, v)
-    }
-}
+use rrd_clib::strtod::strtodbl_code;
 
 /// `sscanf("%19[a-zA-Z0-9_-]")`: the name and the rest, if the name is
 /// not empty.

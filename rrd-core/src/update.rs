@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use crate::compute::Compiled;
 use crate::error::{Error, Result};
-use crate::model::{cdp_slot, ConsolidationFn, DsKind, DsParams, Header, RraParams, DNAN};
+use crate::model::{cdp_slot, ConsolidationFn, DsKind, DsParams, Header, DNAN};
 use rrd_clib::strtod::strtodbl;
 
 /// Longest `last_ds` string kept (the field holds 30 bytes with its NUL).
@@ -436,13 +436,6 @@ fn process_pdp_st(
     Ok(())
 }
 
-fn xff_of(params: &RraParams) -> f64 {
-    match params {
-        RraParams::Plain { xff } => *xff,
-        _ => 0.0,
-    }
-}
-
 /// `update_all_cdp_prep`, then the one-PDP archives' primary and
 /// secondary values (`update_aberrant_cdps` and `reset_cdp`); with
 /// Holt-Winters archives, through their model ([`crate::hw`]).
@@ -459,7 +452,7 @@ fn update_cdp_prep(
     for r in 0..h.rra.len() {
         let pdp_cnt = h.rra[r].pdp_cnt;
         let cf = h.rra[r].cf;
-        let xff = xff_of(&h.rra[r].params);
+        let xff = h.rra[r].xff().unwrap_or(0.0);
         let start_pdp_offset = pdp_cnt - proc_pdp_cnt % pdp_cnt;
         rra_step_cnt[r] = if start_pdp_offset <= elapsed {
             ((elapsed - start_pdp_offset) / pdp_cnt + 1).min(h.rra[r].rows)
@@ -700,7 +693,7 @@ pub(crate) fn apply(
             ));
         }
         crate::hw::check(h)?;
-        scratch.lookups = crate::hw::Lookups::new(h.rra.len());
+        scratch.lookups.reset(h.rra.len());
     }
 
     let mut interval =

@@ -100,6 +100,12 @@ pub fn note(line: &str) {
     let _ = writeln!(e, "{line}");
 }
 
+/// Whether the real parts (rrdtool, rrdcached) must be there: in CI (`CI`
+/// set) or with `RRD_E2E=require`, a missing one fails the test.
+pub fn required_parts() -> bool {
+    std::env::var_os("CI").is_some() || std::env::var("RRD_E2E").is_ok_and(|v| v == "require")
+}
+
 /// Whether rrdtool 1.7.2 is on PATH. When it is not, says so once (for the
 /// whole test binary) and the caller skips its differential work.
 pub fn have_rrdtool() -> bool {
@@ -122,6 +128,11 @@ pub fn have_rrdtool() -> bool {
     match found {
         Ok(()) => true,
         Err(why) => {
+            // in CI a missing oracle fails the run instead of skipping it
+            assert!(
+                !required_parts(),
+                "{why} (CI or RRD_E2E=require: rrdtool is required)"
+            );
             SAID.call_once(|| {
                 note(&format!(
                     "differential tests skipped: {why}; the golden tests still run"
