@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use rrd_core::format_info;
 use rrd_core::time::{parse_time, TimeSpec};
-use rrd_core::{argbytes, CreateOptions, CreateSpec, DumpHeader, Error, OpenMode, Rrd};
+use rrd_core::{argbytes, DumpHeader, Error, OpenMode, Rrd};
 use rrd_core::{Existing, Follow, NewFile};
 
 use rrd_clib::getopt::{self, opt, Arg, Opt};
@@ -219,83 +219,20 @@ fn cmd_create(argv: &[String], out: &mut dyn Write) -> CmdResult {
     if let Some(addr) = rrd_core::rrdcached::address(p.value("daemon")) {
         return create_through_daemon(&addr, file, start, step, &sources, template, &p);
     }
-    let mut ds = Vec::new();
-    let mut rra = Vec::new();
-    let mut template_last_up = 0;
-    if let Some(t) = template {
-        let tpl = Rrd::open(argbytes::to_path(t), OpenMode::ReadOnly)
-            .map_err(|_| format!("Cannot open template RRD {t}"))?;
-        let h = tpl.header();
-        ds.clone_from(&h.ds);
-        rra.clone_from(&h.rra);
-        if step.is_none() {
-            step = Some(h.step);
-        }
-        template_last_up = h.last_up;
-    }
-    let step = step.unwrap_or(300);
-    let start_given = start.is_some();
-    let start = match start {
-        Some(t) => t,
-        // the template's last update, unless sources give it
-        None if template_last_up > 0 && sources.is_empty() => template_last_up,
-        None => now() - 10,
-    };
-    let mut spec = CreateSpec {
+    let args = rrd_core::create_args::CreateArgs {
         start,
         step,
-        ds,
-        rra,
-        version: None,
+        no_overwrite: p.flag("no-overwrite"),
+        sources,
+        template,
+        defs: p.args[1..].iter().map(String::as_str).collect(),
+        now: now(),
     };
-    // rrdtool decides the version while parsing arguments: what a template
-    // brings does not count
-    let hash = rrd_core::name_hash(file);
-    let mut version = 3;
-    for arg in &p.args[1..] {
-        if arg.starts_with("DS:") {
-            let d = rrd_core::parse_ds(arg, &spec.ds).map_err(|e| e.to_string())?;
-            if matches!(
-                d.kind,
-                rrd_core::DsKind::DCounter | rrd_core::DsKind::DDerive
-            ) {
-                version = 5;
-            }
-            spec.ds.push(d);
-        } else if arg.starts_with("RRA:") {
-            let (r, v) = rrd_core::parse_rra_named(arg, step, hash).map_err(|e| e.to_string())?;
-            version = version.max(v);
-            spec.rra.push(r);
-            rrd_core::push_contingent_rras(&mut spec.rra, hash).map_err(|e| e.to_string())?;
-        } else {
-            return Err(format!("can't parse argument '{arg}'"));
-        }
-    }
-    spec.validate().map_err(|e| e.to_string())?;
-    spec.version = Some(version);
-    if !sources.is_empty() {
-        return create_from_sources(file, spec, start_given, &sources, &p, out);
-    }
+    let built = rrd_core::create_args::build(file, &args)?;
     if file == "-" {
-        let mut buf = Vec::new();
-        spec.write_to(&mut buf).map_err(|e| e.to_string())?;
-        return write_raw(out, &buf);
+        return write_raw(out, &built.to_bytes()?);
     }
-    Rrd::create(
-        argbytes::to_path(file),
-        &spec,
-        &CreateOptions {
-            no_overwrite: p.flag("no-overwrite"),
-        },
-    )
-    .map_err(|e| match e {
-        Error::Io { op, .. } if op.starts_with("creating a temporary") => {
-            "Cannot create temporary file".into()
-        }
-        Error::Io { op: "renaming", .. } => "Cannot rename temporary file to final file!".into(),
-        Error::Io { op, source, .. } => format!("{op} '{file}': {}", strerror(&source)),
-        other => other.to_string(),
-    })
+    built.write(&argbytes::to_path(file), file, args.no_overwrite)
 }
 
 fn single_file<'a>(p: &'a getopt::Parsed, usage: &str) -> Result<&'a str, String> {
@@ -739,56 +676,6 @@ fn cmd_resize(argv: &[String]) -> CmdResult {
 }
 
 /// `create --source`: the new file filled from the sources' data.
-fn create_from_sources(
-    file: &str,
-    mut spec: CreateSpec,
-    start_given: bool,
-    sources: &[&str],
-    p: &getopt::Parsed,
-    out: &mut dyn Write,
-) -> CmdResult {
-    let mut imgs = Vec::with_capacity(sources.len());
-    for s in sources {
-        let rrd = Rrd::open(argbytes::to_path(s), OpenMode::ReadOnly)
-            .map_err(|_| format!("Cannot open source RRD {s}"))?;
-        imgs.push(rrd.image().map_err(|e| e.to_string())?);
-    }
-    if !start_given {
-        // the latest of the sources' last updates
-        spec.start = imgs.iter().map(|i| i.header.last_up).fold(0, i64::max);
-        spec.validate().map_err(|e| e.to_string())?;
-    }
-    let maps: Vec<rrd_core::DsMapping> = p.args[1..]
-        .iter()
-        .filter(|a| a.starts_with("DS:"))
-        .filter_map(|a| rrd_core::ds_mapping(a))
-        .collect();
-    let header = spec.to_header(rrd_core::random_row);
-    let d = header.ds.len();
-    let rows = header
-        .rra
-        .iter()
-        .map(|r| vec![rrd_core::DNAN; r.rows as usize * d])
-        .collect();
-    let mut img = rrd_core::Image { header, rows };
-    rrd_core::prefill(&mut img, &imgs, &maps).map_err(|e| e.to_string())?;
-    if file == "-" {
-        let data: Vec<f64> = img.rows.iter().flatten().copied().collect();
-        let mut buf = Vec::new();
-        rrd_core::write_rrd(&mut buf, &img.header, Some(&data)).map_err(|e| e.to_string())?;
-        return write_raw(out, &buf);
-    }
-    rrd_core::write_image(&argbytes::to_path(file), &img, p.flag("no-overwrite")).map_err(|e| {
-        match e {
-            Error::Io { op: "renaming", .. } => {
-                "Cannot rename temporary file to final file!".into()
-            }
-            Error::Io { op, source, .. } => format!("{op} '{file}': {}", strerror(&source)),
-            other => other.to_string(),
-        }
-    })
-}
-
 /// rrdtool's `rrdc_flush_if_daemon`: with a daemon (`--daemon` or
 /// `RRDCACHED_ADDRESS`), it writes what it holds for `file` before the file
 /// is read. A daemon that cannot be reached is no error yet: rrdtool reads

@@ -22,37 +22,8 @@ pub(crate) fn write_raw(out: &mut dyn Write, bytes: &[u8]) -> CmdResult {
         .map_err(|e| format!("writing output: {e}"))
 }
 
-/// C's `strerror` text of an I/O error (Rust appends " (os error N)").
-pub(crate) fn strerror(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
-/// rrdtool's message for a failure to open or decode `path`.
-pub fn open_error(path: &str, e: &Error) -> String {
-    match e {
-        Error::Io { source, .. } if source.to_string() == "not a regular file" => {
-            format!("mmaping file '{path}': No such device")
-        }
-        Error::Io { op, source, .. } => format!("{op} '{path}': {}", strerror(source)),
-        Error::HeaderTruncated { actual: 0, .. } => {
-            format!("mmaping file '{path}': Invalid argument")
-        }
-        Error::HeaderTruncated { section, .. } => {
-            format!("reached EOF while loading header rrd->{section}")
-        }
-        Error::TooSmall { expected, .. } => {
-            format!("'{path}' is too small (should be {expected} bytes)")
-        }
-        Error::NotRrd => format!("'{path}' is not an RRD file"),
-        Error::UnknownLayout => "This RRD was created on another architecture".into(),
-        Error::Storage(source) => strerror(source),
-        other => other.to_string(),
-    }
-}
+pub(crate) use rrd_clib::strerror;
+pub use rrd_core::open_message as open_error;
 
 /// Writes a whole output file (an image, a document) so that it appears
 /// complete or not at all; FIFOs and devices are written directly.

@@ -48,3 +48,13 @@ pub fn cut_bytes(s: &str, max: usize) -> &str {
 /// returns for `-nan`: sign bit set, so glibc prints it `-nan`. rrdtool's
 /// `DNAN`.
 pub const DNAN: f64 = f64::from_bits(0xFFF8_0000_0000_0000);
+
+/// C's `strerror` text of an I/O error (Rust's own text appends
+/// " (os error N)").
+pub fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}

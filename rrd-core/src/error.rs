@@ -116,3 +116,28 @@ impl Error {
         }
     }
 }
+
+/// rrdtool's message for a failure to open or decode `path` (what
+/// `rrd_open` leaves in `rrd_get_error`).
+pub fn open_message(path: &str, e: &Error) -> String {
+    use rrd_clib::strerror;
+    match e {
+        Error::Io { source, .. } if source.to_string() == "not a regular file" => {
+            format!("mmaping file '{path}': No such device")
+        }
+        Error::Io { op, source, .. } => format!("{op} '{path}': {}", strerror(source)),
+        Error::HeaderTruncated { actual: 0, .. } => {
+            format!("mmaping file '{path}': Invalid argument")
+        }
+        Error::HeaderTruncated { section, .. } => {
+            format!("reached EOF while loading header rrd->{section}")
+        }
+        Error::TooSmall { expected, .. } => {
+            format!("'{path}' is too small (should be {expected} bytes)")
+        }
+        Error::NotRrd => format!("'{path}' is not an RRD file"),
+        Error::UnknownLayout => "This RRD was created on another architecture".into(),
+        Error::Storage(source) => strerror(source),
+        other => other.to_string(),
+    }
+}

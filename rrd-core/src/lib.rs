@@ -45,6 +45,7 @@
 pub mod argbytes;
 mod compute;
 mod create;
+pub mod create_args;
 mod dump;
 mod error;
 mod fetch;
@@ -71,7 +72,7 @@ mod tune;
 mod update;
 
 // the handle, its storage and locking
-pub use error::{Error, Result};
+pub use error::{open_message, Error, Result};
 pub use lock::{HANDLE_LOCKS, LOCK_WAIT};
 #[cfg(feature = "mmap")]
 pub use mmap::MmapStorage;

@@ -69,14 +69,7 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// C's `strerror` text of an I/O error.
-fn strerror(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
+use rrd_clib::strerror;
 
 /// Splits a network address into host and port as `connect_network` does.
 fn host_port(addr: &str) -> Result<(String, String), String> {
