@@ -51,7 +51,7 @@ fn version_line() -> String {
 
 /// The commands `rrd` runs.
 /// (In the order the `cli_args` fuzz seeds pick them by their first byte.)
-pub(crate) const KNOWN_COMMANDS: [&str; 16] = [
+pub(crate) const KNOWN_COMMANDS: [&str; 17] = [
     "create",
     "update",
     "updatev",
@@ -68,6 +68,7 @@ pub(crate) const KNOWN_COMMANDS: [&str; 16] = [
     "tune",
     "resize",
     "flushcached",
+    "list",
 ];
 
 /// Runs one command line (without the program name), as rrdtool's `main`
@@ -94,9 +95,6 @@ pub(crate) fn handle(argv: &[String], out: &mut dyn Write, remote: bool) -> CmdR
     let cmd = &argv[0];
     let known = KNOWN_COMMANDS;
     if !known.contains(&cmd.as_str()) {
-        if is_rrdtool_command(cmd) {
-            return Err(format!("the '{cmd}' command is not supported yet"));
-        }
         return Err(format!("unknown function '{cmd}'"));
     }
     // rrdtool hands these to the rrdcached that RRDCACHED_ADDRESS names,
@@ -129,12 +127,9 @@ pub(crate) fn handle(argv: &[String], out: &mut dyn Write, remote: bool) -> CmdR
         "tune" => cmd_tune(rest),
         "resize" => cmd_resize(rest),
         "flushcached" => cmd_flushcached(rest),
+        "list" => cmd_list(rest, out),
         _ => unreachable!("checked against the known commands"),
     }
-}
-
-fn is_rrdtool_command(cmd: &str) -> bool {
-    ["list"].contains(&cmd)
 }
 
 fn open_ro(path: &str) -> Result<Rrd, String> {
@@ -706,6 +701,63 @@ fn then_late(r: CmdResult, late: Option<String>) -> CmdResult {
 
 /// `rrdtool flushcached [--daemon ADDR] FILE...`: the daemon writes what it
 /// holds for each file.
+/// `list`: the RRD files of a directory (`rrd_core::list::list_r`), or the
+/// daemon's `LIST` (names relative to its base directory). As in rrdtool,
+/// a local failure prints only the C library's message on stderr and the
+/// command succeeds.
+fn cmd_list(argv: &[String], out: &mut dyn Write) -> CmdResult {
+    const SPEC: &[Opt] = &[
+        opt("daemon", Some('d'), Arg::Required),
+        opt("noflush", Some('F'), Arg::None),
+        opt("recursive", Some('r'), Arg::None),
+    ];
+    let p = parse_opts(argv, SPEC)?;
+    let [dir] = p.args.as_slice() else {
+        return Err("Usage: rrdtool list [--daemon <addr> [--noflush]] [--recursive] <directory>".into());
+    };
+    let recursive = p.flag("recursive");
+    if let Some(addr) = rrd_core::rrdcached::address(p.value("daemon")) {
+        match rrd_core::rrdcached::Client::connect(&addr) {
+            Ok(mut c) => {
+                if !p.flag("noflush") {
+                    let r = c.request(&["flushall"])?;
+                    if r.status < 0 {
+                        return Err(c.reply_error(&r));
+                    }
+                }
+                let mut words = vec!["list"];
+                if recursive {
+                    words.push("RECURSIVE");
+                }
+                words.push(dir);
+                let r = c.request(&words)?;
+                if r.status < 0 {
+                    return Err(c.reply_error(&r));
+                }
+                let mut text = String::new();
+                for l in &r.lines {
+                    text.push_str(l);
+                    text.push('\n');
+                }
+                return write_out(out, &text);
+            }
+            Err(e) if p.value("daemon").is_some() => {
+                eprintln!("Error connecting to rrdcached: {e}");
+                return Err(e);
+            }
+            // an unreachable RRDCACHED_ADDRESS: the local listing
+            Err(_) => {}
+        }
+    }
+    match rrd_core::list::list_r(recursive, &argbytes::decode(dir)) {
+        Ok(bytes) => write_raw(out, &bytes),
+        Err(e) => {
+            eprint!("{}", strerror(&e));
+            Ok(())
+        }
+    }
+}
+
 fn cmd_flushcached(argv: &[String]) -> CmdResult {
     const SPEC: &[Opt] = &[opt("daemon", Some('d'), Arg::Required)];
     let p = parse_opts(argv, SPEC)?;

@@ -4,12 +4,11 @@
 
 use rrd_core::argbytes;
 
-/// The commands the first byte picks from: every command of `rrd`, one of
-/// rrdtool's that `rrd` refuses (it needs rrdcached), and one that does not
-/// exist.
+/// The commands the first byte picks from: every command of `rrd` and one
+/// that does not exist.
 pub fn commands() -> Vec<&'static str> {
     let mut v = crate::commands::KNOWN_COMMANDS.to_vec();
-    v.extend(["list", "grpah"]);
+    v.push("grpah");
     v
 }
 

@@ -46,6 +46,7 @@ pub mod argbytes;
 mod compute;
 mod create;
 pub mod create_args;
+pub mod list;
 mod dump;
 mod error;
 mod fetch;
