@@ -97,16 +97,13 @@ pub(crate) fn handle(argv: &[String], out: &mut dyn Write, remote: bool) -> CmdR
     if !known.contains(&cmd.as_str()) {
         return Err(format!("unknown function '{cmd}'"));
     }
-    // rrdtool hands these to the rrdcached that RRDCACHED_ADDRESS names,
-    // which may hold newer values than the file: never silently go around it
-    // (update, dump, lastupdate, first, last, info and fetch talk to it)
-    let daemon_commands = ["updatev", "xport", "graph", "graphv"];
-    if daemon_commands.contains(&cmd.as_str())
-        && std::env::var_os("RRDCACHED_ADDRESS").is_some_and(|a| !a.is_empty())
-    {
+    // rrdtool's updatev writes the file directly even when
+    // RRDCACHED_ADDRESS names a daemon that may hold newer values; rrd
+    // refuses rather than silently go around the daemon
+    if cmd == "updatev" && std::env::var_os("RRDCACHED_ADDRESS").is_some_and(|a| !a.is_empty()) {
         return Err(
-            "RRDCACHED_ADDRESS is set, but rrd cannot talk to rrdcached yet \
-             (unset it to work on the files directly)"
+            "RRDCACHED_ADDRESS is set, and updatev cannot go through rrdcached \
+             (rrdtool would write the file behind the daemon's back; unset it or use update)"
                 .into(),
         );
     }

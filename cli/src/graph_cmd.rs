@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use rrd_graph::{Env, Files, GraphRequest};
+use rrd_graph::{Cached, Env, GraphRequest};
 
 use crate::output::{graph_error, write_file_atomically, write_out, write_raw};
 
@@ -22,7 +22,9 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|t| t.as_secs() as i64)
     };
-    let r = req.render(&mut Files, mtime).map_err(graph_error)?;
+    // DEFs through rrdcached when one is named and can be reached
+    let mut source = Cached::new(req.daemon());
+    let r = req.render(&mut source, mtime).map_err(graph_error)?;
     // rrdtool's pango warns on standard error about markup it cannot parse
     for w in &r.warnings {
         eprintln!("rrd: warning: {w}");
@@ -45,8 +47,11 @@ pub fn cmd_graph(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result<
     }
     // rrdtool writes the graph and its output lines, then fails with an
     // error set while labelling the value axis (`Wrong duration format`)
-    match r.error {
-        Some(e) => Err(e),
-        None => Ok(()),
+    // and, as rrdtool, a daemon it could not reach (the DEFs were read
+    // from the files)
+    match (r.error, source.connect_error()) {
+        (Some(e), _) => Err(e),
+        (None, Some(e)) => Err(e.to_string()),
+        (None, None) => Ok(()),
     }
 }

@@ -127,6 +127,101 @@ pub trait Source {
     ///
     /// [`Error::Open`] or [`Error::Fetch`].
     fn fetch(&mut self, file: &str, req: &FetchRequest) -> Result<FetchResult>;
+
+    /// Fetches `req` from `file` for a DEF that names an rrdcached
+    /// (`:daemon=`); sources that know no daemon ignore it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Source::fetch`].
+    fn fetch_def(
+        &mut self,
+        file: &str,
+        req: &FetchRequest,
+        daemon: Option<&str>,
+    ) -> Result<FetchResult> {
+        let _ = daemon;
+        self.fetch(file, req)
+    }
+}
+
+/// DEF data through rrdcached, as rrdtool's graph fetches it: a DEF's
+/// `:daemon=`, else the request's `--daemon`, else `RRDCACHED_ADDRESS`;
+/// the daemon's `FETCH` (which writes what it holds for the file first)
+/// when it can be reached, the file itself when it cannot or none is set.
+#[derive(Debug, Default)]
+pub struct Cached {
+    default: Option<String>,
+    /// Connections by address (`None`: could not connect).
+    conns: HashMap<String, Option<rrd_core::rrdcached::Client>>,
+    /// The last failure to connect (rrdtool reports it after drawing from
+    /// the files themselves).
+    connect_error: Option<String>,
+}
+
+impl Cached {
+    /// Fetches through `default` (the request's `--daemon`) or
+    /// `RRDCACHED_ADDRESS`.
+    pub fn new(default: Option<&str>) -> Self {
+        Cached {
+            default: default.map(str::to_string),
+            conns: HashMap::new(),
+            connect_error: None,
+        }
+    }
+
+    /// The last failure to reach a daemon, whose DEFs were then read from
+    /// the files themselves.
+    pub fn connect_error(&self) -> Option<&str> {
+        self.connect_error.as_deref()
+    }
+
+    /// Connects to the address in force now (rrdtool's xport does so
+    /// before anything else): its error if it cannot be reached.
+    ///
+    /// # Errors
+    ///
+    /// The connection's error, as rrdtool words it.
+    pub fn connect_default(&mut self) -> std::result::Result<(), String> {
+        let Some(addr) = rrd_core::rrdcached::address(self.default.as_deref()) else {
+            return Ok(());
+        };
+        let c = rrd_core::rrdcached::Client::connect(&addr)?;
+        self.conns.insert(addr, Some(c));
+        Ok(())
+    }
+}
+
+impl Source for Cached {
+    fn fetch(&mut self, file: &str, req: &FetchRequest) -> Result<FetchResult> {
+        self.fetch_def(file, req, None)
+    }
+
+    fn fetch_def(
+        &mut self,
+        file: &str,
+        req: &FetchRequest,
+        daemon: Option<&str>,
+    ) -> Result<FetchResult> {
+        let given = daemon.filter(|d| !d.is_empty()).or(self.default.as_deref());
+        let Some(addr) = rrd_core::rrdcached::address(given) else {
+            return Files.fetch(file, req);
+        };
+        let failed = &mut self.connect_error;
+        let conn = self.conns.entry(addr.clone()).or_insert_with(|| {
+            rrd_core::rrdcached::Client::connect(&addr)
+                .map_err(|e| *failed = Some(e))
+                .ok()
+        });
+        let Some(c) = conn.as_mut() else {
+            return Files.fetch(file, req);
+        };
+        c.fetch(file, req.cf.as_str(), req.start, req.end)
+            .map_err(|m| Error::Fetch {
+                path: file.to_string(),
+                source: rrd_core::Error::Request(m),
+            })
+    }
 }
 
 /// Reads RRD files from the file system.
@@ -401,7 +496,7 @@ fn def_series(
                 resolution: def_step,
             };
             Fetched {
-                result: std::rc::Rc::new(source.fetch(&d.file, &req)?),
+                result: std::rc::Rc::new(source.fetch_def(&d.file, &req, d.daemon.as_deref())?),
                 wanted: def_step.max(win.step),
                 reduce: d.reduce.unwrap_or(d.cf),
             }

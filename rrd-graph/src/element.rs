@@ -36,6 +36,9 @@ pub struct Def {
     /// Function combining rows when the data must be coarsened
     /// (`:reduce=`); `cf` when absent.
     pub reduce: Option<ConsolidationFn>,
+    /// The rrdcached to fetch it through (`:daemon=`), before the
+    /// request's `--daemon` and `RRDCACHED_ADDRESS`.
+    pub daemon: Option<String>,
 }
 
 /// `CDEF:vname=rpn`.

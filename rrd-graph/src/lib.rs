@@ -78,7 +78,7 @@
 //! embedded DejaVu Sans Mono.
 //!
 //! Not supported (each fails with [`Error::Unsupported`] naming it): xport
-//! of specs with graph-only elements, DEF `:daemon=`, and every case where
+//! of specs with graph-only elements and every case where
 //! rrdtool reads outside its buffers.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -104,7 +104,7 @@ mod svg;
 mod xport;
 
 pub use data::{
-    compute, reduce, vdef_calc, Computed, EvalEnv, Files, GraphData, Rooted, Series, Source,
+    compute, reduce, vdef_calc, Cached, Computed, EvalEnv, Files, GraphData, Rooted, Series, Source,
     VdefValue, Window,
 };
 pub use element::{

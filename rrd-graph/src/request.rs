@@ -148,6 +148,7 @@ pub struct GraphRequest {
     imginfo_own_arg: bool,
     lazy: bool,
     missing_as_unknown: bool,
+    daemon: Option<String>,
     env: Env,
 }
 
@@ -160,6 +161,7 @@ impl GraphRequest {
         let (now, tz) = (env.now, &env.tz);
         let (mut start, mut end) = default_window(now);
         let mut o = GraphOptions::default();
+        let mut daemon: Option<String> = None;
         if let Some(f) = &env.default_font {
             o.layout.fonts.faces = [crate::font::resolve(f)?; 5];
         }
@@ -298,7 +300,12 @@ impl GraphRequest {
                     "XY" => return Err(Error::refused("XY diagram not implemented")),
                     _ => return Err(Error::refused(format!("unsupported graphics type '{v}'"))),
                 },
-                "daemon" => return Err(not_yet("--daemon (rrdcached)")),
+                "daemon" => {
+                    if daemon.is_some() {
+                        return Err(Error::refused("You cannot specify --daemon more than once."));
+                    }
+                    daemon = Some(v.to_string());
+                }
                 other => return Err(not_yet(&format!("--{other}"))),
             }
         }
@@ -350,8 +357,15 @@ impl GraphRequest {
             imginfo_own_arg: args.iter().any(|a| a == "--imginfo" || a == "-f"),
             lazy,
             missing_as_unknown,
+            daemon,
             env: env.clone(),
         })
+    }
+
+    /// `--daemon`: the rrdcached DEFs are fetched through (after a DEF's
+    /// own `:daemon=`, before `RRDCACHED_ADDRESS`).
+    pub fn daemon(&self) -> Option<&str> {
+        self.daemon.as_deref()
     }
 
     /// The output file as named (`-`: standard output).
@@ -694,6 +708,7 @@ pub struct XportRequest {
     spec: GraphSpec,
     window: Window,
     format: XportFormat,
+    daemon: Option<String>,
     env: Env,
 }
 
@@ -708,6 +723,7 @@ impl XportRequest {
         let (mut start, mut end) = default_window(now);
         let mut width: i64 = 400;
         let mut step: i64 = 0;
+        let mut daemon: Option<String> = None;
         let mut format = XportFormat::default();
         for (name, value) in &p.opts {
             let value = value.as_deref().unwrap_or_default();
@@ -727,7 +743,12 @@ impl XportRequest {
                 "enumds" => format.enumds = true,
                 "json" => format.json = true,
                 "showtime" => format.showtime = true,
-                "daemon" => return Err(not_yet("--daemon (rrdcached)")),
+                "daemon" => {
+                    if daemon.is_some() {
+                        return Err(Error::refused("You cannot specify --daemon more than once."));
+                    }
+                    daemon = Some(value.to_string());
+                }
                 _ => {}
             }
         }
@@ -750,8 +771,14 @@ impl XportRequest {
             spec,
             window,
             format,
+            daemon,
             env: env.clone(),
         })
+    }
+
+    /// `--daemon` (see [`GraphRequest::daemon`]).
+    pub fn daemon(&self) -> Option<&str> {
+        self.daemon.as_deref()
     }
 
     /// The parsed elements.

@@ -713,6 +713,7 @@ impl GraphSpec {
             start: None,
             end: None,
             reduce: None,
+            daemon: None,
         };
         let mut start_spec: Option<(TimeSpec, usize)> = None;
         let mut end_spec: Option<(TimeSpec, usize)> = None;
@@ -743,7 +744,8 @@ impl GraphSpec {
                             syntax(format!("bad reduce CF: {value}"), span_of(k))
                         })?);
                 }
-                "daemon" => return Err(Error::unsupported("DEF :daemon= (rrdcached)")),
+                // rrdtool keeps 255 bytes of the address
+                "daemon" => def.daemon = Some(rrd_clib::cut_bytes(value, 255).to_string()),
                 _ => {
                     let rest: Vec<&str> = fields[k..].iter().map(|(_, f)| f.as_str()).collect();
                     return Err(syntax(
