@@ -1,9 +1,11 @@
-//! `rrd` with C rrdcached 1.7.2 (Debian's package): create, update, fetch,
-//! info, first, last, lastupdate, dump, tune and flushcached with
-//! `--daemon` or `RRDCACHED_ADDRESS`. The same command lines
-//! run by rrdtool against one daemon and by rrd against another, each over
-//! its own UNIX socket and base directory; outputs must agree (the socket
-//! path aside) and so must the files once flushed.
+//! `rrd` and `rrd-cached` with C rrdtool and C rrdcached 1.7.2 (Debian's
+//! packages): create, update, fetch, info, first, last, lastupdate, dump,
+//! tune, flushcached, graph, xport and list with `--daemon` or
+//! `RRDCACHED_ADDRESS`. The same command lines run by rrdtool against C
+//! rrdcached (the reference), by rrd against C rrdcached, by rrdtool
+//! against rrd-cached and by rrd against rrd-cached, each over its own
+//! UNIX socket and base directory; outputs must agree (the socket path
+//! aside) and so must the files once flushed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,25 +13,38 @@ use std::time::{Duration, Instant};
 
 use crate::support::{have_rrdtool, note, TempDir, RRD};
 
-/// A C rrdcached in the foreground, stopped on drop.
+/// An rrdcached (C's or ours) in the foreground, stopped on drop.
 struct Daemon {
     child: Child,
     sock: PathBuf,
 }
 
+/// Our daemon, built beside `rrd` (`cargo test --workspace` builds it).
+pub(crate) fn rrd_cached() -> PathBuf {
+    let p = Path::new(RRD).with_file_name("rrd-cached");
+    assert!(
+        p.exists(),
+        "{} is not built: run the workspace's tests (cargo test --workspace) or cargo build -p rrd-cached",
+        p.display()
+    );
+    p
+}
+
 impl Daemon {
+    /// C rrdcached on a UNIX socket.
     fn start(dir: &Path) -> Daemon {
-        Daemon::start_on(dir, None)
+        Daemon::start_on(dir, None, Path::new("rrdcached"))
     }
 
-    /// A daemon on a UNIX socket, or on `tcp` (`127.0.0.1:PORT`) too.
-    fn start_on(dir: &Path, tcp: Option<&str>) -> Daemon {
+    /// A daemon (`exe`: C rrdcached or rrd-cached) on a UNIX socket, or on
+    /// `tcp` (`127.0.0.1:PORT`) too.
+    fn start_on(dir: &Path, tcp: Option<&str>, exe: &Path) -> Daemon {
         let base = dir.join("base");
         let journal = dir.join("journal");
         std::fs::create_dir_all(&base).unwrap();
         std::fs::create_dir_all(&journal).unwrap();
         let sock = dir.join("d.sock");
-        let child = Command::new("rrdcached")
+        let child = Command::new(exe)
             .args(["-g", "-B", "-w", "3600", "-z", "1", "-f", "7200"])
             .arg("-p")
             .arg(dir.join("d.pid"))
@@ -43,7 +58,7 @@ impl Daemon {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("starting rrdcached");
+            .unwrap_or_else(|e| panic!("starting {}: {e}", exe.display()));
         let t = Instant::now();
         while !sock.exists() {
             assert!(
@@ -106,8 +121,13 @@ fn commands_through_c_rrdcached_as_rrdtools() {
         return;
     }
     let tmp = TempDir::new("rrdcached");
-    let (ta, tc) = (tmp.sub("a"), tmp.sub("c"));
+    let ours = rrd_cached();
+    let (ta, tc, tb, td) = (tmp.sub("a"), tmp.sub("c"), tmp.sub("b"), tmp.sub("d"));
     let (da, dc) = (Daemon::start(&ta), Daemon::start(&tc));
+    let (db, dd) = (
+        Daemon::start_on(&tb, None, &ours),
+        Daemon::start_on(&td, None, &ours),
+    );
     let script: Vec<(Vec<&str>, bool)> = vec![
         (
             vec![
@@ -425,11 +445,91 @@ fn commands_through_c_rrdcached_as_rrdtools() {
             vec!["info", "--daemon", "unix:/nonexistent/sock", "x.rrd"],
             false,
         ),
+        // graph and xport read DEFs through the daemon's FETCH, which
+        // writes the file's pending values first
+        (
+            vec!["update", "--daemon", "SOCK", "x.rrd", "1300000720:13:130"],
+            false,
+        ),
+        (
+            vec![
+                "graph", "g.png", "--daemon", "SOCK", "--start", "1300000000", "--end",
+                "1300000800", "DEF:a=x.rrd:a:AVERAGE", "PRINT:a:MAX:%lf", "PRINT:a:LAST:%lf",
+            ],
+            false,
+        ),
+        (
+            vec!["update", "--daemon", "SOCK", "x.rrd", "1300000780:14:140"],
+            false,
+        ),
+        (
+            vec![
+                "xport", "--daemon", "SOCK", "--start", "1300000000", "--end", "1300000800",
+                "DEF:a=x.rrd:a:AVERAGE", "DEF:b=x.rrd:b:AVERAGE", "XPORT:a", "XPORT:b",
+            ],
+            false,
+        ),
+        (
+            vec!["update", "--daemon", "SOCK", "x.rrd", "1300000840:15:150"],
+            false,
+        ),
+        (
+            vec![
+                "xport", "--json", "--start", "1300000000", "--end", "1300000900",
+                "DEF:a=x.rrd:a:AVERAGE", "XPORT:a",
+            ],
+            true,
+        ),
+        (
+            vec!["update", "--daemon", "SOCK", "x.rrd", "1300000900:16:160"],
+            false,
+        ),
+        (
+            vec![
+                "graph", "h.png", "--start", "1300000000", "--end", "1300000960",
+                "DEF:a=x.rrd:a:AVERAGE:daemon=ESCSOCK", "PRINT:a:LAST:%lf", "LINE1:a#ff0000",
+            ],
+            false,
+        ),
+        (
+            vec![
+                "graph", "i.png", "--daemon", "unix:/nonexistent/sock", "--start",
+                "1300000000", "--end", "1300000960", "DEF:a=x.rrd:a:AVERAGE",
+                "PRINT:a:LAST:%lf",
+            ],
+            false,
+        ),
+        (
+            vec![
+                "xport", "--daemon", "unix:/nonexistent/sock", "DEF:a=x.rrd:a:AVERAGE",
+                "XPORT:a",
+            ],
+            false,
+        ),
+        // list: names under the daemon's base directory
+        (vec!["list", "--daemon", "SOCK", "/"], false),
+        (vec!["list", "--daemon", "SOCK", "--recursive", "/"], false),
+        (vec!["list", "--daemon", "SOCK", "--noflush", "/x.rrd"], false),
+        (vec!["list", "--daemon", "SOCK", "."], false),
+        (vec!["list", "/"], true),
+        (vec!["list", "--daemon", "SOCK", "/nosuch"], false),
     ];
     let mut compared = 0;
+    let runs = [
+        ("rrdtool", &ta, &da),
+        (RRD, &tc, &dc),
+        ("rrdtool", &tb, &db),
+        (RRD, &td, &dd),
+    ];
+    let who = [
+        "rrdtool with rrdcached",
+        "rrd with rrdcached",
+        "rrdtool with rrd-cached",
+        "rrd with rrd-cached",
+    ];
     for (words, via_env) in &script {
         let mut outs = Vec::new();
-        for (program, dir, d) in [("rrdtool", &ta, &da), (RRD, &tc, &dc)] {
+        for (program, dir, d) in runs {
             let sock = format!("unix:{}", d.sock.display());
             let args: Vec<String> = words
                 .iter()
@@ -437,7 +537,8 @@ fn commands_through_c_rrdcached_as_rrdtools() {
                     if *w == "SOCK" {
                         sock.clone()
                     } else {
-                        (*w).to_string()
+                        // a DEF field: its colons escaped
+                        w.replace("ESCSOCK", &sock.replace(':', "\\:"))
                     }
                 })
                 .collect();
@@ -456,20 +557,27 @@ fn commands_through_c_rrdcached_as_rrdtools() {
                     // a message cut by rrdtool's overlapping format keeps
                     // only the tail of the socket path
                     .replace("/a/d.sock", "/X/d.sock")
-                    .replace("/c/d.sock", "/X/d.sock"),
+                    .replace("/c/d.sock", "/X/d.sock")
+                    .replace("/b/d.sock", "/X/d.sock")
+                    .replace("/d/d.sock", "/X/d.sock"),
             );
         }
-        assert_eq!(outs[0], outs[1], "rrd {}", words.join(" "));
+        for k in 1..outs.len() {
+            assert_eq!(outs[0], outs[k], "{}: {}", who[k], words.join(" "));
+        }
         compared += 1;
     }
     for f in ["x.rrd", "y.rrd"] {
         let fa = std::fs::read(ta.join("base").join(f)).unwrap();
-        let fc = std::fs::read(tc.join("base").join(f)).unwrap();
-        let diff = crate::support::rrd_file_diff(&fa, &fc);
-        assert!(diff.is_none(), "{f} after the session: {diff:?}");
+        for (k, t) in [(1, &tc), (2, &tb), (3, &td)] {
+            let other = std::fs::read(t.join("base").join(f)).unwrap();
+            let diff = crate::support::rrd_file_diff(&fa, &other);
+            assert!(diff.is_none(), "{f} after the session, {}: {diff:?}", who[k]);
+        }
     }
     note(&format!(
-        "rrdcached: {compared} command lines through C rrdcached 1.7.2 agree with rrdtool's, files equal"
+        "rrdcached: {compared} command lines agree four ways (rrdtool/rrd with C rrdcached 1.7.2 \
+         and with rrd-cached), files equal"
     ));
 }
 
@@ -494,8 +602,8 @@ fn commands_through_c_rrdcached_over_tcp() {
     let (pa, pc) = (free_port(), free_port());
     let (aa, ac) = (format!("127.0.0.1:{pa}"), format!("127.0.0.1:{pc}"));
     let (_da, _dc) = (
-        Daemon::start_on(&ta, Some(&aa)),
-        Daemon::start_on(&tc, Some(&ac)),
+        Daemon::start_on(&ta, Some(&aa), Path::new("rrdcached")),
+        Daemon::start_on(&tc, Some(&ac), Path::new("rrdcached")),
     );
     let t = Instant::now();
     while std::net::TcpStream::connect(&aa).is_err() || std::net::TcpStream::connect(&ac).is_err() {
