@@ -710,7 +710,9 @@ fn cmd_list(argv: &[String], out: &mut dyn Write) -> CmdResult {
     ];
     let p = parse_opts(argv, SPEC)?;
     let [dir] = p.args.as_slice() else {
-        return Err("Usage: rrdtool list [--daemon <addr> [--noflush]] [--recursive] <directory>".into());
+        return Err(
+            "Usage: rrdtool list [--daemon <addr> [--noflush]] [--recursive] <directory>".into(),
+        );
     };
     let recursive = p.flag("recursive");
     if let Some(addr) = rrd_core::rrdcached::address(p.value("daemon")) {

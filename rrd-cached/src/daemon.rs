@@ -218,7 +218,8 @@ impl Session {
         if self.batch_start != 0 {
             return;
         }
-        self.wbuf.extend_from_slice(&text[..text.len().min(REPLY_MAX)]);
+        self.wbuf
+            .extend_from_slice(&text[..text.len().min(REPLY_MAX)]);
     }
 
     fn info_str(&mut self, text: &str) {
@@ -404,10 +405,7 @@ impl Daemon {
         if path.split(|&b| b == b'/').any(|c| c == b"..") {
             return false;
         }
-        if path.len() <= base.len() + 1
-            || !path.starts_with(base)
-            || path[base.len()] != b'/'
-        {
+        if path.len() <= base.len() + 1 || !path.starts_with(base) || path[base.len()] != b'/' {
             return false;
         }
         // the deepest part of the path that exists, links resolved, must
@@ -442,9 +440,7 @@ impl Daemon {
             s.batch_cmd += 1;
         }
         let Some(idx) = protocol::find(&cmd_str) else {
-            return s.err_bytes(
-                [b"Unknown command: ".as_slice(), &cmd_str, b"\n"].concat(),
-            );
+            return s.err_bytes([b"Unknown command: ".as_slice(), &cmd_str, b"\n"].concat());
         };
         let cmd = &COMMANDS[idx];
         // QUIT and HELP are always allowed; "." needs BATCH
@@ -671,7 +667,10 @@ impl Daemon {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(cat(b"No such file: ", "").into_iter().chain(cat(file, "\n")).collect())
+                return Err(cat(b"No such file: ", "")
+                    .into_iter()
+                    .chain(cat(file, "\n"))
+                    .collect())
             }
             Err(e) => {
                 return Err(format!(
@@ -684,7 +683,10 @@ impl Daemon {
         if !meta.is_file() {
             return Err([b"Not a regular file: ".as_slice(), file, b"\n"].concat());
         }
-        if let Err(e) = nix::unistd::access(path, nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK) {
+        if let Err(e) = nix::unistd::access(
+            path,
+            nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK,
+        ) {
             let e = std::io::Error::from_raw_os_error(e as i32);
             return Err([
                 b"Cannot read/write ".as_slice(),
@@ -694,8 +696,9 @@ impl Daemon {
             .concat());
         }
         let name = String::from_utf8_lossy(file);
-        let rrd = Rrd::open(path, OpenMode::ReadOnly)
-            .map_err(|e| format!("RRD Error: {}\n", rrd_core::open_message(&name, &e)).into_bytes())?;
+        let rrd = Rrd::open(path, OpenMode::ReadOnly).map_err(|e| {
+            format!("RRD Error: {}\n", rrd_core::open_message(&name, &e)).into_bytes()
+        })?;
         let t = rrd.header().last_up;
         if t < 1 {
             return Err(b"Error: rrdcached: Invalid timestamp returned\n".to_vec());
@@ -786,9 +789,7 @@ impl Daemon {
             }
             if it.count > 0 && (it.last_flush <= limit || stopping) && !it.suspended {
                 due.push(k.clone());
-            } else if now - it.last_flush >= self.cfg.flush_interval
-                && it.count == 0
-                && !it.writing
+            } else if now - it.last_flush >= self.cfg.flush_interval && it.count == 0 && !it.writing
             {
                 idle.push(k.clone());
             }
@@ -814,11 +815,17 @@ impl Daemon {
             return s.err_bytes(cat(&file, ": Permission denied\n"));
         }
         if self.flush_file(&file) {
-            s.respond(Rc::Ok, &[b"Successfully flushed ".as_slice(), &file, b".\n"].concat());
+            s.respond(
+                Rc::Ok,
+                &[b"Successfully flushed ".as_slice(), &file, b".\n"].concat(),
+            );
             return Flow::Continue;
         }
         if std::fs::metadata(os(&file)).is_ok_and(|m| m.is_file()) {
-            s.respond(Rc::Ok, &[b"Nothing to flush: ".as_slice(), &file, b".\n"].concat());
+            s.respond(
+                Rc::Ok,
+                &[b"Nothing to flush: ".as_slice(), &file, b".\n"].concat(),
+            );
             Flow::Continue
         } else {
             s.err_bytes([b"No such file: ".as_slice(), &file, b".\n"].concat())
@@ -924,7 +931,11 @@ impl Daemon {
         };
         // the height of a balanced tree of that many nodes (rrdcached
         // keeps a balanced tree; we keep a hash map)
-        let depth = if nodes == 0 { 0 } else { 64 - u64::from(nodes.leading_zeros()) };
+        let depth = if nodes == 0 {
+            0
+        } else {
+            64 - u64::from(nodes.leading_zeros())
+        };
         let (jbytes, jrot) = self
             .journal
             .as_ref()
@@ -951,7 +962,11 @@ impl Daemon {
             return Self::syntax_error(s, name);
         };
         let start_str = f.next_field();
-        let end_str = if start_str.is_some() { f.next_field() } else { None };
+        let end_str = if start_str.is_some() {
+            f.next_field()
+        } else {
+            None
+        };
         let file = self.abs_path(&file);
         if !self.allowed(&file) {
             return s.err_bytes(cat(&file, ": Permission denied\n"));
@@ -981,7 +996,9 @@ impl Daemon {
         let cf_text = String::from_utf8_lossy(&cf).into_owned();
         let result = (|| -> Result<rrd_core::FetchResult, String> {
             if start > end {
-                return Err(format!("start ({start}) should be less than end ({end})"));
+                // rrd_fetch_r does not check the window: the negative row
+                // count it computes makes its allocation fail
+                return Err("malloc fetch data area".into());
             }
             let cf = rrd_core::parse_cf(&cf_text).map_err(|e| e.to_string())?;
             let rrd = Rrd::open(os(&file), OpenMode::ReadOnly)
@@ -1007,9 +1024,20 @@ impl Daemon {
             if field.is_empty() {
                 continue;
             }
-            let Some(i) = r.ds_names.iter().position(|n| n.as_bytes() == field.as_slice()) else {
+            let Some(i) = r
+                .ds_names
+                .iter()
+                .position(|n| n.as_bytes() == field.as_slice())
+            else {
                 return s.err_bytes(
-                    [b"field ".as_slice(), &field, b" not found in ", &file, b"\n"].concat(),
+                    [
+                        b"field ".as_slice(),
+                        &field,
+                        b" not found in ",
+                        &file,
+                        b"\n",
+                    ]
+                    .concat(),
                 );
             };
             if cols.contains(&i) {
@@ -1035,7 +1063,11 @@ impl Daemon {
                     let v = r.values.get(j * d + c).copied().unwrap_or(f64::NAN);
                     data.extend_from_slice(&v.to_ne_bytes());
                 }
-                let endian = if cfg!(target_endian = "big") { "BIG" } else { "LITTLE" };
+                let endian = if cfg!(target_endian = "big") {
+                    "BIG"
+                } else {
+                    "LITTLE"
+                };
                 s.info_str(&format!(
                     "DSName-{}: BinaryData {rows} 8 {endian}\n",
                     r.ds_names[c]
@@ -1044,7 +1076,10 @@ impl Daemon {
                 s.wbuf.extend_from_slice(&data);
                 s.wbuf.push(b'\n');
             }
-            s.respond(Rc::OkBin, format!("{} Success\n", cols.len() + 5).as_bytes());
+            s.respond(
+                Rc::OkBin,
+                format!("{} Success\n", cols.len() + 5).as_bytes(),
+            );
             return Flow::Continue;
         }
         let names: Vec<&str> = cols.iter().map(|&c| r.ds_names[c].as_str()).collect();
@@ -1073,7 +1108,12 @@ impl Daemon {
         let name = String::from_utf8_lossy(&file).into_owned();
         let rrd = match Rrd::open(os(&file), OpenMode::ReadOnly) {
             Ok(r) => r,
-            Err(e) => return s.err(&format!("RRD Error: {}\n", rrd_core::open_message(&name, &e))),
+            Err(e) => {
+                return s.err(&format!(
+                    "RRD Error: {}\n",
+                    rrd_core::open_message(&name, &e)
+                ))
+            }
         };
         for (key, v) in rrd.info(&name) {
             let line = match v {
@@ -1086,7 +1126,10 @@ impl Daemon {
             };
             s.info_str(&line);
         }
-        s.respond(Rc::Ok, &[b"Info for ".as_slice(), &file, b" follows\n"].concat());
+        s.respond(
+            Rc::Ok,
+            &[b"Info for ".as_slice(), &file, b" follows\n"].concat(),
+        );
         Flow::Continue
     }
 
@@ -1111,7 +1154,12 @@ impl Daemon {
                 }
                 h.rra_first_time(idx as usize)
             }
-            Err(e) => return s.err(&format!("RRD Error: {}\n", rrd_core::open_message(&name, &e))),
+            Err(e) => {
+                return s.err(&format!(
+                    "RRD Error: {}\n",
+                    rrd_core::open_message(&name, &e)
+                ))
+            }
         };
         if t < 1 {
             return s.err("RRD Error: \n");
@@ -1127,7 +1175,12 @@ impl Daemon {
         let name = String::from_utf8_lossy(&file).into_owned();
         let (from_file, step) = match Rrd::open(os(&file), OpenMode::ReadOnly) {
             Ok(rrd) => (rrd.header().last_up, rrd.header().step as i64),
-            Err(e) => return s.err(&format!("RRD Error: {}\n", rrd_core::open_message(&name, &e))),
+            Err(e) => {
+                return s.err(&format!(
+                    "RRD Error: {}\n",
+                    rrd_core::open_message(&name, &e)
+                ))
+            }
         };
         let cached = self
             .lock()
@@ -1189,7 +1242,10 @@ impl Daemon {
         let mut defs: Vec<String> = Vec::new();
         while let Some(tok) = f.next_field() {
             let text = String::from_utf8_lossy(&tok).into_owned();
-            let mut value = || f.next_field().map(|v| String::from_utf8_lossy(&v).into_owned());
+            let mut value = || {
+                f.next_field()
+                    .map(|v| String::from_utf8_lossy(&v).into_owned())
+            };
             if text.starts_with("-b") {
                 let Some(v) = value() else {
                     return Self::syntax_error(s, "CREATE");
@@ -1270,21 +1326,33 @@ impl Daemon {
             full.push(b'/');
         }
         full.extend_from_slice(&name);
-        if !self.allowed(&full) && !(full.len() == base.len() + 1 && full.ends_with(b"/")) {
+        // "/" is the base directory itself
+        let is_base = full.len() == base.len() + 1 && full.ends_with(b"/");
+        if !(is_base || self.allowed(&full)) {
             return s.err_bytes([b"Cannot read: ".as_slice(), &full, b"\n"].concat());
         }
         let real_base = match std::fs::canonicalize(os(&base)) {
             Ok(p) => p,
             Err(e) => {
-                return s.err_bytes(cat(b"stat ", "").into_iter().chain(base.iter().copied()).chain(format!(": {}\n", strerror(&e)).into_bytes()).collect())
+                return s.err_bytes(
+                    cat(b"stat ", "")
+                        .into_iter()
+                        .chain(base.iter().copied())
+                        .chain(format!(": {}\n", strerror(&e)).into_bytes())
+                        .collect(),
+                )
             }
         };
         let listing = match rrd_core::list::list_r(recursive, &full) {
             Ok(l) => l,
             Err(e) => {
                 return s.err_bytes(
-                    [b"List ".as_slice(), &full, format!(": {}\n", strerror(&e)).as_bytes()]
-                        .concat(),
+                    [
+                        b"List ".as_slice(),
+                        &full,
+                        format!(": {}\n", strerror(&e)).as_bytes(),
+                    ]
+                    .concat(),
                 )
             }
         };
@@ -1412,7 +1480,13 @@ impl Daemon {
         let args: Vec<&str> = texts.iter().map(String::as_str).collect();
         let r = (|| -> rrd_core::Result<()> {
             let mut rrd = Rrd::open(os(file), OpenMode::ReadWrite)?;
-            let r = rrd.update_args(&args, &UpdateOptions::default(), precise_now(), &self.tz, None);
+            let r = rrd.update_args(
+                &args,
+                &UpdateOptions::default(),
+                precise_now(),
+                &self.tz,
+                None,
+            );
             let closed = rrd.close();
             r?;
             closed

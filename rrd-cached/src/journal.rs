@@ -161,11 +161,7 @@ impl Journal {
     pub fn remove_before(&self, seq: u64) {
         let mut g = self.lock();
         let cur = self.current();
-        let gone: Vec<u64> = g
-            .segments
-            .range(..seq.min(cur))
-            .map(|(k, _)| *k)
-            .collect();
+        let gone: Vec<u64> = g.segments.range(..seq.min(cur)).map(|(k, _)| *k).collect();
         for k in gone {
             if let Some(p) = g.segments.remove(&k) {
                 if let Err(e) = std::fs::remove_file(&p) {

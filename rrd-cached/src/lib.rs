@@ -35,5 +35,5 @@ pub mod log;
 pub mod options;
 pub mod protocol;
 pub mod replay;
-pub mod server;
 pub mod run;
+pub mod server;

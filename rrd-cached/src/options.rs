@@ -119,11 +119,9 @@ pub fn parse(argv: &[String]) -> Result<Options, Stop> {
     for (name, value) in &p.opts {
         let v = value.clone().unwrap_or_default();
         match *name {
-            "alloc" => {
-                if rrd_clib::strtol::atoi(&v) <= 0 {
-                    eprintln!("Invalid allocation size: {v}");
-                    return Err(Stop::Exit(10));
-                }
+            "alloc" if rrd_clib::strtol::atoi(&v) <= 0 => {
+                eprintln!("Invalid allocation size: {v}");
+                return Err(Stop::Exit(10));
             }
             "base-only" => o.cfg.base_only = true,
             "base-dir" => {
@@ -243,13 +241,14 @@ pub fn parse(argv: &[String]) -> Result<Options, Stop> {
                 mode = Some(r.value as u32);
             }
             "no-overwrite" => o.cfg.no_overwrite = true,
-            "log-file" => match std::fs::OpenOptions::new().create(true).append(true).open(&v) {
+            "log-file" => match std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&v)
+            {
                 Ok(_) => o.log_file = Some(v.into()),
                 Err(e) => {
-                    eprintln!(
-                        "Failed to open log file '{v}': {}",
-                        rrd_clib::strerror(&e)
-                    );
+                    eprintln!("Failed to open log file '{v}': {}", rrd_clib::strerror(&e));
                     return Err(Stop::Exit(6));
                 }
             },
@@ -292,9 +291,9 @@ pub fn parse(argv: &[String]) -> Result<Options, Stop> {
                 ];
                 match levels.iter().position(|l| *l == v) {
                     Some(i) => o.log_level = i as u8,
-                    None => eprintln!(
-                        "Unrecognized log level '{v}'; falling back to default LOG_ERR."
-                    ),
+                    None => {
+                        eprintln!("Unrecognized log level '{v}'; falling back to default LOG_ERR.")
+                    }
                 }
             }
             "max-pending" => match v.parse::<usize>() {
@@ -318,10 +317,14 @@ pub fn parse(argv: &[String]) -> Result<Options, Stop> {
         eprintln!("WARNING: write delay (-z) should NOT be larger than write interval (-w) !");
     }
     if o.cfg.base_only && o.cfg.base_dir.is_none() {
-        eprintln!("WARNING: -B does not make sense without -b!\n  Consult the rrdcached documentation");
+        eprintln!(
+            "WARNING: -B does not make sense without -b!\n  Consult the rrdcached documentation"
+        );
     }
     if o.cfg.recursive_mkdir && !o.cfg.base_only {
-        eprintln!("WARNING: -R does not make sense without -B!\n  Consult the rrdcached documentation");
+        eprintln!(
+            "WARNING: -R does not make sense without -B!\n  Consult the rrdcached documentation"
+        );
     }
     if !journal_given {
         o.cfg.flush_at_shutdown = true;

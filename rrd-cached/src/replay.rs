@@ -38,8 +38,7 @@ pub fn replay(segments: &[PathBuf], base: Option<&[u8]>) -> Replayed {
                 continue;
             }
         };
-        let mut lines = bytes.split_inclusive(|&b| b == b'\n').peekable();
-        while let Some(line) = lines.next() {
+        for line in bytes.split_inclusive(|&b| b == b'\n') {
             out.lines += 1;
             // a line cut by a crash was never acknowledged
             let Some(line) = line.strip_suffix(b"\n") else {

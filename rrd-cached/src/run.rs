@@ -79,8 +79,8 @@ fn detach(argv: &[String]) -> i32 {
 fn write_pid_file(path: &Path) -> Result<(), String> {
     if let Ok(text) = std::fs::read_to_string(path) {
         if let Ok(pid) = text.trim().parse::<i32>() {
-            let alive = pid > 0
-                && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+            let alive =
+                pid > 0 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
             if alive {
                 return Err(format!(
                     "FATAL: pid file '{}' exists and process {pid} is alive",
@@ -107,13 +107,23 @@ fn write_pid_file(path: &Path) -> Result<(), String> {
 fn start(o: options::Options, detached: bool) -> Result<i32, String> {
     crate::log::set_level(o.log_level);
     if let Some(p) = &o.log_file {
-        if let Ok(f) = std::fs::OpenOptions::new().create(true).append(true).open(p) {
+        if let Ok(f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+        {
             crate::log::to_file(f);
         }
     }
     // the signals are taken by one thread; block them before any other
     let mut signals = SigSet::empty();
-    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGHUP] {
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGHUP,
+    ] {
         signals.add(s);
     }
     signals
@@ -160,7 +170,10 @@ fn start(o: options::Options, detached: bool) -> Result<i32, String> {
                 ));
             }
             let j = Journal::open(dir, &old).map_err(|e| {
-                format!("JOURNALING DISABLED: cannot create a journal in {}: {e}", dir.display())
+                format!(
+                    "JOURNALING DISABLED: cannot create a journal in {}: {e}",
+                    dir.display()
+                )
             })?;
             // everything replayed is in its file now
             j.remove_before(old.len() as u64);

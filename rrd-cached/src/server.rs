@@ -40,7 +40,10 @@ pub enum Listener {
 /// Opens the sockets of `spec` (a name may resolve to several TCP ones).
 pub fn open(spec: &ListenSpec) -> Result<Vec<Listener>, String> {
     let a = spec.addr.as_str();
-    if let Some(path) = a.strip_prefix("unix:").or_else(|| a.starts_with('/').then_some(a)) {
+    if let Some(path) = a
+        .strip_prefix("unix:")
+        .or_else(|| a.starts_with('/').then_some(a))
+    {
         let p = PathBuf::from(path);
         if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
@@ -52,8 +55,12 @@ pub fn open(spec: &ListenSpec) -> Result<Vec<Listener>, String> {
             })?;
         }
         let _ = std::fs::remove_file(&p);
-        let l = UnixListener::bind(&p)
-            .map_err(|e| format!("rrdcached: bind({path}) failed: {}.", rrd_clib::strerror(&e)))?;
+        let l = UnixListener::bind(&p).map_err(|e| {
+            format!(
+                "rrdcached: bind({path}) failed: {}.",
+                rrd_clib::strerror(&e)
+            )
+        })?;
         if let Some(mode) = spec.mode {
             if let Err(e) = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)) {
                 eprintln!(
@@ -82,7 +89,12 @@ pub fn open(spec: &ListenSpec) -> Result<Vec<Listener>, String> {
     for sa in addrs {
         match TcpListener::bind(sa) {
             Ok(l) => out.push(Listener::Tcp(l, spec.perms)),
-            Err(e) => last_err = Some(format!("rrdcached: bind({a}) failed: {}.", rrd_clib::strerror(&e))),
+            Err(e) => {
+                last_err = Some(format!(
+                    "rrdcached: bind({a}) failed: {}.",
+                    rrd_clib::strerror(&e)
+                ))
+            }
         }
     }
     if out.is_empty() {
@@ -95,8 +107,9 @@ pub fn open(spec: &ListenSpec) -> Result<Vec<Listener>, String> {
 /// (at the last colon), `host`.
 fn split_host_port(a: &str) -> Result<(String, Option<u16>), String> {
     let port = |p: &str| {
-        p.parse::<u16>()
-            .map_err(|_| format!("rrdcached: getaddrinfo({a}) failed: Servname not supported for ai_socktype"))
+        p.parse::<u16>().map_err(|_| {
+            format!("rrdcached: getaddrinfo({a}) failed: Servname not supported for ai_socktype")
+        })
     };
     if let Some(rest) = a.strip_prefix('[') {
         let Some((host, after)) = rest.split_once(']') else {
@@ -143,8 +156,12 @@ impl Conn for std::net::TcpStream {
 pub fn accept_loop(d: Arc<Daemon>, l: Listener) {
     loop {
         let accepted: io::Result<(Box<dyn Conn>, u32)> = match &l {
-            Listener::Unix(u, _, perms) => u.accept().map(|(s, _)| (Box::new(s) as Box<dyn Conn>, *perms)),
-            Listener::Tcp(t, perms) => t.accept().map(|(s, _)| (Box::new(s) as Box<dyn Conn>, *perms)),
+            Listener::Unix(u, _, perms) => u
+                .accept()
+                .map(|(s, _)| (Box::new(s) as Box<dyn Conn>, *perms)),
+            Listener::Tcp(t, perms) => t
+                .accept()
+                .map(|(s, _)| (Box::new(s) as Box<dyn Conn>, *perms)),
         };
         if d.state() != State::Running {
             return;
@@ -189,7 +206,16 @@ fn serve(d: &Daemon, conn: &mut dyn Conn, perms: u32) {
         let n = match conn.read(&mut chunk) {
             Ok(0) => return,
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
             Err(_) => return,
         };
         buf.extend_from_slice(&chunk[..n]);
@@ -218,7 +244,8 @@ fn serve(d: &Daemon, conn: &mut dyn Conn, perms: u32) {
             if let Err(e) = j.append(&s.journal) {
                 crate::log::error(&format!("journal write failed: {e}"));
                 s.out.clear();
-                s.out.extend_from_slice(b"-1 Journal write failed; updates not accepted durably\n");
+                s.out
+                    .extend_from_slice(b"-1 Journal write failed; updates not accepted durably\n");
                 flow = Flow::Close;
             }
         }

@@ -46,7 +46,6 @@ pub mod argbytes;
 mod compute;
 mod create;
 pub mod create_args;
-pub mod list;
 mod dump;
 mod error;
 mod fetch;
@@ -56,6 +55,7 @@ pub mod fuzz_bodies;
 mod hw;
 mod info;
 mod journal;
+pub mod list;
 mod lock;
 #[cfg(feature = "mmap")]
 #[allow(unsafe_code)]

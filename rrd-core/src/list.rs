@@ -154,7 +154,11 @@ fn glob(pattern: &[u8]) -> Vec<Vec<u8>> {
                 }
                 continue;
             }
-            let dir = if base.is_empty() { b".".to_vec() } else { base.clone() };
+            let dir = if base.is_empty() {
+                b".".to_vec()
+            } else {
+                base.clone()
+            };
             let Ok(rd) = std::fs::read_dir(OsStr::from_bytes(&dir)) else {
                 continue;
             };
@@ -169,9 +173,7 @@ fn glob(pattern: &[u8]) -> Vec<Vec<u8>> {
                     continue;
                 }
                 let p = join(name);
-                if !last
-                    && !std::fs::metadata(OsStr::from_bytes(&p)).is_ok_and(|m| m.is_dir())
-                {
+                if !last && !std::fs::metadata(OsStr::from_bytes(&p)).is_ok_and(|m| m.is_dir()) {
                     continue;
                 }
                 next.push(p);

@@ -104,8 +104,8 @@ mod svg;
 mod xport;
 
 pub use data::{
-    compute, reduce, vdef_calc, Cached, Computed, EvalEnv, Files, GraphData, Rooted, Series, Source,
-    VdefValue, Window,
+    compute, reduce, vdef_calc, Cached, Computed, EvalEnv, Files, GraphData, Rooted, Series,
+    Source, VdefValue, Window,
 };
 pub use element::{
     Align, Area, Cdef, Def, Element, ElementId, Line, Print, PrintFormatter, Rule, Shift, ShiftBy,

@@ -302,7 +302,9 @@ impl GraphRequest {
                 },
                 "daemon" => {
                     if daemon.is_some() {
-                        return Err(Error::refused("You cannot specify --daemon more than once."));
+                        return Err(Error::refused(
+                            "You cannot specify --daemon more than once.",
+                        ));
                     }
                     daemon = Some(v.to_string());
                 }
@@ -745,7 +747,9 @@ impl XportRequest {
                 "showtime" => format.showtime = true,
                 "daemon" => {
                     if daemon.is_some() {
-                        return Err(Error::refused("You cannot specify --daemon more than once."));
+                        return Err(Error::refused(
+                            "You cannot specify --daemon more than once.",
+                        ));
                     }
                     daemon = Some(value.to_string());
                 }

@@ -415,10 +415,16 @@ fn unreachable_rrdcached_address() {
     };
     let unreachable = "ERROR: Unable to connect to rrdcached: No such file or directory\n";
     let o = run(&["xport", "DEF:a=f.rrd:a:AVERAGE", "XPORT:a"]);
-    assert_eq!((o.status.code(), String::from_utf8_lossy(&o.stderr).as_ref()), (Some(1), unreachable));
+    assert_eq!(
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).as_ref()),
+        (Some(1), unreachable)
+    );
     assert!(o.stdout.is_empty());
     let o = run(&["graph", "x.png", "DEF:a=f.rrd:a:AVERAGE", "LINE1:a#ff0000"]);
-    assert_eq!((o.status.code(), String::from_utf8_lossy(&o.stderr).as_ref()), (Some(1), unreachable));
+    assert_eq!(
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).as_ref()),
+        (Some(1), unreachable)
+    );
     assert_eq!(o.stdout, b"481x141\n");
     assert!(dir.path().join("x.png").exists());
     let o = run(&["updatev", "f.rrd", "1000000900:3"]);

@@ -453,8 +453,17 @@ fn commands_through_c_rrdcached_as_rrdtools() {
         ),
         (
             vec![
-                "graph", "g.png", "--daemon", "SOCK", "--start", "1300000000", "--end",
-                "1300000800", "DEF:a=x.rrd:a:AVERAGE", "PRINT:a:MAX:%lf", "PRINT:a:LAST:%lf",
+                "graph",
+                "g.png",
+                "--daemon",
+                "SOCK",
+                "--start",
+                "1300000000",
+                "--end",
+                "1300000800",
+                "DEF:a=x.rrd:a:AVERAGE",
+                "PRINT:a:MAX:%lf",
+                "PRINT:a:LAST:%lf",
             ],
             false,
         ),
@@ -464,8 +473,17 @@ fn commands_through_c_rrdcached_as_rrdtools() {
         ),
         (
             vec![
-                "xport", "--daemon", "SOCK", "--start", "1300000000", "--end", "1300000800",
-                "DEF:a=x.rrd:a:AVERAGE", "DEF:b=x.rrd:b:AVERAGE", "XPORT:a", "XPORT:b",
+                "xport",
+                "--daemon",
+                "SOCK",
+                "--start",
+                "1300000000",
+                "--end",
+                "1300000800",
+                "DEF:a=x.rrd:a:AVERAGE",
+                "DEF:b=x.rrd:b:AVERAGE",
+                "XPORT:a",
+                "XPORT:b",
             ],
             false,
         ),
@@ -475,8 +493,14 @@ fn commands_through_c_rrdcached_as_rrdtools() {
         ),
         (
             vec![
-                "xport", "--json", "--start", "1300000000", "--end", "1300000900",
-                "DEF:a=x.rrd:a:AVERAGE", "XPORT:a",
+                "xport",
+                "--json",
+                "--start",
+                "1300000000",
+                "--end",
+                "1300000900",
+                "DEF:a=x.rrd:a:AVERAGE",
+                "XPORT:a",
             ],
             true,
         ),
@@ -486,22 +510,39 @@ fn commands_through_c_rrdcached_as_rrdtools() {
         ),
         (
             vec![
-                "graph", "h.png", "--start", "1300000000", "--end", "1300000960",
-                "DEF:a=x.rrd:a:AVERAGE:daemon=ESCSOCK", "PRINT:a:LAST:%lf", "LINE1:a#ff0000",
+                "graph",
+                "h.png",
+                "--start",
+                "1300000000",
+                "--end",
+                "1300000960",
+                "DEF:a=x.rrd:a:AVERAGE:daemon=ESCSOCK",
+                "PRINT:a:LAST:%lf",
+                "LINE1:a#ff0000",
             ],
             false,
         ),
         (
             vec![
-                "graph", "i.png", "--daemon", "unix:/nonexistent/sock", "--start",
-                "1300000000", "--end", "1300000960", "DEF:a=x.rrd:a:AVERAGE",
+                "graph",
+                "i.png",
+                "--daemon",
+                "unix:/nonexistent/sock",
+                "--start",
+                "1300000000",
+                "--end",
+                "1300000960",
+                "DEF:a=x.rrd:a:AVERAGE",
                 "PRINT:a:LAST:%lf",
             ],
             false,
         ),
         (
             vec![
-                "xport", "--daemon", "unix:/nonexistent/sock", "DEF:a=x.rrd:a:AVERAGE",
+                "xport",
+                "--daemon",
+                "unix:/nonexistent/sock",
+                "DEF:a=x.rrd:a:AVERAGE",
                 "XPORT:a",
             ],
             false,
@@ -509,7 +550,10 @@ fn commands_through_c_rrdcached_as_rrdtools() {
         // list: names under the daemon's base directory
         (vec!["list", "--daemon", "SOCK", "/"], false),
         (vec!["list", "--daemon", "SOCK", "--recursive", "/"], false),
-        (vec!["list", "--daemon", "SOCK", "--noflush", "/x.rrd"], false),
+        (
+            vec!["list", "--daemon", "SOCK", "--noflush", "/x.rrd"],
+            false,
+        ),
         (vec!["list", "--daemon", "SOCK", "."], false),
         (vec!["list", "/"], true),
         (vec!["list", "--daemon", "SOCK", "/nosuch"], false),
@@ -572,7 +616,11 @@ fn commands_through_c_rrdcached_as_rrdtools() {
         for (k, t) in [(1, &tc), (2, &tb), (3, &td)] {
             let other = std::fs::read(t.join("base").join(f)).unwrap();
             let diff = crate::support::rrd_file_diff(&fa, &other);
-            assert!(diff.is_none(), "{f} after the session, {}: {diff:?}", who[k]);
+            assert!(
+                diff.is_none(),
+                "{f} after the session, {}: {diff:?}",
+                who[k]
+            );
         }
     }
     note(&format!(
