@@ -3,6 +3,7 @@
 //! (Debian's packages) where they are the reference.
 
 mod crash;
+mod fuzz_seeds;
 mod protocol;
 mod safety;
 mod support;
