@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -113,19 +113,101 @@ struct Item {
     segment: Option<u64>,
 }
 
+/// The time at the start of an update value, if a `:` follows it
+/// (rrdcached's `rrd_strtodbl(..) == 1 && *end == ':'`).
+fn timestamp(value: &[u8]) -> Option<f64> {
+    // the common case, an integer of seconds, without the general parser
+    if let Some(colon) = value.iter().position(|&b| b == b':') {
+        let digits = &value[..colon];
+        if !digits.is_empty() && digits.len() <= 15 && digits.iter().all(u8::is_ascii_digit) {
+            let n = digits
+                .iter()
+                .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+            return Some(n as f64);
+        }
+    }
+    let text = std::str::from_utf8(value).ok()?;
+    let (stamp, used) = rrd_clib::strtod::rrd_strtod(text);
+    (used > 0 && text.as_bytes().get(used) == Some(&b':')).then_some(stamp)
+}
+
+/// A fast keyed hash of file names: a multiply-rotate over 8-byte words
+/// (FxHash's), seeded at random per process so that colliding names
+/// cannot be prepared in advance, and mixed at the end.
+#[derive(Debug, Clone, Copy)]
+struct Seeded(u64);
+
+impl Default for Seeded {
+    fn default() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        Seeded(
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish(),
+        )
+    }
+}
+
+impl std::hash::BuildHasher for Seeded {
+    type Hasher = NameHasher;
+    fn build_hasher(&self) -> NameHasher {
+        NameHasher(self.0)
+    }
+}
+
+#[derive(Debug)]
+struct NameHasher(u64);
+
+impl NameHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ (rest.len() as u64) << 59);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
+}
+
+/// Shards of the cache: a file's entry lives in the shard its name hashes
+/// to, each behind its own lock, so that connections updating different
+/// files rarely wait for each other (rrdcached has one lock for all).
+const SHARDS: usize = 64;
+
+/// One shard of the cache.
 #[derive(Debug, Default)]
-struct Cache {
-    items: HashMap<Arc<[u8]>, Item>,
+struct Shard {
+    items: HashMap<Arc<[u8]>, Item, Seeded>,
+}
+
+/// The write queue.
+#[derive(Debug, Default)]
+struct Queue {
     /// Files waiting for a writer, oldest first; an entry whose item is no
     /// longer `in_queue` (or is gone) is stale and skipped.
-    queue: VecDeque<Arc<[u8]>>,
+    files: VecDeque<Arc<[u8]>>,
     /// Items with `in_queue` set (rrdcached's `QueueLength`).
     queued: u64,
-    /// Bytes of pending values and entries, for the memory bound.
-    pending_bytes: usize,
-    /// Unwritten values per journal segment: a segment may go once no
-    /// segment at or before it holds any.
-    segment_refs: BTreeMap<u64, usize>,
 }
 
 /// rrdcached's counters.
@@ -142,15 +224,26 @@ struct Stats {
 pub struct Daemon {
     cfg: Config,
     flush_at_shutdown: AtomicBool,
-    cache: Mutex<Cache>,
-    /// Writers wait here for work.
+    shards: Box<[Mutex<Shard>]>,
+    /// Per shard: `FLUSH` waits here for writes of its files to end.
+    flushed: Box<[Condvar]>,
+    /// Picks a name's shard.
+    shard_hash: Seeded,
+    queue: Mutex<Queue>,
+    /// Writers wait here (with `queue`) for work.
     work: Condvar,
-    /// `FLUSH` waits here for writes to end.
-    flushed: Condvar,
-    /// Connections over the memory bound wait here.
-    room: Condvar,
-    /// The flush thread sleeps here.
+    /// The flush thread sleeps here (with `queue`).
     tick: Condvar,
+    /// Bytes of pending values and entries, for the memory bound.
+    pending_bytes: AtomicUsize,
+    /// Writers busy writing a file.
+    writing: AtomicUsize,
+    /// Connections over the memory bound wait here.
+    room_lock: Mutex<()>,
+    room: Condvar,
+    /// Unwritten values per journal segment: a segment may go once no
+    /// segment at or before it holds any.
+    segment_refs: Mutex<BTreeMap<u64, usize>>,
     state: AtomicU8,
     stats: Stats,
     journal: Option<Journal>,
@@ -189,6 +282,12 @@ pub struct Session {
     pub out: Vec<u8>,
     /// Journal lines to write before `out` is sent.
     pub journal: Vec<u8>,
+    /// The times of an update's values (kept between requests).
+    stamps: Vec<f64>,
+    /// UPDATEs and pending bytes not yet added to the daemon's counters
+    /// (added once per read, not per request: shared counters cost).
+    updates: u64,
+    added: usize,
 }
 
 impl Session {
@@ -201,6 +300,9 @@ impl Session {
             wbuf: Vec::new(),
             out: Vec::new(),
             journal: Vec::new(),
+            stamps: Vec::new(),
+            updates: 0,
+            added: 0,
         }
     }
 
@@ -238,14 +340,17 @@ impl Session {
             self.wbuf.extend_from_slice(&line);
             return;
         }
-        let mut line = match rc {
-            Rc::Ok => format!("{} ", count_lines(&self.wbuf)).into_bytes(),
-            Rc::OkBin => Vec::new(),
-            Rc::Err => b"-1 ".to_vec(),
-        };
-        line.extend_from_slice(msg);
-        line.truncate(REPLY_MAX);
-        self.out.extend_from_slice(&line);
+        let mark = self.out.len();
+        match rc {
+            Rc::Ok if self.wbuf.is_empty() => self.out.extend_from_slice(b"0 "),
+            Rc::Ok => self
+                .out
+                .extend_from_slice(format!("{} ", count_lines(&self.wbuf)).as_bytes()),
+            Rc::OkBin => {}
+            Rc::Err => self.out.extend_from_slice(b"-1 "),
+        }
+        self.out.extend_from_slice(msg);
+        self.out.truncate(mark + REPLY_MAX);
         if rc != Rc::Err {
             self.out.extend_from_slice(&self.wbuf);
         }
@@ -321,11 +426,17 @@ impl Daemon {
         Arc::new(Daemon {
             cfg,
             flush_at_shutdown: AtomicBool::new(flush),
-            cache: Mutex::new(Cache::default()),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            flushed: (0..SHARDS).map(|_| Condvar::new()).collect(),
+            shard_hash: Seeded::default(),
+            queue: Mutex::new(Queue::default()),
             work: Condvar::new(),
-            flushed: Condvar::new(),
-            room: Condvar::new(),
             tick: Condvar::new(),
+            pending_bytes: AtomicUsize::new(0),
+            writing: AtomicUsize::new(0),
+            room_lock: Mutex::new(()),
+            room: Condvar::new(),
+            segment_refs: Mutex::new(BTreeMap::new()),
             state: AtomicU8::new(State::Running as u8),
             stats: Stats::default(),
             journal,
@@ -365,11 +476,24 @@ impl Daemon {
             Ordering::AcqRel,
             Ordering::Acquire,
         );
-        let _g = self.lock();
-        self.work.notify_all();
-        self.tick.notify_all();
-        self.room.notify_all();
-        self.flushed.notify_all();
+        self.wake_all();
+    }
+
+    /// Wakes every waiting thread (to see a new state).
+    fn wake_all(&self) {
+        {
+            let _q = self.lock_queue();
+            self.work.notify_all();
+            self.tick.notify_all();
+        }
+        {
+            let _r = self.room_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.room.notify_all();
+        }
+        for (i, c) in self.flushed.iter().enumerate() {
+            let _g = self.lock_shard(i);
+            c.notify_all();
+        }
     }
 
     /// Whether everything is to be written before the daemon exits.
@@ -377,9 +501,46 @@ impl Daemon {
         self.flush_at_shutdown.load(Ordering::Acquire)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Cache> {
+    /// The shard `file` lives in.
+    fn shard_of(&self, file: &[u8]) -> usize {
+        use std::hash::BuildHasher;
+        (self.shard_hash.hash_one(file) % SHARDS as u64) as usize
+    }
+
+    fn lock_shard(&self, i: usize) -> MutexGuard<'_, Shard> {
         // a panicking thread must not take the daemon down with it
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn add_ref(&self, seg: u64) {
+        *self
+            .segment_refs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(seg)
+            .or_insert(0) += 1;
+    }
+
+    fn release_segment(&self, seg: u64) {
+        let mut refs = self.segment_refs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = refs.get_mut(&seg) {
+            *n -= 1;
+            if *n == 0 {
+                refs.remove(&seg);
+            }
+        }
+    }
+
+    fn sub_pending(&self, n: usize) {
+        let _ = self
+            .pending_bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                Some(v.saturating_sub(n))
+            });
     }
 
     /// `get_abs_path`: relative names under the base directory.
@@ -430,10 +591,24 @@ impl Daemon {
         }
     }
 
+    /// Adds what `s` counted to the daemon's counters: after every read,
+    /// before its replies go out.
+    pub fn settle(&self, s: &mut Session) {
+        if s.updates > 0 {
+            self.stats
+                .updates_received
+                .fetch_add(std::mem::take(&mut s.updates), Ordering::Relaxed);
+        }
+        if s.added > 0 {
+            self.pending_bytes
+                .fetch_add(std::mem::take(&mut s.added), Ordering::AcqRel);
+        }
+    }
+
     /// One request line. What it answers is appended to `s.out`.
     pub fn handle(&self, s: &mut Session, now: i64, line: &[u8]) -> Flow {
         let mut f = Fields::new(line);
-        let Some(cmd_str) = f.next_field() else {
+        let Some(cmd_str) = f.next_cow() else {
             return Flow::Close;
         };
         if s.batch_start != 0 {
@@ -464,7 +639,7 @@ impl Daemon {
             "UPDATE" => self.update(s, now, &mut f),
             "FLUSH" => self.flush(s, &mut f),
             "FLUSHALL" => {
-                self.flush_old_values(&mut self.lock(), -1, wall_clock());
+                self.flush_old_values(-1, wall_clock());
                 s.ok("Started flush.\n")
             }
             "PENDING" => self.pending(s, &mut f),
@@ -497,15 +672,15 @@ impl Daemon {
             "SUSPEND" | "RESUME" => self.suspend(s, &mut f, cmd.name == "SUSPEND"),
             "SUSPENDALL" | "RESUMEALL" => {
                 let suspend = cmd.name == "SUSPENDALL";
-                let mut c = self.lock();
                 let mut n = 0;
-                for it in c.items.values_mut() {
-                    if it.suspended != suspend {
-                        it.suspended = suspend;
-                        n += 1;
+                for i in 0..SHARDS {
+                    for it in self.lock_shard(i).items.values_mut() {
+                        if it.suspended != suspend {
+                            it.suspended = suspend;
+                            n += 1;
+                        }
                     }
                 }
-                drop(c);
                 if suspend {
                     s.ok(&format!("{n} rrds suspend\n"))
                 } else {
@@ -541,25 +716,53 @@ impl Daemon {
     }
 
     fn update(&self, s: &mut Session, now: i64, f: &mut Fields<'_>) -> Flow {
-        let Some(file) = f.next_field() else {
+        let Some(name) = f.next_cow() else {
             return Self::syntax_error(s, "UPDATE");
         };
-        self.stats.updates_received.fetch_add(1, Ordering::Relaxed);
-        let file = self.abs_path(&file);
-        if !self.allowed(&file) {
-            return s.err_bytes(cat(&file, ": Permission denied\n"));
+        s.updates += 1;
+        let file = self.abs_path(&name);
+        // the values' times are read before the lock is taken (and the
+        // values read again under it, from a copy of the field reader)
+        let values = f.clone();
+        let mut stamps = std::mem::take(&mut s.stamps);
+        stamps.clear();
+        let mut bad: Option<Vec<u8>> = None;
+        while f.has_more() {
+            let Some(value) = f.next_cow() else {
+                break;
+            };
+            match timestamp(&value) {
+                Some(t) => stamps.push(t),
+                None => {
+                    bad = Some(value.into_owned());
+                    break;
+                }
+            }
         }
-        let known = self.lock().items.contains_key(file.as_slice());
-        if !known {
-            // checked without the lock: stat and open may block
+        if self.pending_bytes.load(Ordering::Acquire) >= self.cfg.max_pending {
+            if let Err(msg) = self.wait_for_room() {
+                return s.err(&msg);
+            }
+        }
+        let shard = self.shard_of(&file);
+        let mut c = self.lock_shard(shard);
+        if !c.items.contains_key(file.as_slice()) {
+            drop(c);
+            // a new file is checked without the lock (stat and open may
+            // block); names are checked against the base directory here
+            // and again before every write
+            if !self.allowed(&file) {
+                return s.err_bytes(cat(&file, ": Permission denied\n"));
+            }
             let last_up = match self.check_new_file(&file) {
                 Ok(t) => t,
                 Err(msg) => return s.err_bytes(msg),
             };
-            let mut c = self.lock();
+            c = self.lock_shard(shard);
             if !c.items.contains_key(file.as_slice()) {
                 let key: Arc<[u8]> = Arc::from(file.as_slice());
-                c.pending_bytes += key.len() + ITEM_OVERHEAD;
+                self.pending_bytes
+                    .fetch_add(key.len() + ITEM_OVERHEAD, Ordering::AcqRel);
                 c.items.insert(
                     key,
                     Item {
@@ -578,83 +781,88 @@ impl Daemon {
                 );
             }
         }
-        let mut c = self.lock();
-        if c.pending_bytes >= self.cfg.max_pending {
-            c = match self.wait_for_room(c) {
-                Ok(c) => c,
-                Err(msg) => return s.err(&msg),
-            };
-        }
         let segment = self.journal.as_ref().map(Journal::current);
-        let mut journal_line: Vec<u8> = b"update ".to_vec();
-        protocol::escape(&file, &mut journal_line);
+        let journal_mark = s.journal.len();
+        s.journal.extend_from_slice(b"update ");
+        protocol::escape(&file, &mut s.journal);
         let mut accepted = 0usize;
-        let mut failure: Option<String> = None;
+        let mut stale: Option<(f64, f64)> = None;
         let mut added_bytes = 0usize;
         let mut new_ref: Option<u64> = None;
-        {
-            let Some(item) = c.items.get_mut(file.as_slice()) else {
-                // forgotten while we waited
-                return s.err_bytes(cat(&file, " - No such file or directory\n"));
-            };
-            while f.has_more() {
-                let Some(value) = f.next_field() else {
-                    break;
-                };
-                let text = String::from_utf8_lossy(&value);
-                let (stamp, used) = rrd_clib::strtod::rrd_strtod(&text);
-                if used == 0 || text.as_bytes().get(used) != Some(&b':') {
-                    failure = Some(format!("Cannot find timestamp in '{text}'!\n"));
-                    break;
-                }
-                if stamp <= item.last_update {
-                    failure = Some(format!(
-                        "illegal attempt to update using time {} when last update time is {} \
-                         (minimum one second step)\n",
-                        rrd_clib::printf::fixed(stamp, 6),
-                        rrd_clib::printf::fixed(item.last_update, 6)
-                    ));
-                    break;
-                }
-                item.last_update = stamp;
-                item.values.extend_from_slice(&value);
-                item.values.push(0);
-                item.count += 1;
-                item.received += 1;
-                added_bytes += value.len() + VALUE_OVERHEAD;
-                journal_line.push(b' ');
-                protocol::escape(&value, &mut journal_line);
-                accepted += 1;
-            }
-            if accepted > 0 && item.segment.is_none() {
-                item.segment = segment;
-                new_ref = segment;
-            }
-        }
-        c.pending_bytes += added_bytes;
-        if let Some(seg) = new_ref {
-            *c.segment_refs.entry(seg).or_insert(0) += 1;
-        }
-        if accepted > 0 {
-            journal_line.push(b'\n');
-            s.journal.extend_from_slice(&journal_line);
-        }
-        let due = {
-            let item = c.items.get(file.as_slice()).expect("present");
-            now - item.last_flush >= self.cfg.write_interval
-                && !item.in_queue
-                && !item.suspended
-                && item.count > 0
+        let Some(item) = c.items.get_mut(file.as_slice()) else {
+            // forgotten while we waited
+            s.journal.truncate(journal_mark);
+            drop(c);
+            return s.err_bytes(cat(&file, " - No such file or directory\n"));
         };
+        let mut values = values;
+        for &stamp in &stamps {
+            let Some(value) = values.next_cow() else {
+                break;
+            };
+            if stamp <= item.last_update {
+                stale = Some((stamp, item.last_update));
+                break;
+            }
+            item.last_update = stamp;
+            item.values.extend_from_slice(&value);
+            item.values.push(0);
+            item.count += 1;
+            item.received += 1;
+            added_bytes += value.len() + VALUE_OVERHEAD;
+            s.journal.push(b' ');
+            protocol::escape(&value, &mut s.journal);
+            accepted += 1;
+        }
+        s.stamps = stamps;
+        if accepted > 0 && item.segment.is_none() {
+            item.segment = segment;
+            new_ref = segment;
+        }
+        let due = now - item.last_flush >= self.cfg.write_interval
+            && !item.in_queue
+            && !item.suspended
+            && item.count > 0;
         if due {
             self.enqueue(&mut c, &file, false);
         }
         drop(c);
-        if let Some(msg) = failure {
-            return s.err(&msg);
+        s.added += added_bytes;
+        // counted at once when near the bound, else with the read
+        if s.added > 1 << 16 {
+            self.settle(s);
+        }
+        if let Some(seg) = new_ref {
+            self.add_ref(seg);
+        }
+        if accepted > 0 {
+            s.journal.push(b'\n');
+        } else {
+            s.journal.truncate(journal_mark);
+        }
+        if let Some((stamp, last)) = stale {
+            return s.err(&format!(
+                "illegal attempt to update using time {} when last update time is {} \
+                 (minimum one second step)\n",
+                rrd_clib::printf::fixed(stamp, 6),
+                rrd_clib::printf::fixed(last, 6)
+            ));
+        }
+        if let Some(v) = bad {
+            return s.err(&format!(
+                "Cannot find timestamp in '{}'!\n",
+                String::from_utf8_lossy(&v)
+            ));
         }
         if accepted == 0 {
             return s.err("No values updated.\n");
+        }
+        if s.batch_start != 0 {
+            // no reply on success inside a batch
+            return Flow::Continue;
+        }
+        if accepted == 1 {
+            return s.ok("errors, enqueued 1 value(s).\n");
         }
         s.ok(&format!("errors, enqueued {accepted} value(s).\n"))
     }
@@ -708,42 +916,41 @@ impl Daemon {
 
     /// Waits until the pending values fit the memory bound again, making
     /// every file with values due for writing.
-    fn wait_for_room<'a>(
-        &'a self,
-        mut c: MutexGuard<'a, Cache>,
-    ) -> Result<MutexGuard<'a, Cache>, String> {
-        self.flush_old_values(&mut c, -1, wall_clock());
+    fn wait_for_room(&self) -> Result<(), String> {
+        self.flush_old_values(-1, wall_clock());
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while c.pending_bytes >= self.cfg.max_pending {
+        let mut g = self.room_lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let pending = self.pending_bytes.load(Ordering::Acquire);
+            if pending < self.cfg.max_pending {
+                return Ok(());
+            }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() || self.state() != State::Running {
                 return Err(format!(
-                    "Cache full: {} bytes of updates are waiting to be written; try again later\n",
-                    c.pending_bytes
+                    "Cache full: {pending} bytes of updates are waiting to be written; try again later\n"
                 ));
             }
-            let busy = c.queued > 0 || c.items.values().any(|i| i.writing);
+            let busy = self.lock_queue().queued > 0 || self.writing.load(Ordering::Acquire) > 0;
             if !busy {
                 // nothing can drain it (the files are suspended)
                 return Err(format!(
-                    "Cache full: {} bytes of updates are waiting to be written and \
-                     writing is suspended\n",
-                    c.pending_bytes
+                    "Cache full: {pending} bytes of updates are waiting to be written and \
+                     writing is suspended\n"
                 ));
             }
-            c = self
+            g = self
                 .room
-                .wait_timeout(c, left.min(Duration::from_millis(200)))
+                .wait_timeout(g, left.min(Duration::from_millis(200)))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        Ok(c)
     }
 
     /// `enqueue_cache_item`: at the tail (unless queued already) or the
-    /// head of the queue.
-    fn enqueue(&self, c: &mut Cache, file: &[u8], head: bool) {
-        let Some((key, item)) = c.items.get_key_value(file) else {
+    /// head of the queue. `shard` is the file's, locked.
+    fn enqueue(&self, shard: &mut Shard, file: &[u8], head: bool) {
+        let Some((key, item)) = shard.items.get_key_value(file) else {
             return;
         };
         if item.count == 0 {
@@ -751,56 +958,63 @@ impl Daemon {
         }
         let key = key.clone();
         let was_queued = item.in_queue;
-        if head {
-            if c.queue.front().is_some_and(|f| **f == *file) && was_queued {
-                return;
+        {
+            let mut q = self.lock_queue();
+            if head {
+                if was_queued && q.files.front().is_some_and(|f| **f == *file) {
+                    return;
+                }
+                q.files.push_front(key);
+            } else {
+                if was_queued {
+                    return;
+                }
+                q.files.push_back(key);
             }
-            c.queue.push_front(key);
-        } else {
-            if was_queued {
-                return;
+            if !was_queued {
+                q.queued += 1;
             }
-            c.queue.push_back(key);
+            self.work.notify_one();
         }
-        if !was_queued {
-            c.queued += 1;
-        }
-        if let Some(item) = c.items.get_mut(file) {
+        if let Some(item) = shard.items.get_mut(file) {
             item.in_queue = true;
         }
-        self.work.notify_one();
     }
 
     /// `flush_old_values`: queues the files whose values are older than
     /// `max_age` seconds (all with -1), and drops files idle for the flush
     /// interval.
-    fn flush_old_values(&self, c: &mut Cache, max_age: i64, now: i64) {
+    fn flush_old_values(&self, max_age: i64, now: i64) {
         let limit = if max_age > 0 {
             now - max_age
         } else {
             now + 2 * self.cfg.write_jitter + 1
         };
         let stopping = self.state() != State::Running;
-        let mut due = Vec::new();
-        let mut idle = Vec::new();
-        for (k, it) in &c.items {
-            if it.in_queue {
-                continue;
+        for i in 0..SHARDS {
+            let mut c = self.lock_shard(i);
+            let mut due = Vec::new();
+            let mut idle = Vec::new();
+            for (k, it) in &c.items {
+                if it.in_queue {
+                    continue;
+                }
+                if it.count > 0 && (it.last_flush <= limit || stopping) && !it.suspended {
+                    due.push(k.clone());
+                } else if now - it.last_flush >= self.cfg.flush_interval
+                    && it.count == 0
+                    && !it.writing
+                {
+                    idle.push(k.clone());
+                }
             }
-            if it.count > 0 && (it.last_flush <= limit || stopping) && !it.suspended {
-                due.push(k.clone());
-            } else if now - it.last_flush >= self.cfg.flush_interval && it.count == 0 && !it.writing
-            {
-                idle.push(k.clone());
+            for k in due {
+                self.enqueue(&mut c, &k, false);
             }
-        }
-        for k in due {
-            self.enqueue(c, &k, false);
-        }
-        for k in idle {
-            if let Some(it) = c.items.remove(&k) {
-                c.pending_bytes = c.pending_bytes.saturating_sub(k.len() + ITEM_OVERHEAD);
-                drop(it);
+            for k in idle {
+                if c.items.remove(&k).is_some() {
+                    self.sub_pending(k.len() + ITEM_OVERHEAD);
+                }
             }
         }
     }
@@ -835,7 +1049,8 @@ impl Daemon {
     /// `flush_file`: writes `file`'s values now and waits until they are
     /// in it. `false` when the file is not in the cache.
     pub fn flush_file(&self, file: &[u8]) -> bool {
-        let mut c = self.lock();
+        let shard = self.shard_of(file);
+        let mut c = self.lock_shard(shard);
         let Some(item) = c.items.get(file) else {
             return false;
         };
@@ -852,8 +1067,7 @@ impl Daemon {
             if self.state() == State::Shutdown {
                 return true;
             }
-            c = self
-                .flushed
+            c = self.flushed[shard]
                 .wait_timeout(c, Duration::from_millis(500))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
@@ -865,7 +1079,7 @@ impl Daemon {
             return Self::syntax_error(s, "PENDING");
         };
         let file = self.abs_path(&file);
-        let c = self.lock();
+        let c = self.lock_shard(self.shard_of(&file));
         if let Some(it) = c.items.get(file.as_slice()) {
             for v in it.values.split(|&b| b == 0).take(it.count) {
                 let mut line = v.to_vec();
@@ -882,23 +1096,22 @@ impl Daemon {
             Ok(p) => p,
             Err(flow) => return flow,
         };
-        let mut c = self.lock();
+        let shard = self.shard_of(&file);
+        let mut c = self.lock_shard(shard);
         let Some(it) = c.items.remove(file.as_slice()) else {
             drop(c);
             return s.err("No such file or directory\n");
         };
-        c.pending_bytes = c
-            .pending_bytes
-            .saturating_sub(it.values.len() + file.len() + ITEM_OVERHEAD);
         if it.in_queue {
-            c.queued -= 1;
+            self.lock_queue().queued -= 1;
         }
+        self.flushed[shard].notify_all();
+        drop(c);
+        self.sub_pending(it.values.len() + file.len() + ITEM_OVERHEAD);
         if let Some(seg) = it.segment {
-            release_segment(&mut c, seg);
+            self.release_segment(seg);
         }
         self.room.notify_all();
-        self.flushed.notify_all();
-        drop(c);
         let mut line = b"forget ".to_vec();
         protocol::escape(&file, &mut line);
         line.push(b'\n');
@@ -907,17 +1120,17 @@ impl Daemon {
     }
 
     fn queue(&self, s: &mut Session) -> Flow {
-        let c = self.lock();
+        let files: Vec<Arc<[u8]>> = self.lock_queue().files.iter().cloned().collect();
         let mut seen: HashSet<&[u8]> = HashSet::new();
         let mut lines = Vec::new();
-        for k in &c.queue {
+        for k in &files {
+            let c = self.lock_shard(self.shard_of(k));
             if let Some(it) = c.items.get(k) {
                 if it.in_queue && seen.insert(k) {
                     lines.push([format!("{} ", it.count).as_bytes(), k, b"\n"].concat());
                 }
             }
         }
-        drop(c);
         for l in lines {
             s.info(&l);
         }
@@ -925,10 +1138,11 @@ impl Daemon {
     }
 
     fn stats(&self, s: &mut Session) -> Flow {
-        let (queued, nodes) = {
-            let c = self.lock();
-            (c.queued, c.items.len() as u64)
-        };
+        self.settle(s);
+        let queued = self.lock_queue().queued;
+        let nodes: u64 = (0..SHARDS)
+            .map(|i| self.lock_shard(i).items.len() as u64)
+            .sum();
         // the height of a balanced tree of that many nodes (rrdcached
         // keeps a balanced tree; we keep a hash map)
         let depth = if nodes == 0 {
@@ -1183,7 +1397,7 @@ impl Daemon {
             }
         };
         let cached = self
-            .lock()
+            .lock_shard(self.shard_of(&file))
             .items
             .get(file.as_slice())
             .map(|it| it.last_update as i64);
@@ -1383,7 +1597,7 @@ impl Daemon {
             return Self::syntax_error(s, if suspend { "SUSPEND" } else { "RESUME" });
         };
         let file = self.abs_path(&file);
-        let mut c = self.lock();
+        let mut c = self.lock_shard(self.shard_of(&file));
         let Some(it) = c.items.get_mut(file.as_slice()) else {
             drop(c);
             // rrdcached ends the connection after this error
@@ -1406,23 +1620,33 @@ impl Daemon {
     /// until the daemon stops (and, when it flushes at shutdown, the queue
     /// is empty).
     pub fn writer(&self) {
-        let mut c = self.lock();
         loop {
-            let state = self.state();
-            let flushing = self.flushes_at_shutdown();
-            if state != State::Running && (c.queue.is_empty() || !flushing) {
-                break;
-            }
-            let Some(key) = c.queue.pop_front() else {
-                c = self
-                    .work
-                    .wait_timeout(c, Duration::from_millis(500))
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
-                continue;
+            let key = {
+                let mut q = self.lock_queue();
+                loop {
+                    let state = self.state();
+                    if state != State::Running
+                        && (q.files.is_empty() || !self.flushes_at_shutdown())
+                    {
+                        drop(q);
+                        let _q = self.lock_queue();
+                        self.work.notify_all();
+                        return;
+                    }
+                    if let Some(k) = q.files.pop_front() {
+                        break k;
+                    }
+                    q = self
+                        .work
+                        .wait_timeout(q, Duration::from_millis(500))
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
             };
             let now = wall_clock();
             let jit = jitter(self.cfg.write_jitter);
+            let shard = self.shard_of(&key);
+            let mut c = self.lock_shard(shard);
             let Some(item) = c.items.get_mut(&key) else {
                 continue;
             };
@@ -1433,7 +1657,7 @@ impl Daemon {
             if item.writing {
                 // written again once the write in progress ends
                 item.requeue = true;
-                c.queued -= 1;
+                self.lock_queue().queued -= 1;
                 continue;
             }
             let values = std::mem::take(&mut item.values);
@@ -1442,20 +1666,41 @@ impl Daemon {
             item.writing = true;
             item.last_flush = now + jit;
             let segment = item.segment.take();
-            c.queued -= 1;
+            self.lock_queue().queued -= 1;
+            self.writing.fetch_add(1, Ordering::AcqRel);
             drop(c);
-            let ok = self.write_values(&key, &values, n);
-            c = self.lock();
-            c.pending_bytes = c.pending_bytes.saturating_sub(values.len());
-            if let Some(seg) = segment {
-                release_segment(&mut c, seg);
-            }
+            // the name was checked when the file was cached; a link swapped
+            // in since must not lead the write out of the base directory
+            let ok = if self.allowed(&key) {
+                self.write_values(&key, &values, n)
+            } else {
+                crate::log::error(&format!(
+                    "{} now leads out of the base directory: its updates are dropped",
+                    String::from_utf8_lossy(&key)
+                ));
+                false
+            };
+            let mut c = self.lock_shard(shard);
+            let freed = values.len();
             if let Some(item) = c.items.get_mut(&key) {
                 item.writing = false;
                 item.written += n as u64;
+                if item.values.is_empty() {
+                    // its buffer serves the next values
+                    let mut v = values;
+                    v.clear();
+                    item.values = v;
+                }
                 if std::mem::take(&mut item.requeue) {
                     self.enqueue(&mut c, &key, true);
                 }
+            }
+            self.flushed[shard].notify_all();
+            drop(c);
+            self.writing.fetch_sub(1, Ordering::AcqRel);
+            self.sub_pending(freed);
+            if let Some(seg) = segment {
+                self.release_segment(seg);
             }
             if ok {
                 self.stats.updates_written.fetch_add(1, Ordering::Relaxed);
@@ -1463,11 +1708,8 @@ impl Daemon {
                     .data_sets_written
                     .fetch_add(n as u64, Ordering::Relaxed);
             }
-            self.flushed.notify_all();
             self.room.notify_all();
         }
-        drop(c);
-        self.work.notify_all();
     }
 
     /// `rrd_update_r` of one file's values (NUL-separated).
@@ -1504,27 +1746,25 @@ impl Daemon {
     /// idle files and starts a new journal segment.
     pub fn flusher(&self) {
         let mut next = wall_clock() + self.cfg.flush_interval;
-        let mut c = self.lock();
         while self.state() == State::Running {
             let now = wall_clock();
             if now >= next {
                 next = now + self.cfg.flush_interval;
-                self.flush_old_values(&mut c, self.cfg.write_interval, now);
-                drop(c);
+                self.flush_old_values(self.cfg.write_interval, now);
                 self.rotate_journal();
-                c = self.lock();
             }
-            let wait = Duration::from_secs((next - now).clamp(1, 3600) as u64);
-            c = self
+            let q = self.lock_queue();
+            if self.state() != State::Running {
+                break;
+            }
+            let _ = self
                 .tick
-                .wait_timeout(c, wait.min(Duration::from_secs(1)))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+                .wait_timeout(q, Duration::from_secs(1))
+                .unwrap_or_else(|e| e.into_inner());
         }
         if self.flushes_at_shutdown() {
-            self.flush_old_values(&mut c, -1, wall_clock());
+            self.flush_old_values(-1, wall_clock());
         }
-        drop(c);
     }
 
     /// Starts a new journal segment and removes those no unwritten value
@@ -1540,31 +1780,33 @@ impl Daemon {
         let Some(j) = &self.journal else { return };
         // a value counted against segment k may sit in any segment from k
         // on: everything before the oldest such k can go
-        let oldest = self.lock().segment_refs.keys().next().copied();
+        let oldest = self
+            .segment_refs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .next()
+            .copied();
         j.remove_before(oldest.unwrap_or(u64::MAX));
     }
 
     /// Waits until the writers have drained the queue (at shutdown).
     pub fn mark_shutdown(&self) {
         self.state.store(State::Shutdown as u8, Ordering::Release);
-        let _g = self.lock();
-        self.work.notify_all();
-        self.flushed.notify_all();
-        self.room.notify_all();
+        self.wake_all();
     }
 
     /// Values waiting in memory (for tests and the benchmark).
     pub fn pending_values(&self) -> usize {
-        self.lock().items.values().map(|i| i.count).sum()
-    }
-}
-
-fn release_segment(c: &mut Cache, seg: u64) {
-    if let Some(n) = c.segment_refs.get_mut(&seg) {
-        *n -= 1;
-        if *n == 0 {
-            c.segment_refs.remove(&seg);
-        }
+        (0..SHARDS)
+            .map(|i| {
+                self.lock_shard(i)
+                    .items
+                    .values()
+                    .map(|it| it.count)
+                    .sum::<usize>()
+            })
+            .sum()
     }
 }
 

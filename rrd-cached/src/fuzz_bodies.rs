@@ -28,6 +28,7 @@ pub fn protocol_lines(data: &[u8], base: &std::path::Path) {
             continue;
         }
         let flow = d.handle(&mut s, 1_300_000_000, line);
+        d.settle(&mut s);
         if !s.out.is_empty() {
             // a reply starts with a signed count
             let head = s.out.split(|&b| b == b' ').next().unwrap_or_default();

@@ -12,7 +12,7 @@ pub const REPLY_MAX: usize = 4095;
 /// at spaces (and NUL bytes), a backslash escaping the next byte; the end
 /// of the line ends the last field, so a trailing space leaves one empty
 /// field. A backslash at the very end makes the line malformed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Fields<'a> {
     line: &'a [u8],
     pos: usize,
@@ -41,23 +41,48 @@ impl<'a> Fields<'a> {
 
     /// The next field; `None` when none is left or it is malformed.
     pub fn next_field(&mut self) -> Option<Vec<u8>> {
+        self.next_cow().map(std::borrow::Cow::into_owned)
+    }
+
+    /// The next field, borrowed from the line when it has no escapes.
+    pub fn next_cow(&mut self) -> Option<std::borrow::Cow<'a, [u8]>> {
         if self.done {
             return None;
         }
-        let mut field = Vec::new();
+        let line: &'a [u8] = self.line;
+        let start = self.pos;
+        // the common case: no backslash before the field's end
+        let mut i = start;
+        while let Some(&c) = line.get(i) {
+            match c {
+                b' ' | 0 => {
+                    self.pos = i + 1;
+                    return Some(std::borrow::Cow::Borrowed(&line[start..i]));
+                }
+                b'\\' => break,
+                _ => i += 1,
+            }
+        }
+        if i >= line.len() {
+            self.pos = i;
+            self.done = true;
+            return Some(std::borrow::Cow::Borrowed(&line[start..]));
+        }
+        let mut field = line[start..i].to_vec();
+        self.pos = i;
         loop {
-            match self.line.get(self.pos) {
+            match line.get(self.pos) {
                 None => {
                     self.done = true;
-                    return Some(field);
+                    return Some(std::borrow::Cow::Owned(field));
                 }
                 Some(b' ') | Some(0) => {
                     self.pos += 1;
-                    return Some(field);
+                    return Some(std::borrow::Cow::Owned(field));
                 }
                 Some(b'\\') => {
                     // the byte after it, which must not be the line's end
-                    match self.line.get(self.pos + 1) {
+                    match line.get(self.pos + 1) {
                         Some(&c) => {
                             field.push(c);
                             self.pos += 2;

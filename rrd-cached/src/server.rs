@@ -235,6 +235,7 @@ fn serve(d: &Daemon, conn: &mut dyn Conn, perms: u32) {
             }
         }
         buf.drain(..start);
+        d.settle(&mut s);
         if flow == Flow::Continue && buf.len() >= LINE_MAX {
             s.out.extend_from_slice(b"-1 Request line too long\n");
             flow = Flow::Close;
