@@ -14,6 +14,12 @@
 //! UPDATE, its reply, the next). It then asks for everything to be written
 //! (FLUSHALL) and waits until the daemon reports every value written
 //! (`DataSetsWritten` in STATS): `flush: N values in S s`.
+//!
+//! `cached-load null SOCK` serves SOCK as a daemon that does nothing: every
+//! line gets `0 errors, enqueued 1 value(s).` (BATCH and STATS their usual
+//! shapes), one thread per connection. Run against it, the client modes
+//! show how fast the clients themselves can go on this machine: the ceiling
+//! of any daemon.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -189,6 +195,57 @@ fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Updates the null daemon has answered (its `DataSetsWritten`).
+static NULL_UPDATES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A daemon that only answers (see the module's documentation).
+fn null_daemon(sock: &str) -> Result<()> {
+    let _ = std::fs::remove_file(sock);
+    let l = std::os::unix::net::UnixListener::bind(sock)?;
+    for conn in l.incoming() {
+        let conn = conn?;
+        std::thread::spawn(move || -> Result<()> {
+            let mut w = conn.try_clone()?;
+            let mut r = BufReader::new(conn);
+            let mut line = String::new();
+            let mut batch = false;
+            let mut out = Vec::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line)? == 0 {
+                    return Ok(());
+                }
+                let cmd = line.trim_end();
+                if cmd == "BATCH" {
+                    batch = true;
+                    out.extend_from_slice(b"0 Go ahead.  End with dot '.' on its own line.\n");
+                } else if cmd == "." {
+                    batch = false;
+                    out.extend_from_slice(b"0 errors\n");
+                } else if cmd == "STATS" {
+                    let n = NULL_UPDATES.load(std::sync::atomic::Ordering::Relaxed);
+                    out.extend_from_slice(
+                        format!("1 Statistics follow\nDataSetsWritten: {n}\n").as_bytes(),
+                    );
+                } else if cmd == "FLUSHALL" {
+                    out.extend_from_slice(b"0 Started flush.\n");
+                } else {
+                    NULL_UPDATES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if !batch {
+                        out.extend_from_slice(b"0 errors, enqueued 1 value(s).\n");
+                    }
+                }
+                // answer once the client has nothing more buffered
+                if r.buffer().is_empty() && !out.is_empty() {
+                    w.write_all(&out)?;
+                    out.clear();
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -197,6 +254,10 @@ fn main() -> Result<()> {
             _ => bail!("prepare DIR FILES TEMPLATE"),
         },
         Some("run") => run(&args[1..]),
-        _ => bail!("usage: cached-load prepare|run ..."),
+        Some("null") => match &args[1..] {
+            [sock] => null_daemon(sock),
+            _ => bail!("null SOCK"),
+        },
+        _ => bail!("usage: cached-load prepare|run|null ..."),
     }
 }
