@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -111,6 +111,9 @@ struct Item {
     written: u64,
     /// The oldest journal segment holding one of its unwritten values.
     segment: Option<u64>,
+    /// Tells this entry from one made again for the same name after a
+    /// FORGET (a write of the old one must not count for the new).
+    id: u64,
 }
 
 /// The time at the start of an update value, if a `:` follows it
@@ -235,7 +238,10 @@ pub struct Daemon {
     /// The flush thread sleeps here (with `queue`).
     tick: Condvar,
     /// Bytes of pending values and entries, for the memory bound.
-    pending_bytes: AtomicUsize,
+    /// Signed: a session adds what it accepted once per read, so a writer
+    /// may take values off before they are added; the sum is right once
+    /// both are done.
+    pending_bytes: AtomicI64,
     /// Writers busy writing a file.
     writing: AtomicUsize,
     /// Connections over the memory bound wait here.
@@ -306,6 +312,15 @@ impl Session {
         }
     }
 
+    /// Bytes of error lines a BATCH has gathered.
+    pub fn batch_errors(&self) -> usize {
+        if self.batch_start != 0 {
+            self.wbuf.len()
+        } else {
+            0
+        }
+    }
+
     /// The time requests of this read count as now: a batch's start.
     pub fn now(&self, wall: i64) -> i64 {
         if self.batch_start != 0 {
@@ -320,8 +335,7 @@ impl Session {
         if self.batch_start != 0 {
             return;
         }
-        self.wbuf
-            .extend_from_slice(&text[..text.len().min(REPLY_MAX)]);
+        push_cut(&mut self.wbuf, text);
     }
 
     fn info_str(&mut self, text: &str) {
@@ -336,21 +350,25 @@ impl Session {
             }
             let mut line = format!("{} ", self.batch_cmd).into_bytes();
             line.extend_from_slice(msg);
-            line.truncate(REPLY_MAX);
-            self.wbuf.extend_from_slice(&line);
+            push_cut(&mut self.wbuf, &line);
             return;
         }
-        let mark = self.out.len();
-        match rc {
-            Rc::Ok if self.wbuf.is_empty() => self.out.extend_from_slice(b"0 "),
-            Rc::Ok => self
-                .out
-                .extend_from_slice(format!("{} ", count_lines(&self.wbuf)).as_bytes()),
-            Rc::OkBin => {}
-            Rc::Err => self.out.extend_from_slice(b"-1 "),
+        let head: &[u8] = match rc {
+            Rc::Ok if self.wbuf.is_empty() => b"0 ",
+            Rc::OkBin => b"",
+            Rc::Err => b"-1 ",
+            Rc::Ok => b"",
+        };
+        if rc == Rc::Ok && !self.wbuf.is_empty() {
+            let n = format!("{} ", count_lines(&self.wbuf));
+            self.out.extend_from_slice(n.as_bytes());
         }
-        self.out.extend_from_slice(msg);
-        self.out.truncate(mark + REPLY_MAX);
+        if head.len() + msg.len() <= REPLY_MAX {
+            self.out.extend_from_slice(head);
+            self.out.extend_from_slice(msg);
+        } else {
+            push_cut(&mut self.out, &[head, msg].concat());
+        }
         if rc != Rc::Err {
             self.out.extend_from_slice(&self.wbuf);
         }
@@ -370,6 +388,18 @@ impl Session {
     fn err_bytes(&mut self, msg: Vec<u8>) -> Flow {
         self.respond(Rc::Err, &msg);
         Flow::Continue
+    }
+}
+
+/// Appends `text` cut to a reply line's length, its newline kept.
+fn push_cut(out: &mut Vec<u8>, text: &[u8]) {
+    if text.len() <= REPLY_MAX {
+        out.extend_from_slice(text);
+        return;
+    }
+    out.extend_from_slice(&text[..REPLY_MAX - 1]);
+    if text.ends_with(b"\n") {
+        out.push(b'\n');
     }
 }
 
@@ -405,6 +435,9 @@ fn os(path: &[u8]) -> &Path {
     Path::new(OsStr::from_bytes(path))
 }
 
+/// Entry ids.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// A small xorshift for the write jitter (no cryptography needed).
 fn jitter(max: i64) -> i64 {
     if max <= 0 {
@@ -432,7 +465,7 @@ impl Daemon {
             queue: Mutex::new(Queue::default()),
             work: Condvar::new(),
             tick: Condvar::new(),
-            pending_bytes: AtomicUsize::new(0),
+            pending_bytes: AtomicI64::new(0),
             writing: AtomicUsize::new(0),
             room_lock: Mutex::new(()),
             room: Condvar::new(),
@@ -536,11 +569,16 @@ impl Daemon {
     }
 
     fn sub_pending(&self, n: usize) {
-        let _ = self
-            .pending_bytes
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
-                Some(v.saturating_sub(n))
-            });
+        self.pending_bytes.fetch_sub(n as i64, Ordering::AcqRel);
+    }
+
+    fn add_pending(&self, n: usize) {
+        self.pending_bytes.fetch_add(n as i64, Ordering::AcqRel);
+    }
+
+    /// Whether the pending values have reached the memory bound.
+    fn over_bound(&self) -> bool {
+        self.pending_bytes.load(Ordering::Acquire) >= self.cfg.max_pending as i64
     }
 
     /// `get_abs_path`: relative names under the base directory.
@@ -600,8 +638,7 @@ impl Daemon {
                 .fetch_add(std::mem::take(&mut s.updates), Ordering::Relaxed);
         }
         if s.added > 0 {
-            self.pending_bytes
-                .fetch_add(std::mem::take(&mut s.added), Ordering::AcqRel);
+            self.add_pending(std::mem::take(&mut s.added));
         }
     }
 
@@ -739,7 +776,7 @@ impl Daemon {
                 }
             }
         }
-        if self.pending_bytes.load(Ordering::Acquire) >= self.cfg.max_pending {
+        if self.over_bound() {
             if let Err(msg) = self.wait_for_room() {
                 return s.err(&msg);
             }
@@ -761,8 +798,7 @@ impl Daemon {
             c = self.lock_shard(shard);
             if !c.items.contains_key(file.as_slice()) {
                 let key: Arc<[u8]> = Arc::from(file.as_slice());
-                self.pending_bytes
-                    .fetch_add(key.len() + ITEM_OVERHEAD, Ordering::AcqRel);
+                self.add_pending(key.len() + ITEM_OVERHEAD);
                 c.items.insert(
                     key,
                     Item {
@@ -777,6 +813,7 @@ impl Daemon {
                         received: 0,
                         written: 0,
                         segment: None,
+                        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                     },
                 );
             }
@@ -826,14 +863,16 @@ impl Daemon {
         if due {
             self.enqueue(&mut c, &file, false);
         }
+        // counted before the lock goes, so that no writer can release the
+        // segment before it is counted
+        if let Some(seg) = new_ref {
+            self.add_ref(seg);
+        }
         drop(c);
         s.added += added_bytes;
         // counted at once when near the bound, else with the read
         if s.added > 1 << 16 {
             self.settle(s);
-        }
-        if let Some(seg) = new_ref {
-            self.add_ref(seg);
         }
         if accepted > 0 {
             s.journal.push(b'\n');
@@ -921,10 +960,10 @@ impl Daemon {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         let mut g = self.room_lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            let pending = self.pending_bytes.load(Ordering::Acquire);
-            if pending < self.cfg.max_pending {
+            if !self.over_bound() {
                 return Ok(());
             }
+            let pending = self.pending_bytes.load(Ordering::Acquire);
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() || self.state() != State::Running {
                 return Err(format!(
@@ -1064,7 +1103,9 @@ impl Daemon {
                 Some(it) if it.written < target && it.received >= target => {}
                 _ => return true,
             }
-            if self.state() == State::Shutdown {
+            // no writer will come: stopping without writing, or stopped
+            let st = self.state();
+            if st == State::Shutdown || st == State::Flushing && !self.flushes_at_shutdown() {
                 return true;
             }
             c = self.flushed[shard]
@@ -1269,7 +1310,10 @@ impl Daemon {
         s.info_str(&format!("End: {}\n", r.end));
         s.info_str(&format!("Step: {}\n", r.step));
         s.info_str(&format!("DSCount: {}\n", cols.len()));
-        let rows = ((r.end - r.start) / step.max(1)) as usize;
+        // the rows after the start up to the end, as rrdcached counts them
+        // (wrapping: a hostile window must not overflow)
+        let rows =
+            ((r.end.wrapping_sub(r.start) as u64) / r.step.max(1)).min(r.rows as u64) as usize;
         if bin {
             for &c in &cols {
                 let mut data = Vec::with_capacity(rows * 8);
@@ -1296,20 +1340,25 @@ impl Daemon {
             );
             return Flow::Continue;
         }
-        let names: Vec<&str> = cols.iter().map(|&c| r.ds_names[c].as_str()).collect();
-        s.info_str(&format!("DSName: {}\n", names.join(" ")));
-        let mut t = r.start + step;
-        let mut j = 0;
-        while t <= r.end && j < rows {
-            let mut line = format!("{t:10}:");
-            for &c in &cols {
-                line.push(' ');
-                line.push_str(&rrd_clib::printf::exp(r.values[j * d + c], 17));
+        // piece by piece, as rrdcached adds them (no piece near a line's
+        // length, however many data sources)
+        s.info_str("DSName: ");
+        for (i, &c) in cols.iter().enumerate() {
+            if i > 0 {
+                s.info_str(" ");
             }
-            line.push('\n');
-            s.info_str(&line);
-            t += step;
-            j += 1;
+            s.info_str(&r.ds_names[c]);
+        }
+        s.info_str("\n");
+        let mut t = r.start.wrapping_add(step);
+        for j in 0..rows {
+            s.info_str(&format!("{t:10}:"));
+            for &c in &cols {
+                let v = r.values.get(j * d + c).copied().unwrap_or(f64::NAN);
+                s.info_str(&format!(" {}", rrd_clib::printf::exp(v, 17)));
+            }
+            s.info_str("\n");
+            t = t.wrapping_add(step);
         }
         s.ok("Success\n")
     }
@@ -1474,12 +1523,19 @@ impl Daemon {
                 let Some(v) = value() else {
                     return Self::syntax_error(s, "CREATE");
                 };
+                // a source is read: it must be inside the base directory too
+                if !self.allowed(&self.abs_path(v.as_bytes())) {
+                    return s.err(&format!("{v}: Permission denied\n"));
+                }
                 self.flush_file(v.as_bytes());
                 sources.push(v);
             } else if text.starts_with("-t") {
                 let Some(v) = value() else {
                     return Self::syntax_error(s, "CREATE");
                 };
+                if !self.allowed(&self.abs_path(v.as_bytes())) {
+                    return s.err(&format!("{v}: Permission denied\n"));
+                }
                 self.flush_file(v.as_bytes());
                 template = Some(v);
             } else if text.starts_with("-O") {
@@ -1507,7 +1563,13 @@ impl Daemon {
         let r = rrd_core::create_args::build(&name, &args)
             .and_then(|b| b.write(os(&file), &name, no_overwrite));
         match r {
-            Ok(()) => s.ok("RRD created OK\n"),
+            Ok(()) => {
+                // a replay must not bring the old file's values to the new one
+                s.journal.extend_from_slice(b"forget ");
+                protocol::escape(&file, &mut s.journal);
+                s.journal.push(b'\n');
+                s.ok("RRD created OK\n")
+            }
             Err(m) => s.err(&format!("RRD Error: {m}\n")),
         }
     }
@@ -1594,7 +1656,9 @@ impl Daemon {
 
     fn suspend(&self, s: &mut Session, f: &mut Fields<'_>, suspend: bool) -> Flow {
         let Some(file) = f.next_field() else {
-            return Self::syntax_error(s, if suspend { "SUSPEND" } else { "RESUME" });
+            // rrdcached ends the connection after this error too
+            Self::syntax_error(s, if suspend { "SUSPEND" } else { "RESUME" });
+            return Flow::Close;
         };
         let file = self.abs_path(&file);
         let mut c = self.lock_shard(self.shard_of(&file));
@@ -1624,12 +1688,14 @@ impl Daemon {
             let key = {
                 let mut q = self.lock_queue();
                 loop {
-                    let state = self.state();
-                    if state != State::Running
-                        && (q.files.is_empty() || !self.flushes_at_shutdown())
-                    {
-                        drop(q);
-                        let _q = self.lock_queue();
+                    // stopping: without writing, at once; else once the last
+                    // sweep is queued (Shutdown) and the queue is empty
+                    let done = match self.state() {
+                        State::Running => false,
+                        State::Flushing => !self.flushes_at_shutdown(),
+                        State::Shutdown => q.files.is_empty() || !self.flushes_at_shutdown(),
+                    };
+                    if done {
                         self.work.notify_all();
                         return;
                     }
@@ -1666,6 +1732,7 @@ impl Daemon {
             item.writing = true;
             item.last_flush = now + jit;
             let segment = item.segment.take();
+            let id = item.id;
             self.lock_queue().queued -= 1;
             self.writing.fetch_add(1, Ordering::AcqRel);
             drop(c);
@@ -1682,7 +1749,7 @@ impl Daemon {
             };
             let mut c = self.lock_shard(shard);
             let freed = values.len();
-            if let Some(item) = c.items.get_mut(&key) {
+            if let Some(item) = c.items.get_mut(&key).filter(|it| it.id == id) {
                 item.writing = false;
                 item.written += n as u64;
                 if item.values.is_empty() {
@@ -1762,9 +1829,8 @@ impl Daemon {
                 .wait_timeout(q, Duration::from_secs(1))
                 .unwrap_or_else(|e| e.into_inner());
         }
-        if self.flushes_at_shutdown() {
-            self.flush_old_values(-1, wall_clock());
-        }
+        // the last sweep is the caller's (`finish`), once connections are
+        // done
     }
 
     /// Starts a new journal segment and removes those no unwritten value
@@ -1778,6 +1844,9 @@ impl Daemon {
     /// Removes the journal segments no unwritten value needs.
     pub fn trim_journal(&self) {
         let Some(j) = &self.journal else { return };
+        // the current segment is read first: a value counted after the
+        // snapshot below sits in it or a later one
+        let current = j.current();
         // a value counted against segment k may sit in any segment from k
         // on: everything before the oldest such k can go
         let oldest = self
@@ -1787,10 +1856,20 @@ impl Daemon {
             .keys()
             .next()
             .copied();
-        j.remove_before(oldest.unwrap_or(u64::MAX));
+        j.remove_before(oldest.unwrap_or(u64::MAX).min(current));
     }
 
-    /// Waits until the writers have drained the queue (at shutdown).
+    /// At shutdown, once no connection is left: queues every value if the
+    /// daemon writes everything at shutdown, then lets the writers end
+    /// (after draining the queue).
+    pub fn finish(&self) {
+        if self.flushes_at_shutdown() {
+            self.flush_old_values(-1, wall_clock());
+        }
+        self.mark_shutdown();
+    }
+
+    /// The state after the writers (they end once the queue is empty).
     pub fn mark_shutdown(&self) {
         self.state.store(State::Shutdown as u8, Ordering::Release);
         self.wake_all();
@@ -1840,5 +1919,94 @@ fn help(s: &mut Session, f: &mut Fields<'_>) -> Flow {
             }
             s.ok("Command overview\n")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch directory holding `a.rrd`, removed on drop.
+    struct Scratch(std::path::PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn scratch(name: &str) -> Scratch {
+        let dir =
+            std::env::temp_dir().join(format!("rrd-cached-unit-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let dir = std::fs::canonicalize(&dir).unwrap();
+        let spec = rrd_core::CreateSpec::parse(
+            1_300_000_000,
+            60,
+            &["DS:a:GAUGE:300:U:U", "RRA:AVERAGE:0.5:1:100"],
+        )
+        .unwrap();
+        Rrd::create(
+            dir.join("a.rrd"),
+            &spec,
+            &rrd_core::CreateOptions::default(),
+        )
+        .unwrap();
+        Scratch(dir)
+    }
+
+    #[test]
+    fn cut_reply_lines_keep_their_newline() {
+        let mut out = Vec::new();
+        let mut long = vec![b'x'; REPLY_MAX + 50];
+        long.push(b'\n');
+        push_cut(&mut out, &long);
+        assert_eq!(out.len(), REPLY_MAX);
+        assert!(out.ends_with(b"x\n"));
+        out.clear();
+        push_cut(&mut out, b"short\n");
+        assert_eq!(out, b"short\n");
+    }
+
+    /// Regression: sessions add what they accepted once per read, so a
+    /// writer can take values off first; the count must come back to the
+    /// entries alone once everything is written (it used to stop at zero
+    /// on the way and drift up for good).
+    #[test]
+    fn pending_bytes_come_back_once_written() {
+        let dir = scratch("pending");
+        let cfg = Config {
+            base_dir: Some(dir.0.to_string_lossy().as_bytes().to_vec()),
+            write_interval: 3600,
+            ..Config::default()
+        };
+        let d = Daemon::new(cfg, None);
+        let writer = {
+            let d = d.clone();
+            std::thread::spawn(move || d.writer())
+        };
+        let mut s = Session::new(protocol::ALL);
+        for k in 1..=200u64 {
+            let line = format!("UPDATE a.rrd {}:{k}", 1_300_000_000 + 60 * k);
+            d.handle(&mut s, 0, line.as_bytes());
+            if k % 7 == 0 {
+                // written before this session's count is settled
+                d.handle(&mut s, 0, b"FLUSH a.rrd");
+            }
+        }
+        d.handle(&mut s, 0, b"FLUSH a.rrd");
+        d.settle(&mut s);
+        let entry = dir.0.join("a.rrd").as_os_str().len() + ITEM_OVERHEAD;
+        assert_eq!(d.pending_bytes.load(Ordering::Acquire), entry as i64);
+        assert_eq!(d.pending_values(), 0);
+        let last = Rrd::open(dir.0.join("a.rrd"), OpenMode::ReadOnly)
+            .unwrap()
+            .header()
+            .last_up;
+        assert_eq!(last, 1_300_000_000 + 60 * 200);
+        d.stop(Some(false));
+        d.mark_shutdown();
+        writer.join().unwrap();
     }
 }

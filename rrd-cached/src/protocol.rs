@@ -70,15 +70,23 @@ impl<'a> Fields<'a> {
         }
         let mut field = line[start..i].to_vec();
         self.pos = i;
+        // an escaped NUL ends the field's text, as it ends rrdcached's C
+        // string (the rest of the field is read and dropped)
+        let cut = |mut f: Vec<u8>| {
+            if let Some(z) = f.iter().position(|&b| b == 0) {
+                f.truncate(z);
+            }
+            std::borrow::Cow::Owned(f)
+        };
         loop {
             match line.get(self.pos) {
                 None => {
                     self.done = true;
-                    return Some(std::borrow::Cow::Owned(field));
+                    return Some(cut(field));
                 }
                 Some(b' ') | Some(0) => {
                     self.pos += 1;
-                    return Some(std::borrow::Cow::Owned(field));
+                    return Some(cut(field));
                 }
                 Some(b'\\') => {
                     // the byte after it, which must not be the line's end
@@ -409,6 +417,8 @@ mod tests {
         assert_eq!(fields("a\\"), vec![None]);
         assert_eq!(fields("a\\\\"), vec![s("a\\")]);
         assert_eq!(fields("a\0b"), vec![s("a"), s("b")]);
+        // an escaped NUL ends the text of its field
+        assert_eq!(fields("1:1\\\u{0}2:2 c"), vec![s("1:1"), s("c")]);
     }
 
     #[test]

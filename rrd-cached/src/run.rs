@@ -231,10 +231,16 @@ fn start(o: options::Options, detached: bool) -> Result<i32, String> {
         let _ = std::fs::remove_file(p);
     }
     let _ = flusher.join();
+    // connections notice within half a second; one waiting for room or a
+    // flush gives up with the state
+    let t = std::time::Instant::now();
+    while server::active_connections() > 0 && t.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    d.finish();
     for w in writers {
         let _ = w.join();
     }
-    d.mark_shutdown();
     if let Some(j) = d.journal() {
         let all_written = d.flushes_at_shutdown() && d.pending_values() == 0;
         j.close(all_written);

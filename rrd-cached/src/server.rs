@@ -133,6 +133,20 @@ fn split_host_port(a: &str) -> Result<(String, Option<u16>), String> {
 pub const MAX_CONNECTIONS: usize = 4096;
 static CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
 
+/// Connections being served.
+pub fn active_connections() -> usize {
+    CONNECTIONS.load(Ordering::Acquire)
+}
+
+/// Gives a connection's slot back when its thread ends, panicking or not.
+struct Slot;
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        CONNECTIONS.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 trait Conn: Read + Write + Send {
     fn set_timeouts(&self) -> io::Result<()>;
 }
@@ -183,8 +197,8 @@ pub fn accept_loop(d: Arc<Daemon>, l: Listener) {
         let spawned = std::thread::Builder::new()
             .name("rrd-cached-conn".into())
             .spawn(move || {
+                let _slot = Slot;
                 serve(&d, conn.as_mut(), perms);
-                CONNECTIONS.fetch_sub(1, Ordering::AcqRel);
             });
         if spawned.is_err() {
             CONNECTIONS.fetch_sub(1, Ordering::AcqRel);
@@ -225,6 +239,12 @@ fn serve(d: &Daemon, conn: &mut dyn Conn, perms: u32) {
         while let Some(i) = buf[start..].iter().position(|&b| b == b'\n') {
             let mut line = &buf[start..start + i];
             start += i + 1;
+            if line.len() >= LINE_MAX {
+                // rrdcached's buffer never holds it whole
+                s.out.extend_from_slice(b"-1 Request line too long\n");
+                flow = Flow::Close;
+                break;
+            }
             if let Some(l) = line.strip_suffix(b"\r") {
                 line = l;
             }
@@ -233,6 +253,20 @@ fn serve(d: &Daemon, conn: &mut dyn Conn, perms: u32) {
             if flow == Flow::Close {
                 break;
             }
+            if s.batch_errors() > BATCH_ERRORS_MAX {
+                s.out
+                    .extend_from_slice(b"-1 Too many errors in this BATCH\n");
+                flow = Flow::Close;
+                break;
+            }
+            // replies are sent as they pile up, never held beyond a bound
+            // (each after its journal lines)
+            if s.out.len() > OUT_MAX {
+                d.settle(&mut s);
+                if !send(d, &mut s, conn) {
+                    return;
+                }
+            }
         }
         buf.drain(..start);
         d.settle(&mut s);
@@ -240,25 +274,37 @@ fn serve(d: &Daemon, conn: &mut dyn Conn, perms: u32) {
             s.out.extend_from_slice(b"-1 Request line too long\n");
             flow = Flow::Close;
         }
-        // nothing is acknowledged before it is in the journal
-        if let Some(j) = d.journal() {
-            if let Err(e) = j.append(&s.journal) {
-                crate::log::error(&format!("journal write failed: {e}"));
-                s.out.clear();
-                s.out
-                    .extend_from_slice(b"-1 Journal write failed; updates not accepted durably\n");
-                flow = Flow::Close;
-            }
-        }
-        s.journal.clear();
-        if !s.out.is_empty() {
-            if conn.write_all(&s.out).is_err() {
-                return;
-            }
-            s.out.clear();
-        }
-        if flow == Flow::Close {
+        if !send(d, &mut s, conn) || flow == Flow::Close {
             return;
         }
     }
+}
+
+/// Replies held before they are sent mid-read.
+const OUT_MAX: usize = 1 << 20;
+/// Error lines a BATCH may gather before the connection is closed.
+const BATCH_ERRORS_MAX: usize = 16 << 20;
+
+/// Appends the session's journal lines (nothing is acknowledged before it
+/// is in the journal), then sends its replies. `false` when the
+/// connection is to close.
+fn send(d: &Daemon, s: &mut Session, conn: &mut dyn Conn) -> bool {
+    let mut ok = true;
+    if let Some(j) = d.journal() {
+        if let Err(e) = j.append(&s.journal) {
+            crate::log::error(&format!("journal write failed: {e}"));
+            s.out.clear();
+            s.out
+                .extend_from_slice(b"-1 Journal write failed; updates not accepted durably\n");
+            ok = false;
+        }
+    }
+    s.journal.clear();
+    if !s.out.is_empty() {
+        if conn.write_all(&s.out).is_err() {
+            return false;
+        }
+        s.out.clear();
+    }
+    ok
 }

@@ -204,3 +204,43 @@ fn sigkill_while_writing_loses_nothing_and_repeats_nothing() {
          ({pending_at_kill} not yet in their files at the kill), none lost or repeated"
     );
 }
+
+/// Without a journal the daemon writes everything at SIGTERM (rrdcached's
+/// `-F` is implied): updates younger than the write interval included.
+#[test]
+fn sigterm_without_a_journal_writes_everything() {
+    if !have("rrdtool") {
+        return;
+    }
+    let tmp = TempDir::new("sigterm");
+    let (base, refdir) = (tmp.sub("base"), tmp.sub("ref"));
+    let files: Vec<String> = (0..3).map(|i| format!("t{i}.rrd")).collect();
+    for f in &files {
+        create(&base, f);
+    }
+    let d = Daemon::start(
+        RRD_CACHED,
+        &tmp.path().join("d.sock"),
+        &["-b", base.to_str().unwrap(), "-w", "3600", "-f", "7200"],
+    );
+    let mut c = d.connect();
+    let mut sent: Vec<Vec<String>> = vec![Vec::new(); files.len()];
+    for k in 1..=30u64 {
+        let f = (k % 3) as usize;
+        let v = format!("{}:{k}:{}", 1300000000 + 60 * k, k * 3);
+        assert_eq!(
+            c.ask(&format!("UPDATE {} {v}", files[f])),
+            "0 errors, enqueued 1 value(s).\n"
+        );
+        sent[f].push(v);
+    }
+    drop(c);
+    assert_eq!(d.terminate(), Some(0));
+    reference(&refdir, &files, &sent);
+    for f in &files {
+        assert!(
+            same_rows(&base.join(f), &refdir.join(f)),
+            "{f} after SIGTERM"
+        );
+    }
+}

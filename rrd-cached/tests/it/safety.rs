@@ -73,6 +73,14 @@ fn names_stay_inside_the_base_directory() {
         let r = c.ask(&format!("FETCH {n} AVERAGE 1300000000 1300000600"));
         assert!(r.ends_with(": Permission denied\n"), "FETCH {n}: {r}");
     }
+    // a source or template read from outside
+    for opt in ["-r", "-t"] {
+        let r = c.ask(&format!(
+            "CREATE copy{opt}.rrd {opt} {o}/o.rrd DS:a:GAUGE:300:U:U RRA:AVERAGE:0.5:1:10"
+        ));
+        assert!(r.ends_with(": Permission denied\n"), "CREATE {opt}: {r}");
+        assert!(!base.join(format!("copy{opt}.rrd")).exists());
+    }
     // a new file through the link to the outside directory
     let r = c.ask("CREATE out/new.rrd DS:a:GAUGE:300:U:U RRA:AVERAGE:0.5:1:10");
     assert!(r.ends_with(": Permission denied\n"), "{r}");
