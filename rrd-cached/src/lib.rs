@@ -16,13 +16,18 @@
 //! are confined to the base directory including through symbolic links;
 //! a file is never written by two writer threads at once.
 //!
-//! ```no_run
+//! ```
 //! use rrd_cached::daemon::{Config, Daemon, Session};
-//! // a daemon without journal, answering one request in memory
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // a daemon without journal or sockets, answering requests in memory
 //! let d = Daemon::new(Config::default(), None);
 //! let mut s = Session::new(rrd_cached::protocol::ALL);
 //! d.handle(&mut s, 0, b"PING");
-//! assert_eq!(s.out, b"0 PONG\n");
+//! d.handle(&mut s, 0, b"HELP PING");
+//! let text = String::from_utf8(std::mem::take(&mut s.out))?;
+//! assert!(text.starts_with("0 PONG\n4 Help for PING\nUsage: PING\n"));
+//! # Ok(())
+//! # }
 //! ```
 
 #![forbid(unsafe_code)]
