@@ -24,22 +24,7 @@ fn fixture() -> &'static (PathBuf, Vec<u8>) {
             };
             libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
         }
-        let argv: Vec<String> = [
-            "create",
-            dir.join("a.rrd").to_str().expect("a UTF-8 path"),
-            "--start",
-            "1300000000",
-            "--step",
-            "60",
-            "DS:a:GAUGE:300:U:U",
-            "DS:b:COUNTER:300:U:U",
-            "RRA:AVERAGE:0.5:1:20",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        rrd_cli::run(&argv, &mut Vec::new()).expect("making the fixture");
-        let bytes = std::fs::read(dir.join("a.rrd")).expect("the fixture");
+        let bytes = rrd_cached::fuzz_bodies::fixture();
         (dir, bytes)
     })
 }

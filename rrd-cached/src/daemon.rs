@@ -250,6 +250,9 @@ pub struct Daemon {
     /// Unwritten values per journal segment: a segment may go once no
     /// segment at or before it holds any.
     segment_refs: Mutex<BTreeMap<u64, usize>>,
+    /// The base directory with its links resolved, once (checked against
+    /// for every name and every write with `-B`).
+    real_base: Option<std::path::PathBuf>,
     state: AtomicU8,
     stats: Stats,
     journal: Option<Journal>,
@@ -424,6 +427,14 @@ fn precise_now() -> UpdateTime {
     }
 }
 
+/// rrdcached's `get_abs_path`: a relative `file` under `base`.
+pub(crate) fn abs_path(base: Option<&[u8]>, file: &[u8]) -> Vec<u8> {
+    match base {
+        Some(base) if file.first() != Some(&b'/') => [base, b"/", file].concat(),
+        _ => file.to_vec(),
+    }
+}
+
 /// `name` followed by `rest` (the common "file: message" shapes).
 fn cat(name: &[u8], rest: &str) -> Vec<u8> {
     let mut v = name.to_vec();
@@ -456,7 +467,12 @@ impl Daemon {
     /// A daemon with `cfg`, journaling into `journal` if given.
     pub fn new(cfg: Config, journal: Option<Journal>) -> Arc<Daemon> {
         let flush = cfg.flush_at_shutdown || journal.is_none();
+        let real_base = cfg
+            .base_dir
+            .as_ref()
+            .and_then(|b| std::fs::canonicalize(os(b)).ok());
         Arc::new(Daemon {
+            real_base,
             cfg,
             flush_at_shutdown: AtomicBool::new(flush),
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
@@ -583,15 +599,7 @@ impl Daemon {
 
     /// `get_abs_path`: relative names under the base directory.
     fn abs_path(&self, file: &[u8]) -> Vec<u8> {
-        match &self.cfg.base_dir {
-            Some(base) if file.first() != Some(&b'/') => {
-                let mut p = base.clone();
-                p.push(b'/');
-                p.extend_from_slice(file);
-                p
-            }
-            _ => file.to_vec(),
-        }
+        abs_path(self.cfg.base_dir.as_deref(), file)
     }
 
     /// `check_file_access`, and more: with `-B`, `path` must lie under the
@@ -609,13 +617,13 @@ impl Daemon {
         }
         // the deepest part of the path that exists, links resolved, must
         // still be under the (real) base directory
-        let Ok(real_base) = std::fs::canonicalize(os(base)) else {
+        let Some(real_base) = &self.real_base else {
             return false;
         };
         let mut p = os(path).to_path_buf();
         loop {
             match std::fs::canonicalize(&p) {
-                Ok(real) => return real.starts_with(&real_base),
+                Ok(real) => return real.starts_with(real_base),
                 Err(_) => {
                     // a dangling link is refused; a missing name is fine
                     if std::fs::symlink_metadata(&p).is_ok() {
@@ -914,10 +922,7 @@ impl Daemon {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(cat(b"No such file: ", "")
-                    .into_iter()
-                    .chain(cat(file, "\n"))
-                    .collect())
+                return Err([b"No such file: ".as_slice(), file, b"\n"].concat())
             }
             Err(e) => {
                 return Err(format!(
@@ -1611,11 +1616,12 @@ impl Daemon {
             Ok(p) => p,
             Err(e) => {
                 return s.err_bytes(
-                    cat(b"stat ", "")
-                        .into_iter()
-                        .chain(base.iter().copied())
-                        .chain(format!(": {}\n", strerror(&e)).into_bytes())
-                        .collect(),
+                    [
+                        b"stat ".as_slice(),
+                        &base,
+                        format!(": {}\n", strerror(&e)).as_bytes(),
+                    ]
+                    .concat(),
                 )
             }
         };
@@ -1632,7 +1638,7 @@ impl Daemon {
                 )
             }
         };
-        let single = rrd_core_ends_with_rrd(&full);
+        let single = rrd_core::list::ends_with_rrd(&full);
         for entry in listing.split(|&b| b == b'\n').filter(|e| !e.is_empty()) {
             let absolute = if single {
                 full.clone()
@@ -1887,12 +1893,6 @@ impl Daemon {
             })
             .sum()
     }
-}
-
-fn rrd_core_ends_with_rrd(name: &[u8]) -> bool {
-    name.windows(4)
-        .position(|w| w == b".rrd")
-        .is_some_and(|i| i + 4 == name.len())
 }
 
 fn help(s: &mut Session, f: &mut Fields<'_>) -> Flow {

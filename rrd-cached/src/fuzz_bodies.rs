@@ -4,6 +4,24 @@
 
 use crate::daemon::{Config, Daemon, Flow, Session};
 
+/// The bytes of `a.rrd`, the one file the target's base directory holds
+/// before each input.
+pub fn fixture() -> Vec<u8> {
+    let spec = rrd_core::CreateSpec::parse(
+        1_300_000_000,
+        60,
+        &[
+            "DS:a:GAUGE:300:U:U",
+            "DS:b:COUNTER:300:U:U",
+            "RRA:AVERAGE:0.5:1:20",
+        ],
+    )
+    .expect("a valid definition");
+    let mut bytes = Vec::new();
+    spec.write_to(&mut bytes).expect("writing to memory");
+    bytes
+}
+
 /// Feeds `data` (split at newlines) to a fresh daemon confined to `base`
 /// (which must exist and may be written): it must answer every line
 /// without panicking, and every answer must be a well-formed reply.

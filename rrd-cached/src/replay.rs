@@ -51,10 +51,7 @@ pub fn replay(segments: &[PathBuf], base: Option<&[u8]>) -> Replayed {
                 out.failed += 1;
                 continue;
             };
-            let file = match base {
-                Some(b) if file.first() != Some(&b'/') => [b, b"/", &file].concat(),
-                _ => file,
-            };
+            let file = crate::daemon::abs_path(base, &file);
             match cmd.as_slice() {
                 b"update" => {
                     let v = values.entry(file.clone()).or_insert_with(|| {

@@ -71,7 +71,7 @@ pub fn list_r(recursive: bool, dirname: &[u8]) -> io::Result<Vec<u8>> {
 }
 
 /// Whether `name`'s first `.rrd` ends it (rrdtool's `strstr` test).
-fn ends_with_rrd(name: &[u8]) -> bool {
+pub fn ends_with_rrd(name: &[u8]) -> bool {
     find(name, b".rrd").is_some_and(|i| i + 4 == name.len())
 }
 

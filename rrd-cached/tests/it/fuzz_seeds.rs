@@ -17,31 +17,7 @@ fn cached_protocol_seeds_and_mutations_never_panic() {
     let tmp = TempDir::new("fuzz-seeds");
     let base = tmp.sub("base");
     // the fixture the target makes: one RRD file
-    let fixture = {
-        let argv: Vec<String> = [
-            "create",
-            "a.rrd",
-            "--start",
-            "1300000000",
-            "--step",
-            "60",
-            "DS:a:GAUGE:300:U:U",
-            "DS:b:COUNTER:300:U:U",
-            "RRA:AVERAGE:0.5:1:20",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let spec = rrd_core::CreateSpec::parse(
-            1_300_000_000,
-            60,
-            &argv[6..].iter().map(String::as_str).collect::<Vec<_>>(),
-        )
-        .unwrap();
-        let mut bytes = Vec::new();
-        spec.write_to(&mut bytes).unwrap();
-        bytes
-    };
+    let fixture = rrd_cached::fuzz_bodies::fixture();
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = || {
         x ^= x << 13;
