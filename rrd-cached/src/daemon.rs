@@ -1754,7 +1754,9 @@ impl Daemon {
                 false
             };
             let mut c = self.lock_shard(shard);
-            let freed = values.len();
+            // given back before the lock goes: a FLUSH that sees the values
+            // written also sees their bytes gone
+            self.sub_pending(values.len());
             if let Some(item) = c.items.get_mut(&key).filter(|it| it.id == id) {
                 item.writing = false;
                 item.written += n as u64;
@@ -1771,7 +1773,6 @@ impl Daemon {
             self.flushed[shard].notify_all();
             drop(c);
             self.writing.fetch_sub(1, Ordering::AcqRel);
-            self.sub_pending(freed);
             if let Some(seg) = segment {
                 self.release_segment(seg);
             }
