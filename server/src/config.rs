@@ -52,6 +52,10 @@ pub struct Config {
     pub kinesis: KinesisConfig,
     /// Bounds on requests and work.
     pub limits: Limits,
+    /// Where saved pages live: unset for `DATA_DIR/pages.sqlite` (one
+    /// node), or a `postgres://` URL shared by several web nodes (feature
+    /// `postgres`).
+    pub database: Option<String>,
 }
 
 /// The trace-log collector (`[tracelogs]`).
@@ -306,6 +310,7 @@ impl Default for Config {
             tracelogs: TracelogConfig::default(),
             kinesis: KinesisConfig::default(),
             limits: Limits::default(),
+            database: None,
         }
     }
 }
@@ -352,7 +357,7 @@ impl Config {
             .with_context(|| format!("parsing the configuration {}", path.display()))
     }
 
-    /// Applies `RRD_SERVER_LISTEN`, `RRD_SERVER_DATA_DIR`,
+    /// Applies `RRD_SERVER_LISTEN`, `RRD_SERVER_DATA_DIR`, `RRD_SERVER_DATABASE`,
     /// `RRD_SERVER_TIMEZONE` and `RRD_SERVER_INGEST_TOKEN` (a token for the
     /// source `ingest`).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
@@ -363,6 +368,9 @@ impl Config {
         }
         if let Some(v) = get("RRD_SERVER_DATA_DIR") {
             self.data_dir = v.into();
+        }
+        if let Some(v) = get("RRD_SERVER_DATABASE") {
+            self.database = Some(v).filter(|v| !v.is_empty());
         }
         if let Some(v) = get("RRD_SERVER_TIMEZONE") {
             self.timezone = v;
@@ -402,6 +410,17 @@ impl Config {
             bail!(
                 "tracelogs.suffix must not be empty and tracelogs.poll_seconds must be at least 1"
             );
+        }
+        if let Some(url) = &self.database {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                bail!("database must be a postgres:// URL (or unset for DATA_DIR/pages.sqlite), not {url:?}");
+            }
+            if !cfg!(feature = "postgres") {
+                bail!(
+                    "database is a PostgreSQL URL, but this rrd-server was built without the \
+                     postgres feature (cargo install --path server --features postgres)"
+                );
+            }
         }
         if let Some(stream) = &self.kinesis.stream {
             if !cfg!(feature = "kinesis") {

@@ -116,16 +116,44 @@ pub fn system_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Reads the session key from `DATA_DIR/session.key`, making one first.
-fn session_key(config: &Config) -> anyhow::Result<Vec<u8>> {
+/// The page store the configuration names: `database`'s PostgreSQL, or
+/// `DATA_DIR/pages.sqlite`.
+fn open_store(config: &Config) -> anyhow::Result<Arc<dyn PageStore>> {
+    match &config.database {
+        #[cfg(feature = "postgres")]
+        Some(url) => Ok(Arc::new(
+            store::postgres::PgStore::open(url).context("opening the page store")?,
+        )),
+        #[cfg(not(feature = "postgres"))]
+        Some(_) => {
+            anyhow::bail!("database: this rrd-server was built without the postgres feature")
+        }
+        None => Ok(Arc::new(
+            store::SqliteStore::open(&config.data_dir.join("pages.sqlite"))
+                .context("opening the page store")?,
+        )),
+    }
+}
+
+/// The session key: `auth.session_secret`, else the one the nodes sharing
+/// the page store share (PostgreSQL), else `DATA_DIR/session.key`, making
+/// one first.
+fn session_key(config: &Config, store: &dyn PageStore) -> anyhow::Result<Vec<u8>> {
     if let Some(s) = &config.auth.session_secret {
         return Ok(s.as_bytes().to_vec());
+    }
+    let fresh = || auth::random_hex(32).context("reading /dev/urandom for a session key");
+    if let Some(shared) = store
+        .shared_session_key(&fresh()?)
+        .context("reading the shared session key")?
+    {
+        return Ok(shared.into_bytes());
     }
     let path = config.data_dir.join("session.key");
     match std::fs::read(&path) {
         Ok(k) if k.len() >= 32 => Ok(k),
         _ => {
-            let hex = auth::random_hex(32).context("reading /dev/urandom for a session key")?;
+            let hex = fresh()?;
             // readable by the server's user only: it signs every session
             use std::io::Write;
             use std::os::unix::fs::OpenOptionsExt;
@@ -153,15 +181,15 @@ impl AppState {
     }
 
     /// Opens everything the configuration names: the data directory, the
-    /// page store (`DATA_DIR/pages.sqlite`), the roots.
+    /// page store (`DATA_DIR/pages.sqlite`, or `database`'s PostgreSQL),
+    /// the roots.
     pub fn new(config: Config) -> anyhow::Result<AppState> {
         config.validate()?;
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
-        let store = store::SqliteStore::open(&config.data_dir.join("pages.sqlite"))
-            .context("opening the page store")?;
-        Self::with_store(config, Arc::new(store), Box::new(system_now))
+        let store = open_store(&config)?;
+        Self::with_store(config, store, Box::new(system_now))
     }
 
     /// The state over a given store and clock (tests).
@@ -204,7 +232,7 @@ impl AppState {
             tracelog: true,
         });
         std::fs::create_dir_all(&config.data_dir)?;
-        let key = session_key(&config)?;
+        let key = session_key(&config, &*store)?;
         let tz = jiff::tz::TimeZone::get(&config.timezone)?;
         let email_re = regex::Regex::new(&config.auth.allowed_email)?;
         let oidc = match (&config.auth.mode, &config.auth.oidc) {

@@ -1,7 +1,7 @@
 //! `rrd-server`: serves the dashboards.
 //!
 //! ```text
-//! rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR]
+//! rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--database URL]
 //! rrd-server --demo [--listen ADDR:PORT]
 //! rrd-server collect-tracelogs --logs DIR --rrd DIR [--once] [--tz ZONE]
 //! rrd-server collect-kinesis --stream NAME --rrd DIR [--once] [--endpoint URL]
@@ -15,7 +15,7 @@ use rrd_server::config::{AuthMode, IngestToken};
 use rrd_server::{app, AppState, Config};
 
 const USAGE: &str = "\
-usage: rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR]
+usage: rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--database URL]
        rrd-server --demo [--listen ADDR:PORT]
        rrd-server collect-tracelogs --logs DIR --rrd DIR [--once] [--tz ZONE]
        rrd-server collect-kinesis --stream NAME --rrd DIR [--once] [--endpoint URL]
@@ -23,6 +23,9 @@ usage: rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR]
   --config FILE      TOML configuration (see the server's README section)
   --listen ADDR:PORT where to listen (default 127.0.0.1:8080; env RRD_SERVER_LISTEN)
   --data-dir DIR     pages, session key and metrics (env RRD_SERVER_DATA_DIR)
+  --database URL     saved pages and the session key in PostgreSQL, shared by
+                     several web nodes: postgres://USER:PASSWORD@HOST/DB
+                     (feature postgres; env RRD_SERVER_DATABASE)
   --demo             a temporary data directory, generated metrics fed through
                      the ingestion endpoint, demo pages and the dev login
 ";
@@ -31,6 +34,7 @@ struct Flags {
     config: Option<PathBuf>,
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
+    database: Option<String>,
     demo: bool,
 }
 
@@ -39,6 +43,7 @@ fn parse_flags(args: &[String]) -> anyhow::Result<Option<Flags>> {
         config: None,
         listen: None,
         data_dir: None,
+        database: None,
         demo: false,
     };
     let mut it = args.iter();
@@ -63,6 +68,7 @@ fn parse_flags(args: &[String]) -> anyhow::Result<Option<Flags>> {
                 );
             }
             "--data-dir" | "-d" => f.data_dir = Some(value(name)?.into()),
+            "--database" => f.database = Some(value(name)?),
             "--demo" => f.demo = true,
             "--help" | "-h" => {
                 print!("{USAGE}");
@@ -102,6 +108,9 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(d) = &flags.data_dir {
         config.data_dir = d.clone();
+    }
+    if let Some(url) = &flags.database {
+        config.database = Some(url.clone());
     }
     let mut demo_token = None;
     let mut demo_dir = None;

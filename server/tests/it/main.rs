@@ -12,11 +12,16 @@ mod ingest;
 mod kinesis;
 mod pages;
 mod queue;
+mod store;
 mod syslog;
 mod tracelog;
 mod tracelog_model;
 mod tracelog_pages;
 mod webdriver;
+
+#[cfg(feature = "postgres")]
+#[path = "../support/postgres.rs"]
+pub mod postgres;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -97,6 +102,11 @@ impl Harness {
     }
 
     fn start(config: &Config) -> AppState {
+        #[cfg(feature = "postgres")]
+        if let Some(url) = &config.database {
+            let store = Arc::new(rrd_server::store::postgres::PgStore::open(url).unwrap());
+            return AppState::with_store(config.clone(), store, Box::new(|| NOW)).unwrap();
+        }
         let store = Arc::new(SqliteStore::open(&config.data_dir.join("pages.sqlite")).unwrap());
         AppState::with_store(config.clone(), store, Box::new(|| NOW)).unwrap()
     }

@@ -277,3 +277,56 @@ async fn redirects_of_the_original() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Two web nodes on one PostgreSQL database: a page saved through one is
+/// served by the other, and a login on one is a login on both.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn web_nodes_share_pages_and_logins_through_postgres() {
+    let Some(pg) = crate::postgres::Postgres::start("nodes") else {
+        return;
+    };
+    let url = pg.database("pages");
+    let a = Harness::with("node-a", |c| c.database = Some(url.clone()));
+    let b = Harness::with("node-b", |c| c.database = Some(url.clone()));
+    assert_eq!(
+        store(&a, "jim", "p", "1", 1, "x").await.json()["stored"],
+        true
+    );
+    assert_eq!(
+        store(&a, "jim", "p", "2", 1, "y").await.json()["stored"],
+        true
+    );
+    // a's cookie, b's answer
+    let req = axum::http::Request::get("/metrics/jim/p/load.json")
+        .header(axum::http::header::HOST, "localhost")
+        .header(axum::http::header::COOKIE, a.cookie("jim"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let j = b.send(req).await.json();
+    assert_eq!(j["imgids"], json!(["1", "2"]));
+    assert_eq!(j["charts"][1], json!({"data0": "y", "generation": "1"}));
+    assert_eq!(j["owner"], true, "a login on node a is one on node b");
+    // b's newer generation is what a serves next
+    assert_eq!(
+        store(&b, "jim", "p", "2", 2, "z").await.json()["stored"],
+        true
+    );
+    let j = a.get("/metrics/jim/p/load.json", Some("ann")).await.json();
+    assert_eq!(j["charts"][1]["data0"], "z");
+    assert_eq!(j["owner"], false);
+    // a copy made on b, listed on a
+    let r = b
+        .post("/metrics/jim/p/save.json", "ann", json!({"name": "mine"}))
+        .await;
+    assert_eq!(r.json(), json!({"url": "../../ann/mine/"}));
+    assert_eq!(
+        a.get("/metrics/ann/mine/load.json", Some("ann"))
+            .await
+            .json()["charts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

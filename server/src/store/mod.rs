@@ -1,6 +1,7 @@
 //! Saved pages: user → page → chart id → parameters, with the original's
-//! generation rule, behind [`PageStore`] so that another database can take
-//! SQLite's place.
+//! generation rule, behind [`PageStore`]: SQLite ([`SqliteStore`], one
+//! node, the default) or PostgreSQL (`postgres::PgStore`, feature
+//! `postgres`, shared by several web nodes).
 //!
 //! Pages belong to an *app* (`metrics` for `/metrics`, `tracelog` for `/`),
 //! as the original kept `root['metrics']` and `root['definitions']` apart.
@@ -21,6 +22,9 @@ pub enum StoreError {
     /// The database refused or failed.
     #[error("page store: {0}")]
     Db(#[from] rusqlite::Error),
+    /// PostgreSQL refused or failed, or could not be reached.
+    #[error("page store: PostgreSQL: {0}")]
+    Pg(String),
     /// A stored value is not what this version wrote.
     #[error("page store: corrupt chart parameters: {0}")]
     Corrupt(#[from] serde_json::Error),
@@ -65,6 +69,14 @@ pub enum Copied {
 
 /// Saved pages. Methods block: call them from a blocking task.
 pub trait PageStore: Send + Sync + 'static {
+    /// The session-signing key every node sharing this store uses:
+    /// `candidate` is kept if no node kept one before. `None` where the
+    /// store is one node's own (SQLite: the key lives in the data
+    /// directory).
+    fn shared_session_key(&self, candidate: &str) -> Result<Option<String>, StoreError> {
+        let _ = candidate;
+        Ok(None)
+    }
     /// Binds a user name (an email's local part) to its email on first
     /// login; two emails with the same local part are refused, not merged.
     fn claim_user(&self, name: &str, email: &str) -> Result<Claim, StoreError>;
@@ -107,8 +119,12 @@ pub trait PageStore: Send + Sync + 'static {
     ) -> Result<Copied, StoreError>;
 }
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
 /// The schema, one migration per entry; `PRAGMA user_version` counts the
-/// ones applied.
+/// ones applied. `postgres::MIGRATIONS` is the same schema in PostgreSQL's
+/// words, entry for entry.
 const MIGRATIONS: &[&str] = &["CREATE TABLE users (
         name  TEXT PRIMARY KEY,
         email TEXT NOT NULL UNIQUE
@@ -322,110 +338,8 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn the_generation_rule() {
-        let s = SqliteStore::in_memory().unwrap();
-        assert!(s
-            .save_chart("metrics", "jim", "default", "1", 1, &p(&[("data0", "a")]))
-            .unwrap());
-        // same generation, different params: kept
-        assert!(!s
-            .save_chart("metrics", "jim", "default", "1", 1, &p(&[("data0", "b")]))
-            .unwrap());
-        // higher generation, same params: nothing to write
-        assert!(!s
-            .save_chart("metrics", "jim", "default", "1", 2, &p(&[("data0", "a")]))
-            .unwrap());
-        // higher generation, new params: written
-        assert!(s
-            .save_chart("metrics", "jim", "default", "1", 3, &p(&[("data0", "c")]))
-            .unwrap());
-        // lower generation: refused
-        assert!(!s
-            .save_chart("metrics", "jim", "default", "1", 2, &p(&[("data0", "d")]))
-            .unwrap());
-        let charts = s.load("metrics", "jim", "default").unwrap();
-        assert_eq!(charts, vec![("1".to_string(), p(&[("data0", "c")]))]);
-    }
-
-    #[test]
-    fn pages_owners_destroy_and_order() {
-        let s = SqliteStore::in_memory().unwrap();
-        for id in ["10", "9", "2"] {
-            s.save_chart("metrics", "jim", "p", id, 1, &p(&[])).unwrap();
-        }
-        s.save_chart("metrics", "ann", "q", "1", 1, &p(&[]))
-            .unwrap();
-        s.save_chart("tracelog", "bob", "q", "1", 1, &p(&[]))
-            .unwrap();
-        let ids: Vec<_> = s
-            .load("metrics", "jim", "p")
-            .unwrap()
-            .into_iter()
-            .map(|c| c.0)
-            .collect();
-        assert_eq!(
-            ids,
-            ["10", "2", "9"],
-            "sorted as strings, as the original did"
-        );
-        assert_eq!(s.owners("metrics").unwrap(), ["ann", "jim"]);
-        assert_eq!(s.pages("metrics", "jim").unwrap(), ["p"]);
-        assert_eq!(
-            s.destroy("metrics", "jim", "p", "10").unwrap(),
-            Destroyed::Chart
-        );
-        assert_eq!(
-            s.destroy("metrics", "jim", "p", "10").unwrap(),
-            Destroyed::Nothing
-        );
-        assert_eq!(
-            s.destroy("metrics", "jim", "p", "2").unwrap(),
-            Destroyed::Chart
-        );
-        assert_eq!(
-            s.destroy("metrics", "jim", "p", "9").unwrap(),
-            Destroyed::PageEmpty
-        );
-        assert!(s.pages("metrics", "jim").unwrap().is_empty());
-    }
-
-    #[test]
-    fn replacing_pages() {
-        let s = SqliteStore::in_memory().unwrap();
-        let one = vec![("1".to_string(), 1, p(&[("data0", "x")]))];
-        assert_eq!(
-            s.replace_page("metrics", "jim", "a", &one, false).unwrap(),
-            Copied::Done
-        );
-        assert_eq!(
-            s.replace_page("metrics", "jim", "a", &one, false).unwrap(),
-            Copied::Exists
-        );
-        let two = vec![("5".to_string(), 1, p(&[])), ("6".to_string(), 1, p(&[]))];
-        assert_eq!(
-            s.replace_page("metrics", "jim", "a", &two, true).unwrap(),
-            Copied::Done
-        );
-        assert_eq!(s.load("metrics", "jim", "a").unwrap().len(), 2);
-        // saving an empty page deletes the target
-        assert_eq!(
-            s.replace_page("metrics", "jim", "a", &[], false).unwrap(),
-            Copied::Done
-        );
-        assert!(s.load("metrics", "jim", "a").unwrap().is_empty());
-    }
-
-    #[test]
-    fn users_are_claimed_once() {
-        let s = SqliteStore::in_memory().unwrap();
-        assert_eq!(s.claim_user("jim", "jim@a.com").unwrap(), Claim::Ok);
-        assert_eq!(s.claim_user("jim", "jim@a.com").unwrap(), Claim::Ok);
-        assert_eq!(
-            s.claim_user("jim", "jim@b.com").unwrap(),
-            Claim::TakenBy("jim@a.com".into())
-        );
-    }
+    // what every store must do is in tests/it/store.rs, run over SQLite
+    // and PostgreSQL alike
 
     #[test]
     fn migrations_survive_reopening_and_refuse_newer_schemas() {
