@@ -90,9 +90,43 @@ fn host_port(addr: &str) -> Result<(String, String), String> {
     }
 }
 
+/// One request line: `words` escaped as rrdtool escapes them, at most
+/// [`CMD_MAX`] bytes.
+fn encode(words: &[&str]) -> Result<Vec<u8>, String> {
+    let mut line = Vec::with_capacity(256);
+    for w in words {
+        for &b in crate::argbytes::decode(w).iter() {
+            if b == b' ' || b == b'\\' {
+                line.push(b'\\');
+            }
+            line.push(b);
+        }
+        line.push(b' ');
+    }
+    // rrdtool's buffer holds RRD_CMD_MAX bytes
+    if line.len() > CMD_MAX {
+        return Err("No buffer space available".into());
+    }
+    if let Some(last) = line.last_mut() {
+        *last = b'\n';
+    }
+    Ok(line)
+}
+
 impl Client {
     /// Connects to `addr`; the error is rrdtool's text.
     pub fn connect(addr: &str) -> Result<Client, String> {
+        Self::connect_with(addr, None)
+    }
+
+    /// Connects to `addr` within `timeout`, and gives every later read and
+    /// write of the connection as long (a daemon that stops answering is
+    /// an error, not a hang). rrdtool has no such bound; servers want one.
+    pub fn connect_timeout(addr: &str, timeout: Duration) -> Result<Client, String> {
+        Self::connect_with(addr, Some(timeout))
+    }
+
+    fn connect_with(addr: &str, timeout: Option<Duration>) -> Result<Client, String> {
         let fail = |why: String| format!("Unable to connect to rrdcached: {why}");
         if FORBIDDEN.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(fail("connections are disabled in this process".into()));
@@ -102,6 +136,9 @@ impl Client {
             .or_else(|| addr.starts_with('/').then_some(addr))
         {
             let s = UnixStream::connect(path).map_err(|e| fail(strerror(&e)))?;
+            s.set_read_timeout(timeout)
+                .and_then(|()| s.set_write_timeout(timeout))
+                .map_err(|e| fail(strerror(&e)))?;
             (Box::new(s), true)
         } else {
             let (host, port) = host_port(addr).map_err(fail)?;
@@ -118,7 +155,7 @@ impl Client {
             let mut last = None;
             let mut found = None;
             for a in addrs {
-                match TcpStream::connect_timeout(&a, Duration::from_secs(30)) {
+                match TcpStream::connect_timeout(&a, timeout.unwrap_or(Duration::from_secs(30))) {
                     Ok(s) => {
                         found = Some(s);
                         break;
@@ -129,6 +166,11 @@ impl Client {
             let s = found.ok_or_else(|| {
                 fail(last.map_or_else(|| "Internal error".into(), |e| strerror(&e)))
             })?;
+            // requests are small and answered one by one: no Nagle delay
+            let _ = s.set_nodelay(true);
+            s.set_read_timeout(timeout)
+                .and_then(|()| s.set_write_timeout(timeout))
+                .map_err(|e| fail(strerror(&e)))?;
             (Box::new(s), false)
         };
         Ok(Client {
@@ -186,31 +228,34 @@ impl Client {
     /// and reads the reply. `Err` holds rrdtool's message for a failed
     /// exchange, or `ENOBUFS`' text for a request over 4,096 bytes.
     pub fn request(&mut self, words: &[&str]) -> Result<Reply, String> {
-        let mut line = Vec::with_capacity(256);
-        for w in words {
-            for &b in crate::argbytes::decode(w).iter() {
-                if b == b' ' || b == b'\\' {
-                    line.push(b'\\');
-                }
-                line.push(b);
-            }
-            line.push(b' ');
+        let line = encode(words)?;
+        self.send(&line)?;
+        self.read_reply()
+    }
+
+    /// Sends every request before reading any reply (one round trip for
+    /// all), and returns the replies in order. Keep batches to a few
+    /// thousand requests: the daemon's replies wait in the socket's buffer
+    /// until all are sent.
+    pub fn pipeline<W: AsRef<str>>(&mut self, requests: &[Vec<W>]) -> Result<Vec<Reply>, String> {
+        let mut buf = Vec::with_capacity(requests.len() * 64);
+        for r in requests {
+            let words: Vec<&str> = r.iter().map(AsRef::as_ref).collect();
+            buf.extend_from_slice(&encode(&words)?);
         }
-        // rrdtool's buffer holds RRD_CMD_MAX bytes
-        if line.len() > CMD_MAX {
-            return Err("No buffer space available".into());
-        }
-        if let Some(last) = line.last_mut() {
-            *last = b'\n';
-        }
+        self.send(&buf)?;
+        requests.iter().map(|_| self.read_reply()).collect()
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
         let stream = self.reader.get_mut();
-        if stream
-            .write_all(&line)
+        stream
+            .write_all(bytes)
             .and_then(|()| stream.flush())
-            .is_err()
-        {
-            return Err("request: socket error (-1) while talking to rrdcached".into());
-        }
+            .map_err(|_| "request: socket error (-1) while talking to rrdcached".to_string())
+    }
+
+    fn read_reply(&mut self) -> Result<Reply, String> {
         let internal = || "request: internal error while talking to rrdcached".to_string();
         let mut status_line = String::new();
         match self.reader.read_line(&mut status_line) {
