@@ -14,6 +14,13 @@
 //!   the original; rescanned when its `.updated` changes.
 //!
 //! Symbolic links are not followed while scanning.
+//!
+//! With storage nodes (`[storage]`) the metrics root's files are on them:
+//! each node is asked (`LIST RECURSIVE /`) for its files, at most every
+//! [`RING_TTL`] or when ingestion made a file, and a node that cannot be
+//! reached keeps its last listing. A file found on a node that does not
+//! hold it by placement (left behind when nodes were added) is not listed:
+//! reads go where placement says.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -28,6 +35,9 @@ pub const MAX_FILES: usize = 1_000_000;
 const MAX_DEPTH: usize = 32;
 /// How old an extra root's listing may get.
 const EXTRA_ROOT_TTL: Duration = Duration::from_secs(60);
+/// How old the storage nodes' listings may get (files made by collectors
+/// on other machines appear within this).
+pub const RING_TTL: Duration = Duration::from_secs(10);
 
 /// One series.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +77,8 @@ struct Listing {
     extra_scanned: Option<Instant>,
     extra: Vec<Series>,
     stale: bool,
+    /// Each storage node's files, from its last listing that worked.
+    ring_files: Vec<Vec<String>>,
 }
 
 impl Listing {
@@ -82,6 +94,7 @@ impl Listing {
 #[derive(Debug)]
 pub struct Catalogue {
     roots: Vec<Root>,
+    ring: Option<Arc<crate::storage::Ring>>,
     listing: RwLock<Listing>,
 }
 
@@ -101,10 +114,12 @@ impl Snapshot {
 }
 
 impl Catalogue {
-    /// A catalogue over `roots`; the first is the metrics root.
-    pub fn new(roots: Vec<Root>) -> Catalogue {
+    /// A catalogue over `roots`; the first is the metrics root, whose
+    /// files are on `ring`'s nodes when there is one.
+    pub fn new(roots: Vec<Root>, ring: Option<Arc<crate::storage::Ring>>) -> Catalogue {
         Catalogue {
             roots,
+            ring,
             listing: RwLock::new(Listing {
                 stale: true,
                 ..Listing::default()
@@ -115,6 +130,11 @@ impl Catalogue {
     /// The roots, metrics root first.
     pub fn roots(&self) -> &[Root] {
         &self.roots
+    }
+
+    /// The storage nodes holding the metrics root's files, if any.
+    pub fn ring(&self) -> Option<&Arc<crate::storage::Ring>> {
+        self.ring.as_ref()
     }
 
     /// Marks the listing out of date (ingestion created a file).
@@ -147,7 +167,14 @@ impl Catalogue {
         };
         {
             let l = self.listing.read().unwrap_or_else(|p| p.into_inner());
-            if !l.stale && l.scanned.is_some() && l.metrics_stamp == stamp && extra_fresh(&l) {
+            let ring_fresh =
+                self.ring.is_none() || l.scanned.is_some_and(|t| t.elapsed() < RING_TTL);
+            if !l.stale
+                && l.scanned.is_some()
+                && l.metrics_stamp == stamp
+                && extra_fresh(&l)
+                && ring_fresh
+            {
                 return l.snapshot();
             }
         }
@@ -165,7 +192,31 @@ impl Catalogue {
         l.scanned = Some(Instant::now());
         let mut series = Vec::new();
         let mut files = Vec::new();
-        walk(&self.roots[0].path, &mut files);
+        match &self.ring {
+            None => walk(&self.roots[0].path, &mut files),
+            Some(ring) => {
+                l.ring_files.resize(ring.nodes().len(), Vec::new());
+                for (k, node) in ring.nodes().iter().enumerate() {
+                    match node.list() {
+                        Ok(mut listed) => {
+                            let before = listed.len();
+                            listed.retain(|f| std::ptr::eq(ring.node_of(f), node));
+                            if listed.len() < before {
+                                eprintln!(
+                                    "rrd-server: catalogue: storage node {} holds {} file(s) placed on other nodes; not listed",
+                                    node.name,
+                                    before - listed.len()
+                                );
+                            }
+                            listed.truncate(MAX_FILES);
+                            l.ring_files[k] = listed;
+                        }
+                        Err(e) => eprintln!("rrd-server: catalogue: {e}; its last listing stays"),
+                    }
+                }
+                files = l.ring_files.concat();
+            }
+        }
         for rel in files {
             let name = rel.strip_suffix(".rrd").unwrap_or(&rel).to_string();
             series.push(Series {

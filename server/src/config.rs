@@ -52,10 +52,49 @@ pub struct Config {
     pub kinesis: KinesisConfig,
     /// Bounds on requests and work.
     pub limits: Limits,
+    /// Storage nodes holding the metric files instead of the metrics root.
+    pub storage: StorageConfig,
     /// Where saved pages live: unset for `DATA_DIR/pages.sqlite` (one
     /// node), or a `postgres://` URL shared by several web nodes (feature
     /// `postgres`).
     pub database: Option<String>,
+}
+
+/// Storage nodes (`[storage]`): rrdcached-protocol daemons holding the
+/// metric files, each series on one of them (`storage.rs`). Empty: the
+/// files are in the metrics root.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The nodes; every web node and collector lists the same ones.
+    pub nodes: Vec<StorageNode>,
+}
+
+/// One storage node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageNode {
+    /// Its name: what placement hashes (keep it when the address changes).
+    pub name: String,
+    /// Its daemon: `host:port`, `[v6]:port` or `unix:/path`.
+    pub address: String,
+}
+
+impl StorageConfig {
+    /// The ring of the nodes, if any.
+    pub fn ring(&self) -> anyhow::Result<Option<std::sync::Arc<crate::storage::Ring>>> {
+        if self.nodes.is_empty() {
+            return Ok(None);
+        }
+        let nodes: Vec<(String, String)> = self
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), n.address.clone()))
+            .collect();
+        Ok(Some(std::sync::Arc::new(
+            crate::storage::Ring::new(&nodes).map_err(anyhow::Error::msg)?,
+        )))
+    }
 }
 
 /// The trace-log collector (`[tracelogs]`).
@@ -259,6 +298,7 @@ impl IngestConfig {
             delay: std::time::Duration::from_secs(self.write_behind_seconds),
             journal_sync: self.journal_sync,
             max_pending: self.max_pending,
+            storage: None,
         }
     }
 }
@@ -311,6 +351,7 @@ impl Default for Config {
             kinesis: KinesisConfig::default(),
             limits: Limits::default(),
             database: None,
+            storage: StorageConfig::default(),
         }
     }
 }
@@ -411,6 +452,7 @@ impl Config {
                 "tracelogs.suffix must not be empty and tracelogs.poll_seconds must be at least 1"
             );
         }
+        self.storage.ring()?;
         if let Some(url) = &self.database {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 bail!("database must be a postgres:// URL (or unset for DATA_DIR/pages.sqlite), not {url:?}");

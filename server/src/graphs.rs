@@ -801,19 +801,24 @@ pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
     })
 }
 
-/// DEF files beneath the catalogue's roots, by root index.
-struct Roots(Vec<Option<Rooted>>);
+/// DEF files beneath the catalogue's roots, by root index; the metrics
+/// root's through its storage nodes when it has them.
+struct Roots {
+    dirs: Vec<Option<Rooted>>,
+    ring: Option<std::sync::Arc<crate::storage::Ring>>,
+}
 
 impl Roots {
     fn open(state: &AppState) -> Roots {
-        Roots(
-            state
+        Roots {
+            dirs: state
                 .catalogue
                 .roots()
                 .iter()
                 .map(|r| Rooted::new(&r.path).ok())
                 .collect(),
-        )
+            ring: state.catalogue.ring().cloned(),
+        }
     }
 }
 
@@ -824,10 +829,21 @@ impl Source for Roots {
         req: &FetchRequest,
     ) -> rrd_graph::Result<rrd_core::FetchResult> {
         let (k, rel) = file.split_once('/').unwrap_or(("", file));
+        if let (Some(ring), "0") = (&self.ring, k) {
+            // names come from the catalogue, which lists only what the
+            // nodes hold
+            return ring
+                .node_of(rel)
+                .fetch(rel, req.cf.as_str(), req.start, req.end)
+                .map_err(|e| rrd_graph::Error::Fetch {
+                    path: file.to_string(),
+                    source: rrd_core::Error::Request(e.to_string()),
+                });
+        }
         match k
             .parse::<usize>()
             .ok()
-            .and_then(|k| self.0.get_mut(k))
+            .and_then(|k| self.dirs.get_mut(k))
             .and_then(Option::as_mut)
         {
             Some(root) => root.fetch(rel, req),
@@ -938,6 +954,15 @@ fn validators(
     h.update(chart.tz.iana_name().unwrap_or("").as_bytes());
     let mut newest = None;
     for (root, file) in &chart.files {
+        if let (Some(ring), 0) = (state.catalogue.ring(), *root) {
+            // on a storage node: its last update (to the step, which is
+            // when a graph can change); unknown, the image is not reused
+            match ring.node_of(file).last(file) {
+                Ok(last) => h.update(last.unwrap_or(-1).to_le_bytes()),
+                Err(_) => h.update(crate::auth::random_hex(16).unwrap_or_default()),
+            }
+            continue;
+        }
         let path = state.catalogue.roots()[*root].path.join(file);
         if let Ok(m) = std::fs::metadata(&path) {
             h.update(m.len().to_le_bytes());
@@ -1039,7 +1064,15 @@ pub fn error_image(
             default_font: None,
         },
     )
-    .and_then(|r| r.render(&mut Roots(Vec::new()), None))
+    .and_then(|r| {
+        r.render(
+            &mut Roots {
+                dirs: Vec::new(),
+                ring: None,
+            },
+            None,
+        )
+    })
     .ok()
     .and_then(|r| r.output)
     .unwrap_or_default()

@@ -32,6 +32,7 @@ pub mod oidc;
 pub mod pages;
 pub mod pool;
 pub mod queue;
+pub mod storage;
 pub mod store;
 pub mod tracelog;
 pub mod ui;
@@ -239,10 +240,14 @@ impl AppState {
             (config::AuthMode::Oidc, Some(o)) => Some(oidc::Client::new(o.clone())?),
             _ => None,
         };
+        let ring = config.storage.ring()?;
         let queue = queue::WriteQueue::open(
             &roots[0].path,
             &config.data_dir.join("journal"),
-            config.ingest.queue_settings(),
+            crate::queue::Settings {
+                storage: ring.clone(),
+                ..config.ingest.queue_settings()
+            },
         )
         .context("opening the ingestion journal")?;
         let tracelogs = match &config.tracelogs.logs {
@@ -279,7 +284,7 @@ impl AppState {
             images: graphs::ImageCache::new(config.limits.image_cache_bytes),
             ingest_pool: pool::Pool::new(config.limits.render_threads, config.limits.render_queue),
             queue,
-            catalogue: Catalogue::new(roots),
+            catalogue: Catalogue::new(roots, ring),
             claimed: Mutex::new(HashSet::new()),
             tz,
             store,

@@ -5,6 +5,7 @@
 //! rrd-server --demo [--listen ADDR:PORT]
 //! rrd-server collect-tracelogs --logs DIR --rrd DIR [--once] [--tz ZONE]
 //! rrd-server collect-kinesis --stream NAME --rrd DIR [--once] [--endpoint URL]
+//! rrd-server storage-node RRD-CACHED-OPTIONS...
 //! ```
 
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ usage: rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--datab
        rrd-server --demo [--listen ADDR:PORT]
        rrd-server collect-tracelogs --logs DIR --rrd DIR [--once] [--tz ZONE]
        rrd-server collect-kinesis --stream NAME --rrd DIR [--once] [--endpoint URL]
+       rrd-server storage-node -g -R -l ADDR -b DIR -B -j JOURNAL-DIR [more rrd-cached options]
 
   --config FILE      TOML configuration (see the server's README section)
   --listen ADDR:PORT where to listen (default 127.0.0.1:8080; env RRD_SERVER_LISTEN)
@@ -28,6 +30,8 @@ usage: rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--datab
                      (feature postgres; env RRD_SERVER_DATABASE)
   --demo             a temporary data directory, generated metrics fed through
                      the ingestion endpoint, demo pages and the dev login
+  storage-node       a storage node for [storage]: rrd-cached, the rrdcached-
+                     protocol daemon, with rrd-cached's options
 ";
 
 struct Flags {
@@ -86,6 +90,9 @@ fn parse_flags(args: &[String]) -> anyhow::Result<Option<Flags>> {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("storage-node") {
+        std::process::exit(rrd_cached::run::main(&args[1..]));
+    }
     if args.first().map(String::as_str) == Some("collect-tracelogs") {
         return rrd_server::tracelog::run_cli(&args[1..]);
     }

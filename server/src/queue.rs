@@ -50,6 +50,9 @@ const STRIPES: usize = 64;
 /// How often the flusher retries when every record is written at once
 /// (`write_behind_seconds = 0`): only records whose file failed wait.
 const RETRY: Duration = Duration::from_secs(30);
+/// How often records wait for a storage node that could not be reached
+/// are tried again.
+const STORAGE_RETRY: Duration = Duration::from_secs(2);
 
 /// One file's records from a request: the file (`source/path`) and its
 /// records in request order as `(index in the request, time, value)`.
@@ -65,6 +68,11 @@ pub struct Settings {
     pub journal_sync: bool,
     /// Most records waiting at once.
     pub max_pending: usize,
+    /// The storage nodes the files live on (`[storage]`), instead of the
+    /// metrics root: records then go through at once (`delay` is ignored;
+    /// the daemons write behind) and wait here only while their node
+    /// cannot be reached.
+    pub storage: Option<Arc<crate::storage::Ring>>,
 }
 
 /// Why records were not taken.
@@ -77,6 +85,24 @@ pub enum QueueError {
     /// not acknowledged.
     #[error("the ingestion journal cannot be written ({0}); records not acknowledged, try again")]
     Journal(String),
+    /// A file's storage node cannot be reached to learn its last update:
+    /// nothing of the request is taken.
+    #[error("{0}; records not acknowledged, try again")]
+    Storage(String),
+}
+
+/// Why a file's last update is not known.
+enum Unknown {
+    /// Its records are refused, with this reason.
+    Refuse(String),
+    /// Its storage node cannot be reached now.
+    Unavailable(String),
+}
+
+impl From<String> for Unknown {
+    fn from(s: String) -> Unknown {
+        Unknown::Refuse(s)
+    }
 }
 
 /// What the queue has done (`GET /api/ingest/status`).
@@ -317,7 +343,9 @@ impl WriteQueue {
         }
         let weak = Arc::downgrade(&q);
         let signal = q.signal.clone();
-        let period = if q.settings.delay.is_zero() {
+        let period = if q.settings.storage.is_some() {
+            STORAGE_RETRY
+        } else if q.settings.delay.is_zero() {
             RETRY
         } else {
             q.settings.delay
@@ -374,11 +402,12 @@ impl WriteQueue {
             let may_create = made.get() < max_new_files;
             match self.know(rel, recs[0].1, may_create, max_new_files, &mut count) {
                 Ok(()) => ready.push((rel.as_str(), recs)),
-                Err(reason) => {
+                Err(Unknown::Refuse(reason)) => {
                     for &(index, _, _) in recs {
                         out.refuse(index, reason.clone());
                     }
                 }
+                Err(Unknown::Unavailable(why)) => return Err(QueueError::Storage(why)),
             }
         }
         // then times and journal lines, one request at a time
@@ -401,7 +430,10 @@ impl WriteQueue {
             let k = stripe(rel);
             if !lock(&self.files[k]).contains_key(rel) {
                 // written and forgotten since: read it again
-                if let Err(reason) = self.know(rel, recs[0].1, false, max_new_files, &mut count) {
+                // (on storage nodes entries are kept: this is local files)
+                if let Err(Unknown::Refuse(reason) | Unknown::Unavailable(reason)) =
+                    self.know(rel, recs[0].1, false, max_new_files, &mut count)
+                {
                     for &(index, _, _) in recs {
                         out.refuse(index, reason.clone());
                     }
@@ -464,7 +496,7 @@ impl WriteQueue {
             lock(&self.marks).extend(checkpoints.iter().cloned());
         }
         drop(j);
-        if self.settings.delay.is_zero() {
+        if self.settings.delay.is_zero() || self.settings.storage.is_some() {
             // journaled: a failure here waits for the next cycle
             for rel in &touched {
                 self.flush_file(rel);
@@ -485,7 +517,7 @@ impl WriteQueue {
         may_create: bool,
         max_new_files: usize,
         created: &mut dyn FnMut(&str),
-    ) -> Result<(), String> {
+    ) -> Result<(), Unknown> {
         let k = stripe(rel);
         if lock(&self.files[k]).contains_key(rel) {
             return Ok(());
@@ -508,6 +540,46 @@ impl WriteQueue {
     /// A file's last update, creating the file with the original's
     /// definition if it is missing.
     fn first_sight(
+        &self,
+        rel: &str,
+        first_ts: i64,
+        may_create: bool,
+        max_new_files: usize,
+        created: &mut dyn FnMut(&str),
+    ) -> Result<i64, Unknown> {
+        let Some(ring) = &self.settings.storage else {
+            return self
+                .first_sight_local(rel, first_ts, may_create, max_new_files, created)
+                .map_err(Unknown::Refuse);
+        };
+        use crate::storage::StorageError;
+        let file = format!("{rel}.rrd");
+        let node = ring.node_of(&file);
+        let fail = |e: StorageError| match e {
+            StorageError::Unreachable { .. } => Unknown::Unavailable(e.to_string()),
+            e => Unknown::Refuse(format!("{rel}: {e}")),
+        };
+        if let Some(last) = node.last(&file).map_err(fail)? {
+            return Ok(last);
+        }
+        if !may_create {
+            return Err(Unknown::Refuse(format!(
+                "{rel}: more than {max_new_files} new series in one request"
+            )));
+        }
+        let start = (first_ts - 60).div_euclid(300) * 300;
+        if node.create(&file, start, 300, &CREATE_ARGS).map_err(fail)? {
+            created(rel);
+            return Ok(start);
+        }
+        // made meanwhile by another writer
+        node.last(&file)
+            .map_err(fail)?
+            .ok_or_else(|| Unknown::Refuse(format!("{rel}: made and gone at once")))
+    }
+
+    /// [`Self::first_sight`] in the metrics root.
+    fn first_sight_local(
         &self,
         rel: &str,
         first_ts: i64,
@@ -566,9 +638,13 @@ impl WriteQueue {
             match files.get_mut(rel) {
                 Some(e) if !e.values.is_empty() => std::mem::take(&mut e.values),
                 // nothing waits: forget the file, and read its last update
-                // afresh next time (another program may write it)
+                // afresh next time (another program may write it); on
+                // storage nodes the entry stays (their refusals say when
+                // another writer went further)
                 Some(_) => {
-                    files.remove(rel);
+                    if self.settings.storage.is_none() {
+                        files.remove(rel);
+                    }
                     return true;
                 }
                 None => return true,
@@ -584,7 +660,9 @@ impl WriteQueue {
                     .fetch_add((n - given_up) as u64, Ordering::Relaxed);
                 self.dropped.fetch_add(given_up as u64, Ordering::Relaxed);
                 self.pending.fetch_sub(n, Ordering::Relaxed);
-                if files.get(rel).is_some_and(|e| e.values.is_empty()) {
+                if self.settings.storage.is_none()
+                    && files.get(rel).is_some_and(|e| e.values.is_empty())
+                {
                     files.remove(rel);
                 }
                 true
@@ -616,8 +694,27 @@ impl WriteQueue {
         }
     }
 
-    /// Applies `values` to the file at `path` in one open.
+    /// Applies `values` to the file at `path` in one open, or sends them
+    /// to its storage node.
     fn write_file(&self, rel: &str, path: &Path, values: &[(i64, f64)]) -> Written {
+        if let Some(ring) = &self.settings.storage {
+            use crate::storage::StorageError;
+            let file = format!("{rel}.rrd");
+            return match ring.node_of(&file).update(&file, values) {
+                Ok(u) => {
+                    if u.stale > 0 {
+                        eprintln!(
+                            "rrd-server: {rel}: {} record(s) not later than the file's last update on its storage node",
+                            u.stale
+                        );
+                    }
+                    Written::Done { given_up: u.stale }
+                }
+                Err(e @ StorageError::Unreachable { .. }) => Written::Retry(e.to_string()),
+                Err(e @ StorageError::NoSuchFile { .. }) => Written::Gone(e.to_string()),
+                Err(e) => Written::Gone(e.to_string()),
+            };
+        }
         let mut rrd = match Rrd::open(path, OpenMode::ReadWrite) {
             Ok(r) => r,
             Err(e) if not_found(&e) => return Written::Gone("the file was removed".into()),
@@ -843,31 +940,35 @@ impl WriteQueue {
             values.sort_by_key(|&(ts, _)| ts);
             values.dedup_by_key(|&mut (ts, _)| ts);
             let p = self.root.join(format!("{rel}.rrd"));
-            let last = match Rrd::open(&p, OpenMode::ReadOnly) {
-                Ok(r) => r.header().last_up,
-                Err(e) if not_found(&e) => {
-                    eprintln!(
+            let last = match &self.settings.storage {
+                // the nodes refuse what they have (and say so): send all
+                Some(_) => i64::MIN,
+                None => match Rrd::open(&p, OpenMode::ReadOnly) {
+                    Ok(r) => r.header().last_up,
+                    Err(e) if not_found(&e) => {
+                        eprintln!(
                         "rrd-server: journal names {rel}.rrd, which is gone: {} record(s) dropped",
                         values.len()
                     );
-                    self.dropped
-                        .fetch_add(values.len() as u64, Ordering::Relaxed);
-                    continue;
-                }
-                // keep them: the cycles retry the file, and keep them journaled
-                Err(e) if transient(&e) => {
-                    eprintln!("rrd-server: {rel}.rrd: {e}; its journaled records wait");
-                    i64::MIN
-                }
-                Err(e) => {
-                    eprintln!(
-                        "rrd-server: {rel}.rrd: {e}: {} journaled record(s) dropped",
-                        values.len()
-                    );
-                    self.dropped
-                        .fetch_add(values.len() as u64, Ordering::Relaxed);
-                    continue;
-                }
+                        self.dropped
+                            .fetch_add(values.len() as u64, Ordering::Relaxed);
+                        continue;
+                    }
+                    // keep them: the cycles retry the file, and keep them journaled
+                    Err(e) if transient(&e) => {
+                        eprintln!("rrd-server: {rel}.rrd: {e}; its journaled records wait");
+                        i64::MIN
+                    }
+                    Err(e) => {
+                        eprintln!(
+                            "rrd-server: {rel}.rrd: {e}: {} journaled record(s) dropped",
+                            values.len()
+                        );
+                        self.dropped
+                            .fetch_add(values.len() as u64, Ordering::Relaxed);
+                        continue;
+                    }
+                },
             };
             values.retain(|&(ts, _)| ts > last);
             if values.is_empty() {

@@ -261,7 +261,9 @@ async fn apply(ctx: &Arc<Ctx>, shard: &str, batch: &[api::KRecord], checkpoint: 
                 });
                 return true;
             }
-            Ok(Err(e @ (QueueError::Backlog(_) | QueueError::Journal(_)))) => {
+            Ok(Err(
+                e @ (QueueError::Backlog(_) | QueueError::Journal(_) | QueueError::Storage(_)),
+            )) => {
                 let msg = format!("queueing records of {shard}: {e}");
                 eprintln!("rrd-server: kinesis {}: {msg}", ctx.settings.stream);
                 ctx.with_status(|s| s.last_error = Some(msg));
@@ -670,6 +672,7 @@ pub fn run_cli(args: &[String]) -> anyhow::Result<()> {
             delay: Duration::from_secs(60),
             journal_sync: false,
             max_pending: 4_000_000,
+            storage: None,
         },
     )?;
     let status = Arc::new(Mutex::new(Status::default()));

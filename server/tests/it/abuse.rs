@@ -285,6 +285,7 @@ fn new_files_per_request_are_bounded() {
             delay: std::time::Duration::ZERO,
             journal_sync: false,
             max_pending: 1000,
+            storage: None,
         },
     )
     .unwrap();

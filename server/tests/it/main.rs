@@ -12,6 +12,7 @@ mod ingest;
 mod kinesis;
 mod pages;
 mod queue;
+mod storage;
 mod store;
 mod syslog;
 mod tracelog;
@@ -19,6 +20,8 @@ mod tracelog_model;
 mod tracelog_pages;
 mod webdriver;
 
+#[path = "../support/daemon.rs"]
+pub mod daemon;
 #[cfg(feature = "postgres")]
 #[path = "../support/postgres.rs"]
 pub mod postgres;

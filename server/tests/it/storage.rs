@@ -1,0 +1,193 @@
+//! Metric files on storage nodes (`[storage]`): ours and C rrdcached side
+//! by side, placement by name, the same charts as from local files, a node
+//! killed and started again without losing acknowledged records.
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use rrd_server::config::StorageNode;
+
+use crate::daemon::{have_c_rrdcached, Daemon, Kind};
+use crate::{lines, q, Harness, NOW};
+
+fn nodes(daemons: &[&Daemon]) -> Vec<StorageNode> {
+    daemons
+        .iter()
+        .enumerate()
+        .map(|(k, d)| StorageNode {
+            name: format!("s{k}"),
+            address: d.address.clone(),
+        })
+        .collect()
+}
+
+/// Two days of 40 series, ending at NOW.
+fn records() -> Vec<(i64, String, f64)> {
+    let mut recs = Vec::new();
+    for k in 0..576 {
+        let t = NOW - 2 * 86_400 + k * 300;
+        for s in 0..40 {
+            recs.push((t, format!("//h{s}/cpu"), (s * 7 + k % 50) as f64 * 0.25));
+        }
+    }
+    recs
+}
+
+async fn ingest(h: &Harness, recs: &[(i64, String, f64)]) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    for chunk in recs.chunks(5000) {
+        let v: Vec<(i64, &str, f64)> = chunk.iter().map(|(t, n, v)| (*t, n.as_str(), *v)).collect();
+        let r = h.ingest(&lines(&v)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        last = r.json();
+    }
+    last
+}
+
+fn chart(s: usize) -> String {
+    q(&[
+        ("data0", &format!("test/h{s}/cpu")),
+        (
+            "data1",
+            "test/h1/cpu|test/h2/cpu|test/h3/cpu||average|a|b||",
+        ),
+        ("trail", "36"),
+        ("width", "500"),
+    ])
+}
+
+#[tokio::test]
+async fn series_on_two_kinds_of_nodes_chart_as_local_files_do() {
+    if !have_c_rrdcached() {
+        return;
+    }
+    let dir = crate::tempdir("storage-nodes");
+    let ours = Daemon::start(Kind::Ours, &dir.join("ours"));
+    let theirs = Daemon::start(Kind::C, &dir.join("c"));
+    let ring_nodes = nodes(&[&ours, &theirs]);
+    let ring = Harness::with("ring", |c| c.storage.nodes = ring_nodes.clone());
+    let local = Harness::new("local");
+    let recs = records();
+    ingest(&ring, &recs).await;
+    ingest(&local, &recs).await;
+    local.flush().await;
+
+    // every series is listed, each file on the node placement names
+    let snap = ring.state.catalogue.snapshot();
+    assert_eq!(snap.series.len(), 40);
+    let placed = ring.state.catalogue.ring().unwrap();
+    let mut per_node = [0usize; 2];
+    for s in snap.series.iter() {
+        let node = placed.node_of(&s.file);
+        let k = placed
+            .nodes()
+            .iter()
+            .position(|n| std::ptr::eq(n, node))
+            .unwrap();
+        per_node[k] += 1;
+        let on = [&ours, &theirs][k].base.join(&s.file);
+        let off = [&theirs, &ours][k].base.join(&s.file);
+        assert!(on.is_file() && !off.exists(), "{} on {}", s.file, node.name);
+    }
+    assert!(per_node[0] > 5 && per_node[1] > 5, "{per_node:?}");
+    assert!(
+        !ring.metrics().join("test").exists(),
+        "nothing in the local root"
+    );
+
+    // the same data, graph geometry and values as from local files
+    for s in [0, 7, 13, 21, 39] {
+        let path = format!("/metrics/jim/p/show.json?{}", chart(s));
+        let a = ring.get(&path, Some("jim")).await;
+        let b = local.get(&path, Some("jim")).await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.header("x-graph-error"));
+        let j = a.json();
+        // known values in both plots, not an empty chart
+        for plot in 0..2 {
+            let known = j["data"]["series"][plot]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| v.is_number())
+                .count();
+            assert!(known > 100, "h{s} plot {plot}: {known} known values");
+        }
+        assert_eq!(j, b.json(), "series h{s}");
+        let png = ring
+            .get(
+                &format!("/metrics/jim/p/show.png?{}", chart(s)),
+                Some("jim"),
+            )
+            .await;
+        assert_eq!(
+            png.status,
+            StatusCode::OK,
+            "{:?}",
+            png.header("x-graph-error")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_storage_node_killed_and_restarted_loses_nothing_acknowledged() {
+    let dir = crate::tempdir("storage-kill");
+    let mut a = Daemon::start(Kind::Ours, &dir.join("a"));
+    let b = Daemon::start(Kind::Ours, &dir.join("b"));
+    let ring_nodes = nodes(&[&a, &b]);
+    let h = Harness::with("ring-kill", |c| c.storage.nodes = ring_nodes.clone());
+    let recs = records();
+    ingest(&h, &recs[..40 * 100]).await;
+    a.kill();
+    // known series keep being acknowledged while their node is down
+    let later: Vec<_> = recs[40 * 100..40 * 200].to_vec();
+    let j = ingest(&h, &later).await;
+    assert_eq!(j["written"], 4000, "{j}");
+    let status = h.state.queue.status();
+    assert!(
+        status.pending > 0,
+        "records for the killed node wait: {status:?}"
+    );
+    // a new series placed on the dead node is refused whole, nothing taken
+    let ring = h.state.catalogue.ring().unwrap().clone();
+    let name = (0..)
+        .map(|k| format!("new{k}"))
+        .find(|n| std::ptr::eq(ring.node_of(&format!("test/{n}.rrd")), &ring.nodes()[0]))
+        .unwrap();
+    let r = h.ingest(&lines(&[(NOW, &format!("//{name}"), 1.0)])).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    // started again: what waited goes through within seconds
+    a.restart();
+    let t0 = Instant::now();
+    while h.state.queue.status().pending > 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            h.state.queue.status()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // every acknowledged value is in its file, on both nodes
+    for s in 0..40 {
+        let file = format!("test/h{s}/cpu.rrd");
+        let node = ring.node_of(&file);
+        let got = node
+            .fetch(
+                &file,
+                "AVERAGE",
+                NOW - 2 * 86_400,
+                NOW - 2 * 86_400 + 200 * 300,
+            )
+            .unwrap();
+        let values = got.values;
+        let want: Vec<f64> = recs
+            .iter()
+            .filter(|(_, n, _)| n == &format!("//h{s}/cpu"))
+            .take(200)
+            .skip(1)
+            .map(|(_, _, v)| *v)
+            .collect();
+        let found = want.iter().filter(|v| values.contains(v)).count();
+        assert_eq!(found, want.len(), "h{s} on {}", node.name);
+    }
+    assert_eq!(h.state.queue.status().dropped, 0);
+}
