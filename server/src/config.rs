@@ -159,6 +159,10 @@ pub struct KinesisConfig {
     pub secret_access_key: Option<String>,
     /// See `access_key_id`.
     pub session_token: Option<String>,
+    /// With a PostgreSQL `database`, collectors share the stream through
+    /// shard leases kept there: the seconds a lease lasts without renewal
+    /// (a stopped collector's shards move to the others within this).
+    pub lease_seconds: f64,
 }
 
 impl std::fmt::Debug for KinesisConfig {
@@ -183,6 +187,7 @@ impl Default for KinesisConfig {
             read_interval_ms: 200,
             list_seconds: 60,
             limit: 10_000,
+            lease_seconds: 20.0,
             access_key_id: None,
             secret_access_key: None,
             session_token: None,
@@ -475,10 +480,11 @@ impl Config {
                 || self.kinesis.list_seconds == 0
                 || self.kinesis.read_interval_ms > 60_000
                 || !(1..=10_000).contains(&self.kinesis.limit)
+                || !(1.0..=3600.0).contains(&self.kinesis.lease_seconds)
             {
                 bail!(
                     "kinesis: poll_seconds must be 0 to 3600, list_seconds at least 1, \
-                     read_interval_ms at most 60000 and limit 1 to 10000"
+                     read_interval_ms at most 60000, limit 1 to 10000 and lease_seconds 1 to 3600"
                 );
             }
         }

@@ -74,6 +74,9 @@ pub struct Outcome {
     pub refused: usize,
     /// The first refusals, with reasons.
     pub refusals: Vec<Refusal>,
+    /// The files records were queued for (`source/path`).
+    #[serde(skip)]
+    pub files: Vec<String>,
 }
 
 impl Outcome {

@@ -314,6 +314,11 @@ impl AppState {
                 read_interval: std::time::Duration::from_millis(k.read_interval_ms),
                 list_interval: std::time::Duration::from_secs(k.list_seconds),
                 limit: k.limit,
+                leases: state
+                    .config
+                    .database
+                    .clone()
+                    .map(|url| (url, std::time::Duration::from_secs_f64(k.lease_seconds))),
             };
             let weak = Arc::downgrade(&state.0);
             kinesis::spawn(

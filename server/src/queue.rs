@@ -496,6 +496,7 @@ impl WriteQueue {
             lock(&self.marks).extend(checkpoints.iter().cloned());
         }
         drop(j);
+        out.files.extend(touched.iter().map(|r| r.to_string()));
         if self.settings.delay.is_zero() || self.settings.storage.is_some() {
             // journaled: a failure here waits for the next cycle
             for rel in &touched {
@@ -845,6 +846,16 @@ impl WriteQueue {
         for rel in rels {
             self.flush_file(rel);
         }
+    }
+
+    /// Writes the waiting records of these files now; whether none of
+    /// them has records waiting after.
+    pub fn flush_named(&self, rels: &[String]) -> bool {
+        let mut ok = true;
+        for rel in rels {
+            ok &= self.flush_file(rel);
+        }
+        ok
     }
 
     /// The checkpoint journaled last under `key` (by [`WriteQueue::accept`]),

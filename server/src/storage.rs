@@ -103,13 +103,16 @@ fn hash(node: &str, file: &str) -> u64 {
     h ^ (h >> 31)
 }
 
-/// `v` as the daemon reads a value: `U` for unknown, Rust's shortest
-/// exact form otherwise (`1e300`, `0.1`, `inf`).
+/// `v` as the daemon reads a value: `U` for unknown, else Rust's shortest
+/// exact decimal form without an exponent (`791`, `0.1`), the text a
+/// local write keeps in the file's `last_ds`, so files on storage nodes
+/// are byte for byte those the metrics root would hold. At most ~330
+/// bytes (`5e-324`).
 fn value_text(v: f64) -> String {
     if v.is_nan() {
         "U".into()
     } else {
-        format!("{v:?}")
+        format!("{v}")
     }
 }
 
@@ -448,8 +451,9 @@ mod tests {
     fn values_and_refusals_as_rrdcached_words_them() {
         assert_eq!(value_text(f64::NAN), "U");
         assert_eq!(value_text(0.1), "0.1");
-        assert_eq!(value_text(1e300), "1e300");
-        assert_eq!(value_text(-2.0), "-2.0");
+        assert_eq!(value_text(791.0), "791");
+        assert_eq!(value_text(-2.5), "-2.5");
+        assert!(value_text(5e-324).len() < 400);
         assert_eq!(
             refused_last("illegal attempt to update using time 1000000302.000000 when last update time is 1000000302.000000 (minimum one second step)"),
             Some(1_000_000_302)

@@ -21,11 +21,18 @@
 //! - **Resuming**: `AFTER_SEQUENCE_NUMBER` the checkpoint, `TRIM_HORIZON`
 //!   without one, and `TRIM_HORIZON` again (logged) when the service rejects
 //!   a stored sequence number, as the original meant to.
+//! - **Several collectors** (with a PostgreSQL `database`): the shards are
+//!   shared through leases kept there, with their checkpoints
+//!   ([`leases`]); a checkpoint moves only once the records it covers
+//!   are written to their files (or storage nodes), so a collector that
+//!   takes a shard over reads on from where nothing is missing.
 //! - **Errors**: throttling and network errors back off exponentially (to
 //!   10 s); an expired iterator is renewed from the checkpoint; a malformed
 //!   record is counted, logged (the first ones) and skipped.
 
 pub mod api;
+#[cfg(feature = "postgres")]
+pub mod leases;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
@@ -62,6 +69,9 @@ pub struct Settings {
     pub list_interval: Duration,
     /// Records per read (at most 10,000).
     pub limit: u32,
+    /// A PostgreSQL URL and a lease time: share the stream with other
+    /// collectors through shard leases there (feature `postgres`).
+    pub leases: Option<(String, Duration)>,
 }
 
 /// One shard's state.
@@ -122,6 +132,31 @@ struct Ctx {
     /// Told when new files were made.
     created: Box<dyn Fn() + Send + Sync>,
     once: bool,
+    /// The shared leases, when collectors share the stream.
+    lease: Option<LeaseState>,
+}
+
+/// What a collector sharing the stream knows of its leases.
+struct LeaseState {
+    #[cfg(feature = "postgres")]
+    table: leases::Leases,
+    /// Held shards: the moment their reader must have stopped unless the
+    /// lease is renewed.
+    deadlines: Mutex<HashMap<String, tokio::time::Instant>>,
+    /// Held shards' checkpoints (where an iterator starts).
+    starts: Mutex<HashMap<String, Option<String>>>,
+}
+
+impl LeaseState {
+    fn valid(&self, shard: &str) -> bool {
+        lock(&self.deadlines)
+            .get(shard)
+            .is_some_and(|&d| tokio::time::Instant::now() < d)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Ctx {
@@ -181,8 +216,15 @@ fn decode(data: &str) -> Result<Vec<Result<crate::ingest::Record, String>>, Stri
 }
 
 /// Queues a batch's metric records with the shard's new checkpoint; tries
-/// again while the queue is full or its journal cannot be written.
-async fn apply(ctx: &Arc<Ctx>, shard: &str, batch: &[api::KRecord], checkpoint: &str) -> bool {
+/// again while the queue is full or its journal cannot be written. With
+/// shared leases, waits until the records are in their files (or storage
+/// nodes) and then stores the checkpoint with the lease.
+async fn apply(
+    ctx: &Arc<Ctx>,
+    shard: &str,
+    batch: &[api::KRecord],
+    checkpoint: &str,
+) -> Result<(), Ended> {
     let mut records = Vec::new();
     let mut malformed = Vec::new();
     for r in batch {
@@ -218,9 +260,16 @@ async fn apply(ctx: &Arc<Ctx>, shard: &str, batch: &[api::KRecord], checkpoint: 
             }
         }
     }
-    let marks = vec![(ctx.key(shard), checkpoint.to_string())];
+    // with leases the checkpoint goes with the lease, not the journal
+    let marks = match ctx.lease {
+        Some(_) => Vec::new(),
+        None => vec![(ctx.key(shard), checkpoint.to_string())],
+    };
     let mut backoff = Backoff::new();
     loop {
+        if ctx.lease.as_ref().is_some_and(|l| !l.valid(shard)) {
+            return Err(Ended::LeaseLost);
+        }
         let c = ctx.clone();
         let recs = records.clone();
         let m = marks.clone();
@@ -257,9 +306,15 @@ async fn apply(ctx: &Arc<Ctx>, shard: &str, batch: &[api::KRecord], checkpoint: 
                     s.malformed += malformed.len() as u64;
                     let st = s.shards.entry(shard.to_string()).or_default();
                     st.records += batch.len() as u64;
-                    st.checkpoint = Some(checkpoint.to_string());
                 });
-                return true;
+                if ctx.lease.is_some() {
+                    settle(ctx, shard, &out.files, checkpoint).await?;
+                }
+                ctx.with_status(|s| {
+                    s.shards.entry(shard.to_string()).or_default().checkpoint =
+                        Some(checkpoint.to_string());
+                });
+                return Ok(());
             }
             Ok(Err(
                 e @ (QueueError::Backlog(_) | QueueError::Journal(_) | QueueError::Storage(_)),
@@ -271,9 +326,60 @@ async fn apply(ctx: &Arc<Ctx>, shard: &str, batch: &[api::KRecord], checkpoint: 
             }
             Err(e) => {
                 eprintln!("rrd-server: kinesis {}: {e}", ctx.settings.stream);
-                return false;
+                return Err(Ended::Stopped);
             }
         }
+    }
+}
+
+/// With shared leases: waits until `files` have nothing waiting (their
+/// storage node may be down for a while), then stores the checkpoint with
+/// the lease. Gives up when the lease ends.
+async fn settle(
+    ctx: &Arc<Ctx>,
+    shard: &str,
+    files: &[String],
+    checkpoint: &str,
+) -> Result<(), Ended> {
+    let Some(lease) = &ctx.lease else {
+        return Ok(());
+    };
+    let mut backoff = Backoff::new();
+    loop {
+        let (q, f) = (ctx.queue.clone(), files.to_vec());
+        match tokio::task::spawn_blocking(move || q.flush_named(&f)).await {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(_) => return Err(Ended::Stopped),
+        }
+        if !lease.valid(shard) {
+            return Err(Ended::LeaseLost);
+        }
+        backoff.wait().await;
+    }
+    #[cfg(feature = "postgres")]
+    loop {
+        if !lease.valid(shard) {
+            return Err(Ended::LeaseLost);
+        }
+        match lease.table.checkpoint(shard, checkpoint).await {
+            Ok(true) => {
+                lock(&lease.starts).insert(shard.to_string(), Some(checkpoint.to_string()));
+                return Ok(());
+            }
+            Ok(false) => return Err(Ended::LeaseLost),
+            Err(e) => {
+                let msg = format!("checkpoint of {shard}: {e}");
+                eprintln!("rrd-server: kinesis {}: {msg}", ctx.settings.stream);
+                ctx.with_status(|s| s.last_error = Some(msg));
+                backoff.wait().await;
+            }
+        }
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = checkpoint;
+        Err(Ended::Stopped)
     }
 }
 
@@ -288,13 +394,19 @@ enum Ended {
     Gone,
     /// The queue went away (the server is stopping).
     Stopped,
+    /// Its lease ended (another collector may read it now).
+    LeaseLost,
 }
 
 /// An iterator from the checkpoint, or TRIM_HORIZON when there is none or
 /// the service rejects it.
 async fn iterator(ctx: &Ctx, shard: &str, backoff: &mut Backoff) -> Result<String, Ended> {
     loop {
-        let start = match ctx.queue.mark(&ctx.key(shard)) {
+        let checkpoint = match &ctx.lease {
+            Some(l) => lock(&l.starts).get(shard).cloned().flatten(),
+            None => ctx.queue.mark(&ctx.key(shard)),
+        };
+        let start = match checkpoint {
             Some(seq) if seq != FINISHED => Start::After(seq),
             _ => Start::TrimHorizon,
         };
@@ -352,6 +464,9 @@ async fn read_shard(ctx: Arc<Ctx>, shard: String) -> Ended {
             return Ended::Stopped;
         }
         tokio::time::sleep_until(last_read + ctx.settings.read_interval).await;
+        if ctx.lease.as_ref().is_some_and(|l| !l.valid(&shard)) {
+            return Ended::LeaseLost;
+        }
         last_read = tokio::time::Instant::now();
         match ctx.client.records(&it, ctx.settings.limit).await {
             Ok(r) => {
@@ -359,16 +474,16 @@ async fn read_shard(ctx: Arc<Ctx>, shard: String) -> Ended {
                 let empty = r.records.is_empty();
                 if let Some(last) = r.records.last() {
                     let seq = last.sequence_number.clone();
-                    if !apply(&ctx, &shard, &r.records, &seq).await {
-                        return Ended::Stopped;
+                    if let Err(end) = apply(&ctx, &shard, &r.records, &seq).await {
+                        return end;
                     }
                 }
                 match r.next_shard_iterator {
                     Some(next) => it = next,
                     None => {
                         // read through: the children may start
-                        if !apply(&ctx, &shard, &[], FINISHED).await {
-                            return Ended::Stopped;
+                        if let Err(end) = apply(&ctx, &shard, &[], FINISHED).await {
+                            return end;
                         }
                         ctx.with_status(|s| {
                             s.shards.entry(shard.clone()).or_default().state = "finished".into();
@@ -415,6 +530,10 @@ async fn read_shard(ctx: Arc<Ctx>, shard: String) -> Ended {
 /// Reads the stream until the queue goes away (or, with `once`, until
 /// every shard is caught up).
 async fn run(ctx: Arc<Ctx>) {
+    #[cfg(feature = "postgres")]
+    if ctx.lease.is_some() {
+        return run_leased(ctx).await;
+    }
     let mut running: HashMap<String, tokio::task::JoinHandle<Ended>> = HashMap::new();
     let mut gone: HashSet<String> = HashSet::new();
     // --once: shards read up to their tip, not started again
@@ -456,7 +575,7 @@ async fn run(ctx: Arc<Ctx>) {
                     Ok(Ended::CaughtUp) => {
                         caught_up.insert(id);
                     }
-                    Ok(Ended::Finished) => {}
+                    Ok(Ended::Finished | Ended::LeaseLost) => {}
                     Err(e) => eprintln!("rrd-server: kinesis reader of {id} failed: {e}"),
                 }
             }
@@ -518,6 +637,243 @@ async fn run(ctx: Arc<Ctx>) {
     }
 }
 
+/// This collector's id in the lease table: host, process and a random
+/// part (a restarted collector is a new one; the old one's leases expire).
+#[cfg(feature = "postgres")]
+fn collector_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "host".into());
+    let tail = crate::auth::random_hex(4).unwrap_or_default();
+    format!("{host}-{}-{tail}", std::process::id())
+}
+
+/// [`run`] with shared leases: a round every third of the lease time
+/// renews this collector's leases, stops readers of shards it no longer
+/// holds (lost, or asked for: then let go), starts readers of held
+/// shards, takes free or expired ones up to a fair share, and asks for
+/// one when it holds too few.
+#[cfg(feature = "postgres")]
+async fn run_leased(ctx: Arc<Ctx>) {
+    let lease = ctx.lease.as_ref().expect("run_leased runs with leases");
+    let timeout = lease.table.timeout;
+    let period = timeout / 3;
+    let mut running: HashMap<String, tokio::task::JoinHandle<Ended>> = HashMap::new();
+    let mut gone: HashSet<String> = HashSet::new();
+    let mut shards: Vec<api::Shard> = Vec::new();
+    let mut listed_at: Option<tokio::time::Instant> = None;
+    let mut backoff = Backoff::new();
+    let stop = |running: &mut HashMap<String, tokio::task::JoinHandle<Ended>>, id: &str| {
+        if let Some(h) = running.remove(id) {
+            h.abort();
+        }
+        lock(&lease.deadlines).remove(id);
+    };
+    loop {
+        if Arc::strong_count(&ctx.queue) <= 1 {
+            for (_, h) in running.drain() {
+                h.abort();
+            }
+            let _ = lease.table.release_all().await;
+            return;
+        }
+        // readers that ended
+        let ended: Vec<String> = running
+            .iter()
+            .filter(|(_, h)| h.is_finished())
+            .map(|(id, _)| id.clone())
+            .collect();
+        let any_ended = !ended.is_empty();
+        for id in ended {
+            if let Some(h) = running.remove(&id) {
+                match h.await {
+                    Ok(Ended::Gone) => {
+                        gone.insert(id);
+                    }
+                    Ok(Ended::Stopped) => return,
+                    Ok(_) => {}
+                    Err(e) if e.is_cancelled() => {}
+                    Err(e) => eprintln!("rrd-server: kinesis reader of {id} failed: {e}"),
+                }
+            }
+        }
+        if listed_at.is_none_or(|t| t.elapsed() >= ctx.settings.list_interval) || any_ended {
+            match ctx.client.list_shards(&ctx.settings.stream).await {
+                Ok(s) => {
+                    backoff.reset();
+                    shards = s;
+                    listed_at = Some(tokio::time::Instant::now());
+                }
+                Err(e) => {
+                    ctx.failed("ListShards", &e);
+                    if shards.is_empty() {
+                        backoff.wait().await;
+                        continue;
+                    }
+                }
+            }
+        }
+        let ids: Vec<String> = shards.iter().map(|s| s.shard_id.clone()).collect();
+        let sent = tokio::time::Instant::now();
+        let round = match lease.table.round(&ids).await {
+            Ok(r) => r,
+            Err(e) => {
+                // not renewed: readers stop at their deadlines
+                let msg = format!("lease round: {e}");
+                eprintln!("rrd-server: kinesis {}: {msg}", ctx.settings.stream);
+                ctx.with_status(|s| s.last_error = Some(msg));
+                let now = tokio::time::Instant::now();
+                let late: Vec<String> = lock(&lease.deadlines)
+                    .iter()
+                    .filter(|(_, &d)| d <= now)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in late {
+                    stop(&mut running, &id);
+                }
+                tokio::time::sleep(period.min(Duration::from_secs(1))).await;
+                continue;
+            }
+        };
+        let deadline = sent + timeout / 2;
+        for id in &round.held {
+            lock(&lease.deadlines).insert(id.clone(), deadline);
+        }
+        // lost leases: their readers stop now
+        let lost: Vec<String> = running
+            .keys()
+            .filter(|id| !round.held.contains(*id))
+            .cloned()
+            .collect();
+        for id in lost {
+            stop(&mut running, &id);
+        }
+        // asked for: stop, then let go
+        for id in &round.wanted {
+            stop(&mut running, id);
+            if let Err(e) = lease.table.release(id).await {
+                eprintln!(
+                    "rrd-server: kinesis {}: letting {id} go: {e}",
+                    ctx.settings.stream
+                );
+            }
+        }
+        let listed: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let checkpoint = |id: &str| round.all.get(id).and_then(|(_, c)| c.clone());
+        let finished = |id: &str| checkpoint(id).as_deref() == Some(FINISHED);
+        let ready = |s: &api::Shard| {
+            !finished(&s.shard_id)
+                && !gone.contains(&s.shard_id)
+                && [&s.parent_shard_id, &s.adjacent_parent_shard_id]
+                    .into_iter()
+                    .flatten()
+                    .all(|p| !listed.contains(p.as_str()) || finished(p) || gone.contains(p))
+        };
+        let open = shards
+            .iter()
+            .filter(|s| !finished(&s.shard_id) && !gone.contains(&s.shard_id))
+            .count();
+        let share = leases::fair_share(open, round.live);
+        let mut held: HashSet<String> = round
+            .held
+            .iter()
+            .filter(|id| !round.wanted.contains(*id))
+            .cloned()
+            .collect();
+        // take free or expired leases up to the share
+        for s in shards.iter().filter(|s| ready(s)) {
+            if held.len() >= share {
+                break;
+            }
+            let id = &s.shard_id;
+            if held.contains(id) || round.all.get(id).is_some_and(|(o, _)| o.is_some()) {
+                continue;
+            }
+            let t = tokio::time::Instant::now();
+            match lease.table.take(id).await {
+                Ok(Some(cp)) => {
+                    lock(&lease.deadlines).insert(id.clone(), t + timeout / 2);
+                    lock(&lease.starts).insert(id.clone(), cp);
+                    held.insert(id.clone());
+                }
+                Ok(None) => {}
+                Err(e) => eprintln!(
+                    "rrd-server: kinesis {}: taking {id}: {e}",
+                    ctx.settings.stream
+                ),
+            }
+        }
+        // too few: ask the collector holding the most for one
+        if held.len() < share {
+            let mut per_owner: HashMap<&str, Vec<&str>> = HashMap::new();
+            for s in shards.iter().filter(|s| ready(s)) {
+                if let Some((Some(owner), _)) = round.all.get(&s.shard_id) {
+                    if owner != &lease.table.me {
+                        per_owner.entry(owner).or_default().push(&s.shard_id);
+                    }
+                }
+            }
+            if let Some((_, theirs)) = per_owner
+                .iter()
+                .filter(|(_, v)| v.len() > share)
+                .max_by_key(|(o, v)| (v.len(), std::cmp::Reverse(**o)))
+            {
+                if let Err(e) = lease.table.ask(theirs[0]).await {
+                    eprintln!(
+                        "rrd-server: kinesis {}: asking for {}: {e}",
+                        ctx.settings.stream, theirs[0]
+                    );
+                }
+            }
+        }
+        // readers for every held, ready shard
+        for s in shards
+            .iter()
+            .filter(|s| ready(s) && held.contains(&s.shard_id))
+        {
+            let id = &s.shard_id;
+            if !running.contains_key(id) {
+                if !lock(&lease.starts).contains_key(id) {
+                    lock(&lease.starts).insert(id.clone(), checkpoint(id));
+                }
+                running.insert(
+                    id.clone(),
+                    tokio::spawn(read_shard(ctx.clone(), id.clone())),
+                );
+            }
+        }
+        lock(&lease.starts).retain(|id, _| held.contains(id));
+        ctx.with_status(|st| {
+            for s in &shards {
+                let id = &s.shard_id;
+                let e = st.shards.entry(id.clone()).or_default();
+                e.state = if finished(id) {
+                    "finished".into()
+                } else if running.contains_key(id) {
+                    "reading".into()
+                } else if let Some((Some(owner), _)) = round.all.get(id) {
+                    format!("read by {owner}")
+                } else if ready(s) {
+                    "free".into()
+                } else {
+                    "waiting for its parents".into()
+                };
+                if !running.contains_key(id) {
+                    e.checkpoint = checkpoint(id);
+                }
+            }
+        });
+        // the next round: a third of the lease on, or sooner when a reader ends
+        let next = sent + period;
+        while tokio::time::Instant::now() < next && !running.values().any(|h| h.is_finished()) {
+            if Arc::strong_count(&ctx.queue) <= 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
 /// Starts the collector on its own thread (with its own small runtime),
 /// writing through `queue`. `created` is called when new files were
 /// made. The thread ends when the queue is dropped elsewhere.
@@ -572,6 +928,20 @@ fn context(
     if let Some(s) = status.upgrade() {
         s.lock().unwrap_or_else(|p| p.into_inner()).stream = settings.stream.clone();
     }
+    let lease = match &settings.leases {
+        None => None,
+        #[cfg(feature = "postgres")]
+        Some((url, time)) => Some(LeaseState {
+            table: leases::Leases::new(url, &settings.stream, &collector_id(), *time)
+                .map_err(|e| anyhow::anyhow!("kinesis leases: {e}"))?,
+            deadlines: Mutex::default(),
+            starts: Mutex::default(),
+        }),
+        #[cfg(not(feature = "postgres"))]
+        Some(_) => anyhow::bail!(
+            "kinesis: shared leases need the postgres feature (cargo install --path server --features postgres)"
+        ),
+    };
     Ok(Arc::new(Ctx {
         client,
         settings,
@@ -579,6 +949,7 @@ fn context(
         status,
         created,
         once,
+        lease,
     }))
 }
 
@@ -605,6 +976,7 @@ pub fn run_cli(args: &[String]) -> anyhow::Result<()> {
         read_interval: Duration::from_millis(200),
         list_interval: Duration::from_secs(60),
         limit: 10_000,
+        leases: None,
     };
     let mut rrd = None;
     let mut once = false;

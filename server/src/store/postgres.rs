@@ -42,6 +42,22 @@ pub const MIGRATIONS: &[&str] = &[
         name  TEXT PRIMARY KEY,
         value TEXT NOT NULL
      );",
+    // Kinesis shard leases and their checkpoints (kinesis/leases.rs)
+    "CREATE TABLE kinesis_leases (
+        stream     TEXT NOT NULL,
+        shard      TEXT NOT NULL,
+        owner      TEXT,
+        expires    TIMESTAMPTZ,
+        checkpoint TEXT,
+        wanted_by  TEXT,
+        PRIMARY KEY (stream, shard)
+     );
+     CREATE TABLE kinesis_collectors (
+        stream TEXT NOT NULL,
+        id     TEXT NOT NULL,
+        seen   TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (stream, id)
+     );",
 ];
 
 /// The advisory lock nodes starting together take to migrate one at a time.

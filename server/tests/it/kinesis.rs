@@ -697,3 +697,155 @@ fn a_rejected_checkpoint_falls_back_to_trim_horizon() {
     assert_like_model(&all, &rrd.join("cimaa"), &base.join("model"));
     let _ = std::fs::remove_dir_all(base);
 }
+
+/// Copies every `.rrd` beneath `from` into `to`, keeping relative paths.
+#[cfg(feature = "postgres")]
+fn merge_into(from: &Path, to: &Path) {
+    for (p, bytes) in file_bytes(from) {
+        let rel = p.strip_prefix(from).unwrap();
+        let dst = to.join(rel);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        assert!(!dst.exists(), "{} on two nodes", rel.display());
+        std::fs::write(dst, bytes).unwrap();
+    }
+}
+
+/// Two collectors share a stream through leases in PostgreSQL, writing to
+/// two storage nodes: each shard is read by one of them (every record
+/// read exactly once), the shards are split fairly, and when one
+/// collector stops the other takes its shards and reads on from their
+/// checkpoints. The files end as rrdtool's under the original's rules.
+#[cfg(feature = "postgres")]
+#[test]
+fn collectors_share_a_stream_through_leases() {
+    use crate::daemon::{Daemon, Kind};
+    let Some(k) = kinesalite("leases", 0) else {
+        return;
+    };
+    let Some(pg) = crate::postgres::Postgres::start("leases") else {
+        return;
+    };
+    let c = k.client();
+    create_stream(&c, "shared", 4);
+    let url = pg.database("cluster");
+    let base = crate::tempdir("kinesis-leases");
+    let mut nodes = [
+        Daemon::start(Kind::Ours, &base.join("s0")),
+        Daemon::start(Kind::Ours, &base.join("s1")),
+    ];
+    let ring: Vec<rrd_server::config::StorageNode> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, d)| rrd_server::config::StorageNode {
+            name: format!("s{i}"),
+            address: d.address.clone(),
+        })
+        .collect();
+    let endpoint = k.endpoint();
+    let collector = |tag: &str| {
+        crate::Harness::with(tag, |cfg| {
+            cfg.database = Some(url.clone());
+            cfg.storage.nodes = ring.clone();
+            cfg.kinesis.stream = Some("shared".into());
+            cfg.kinesis.endpoint = Some(endpoint.clone());
+            cfg.kinesis.access_key_id = Some("AKIDTEST".into());
+            cfg.kinesis.secret_access_key = Some("test-secret".into());
+            cfg.kinesis.poll_seconds = 0.05;
+            cfg.kinesis.read_interval_ms = 0;
+            cfg.kinesis.list_seconds = 1;
+            cfg.kinesis.limit = 50;
+            cfg.kinesis.lease_seconds = 1.5;
+        })
+    };
+    let status = |h: &crate::Harness| -> rrd_server::kinesis::Status {
+        h.state.kinesis.as_ref().unwrap().lock().unwrap().clone()
+    };
+    let reading = |h: &crate::Harness| {
+        status(h)
+            .shards
+            .values()
+            .filter(|s| s.state == "reading")
+            .count()
+    };
+    let a = collector("lease-a");
+    let b = collector("lease-b");
+    // a fair split: two shards each
+    let t = Instant::now();
+    while !(reading(&a) == 2 && reading(&b) == 2) {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no fair split: {:?} / {:?}",
+            status(&a),
+            status(&b)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let first = generate(41, 60, 10, T0);
+    put_recs(&c, "shared", &first);
+    let both = || status(&a).records + status(&b).records;
+    let t = Instant::now();
+    while both() < first.len() as u64 {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "{} of {} read",
+            both(),
+            first.len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // each record once: no shard was read by both
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(both(), first.len() as u64);
+    assert!(status(&a).records > 0 && status(&b).records > 0);
+    // a stops: b holds all four within a lease time
+    drop(a);
+    let t = Instant::now();
+    while reading(&b) < 4 {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "b did not take a's shards: {:?}",
+            status(&b)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let moved = t.elapsed();
+    let before = status(&b).records;
+    let second = generate(42, 60, 10, T0 + 10 * 400);
+    put_recs(&c, "shared", &second);
+    let t = Instant::now();
+    while status(&b).records < before + second.len() as u64 {
+        assert!(t.elapsed() < Duration::from_secs(30), "{:?}", status(&b));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        status(&b).records,
+        before + second.len() as u64,
+        "read once"
+    );
+    let st = pg.sql(
+        "cluster",
+        "SELECT count(*) FROM kinesis_leases WHERE checkpoint IS NOT NULL",
+    );
+    assert_eq!(
+        st.trim(),
+        "4",
+        "every shard's checkpoint in the lease table"
+    );
+    drop(b);
+    for n in &mut nodes {
+        n.stop();
+    }
+    let merged = base.join("merged");
+    for n in &nodes {
+        merge_into(&n.base, &merged);
+    }
+    let all: Vec<Rec> = first.iter().chain(&second).cloned().collect();
+    let files = assert_like_model(&all, &merged.join("cimaa"), &base.join("model"));
+    assert_eq!(files, 60);
+    eprintln!(
+        "leases: {} records over 4 shards, 2 collectors then 1; shards moved in {moved:?}",
+        all.len()
+    );
+    let _ = std::fs::remove_dir_all(base);
+}

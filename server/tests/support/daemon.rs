@@ -90,15 +90,25 @@ impl Daemon {
             }
             Kind::C => Command::new("rrdcached"),
         };
-        cmd.args(["-g", "-R", "-B", "-w", "3600", "-l", &self.address, "-b"])
-            .arg(&self.base)
-            .arg("-j")
-            .arg(&self.journal)
-            .arg("-p")
-            .arg(self.journal.join("pid"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        cmd.args([
+            "-g",
+            "-R",
+            "-B",
+            "-F",
+            "-w",
+            "3600",
+            "-l",
+            &self.address,
+            "-b",
+        ])
+        .arg(&self.base)
+        .arg("-j")
+        .arg(&self.journal)
+        .arg("-p")
+        .arg(self.journal.join("pid"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
         let _ = std::fs::remove_file(self.journal.join("pid"));
         self.child = Some(cmd.spawn().expect("starting a storage daemon"));
         let t0 = Instant::now();
@@ -118,6 +128,28 @@ impl Daemon {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
+        }
+    }
+
+    /// `kill -TERM` (with `-F`: everything written first), and waits.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_secs(30) {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+            panic!(
+                "the storage daemon on {} did not stop on SIGTERM",
+                self.address
+            );
         }
     }
 
