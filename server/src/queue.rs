@@ -129,6 +129,11 @@ pub struct Status {
 struct Entry {
     /// The file's last update, counting the records waiting.
     last: i64,
+    /// On storage nodes, until this process adds a record: the value the
+    /// node has at `last`. A record of that second and value is the one
+    /// already there (read again after a collector took its shard over),
+    /// not a new one to move on by a second.
+    there: Option<f64>,
     /// Records waiting, in time order (effective timestamps).
     values: Vec<(i64, f64)>,
 }
@@ -451,11 +456,17 @@ impl WriteQueue {
                         out.skipped += 1;
                         continue;
                     }
+                    std::cmp::Ordering::Equal if e.there == Some(value) => {
+                        // the node's own last record, read again
+                        out.skipped += 1;
+                        continue;
+                    }
                     std::cmp::Ordering::Equal => ts + 1,
                     std::cmp::Ordering::Greater => ts,
                 };
                 e.values.push((ts, value));
                 e.last = ts;
+                e.there = None;
                 added += 1;
                 let _ = writeln!(lines, "{ts} {value} {rel}");
             }
@@ -527,11 +538,12 @@ impl WriteQueue {
         if lock(&self.files[k]).contains_key(rel) {
             return Ok(());
         }
-        let last = self.first_sight(rel, first_ts, may_create, max_new_files, created)?;
+        let (last, there) = self.first_sight(rel, first_ts, may_create, max_new_files, created)?;
         lock(&self.files[k]).insert(
             rel.to_string(),
             Entry {
                 last,
+                there,
                 values: Vec::new(),
             },
         );
@@ -547,10 +559,11 @@ impl WriteQueue {
         may_create: bool,
         max_new_files: usize,
         created: &mut dyn FnMut(&str),
-    ) -> Result<i64, Unknown> {
+    ) -> Result<(i64, Option<f64>), Unknown> {
         let Some(ring) = &self.settings.storage else {
             return self
                 .first_sight_local(rel, first_ts, may_create, max_new_files, created)
+                .map(|last| (last, None))
                 .map_err(Unknown::Refuse);
         };
         use crate::storage::StorageError;
@@ -560,8 +573,8 @@ impl WriteQueue {
             StorageError::Unreachable { .. } => Unknown::Unavailable(e.to_string()),
             e => Unknown::Refuse(format!("{rel}: {e}")),
         };
-        if let Some(last) = node.last(&file).map_err(fail)? {
-            return Ok(last);
+        if let Some(known) = node.last_known(&file).map_err(fail)? {
+            return Ok(known);
         }
         if !may_create {
             return Err(Unknown::Refuse(format!(
@@ -571,10 +584,10 @@ impl WriteQueue {
         let start = (first_ts - 60).div_euclid(300) * 300;
         if node.create(&file, start, 300, &CREATE_ARGS).map_err(fail)? {
             created(rel);
-            return Ok(start);
+            return Ok((start, None));
         }
         // made meanwhile by another writer
-        node.last(&file)
+        node.last_known(&file)
             .map_err(fail)?
             .ok_or_else(|| Unknown::Refuse(format!("{rel}: made and gone at once")))
     }
@@ -988,6 +1001,7 @@ impl WriteQueue {
             let n = values.len();
             let entry = Entry {
                 last: values[n - 1].0,
+                there: None,
                 values,
             };
             lock(&self.files[stripe(&rel)]).insert(rel, entry);

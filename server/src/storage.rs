@@ -230,6 +230,49 @@ impl Node {
             .map_err(|_| self.refused(&r))
     }
 
+    /// The file's exact last update and the value given with it, from
+    /// its waiting values (`PENDING`) or else the file itself (`INFO`), in
+    /// one round trip; `None` if there is no such file. (`LAST` would
+    /// round the time down to the step.)
+    pub fn last_known(&self, file: &str) -> Result<Option<(i64, Option<f64>)>, StorageError> {
+        let replies = self.with(|c| c.pipeline(&[vec!["PENDING", file], vec!["INFO", file]]))?;
+        let (pending, info) = (&replies[0], &replies[1]);
+        if info.status < 0 {
+            if info.message.contains("No such file") {
+                return Ok(None);
+            }
+            return Err(self.refused(info));
+        }
+        // "TIME:VALUE", as the updates were given
+        if let Some((t, v)) = pending
+            .lines
+            .last()
+            .filter(|_| pending.status > 0)
+            .and_then(|l| l.split_once(':'))
+        {
+            if let Ok(t) = t.parse::<f64>() {
+                return Ok(Some((t.floor() as i64, v.parse().ok())));
+            }
+        }
+        // "key type value" lines
+        let field = |key: &str| {
+            info.lines.iter().find_map(|l| {
+                let rest = l.strip_prefix(key)?.strip_prefix(' ')?;
+                Some(rest.split_once(' ').map_or(rest, |(_, v)| v).to_string())
+            })
+        };
+        let Some(last) = field("last_update").and_then(|v| v.parse::<i64>().ok()) else {
+            return Err(self.refused(info));
+        };
+        let value = info
+            .lines
+            .iter()
+            .find(|l| l.starts_with("ds[") && l.contains("].last_ds "))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok());
+        Ok(Some((last, value)))
+    }
+
     /// Makes `file` with `args` (`DS:`/`RRA:`) unless it exists; whether
     /// this call made it.
     pub fn create(

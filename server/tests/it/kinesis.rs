@@ -10,7 +10,6 @@
 //! iterators expire) come from `faults.cjs`, preloaded into it.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,7 +18,7 @@ use base64::Engine as _;
 use rrd_server::kinesis::api::{Client, Credentials};
 use serde_json::json;
 
-use crate::{have_rrdtool, in_ci};
+use crate::have_rrdtool;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rrd-server");
 /// 2025-06-01 00:00:00 UTC: record times are before the real clock, as
@@ -35,81 +34,25 @@ impl Drop for Proc {
     }
 }
 
-struct Kinesalite {
-    _proc: Proc,
-    port: u16,
-    clock: PathBuf,
-}
-
-fn kinesis_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kinesis")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::kinesalite::Kinesalite;
 
 /// Starts kinesalite, or says why not (a failure in CI).
 fn kinesalite(tag: &str, throttle_every: u32) -> Option<Kinesalite> {
-    let cli = kinesis_dir().join("node_modules/kinesalite/cli.js");
-    let node = Command::new("node").arg("--version").output();
-    if !cli.exists() || !node.is_ok_and(|o| o.status.success()) {
-        assert!(
-            !in_ci(),
-            "kinesalite is not installed, and CI must run the Kinesis tests (npm ci --prefix server/tests/kinesis)"
-        );
-        eprintln!("kinesalite is not installed (npm ci --prefix server/tests/kinesis): the Kinesis tests do not run");
-        return None;
-    }
     if !have_rrdtool() {
         return None;
     }
-    let port = free_port();
-    let clock = crate::tempdir(&format!("kinesalite-{tag}")).join("clock-offset-ms");
-    std::fs::write(&clock, "0").unwrap();
-    let child = Command::new("node")
-        .arg("-r")
-        .arg(kinesis_dir().join("faults.cjs"))
-        .arg(&cli)
-        .args(["--port", &port.to_string()])
-        .args([
-            "--createStreamMs",
-            "0",
-            "--deleteStreamMs",
-            "0",
-            "--updateStreamMs",
-            "0",
-        ])
-        .env("KINESALITE_CLOCK_FILE", &clock)
-        .env("KINESALITE_THROTTLE_EVERY", throttle_every.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("starting kinesalite");
-    let proc = Proc(child);
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "kinesalite did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(Kinesalite {
-        _proc: proc,
-        port,
-        clock,
-    })
+    Kinesalite::start(
+        &crate::tempdir(&format!("kinesalite-{tag}")),
+        throttle_every,
+    )
 }
 
-impl Kinesalite {
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
+trait Local {
+    fn client(&self) -> Client;
+    fn advance_clock(&self, ms: u64);
+}
+
+impl Local for Kinesalite {
     fn client(&self) -> Client {
         Client::new(Some(&self.endpoint()), "us-east-1", creds()).unwrap()
     }

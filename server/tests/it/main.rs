@@ -22,6 +22,9 @@ mod webdriver;
 
 #[path = "../support/daemon.rs"]
 pub mod daemon;
+#[cfg(feature = "kinesis")]
+#[path = "../support/kinesalite.rs"]
+pub mod kinesalite;
 #[cfg(feature = "postgres")]
 #[path = "../support/postgres.rs"]
 pub mod postgres;
