@@ -290,7 +290,7 @@ fn scan_extra(k: usize, root: &Root, out: &mut Vec<Series>) {
 
 /// Relative paths (with `/`) of the `*.rrd` files beneath `root`, whose
 /// names are UTF-8, without following links.
-fn walk(root: &Path, out: &mut Vec<String>) {
+pub(crate) fn walk(root: &Path, out: &mut Vec<String>) {
     fn go(dir: &Path, rel: &str, depth: usize, out: &mut Vec<String>) {
         if depth > MAX_DEPTH {
             return;

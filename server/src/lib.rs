@@ -19,6 +19,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod auth;
 pub mod catalogue;
 pub mod config;

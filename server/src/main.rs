@@ -6,6 +6,8 @@
 //! rrd-server collect-tracelogs --logs DIR --rrd DIR [--once] [--tz ZONE]
 //! rrd-server collect-kinesis --stream NAME --rrd DIR [--once] [--endpoint URL]
 //! rrd-server storage-node RRD-CACHED-OPTIONS...
+//! rrd-server copy-pages --from STORE --to STORE [--merge]
+//! rrd-server storage-plan --config FILE [--root DIR]
 //! ```
 
 use std::net::SocketAddr;
@@ -21,6 +23,8 @@ usage: rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--datab
        rrd-server collect-tracelogs --logs DIR --rrd DIR [--once] [--tz ZONE]
        rrd-server collect-kinesis --stream NAME --rrd DIR [--once] [--endpoint URL]
        rrd-server storage-node -g -R -l ADDR -b DIR -B -j JOURNAL-DIR [more rrd-cached options]
+       rrd-server copy-pages --from STORE --to STORE [--merge]
+       rrd-server storage-plan --config FILE [--root DIR]
 
   --config FILE      TOML configuration (see the server's README section)
   --listen ADDR:PORT where to listen (default 127.0.0.1:8080; env RRD_SERVER_LISTEN)
@@ -32,6 +36,9 @@ usage: rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--datab
                      the ingestion endpoint, demo pages and the dev login
   storage-node       a storage node for [storage]: rrd-cached, the rrdcached-
                      protocol daemon, with rrd-cached's options
+  copy-pages         saved pages and users from one store into another
+                     (pages.sqlite into postgres://...); docs/deploy.md
+  storage-plan       which storage node each metric file belongs on
 ";
 
 struct Flags {
@@ -90,6 +97,12 @@ fn parse_flags(args: &[String]) -> anyhow::Result<Option<Flags>> {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("copy-pages") {
+        return rrd_server::admin::copy_pages_cli(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("storage-plan") {
+        return rrd_server::admin::storage_plan_cli(&args[1..]);
+    }
     if args.first().map(String::as_str) == Some("storage-node") {
         std::process::exit(rrd_cached::run::main(&args[1..]));
     }

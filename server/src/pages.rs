@@ -239,7 +239,8 @@ fn clean_params(params: &Params) -> AppResult<Params> {
 }
 
 /// A chart's `generation` parameter (0 when absent).
-fn generation(p: &Params) -> i64 {
+/// A chart's generation, as its parameters carry it (0 without one).
+pub fn generation(p: &Params) -> i64 {
     p.get("generation")
         .and_then(|g| g.parse().ok())
         .unwrap_or(0)

@@ -77,6 +77,8 @@ pub trait PageStore: Send + Sync + 'static {
         let _ = candidate;
         Ok(None)
     }
+    /// Every claimed user name with its email, sorted by name.
+    fn users(&self) -> Result<Vec<(String, String)>, StoreError>;
     /// Binds a user name (an email's local part) to its email on first
     /// login; two emails with the same local part are refused, not merged.
     fn claim_user(&self, name: &str, email: &str) -> Result<Claim, StoreError>;
@@ -188,6 +190,13 @@ impl SqliteStore {
 }
 
 impl PageStore for SqliteStore {
+    fn users(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let c = self.conn();
+        let mut st = c.prepare_cached("SELECT name, email FROM users ORDER BY name")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn claim_user(&self, name: &str, email: &str) -> Result<Claim, StoreError> {
         let c = self.conn();
         c.execute(

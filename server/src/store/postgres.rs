@@ -333,6 +333,20 @@ impl PageStore for PgStore {
         })
     }
 
+    fn users(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.call(|pool| async move {
+            let c = pool.get().await?;
+            let rows = c
+                .query(
+                    "SELECT name, email FROM users ORDER BY name COLLATE \"C\"",
+                    &[],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
     fn claim_user(&self, name: &str, email: &str) -> Result<Claim, StoreError> {
         let (name, email) = (name.to_string(), email.to_string());
         self.call(|pool| async move {

@@ -191,3 +191,68 @@ async fn a_storage_node_killed_and_restarted_loses_nothing_acknowledged() {
     }
     assert_eq!(h.state.queue.status().dropped, 0);
 }
+
+/// Adding a storage node: `storage-plan` lists exactly the files the new
+/// node wins (about a third of them, all to it), and the files of a
+/// one-machine metrics root each with its node.
+#[tokio::test]
+async fn a_third_node_takes_only_its_share() {
+    let dir = crate::tempdir("storage-plan");
+    let a = Daemon::start(Kind::Ours, &dir.join("a"));
+    let b = Daemon::start(Kind::Ours, &dir.join("b"));
+    let c = Daemon::start(Kind::Ours, &dir.join("c"));
+    let h = Harness::with("ring-plan", |cfg| cfg.storage.nodes = nodes(&[&a, &b]));
+    let recs: Vec<_> = records().into_iter().take(40 * 3).collect();
+    ingest(&h, &recs).await;
+    let three = rrd_server::storage::Ring::new(
+        &nodes(&[&a, &b, &c])
+            .into_iter()
+            .map(|n| (n.name, n.address))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let moves = rrd_server::admin::misplaced(&three).unwrap();
+    assert!(
+        (6..=22).contains(&moves.len()),
+        "{} of 40 move",
+        moves.len()
+    );
+    for (from, to, file) in &moves {
+        assert_eq!(to, "s2", "{file} moves from {from} to {to}");
+        assert_eq!(three.node_of(file).name, "s2");
+    }
+    // files that stay are not listed
+    let two = h.state.catalogue.ring().unwrap();
+    assert!(rrd_server::admin::misplaced(two).unwrap().is_empty());
+
+    // a one-machine root, planned for the three nodes
+    let local = Harness::new("plan-local");
+    ingest(&local, &recs).await;
+    local.flush().await;
+    let config = dir.join("three.toml");
+    let list: Vec<String> = nodes(&[&a, &b, &c])
+        .iter()
+        .map(|n| format!("{{ name = \"{}\", address = \"{}\" }}", n.name, n.address))
+        .collect();
+    std::fs::write(
+        &config,
+        format!("[storage]\nnodes = [{}]\n", list.join(", ")),
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rrd-server"))
+        .args(["storage-plan", "--config"])
+        .arg(&config)
+        .arg("--root")
+        .arg(local.metrics())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 40, "{out}");
+    for l in lines {
+        let (node, file) = l.split_once('\t').unwrap();
+        assert_eq!(three.node_of(file).name, node, "{l}");
+        assert!(local.metrics().join(file).is_file(), "{l}");
+    }
+}

@@ -255,6 +255,87 @@ mod postgres {
         assert_eq!(b.shared_session_key("second").unwrap(), k);
     }
 
+    /// `rrd-server copy-pages` from a one-machine SQLite file into
+    /// PostgreSQL: everything arrives once; a second copy is refused
+    /// unless merged, and merging keeps the newer generation.
+    #[test]
+    fn pages_move_from_sqlite_to_postgres() {
+        let Some(pg) = Postgres::start("copy") else {
+            return;
+        };
+        let dir = crate::tempdir("copy-pages");
+        let file = dir.join("pages.sqlite");
+        {
+            let s = SqliteStore::open(&file).unwrap();
+            s.claim_user("jim", "jim@a.com").unwrap();
+            s.claim_user("ann", "ann@a.com").unwrap();
+            for (app, owner, page, id, g) in [
+                ("metrics", "jim", "default", "1", 3),
+                ("metrics", "jim", "default", "2", 1),
+                ("metrics", "ann", "cpu", "7", 2),
+                ("definitions", "jim", "lb", "1", 1),
+            ] {
+                let params = p(&[
+                    ("data0", &format!("{owner}/{page}/{id}")),
+                    ("generation", &g.to_string()),
+                ]);
+                s.save_chart(app, owner, page, id, g, &params).unwrap();
+            }
+        }
+        let url = pg.database("copied");
+        let run = |extra: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_rrd-server"))
+                .args(["copy-pages", "--from"])
+                .arg(&file)
+                .args(["--to", &url])
+                .args(extra)
+                .output()
+                .unwrap()
+        };
+        let o = run(&[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert!(
+            err.contains("2 user(s), 3 page(s), 4 chart(s) copied"),
+            "{err}"
+        );
+        let (a, b) = (
+            SqliteStore::open(&file).unwrap(),
+            PgStore::open(&url).unwrap(),
+        );
+        assert_eq!(a.users().unwrap(), b.users().unwrap());
+        for app in ["metrics", "definitions"] {
+            assert_eq!(a.owners(app).unwrap(), b.owners(app).unwrap());
+            for owner in a.owners(app).unwrap() {
+                for page in a.pages(app, &owner).unwrap() {
+                    assert_eq!(
+                        a.load(app, &owner, &page).unwrap(),
+                        b.load(app, &owner, &page).unwrap()
+                    );
+                }
+            }
+        }
+        // again: refused, nothing changed
+        let o = run(&[]);
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--merge"));
+        // a newer chart in PostgreSQL survives a merge; an older one is replaced
+        let newer = p(&[("data0", "newer"), ("generation", "9")]);
+        b.save_chart("metrics", "jim", "default", "1", 9, &newer)
+            .unwrap();
+        pg.sql(
+            "copied",
+            "UPDATE charts SET generation = 0, params = '{}' WHERE imgid = '7'",
+        );
+        let o = run(&["--merge"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(b.load("metrics", "jim", "default").unwrap()[0].1, newer);
+        assert_eq!(
+            b.load("metrics", "ann", "cpu").unwrap()[0].1,
+            a.load("metrics", "ann", "cpu").unwrap()[0].1
+        );
+    }
+
     #[test]
     fn postgres_migrations_and_failures() {
         let Some(pg) = Postgres::start("migrate") else {
