@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use daemon::{Daemon, Kind};
+use daemon::{free_port, Daemon, Kind};
 use kinesalite::Kinesalite;
 use postgres::Postgres;
 use rrd_server::kinesis::api::{Client, Credentials};
@@ -57,14 +57,6 @@ fn tempdir() -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// An `rrd-server` process: a web node or a collector.

@@ -29,7 +29,8 @@ pub struct Daemon {
     pub address: String,
 }
 
-fn free_port() -> u16 {
+/// A loopback port nobody listens on now (shared by the support files).
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::daemon::free_port;
+
 /// A running PostgreSQL.
 pub struct Postgres {
     child: Child,
@@ -57,14 +59,6 @@ fn as_postgres(cmd: &mut Command, who: Option<(u32, u32)>) -> &mut Command {
         cmd.uid(uid).gid(gid);
     }
     cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Postgres {
