@@ -146,22 +146,26 @@ pub fn misplaced(ring: &Ring) -> anyhow::Result<Vec<(String, String, String)>> {
     Ok(out)
 }
 
-const PLAN_USAGE: &str = "usage: rrd-server storage-plan --config FILE [--root DIR]
+const PLAN_USAGE: &str =
+    "usage: rrd-server storage-plan --config FILE [--root DIR] [--tracelog DIR]
   With --root: prints, for every .rrd file beneath DIR (the metrics root),
   the storage node of FILE's [storage] it belongs on and its relative name
-  (NODE<TAB>FILE): copy each there under the same name.
+  (NODE<TAB>FILE): copy each there under the same name. With --tracelog:
+  the same for the trace-log files in DIR, named tracelog/NAME.rrd as they
+  are to be on the nodes.
   Without: asks every storage node for its files and prints those that
   belong on another (FROM<TAB>TO<TAB>FILE), after nodes were added.
 ";
 
 /// `rrd-server storage-plan ...`.
 pub fn storage_plan_cli(args: &[String]) -> anyhow::Result<()> {
-    let (mut config, mut root) = (None, None);
+    let (mut config, mut root, mut tracelog) = (None, None, None);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--config" | "-c" => config = it.next().map(PathBuf::from),
             "--root" => root = it.next().map(PathBuf::from),
+            "--tracelog" => tracelog = it.next().map(PathBuf::from),
             "--help" | "-h" => {
                 print!("{PLAN_USAGE}");
                 return Ok(());
@@ -178,24 +182,29 @@ pub fn storage_plan_cli(args: &[String]) -> anyhow::Result<()> {
     };
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    match root {
-        Some(root) => {
-            anyhow::ensure!(root.is_dir(), "{} is not a directory", root.display());
-            let mut files = Vec::new();
-            crate::catalogue::walk(&root, &mut files);
-            files.sort();
-            for f in &files {
-                writeln!(out, "{}\t{f}", ring.node_of(f).name)?;
-            }
-            eprintln!("rrd-server: storage-plan: {} file(s)", files.len());
+    if root.is_some() || tracelog.is_some() {
+        let mut files = Vec::new();
+        for (dir, prefix) in [(root, ""), (tracelog, crate::tracelog::STORAGE_DIR)] {
+            let Some(dir) = dir else { continue };
+            anyhow::ensure!(dir.is_dir(), "{} is not a directory", dir.display());
+            let mut found = Vec::new();
+            crate::catalogue::walk(&dir, &mut found);
+            files.extend(found.into_iter().map(|f| match prefix {
+                "" => f,
+                p => format!("{p}/{f}"),
+            }));
         }
-        None => {
-            let moves = misplaced(&ring)?;
-            for (from, to, file) in &moves {
-                writeln!(out, "{from}\t{to}\t{file}")?;
-            }
-            eprintln!("rrd-server: storage-plan: {} file(s) to move", moves.len());
+        files.sort();
+        for f in &files {
+            writeln!(out, "{}\t{f}", ring.node_of(f).name)?;
         }
+        eprintln!("rrd-server: storage-plan: {} file(s)", files.len());
+    } else {
+        let moves = misplaced(&ring)?;
+        for (from, to, file) in &moves {
+            writeln!(out, "{from}\t{to}\t{file}")?;
+        }
+        eprintln!("rrd-server: storage-plan: {} file(s) to move", moves.len());
     }
     out.flush()?;
     Ok(())

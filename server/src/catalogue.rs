@@ -182,7 +182,10 @@ impl Catalogue {
         if !extra_fresh(&l) || l.metrics_stamp != stamp {
             let mut extra = Vec::new();
             for (k, root) in self.roots.iter().enumerate().skip(1) {
-                scan_extra(k, root, &mut extra);
+                // with storage nodes the trace-log files are on them
+                if !(root.tracelog && self.ring.is_some()) {
+                    scan_extra(k, root, &mut extra);
+                }
             }
             l.extra = extra;
             l.extra_scanned = Some(Instant::now());
@@ -214,7 +217,19 @@ impl Catalogue {
                         Err(e) => eprintln!("rrd-server: catalogue: {e}; its last listing stays"),
                     }
                 }
-                files = l.ring_files.concat();
+                let all = l.ring_files.concat();
+                let prefix = format!("{}/", crate::tracelog::STORAGE_DIR);
+                let (tracelog, metrics): (Vec<String>, Vec<String>) =
+                    all.into_iter().partition(|f| f.starts_with(&prefix));
+                files = metrics;
+                if let Some(k) = self.roots.iter().position(|r| r.tracelog) {
+                    let stems: Vec<String> = tracelog
+                        .iter()
+                        .filter_map(|f| f.strip_prefix(&prefix))
+                        .map(str::to_string)
+                        .collect();
+                    tracelog_series(k, stems, &mut series);
+                }
             }
         }
         for rel in files {
@@ -240,28 +255,34 @@ impl Catalogue {
     }
 }
 
+/// The series of trace-log files `files` (`HOST__CUSTOMER__INSTANCE.rrd`)
+/// of root `k`.
+fn tracelog_series(k: usize, files: Vec<String>, out: &mut Vec<Series>) {
+    for rel in files {
+        let stem = rel.strip_suffix(".rrd").unwrap_or(&rel);
+        let parts: Vec<&str> = stem.split("__").collect();
+        let [host, customer, instance] = parts[..] else {
+            continue;
+        };
+        if host.contains('/') {
+            continue;
+        }
+        for ds in TRACELOG_DS {
+            out.push(Series {
+                name: format!("{host}/{customer}-z4m/{instance}/tracelog/{ds}"),
+                root: k,
+                file: rel.clone(),
+                ds: ds.to_string(),
+            });
+        }
+    }
+}
+
 fn scan_extra(k: usize, root: &Root, out: &mut Vec<Series>) {
     let mut files = Vec::new();
     walk(&root.path, &mut files);
     if root.tracelog {
-        for rel in files {
-            let stem = rel.strip_suffix(".rrd").unwrap_or(&rel);
-            let parts: Vec<&str> = stem.split("__").collect();
-            let [host, customer, instance] = parts[..] else {
-                continue;
-            };
-            if host.contains('/') {
-                continue;
-            }
-            for ds in TRACELOG_DS {
-                out.push(Series {
-                    name: format!("{host}/{customer}-z4m/{instance}/tracelog/{ds}"),
-                    root: k,
-                    file: rel.clone(),
-                    ds: ds.to_string(),
-                });
-            }
-        }
+        tracelog_series(k, files, out);
         return;
     }
     let prefix = root.name.as_deref().unwrap_or("");

@@ -457,7 +457,21 @@ impl Config {
                 "tracelogs.suffix must not be empty and tracelogs.poll_seconds must be at least 1"
             );
         }
-        self.storage.ring()?;
+        if self.storage.ring()?.is_some() {
+            // on storage nodes the trace-log files are beneath this name
+            let reserved = crate::tracelog::STORAGE_DIR;
+            let sources = self
+                .ingest
+                .tokens
+                .iter()
+                .map(|t| t.source.as_str())
+                .chain(std::iter::once(self.kinesis.source.as_str()));
+            for s in sources {
+                if s == reserved {
+                    bail!("with [storage], no metric source may be called {reserved:?} (the trace-log files are there)");
+                }
+            }
+        }
         if let Some(url) = &self.database {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 bail!("database must be a postgres:// URL (or unset for DATA_DIR/pages.sqlite), not {url:?}");

@@ -806,6 +806,19 @@ pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
 struct Roots {
     dirs: Vec<Option<Rooted>>,
     ring: Option<std::sync::Arc<crate::storage::Ring>>,
+    /// The trace-log root's index (its files too are on the nodes).
+    tracelog: Option<usize>,
+}
+
+/// The name on the storage nodes of file `rel` of root `root`, when that
+/// root's files are on them: the metrics root's as they are, the
+/// trace-log root's beneath `tracelog/`.
+fn on_storage(state_roots: &[crate::catalogue::Root], root: usize, rel: &str) -> Option<String> {
+    match state_roots.get(root) {
+        _ if root == 0 => Some(rel.to_string()),
+        Some(r) if r.tracelog => Some(format!("{}/{rel}", crate::tracelog::STORAGE_DIR)),
+        _ => None,
+    }
 }
 
 impl Roots {
@@ -818,6 +831,7 @@ impl Roots {
                 .map(|r| Rooted::new(&r.path).ok())
                 .collect(),
             ring: state.catalogue.ring().cloned(),
+            tracelog: state.catalogue.roots().iter().position(|r| r.tracelog),
         }
     }
 }
@@ -829,12 +843,19 @@ impl Source for Roots {
         req: &FetchRequest,
     ) -> rrd_graph::Result<rrd_core::FetchResult> {
         let (k, rel) = file.split_once('/').unwrap_or(("", file));
-        if let (Some(ring), "0") = (&self.ring, k) {
+        let remote = match (&self.ring, k.parse::<usize>()) {
+            (Some(_), Ok(0)) => Some(rel.to_string()),
+            (Some(_), Ok(k)) if Some(k) == self.tracelog => {
+                Some(format!("{}/{rel}", crate::tracelog::STORAGE_DIR))
+            }
+            _ => None,
+        };
+        if let (Some(ring), Some(name)) = (&self.ring, remote) {
             // names come from the catalogue, which lists only what the
             // nodes hold
             return ring
-                .node_of(rel)
-                .fetch(rel, req.cf.as_str(), req.start, req.end)
+                .node_of(&name)
+                .fetch(&name, req.cf.as_str(), req.start, req.end)
                 .map_err(|e| rrd_graph::Error::Fetch {
                     path: file.to_string(),
                     source: rrd_core::Error::Request(e.to_string()),
@@ -954,10 +975,11 @@ fn validators(
     h.update(chart.tz.iana_name().unwrap_or("").as_bytes());
     let mut newest = None;
     for (root, file) in &chart.files {
-        if let (Some(ring), 0) = (state.catalogue.ring(), *root) {
+        let remote = on_storage(state.catalogue.roots(), *root, file);
+        if let (Some(ring), Some(name)) = (state.catalogue.ring(), remote) {
             // on a storage node: its last update (to the step, which is
             // when a graph can change); unknown, the image is not reused
-            match ring.node_of(file).last(file) {
+            match ring.node_of(&name).last(&name) {
                 Ok(last) => h.update(last.unwrap_or(-1).to_le_bytes()),
                 Err(_) => h.update(crate::auth::random_hex(16).unwrap_or_default()),
             }
@@ -1069,6 +1091,7 @@ pub fn error_image(
             &mut Roots {
                 dirs: Vec::new(),
                 ring: None,
+                tracelog: None,
             },
             None,
         )

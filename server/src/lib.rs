@@ -261,6 +261,7 @@ impl AppState {
                     config.tracelogs.suffix.clone(),
                     std::time::Duration::from_secs(config.tracelogs.poll_seconds),
                     Arc::downgrade(&status),
+                    ring.clone(),
                 )?;
                 Some(status)
             }

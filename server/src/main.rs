@@ -7,7 +7,7 @@
 //! rrd-server collect-kinesis --stream NAME --rrd DIR [--once] [--endpoint URL]
 //! rrd-server storage-node RRD-CACHED-OPTIONS...
 //! rrd-server copy-pages --from STORE --to STORE [--merge]
-//! rrd-server storage-plan --config FILE [--root DIR]
+//! rrd-server storage-plan --config FILE [--root DIR] [--tracelog DIR]
 //! ```
 
 use std::net::SocketAddr;
@@ -24,7 +24,7 @@ usage: rrd-server [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--datab
        rrd-server collect-kinesis --stream NAME --rrd DIR [--once] [--endpoint URL]
        rrd-server storage-node -g -R -l ADDR -b DIR -B -j JOURNAL-DIR [more rrd-cached options]
        rrd-server copy-pages --from STORE --to STORE [--merge]
-       rrd-server storage-plan --config FILE [--root DIR]
+       rrd-server storage-plan --config FILE [--root DIR] [--tracelog DIR]
 
   --config FILE      TOML configuration (see the server's README section)
   --listen ADDR:PORT where to listen (default 127.0.0.1:8080; env RRD_SERVER_LISTEN)

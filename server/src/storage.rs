@@ -103,17 +103,30 @@ fn hash(node: &str, file: &str) -> u64 {
     h ^ (h >> 31)
 }
 
-/// `v` as the daemon reads a value: `U` for unknown, else Rust's shortest
-/// exact decimal form without an exponent (`791`, `0.1`), the text a
-/// local write keeps in the file's `last_ds`, so files on storage nodes
-/// are byte for byte those the metrics root would hold. At most ~330
-/// bytes (`5e-324`).
-fn value_text(v: f64) -> String {
+/// `v` as the daemon reads a value: `U` for unknown (NaN), else Rust's
+/// shortest exact decimal form (`791`, `0.1`: the text a local write keeps
+/// in `last_ds`). rrdtool's own parser (`rrd_strtod`, which every daemon
+/// and `rrdtool update` use) scales by repeated multiplication and can read
+/// a long decimal a few ulps away; then the first of a few longer forms
+/// it reads as `v` itself is sent, and failing that the shortest (a few
+/// ulps off, as rrdtool with rrdcached would store it: relative 1e-15).
+/// At most ~330 bytes.
+pub fn value_text(v: f64) -> String {
     if v.is_nan() {
-        "U".into()
-    } else {
-        format!("{v}")
+        return "U".into();
     }
+    let exact = |t: &str| {
+        let (x, n) = rrd_clib::strtod::rrd_strtod(t);
+        n == t.len() && x.to_bits() == v.to_bits()
+    };
+    let shortest = format!("{v}");
+    if !v.is_finite() || exact(&shortest) {
+        return shortest;
+    }
+    (15..=20)
+        .map(|p| format!("{v:.p$e}"))
+        .find(|t| exact(t))
+        .unwrap_or(shortest)
 }
 
 /// The exact last update in rrdcached's refusal ("illegal attempt to
@@ -305,6 +318,17 @@ impl Node {
     /// from another writer of the same file, and what it refused is stale
     /// too (out of order, as rrdtool would refuse it).
     pub fn update(&self, file: &str, values: &[(i64, f64)]) -> Result<Updated, StorageError> {
+        let texts: Vec<(i64, String)> = values.iter().map(|&(t, v)| (t, value_text(v))).collect();
+        self.update_texts(file, &texts)
+    }
+
+    /// [`Node::update`] of values already in the daemon's words (`1:U:2.5`
+    /// for a file of three data sources).
+    pub fn update_texts(
+        &self,
+        file: &str,
+        values: &[(i64, String)],
+    ) -> Result<Updated, StorageError> {
         let mut done = Updated { taken: 0, stale: 0 };
         let mut rest = values;
         loop {
@@ -403,12 +427,12 @@ impl Node {
 
 /// `values` as UPDATE requests of at most [`UPDATE_BYTES`] of values each,
 /// with the number of values in each.
-fn update_lines(file: &str, values: &[(i64, f64)]) -> Vec<(Vec<String>, usize)> {
+fn update_lines(file: &str, values: &[(i64, String)]) -> Vec<(Vec<String>, usize)> {
     let mut out = Vec::new();
     let mut words = vec!["UPDATE".to_string(), file.to_string()];
     let mut bytes = 0;
-    for &(t, v) in values {
-        let w = format!("{t}:{}", value_text(v));
+    for (t, v) in values {
+        let w = format!("{t}:{v}");
         if bytes + w.len() > UPDATE_BYTES && words.len() > 2 {
             let n = words.len() - 2;
             out.push((
@@ -497,13 +521,39 @@ mod tests {
         assert_eq!(value_text(791.0), "791");
         assert_eq!(value_text(-2.5), "-2.5");
         assert!(value_text(5e-324).len() < 400);
+        // what rrdtool's parser reads back is the value itself, or a few
+        // ulps away (long decimals of small numbers: four roundings)
+        let mut hard = 0;
+        let mut missed = 0;
+        for k in 0..20_000u64 {
+            // magnitudes from 1e-8 to 1e11, both signs
+            let sign = if k % 3 == 0 { -1.0 } else { 1.0 };
+            let v =
+                sign * (1.0 + k as f64 * 0.000_123_456_789_012_3) * 10f64.powi((k % 20) as i32 - 8);
+            let t = value_text(v);
+            let (x, n) = rrd_clib::strtod::rrd_strtod(&t);
+            assert_eq!(n, t.len(), "{v} as {t}");
+            let off = (x.to_bits() as i64 - v.to_bits() as i64).unsigned_abs();
+            assert!(off <= 8, "{v} as {t} reads {x}");
+            missed += usize::from(off != 0);
+            hard += usize::from(t != format!("{v}"));
+        }
+        // most land exactly (these have 17 significant digits: metrics
+        // with fewer always do)
+        assert!(
+            missed * 4 < 20_000 && hard > missed,
+            "{missed} missed, {hard} longer"
+        );
+        for v in [0.1, 0.07, 29.5, 791.0, 1e-3, 123.456, 99.99, 1e15] {
+            assert_eq!(rrd_clib::strtod::rrd_strtod(&value_text(v)).0, v, "{v}");
+        }
         assert_eq!(
             refused_last("illegal attempt to update using time 1000000302.000000 when last update time is 1000000302.000000 (minimum one second step)"),
             Some(1_000_000_302)
         );
         assert_eq!(refused_last("No such file: x"), None);
-        let values: Vec<(i64, f64)> = (0..1000)
-            .map(|k| (1_000_000_000 + k, k as f64 * 0.5))
+        let values: Vec<(i64, String)> = (0..1000)
+            .map(|k| (1_000_000_000 + k, value_text(k as f64 * 0.5)))
             .collect();
         let lines = update_lines("a/b.rrd", &values);
         assert!(lines.len() > 1);

@@ -193,7 +193,14 @@ pub struct Writer {
     /// Each file's last update when this run first opened it (the
     /// original's rule: a minute is stored if it ends after that).
     opened: std::sync::Mutex<HashMap<String, i64>>,
+    /// Storage nodes holding the files (as `tracelog/STEM.rrd`) instead of
+    /// `dir` (`[storage]`).
+    ring: Option<std::sync::Arc<crate::storage::Ring>>,
 }
+
+/// Where trace-log files live on storage nodes: beneath this directory of
+/// each node's base (a metric source may not have this name there).
+pub const STORAGE_DIR: &str = "tracelog";
 
 /// `%.12g`, as the original's Python 2 `str()` wrote floats, read back as
 /// rrdtool reads its update arguments (its own `strtod`, which can land an
@@ -217,6 +224,20 @@ impl Writer {
             dir: dir.to_path_buf(),
             tz,
             opened: Default::default(),
+            ring: None,
+        }
+    }
+
+    /// A writer whose files are on `ring`'s storage nodes; `dir` keeps
+    /// only the checkpoint.
+    pub fn on_storage(
+        dir: &Path,
+        tz: jiff::tz::TimeZone,
+        ring: std::sync::Arc<crate::storage::Ring>,
+    ) -> Writer {
+        Writer {
+            ring: Some(ring),
+            ..Writer::new(dir, tz)
         }
     }
 
@@ -245,6 +266,9 @@ impl Writer {
         stores: &[Store],
         counters: &mut Counters,
     ) -> anyhow::Result<()> {
+        if let Some(ring) = &self.ring {
+            return self.store_on(ring, stem, first, stores, counters);
+        }
         let path = self.dir.join(format!("{stem}.rrd"));
         let mut rrd = match Rrd::open(&path, OpenMode::ReadWrite) {
             Ok(r) => r,
@@ -273,41 +297,8 @@ impl Writer {
             .entry(stem.to_string())
             .or_insert(rrd.header().last_up);
         for s in stores {
-            let (ts, values) = match *s {
-                Store::Start(t) => {
-                    let Some(ts) = self.epoch(&t) else { continue };
-                    (
-                        ts,
-                        [
-                            Value::Unknown,
-                            Value::Unknown,
-                            Value::Unknown,
-                            Value::Unknown,
-                            Value::Num(1.0),
-                        ],
-                    )
-                }
-                Store::Minute {
-                    minute,
-                    rpm,
-                    epm,
-                    bl,
-                    spr,
-                } => {
-                    let Some(ts) = self.minute_end(minute) else {
-                        continue;
-                    };
-                    (
-                        ts,
-                        [
-                            Value::Num(rpm as f64),
-                            Value::Num(epm as f64),
-                            Value::Num(bl as f64),
-                            spr.map_or(Value::Unknown, |v| Value::Num(twelve_digits(v))),
-                            Value::Unknown,
-                        ],
-                    )
-                }
+            let Some((ts, values)) = self.row(s) else {
+                continue;
             };
             if ts <= at_open || ts <= rrd.header().last_up {
                 counters.not_after_last += 1;
@@ -321,6 +312,111 @@ impl Writer {
         }
         rrd.close()?;
         Ok(())
+    }
+
+    /// [`Writer::store`] on the file's storage node: its exact last update
+    /// asked for once, the file made there if missing, the rows sent in
+    /// one round trip. Rows the node already has count as not after the
+    /// last update (a pass retried after a failure sends them again).
+    fn store_on(
+        &self,
+        ring: &crate::storage::Ring,
+        stem: &str,
+        first: Minute,
+        stores: &[Store],
+        counters: &mut Counters,
+    ) -> anyhow::Result<()> {
+        let file = format!("{STORAGE_DIR}/{stem}.rrd");
+        let node = ring.node_of(&file);
+        let last = match node.last_known(&file)? {
+            Some((t, _)) => t,
+            None => {
+                let start = self
+                    .minute_end(first)
+                    .context("the first minute has no time in the zone")?
+                    - 120;
+                if node.create(&file, start, 60, &CREATE_ARGS)? {
+                    counters.files_created += 1;
+                    let _ = std::fs::write(self.dir.join(".updated"), stem);
+                    start
+                } else {
+                    node.last_known(&file)?.map_or(start, |(t, _)| t)
+                }
+            }
+        };
+        let at_open = *self
+            .opened
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(stem.to_string())
+            .or_insert(last);
+        let mut rows = Vec::new();
+        let mut is_start = Vec::new();
+        let mut newest = last;
+        for s in stores {
+            let Some((ts, values)) = self.row(s) else {
+                continue;
+            };
+            if ts <= at_open || ts <= newest {
+                counters.not_after_last += 1;
+                continue;
+            }
+            newest = ts;
+            let text: Vec<String> = values
+                .iter()
+                .map(|v| match v {
+                    Value::Num(x) => crate::storage::value_text(*x),
+                    _ => "U".to_string(),
+                })
+                .collect();
+            rows.push((ts, text.join(":")));
+            is_start.push(matches!(s, Store::Start(_)));
+        }
+        let done = node.update_texts(&file, &rows)?;
+        // what the node had already (the oldest rows) is not counted as
+        // stored
+        counters.not_after_last += done.stale as u64;
+        for &start in is_start.iter().skip(done.stale) {
+            if start {
+                counters.starts += 1;
+            } else {
+                counters.minutes += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// A store's time and values (rpm, epm, bl, spr, start), or `None` for
+    /// a time the zone does not have.
+    fn row(&self, s: &Store) -> Option<(i64, [Value<'static>; 5])> {
+        Some(match *s {
+            Store::Start(t) => (
+                self.epoch(&t)?,
+                [
+                    Value::Unknown,
+                    Value::Unknown,
+                    Value::Unknown,
+                    Value::Unknown,
+                    Value::Num(1.0),
+                ],
+            ),
+            Store::Minute {
+                minute,
+                rpm,
+                epm,
+                bl,
+                spr,
+            } => (
+                self.minute_end(minute)?,
+                [
+                    Value::Num(rpm as f64),
+                    Value::Num(epm as f64),
+                    Value::Num(bl as f64),
+                    spr.map_or(Value::Unknown, |v| Value::Num(twelve_digits(v))),
+                    Value::Unknown,
+                ],
+            ),
+        })
     }
 }
 
@@ -680,11 +776,15 @@ pub fn spawn(
     suffix: String,
     poll: std::time::Duration,
     status: std::sync::Weak<std::sync::Mutex<Status>>,
+    ring: Option<std::sync::Arc<crate::storage::Ring>>,
 ) -> anyhow::Result<()> {
     std::thread::Builder::new()
         .name("rrd-tracelogs".into())
         .spawn(move || {
-            let w = Writer::new(&rrd, tz);
+            let w = match ring {
+                Some(ring) => Writer::on_storage(&rrd, tz, ring),
+                None => Writer::new(&rrd, tz),
+            };
             let mut dir: Option<LogDir> = None;
             loop {
                 let result = (|| {

@@ -256,3 +256,106 @@ async fn a_third_node_takes_only_its_share() {
         assert!(local.metrics().join(file).is_file(), "{l}");
     }
 }
+
+/// The trace-log collector on storage nodes: its files go to the nodes
+/// (beneath `tracelog/`), and the `/` dashboards draw from them exactly
+/// what they draw from local files.
+#[tokio::test]
+async fn trace_logs_on_storage_nodes_chart_as_local_files_do() {
+    let dir = crate::tempdir("storage-tracelogs");
+    let a = Daemon::start(Kind::Ours, &dir.join("a"));
+    let b = Daemon::start(Kind::Ours, &dir.join("b"));
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let lines = crate::tracelog::generate(51, "2023-12-31T16:00:00", 3);
+    let text: String = lines.iter().map(|(_, l)| format!("{l}\n")).collect();
+    std::fs::write(logs.join("2023-12-31-z4m.log"), text).unwrap();
+    std::fs::write(logs.join("2024-01-01-z4m.log"), "").unwrap();
+    let with_logs = |c: &mut rrd_server::Config| {
+        c.tracelogs.logs = Some(logs.clone());
+        c.tracelogs.poll_seconds = 1;
+    };
+    let ring_nodes = nodes(&[&a, &b]);
+    let ring = Harness::with("tl-ring", |c| {
+        with_logs(c);
+        c.storage.nodes = ring_nodes.clone();
+    });
+    let local = Harness::with("tl-local", with_logs);
+    for h in [&ring, &local] {
+        let t0 = Instant::now();
+        loop {
+            let st = h.get("/tracelogs/status.json", Some("jim")).await.json();
+            if st["counters"]["lines"] == lines.len() {
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(30), "{st}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    // the files are on the nodes, by placement
+    let placed = ring.state.catalogue.ring().unwrap().clone();
+    let mut on_nodes = 0;
+    for d in [&a, &b] {
+        let tl = d.base.join("tracelog");
+        for e in std::fs::read_dir(&tl).into_iter().flatten().flatten() {
+            let name = format!("tracelog/{}", e.file_name().to_string_lossy());
+            assert_eq!(placed.node_of(&name).address, d.address, "{name}");
+            on_nodes += 1;
+        }
+    }
+    let local_files = std::fs::read_dir(local.dir.join("tracelog"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".rrd"))
+        .count();
+    assert!(
+        on_nodes > 3 && on_nodes == local_files,
+        "{on_nodes} on the nodes, {local_files} locally"
+    );
+    // the same instance menu and the same charts
+    let menu = "/jim/default/get_instances.json";
+    assert_eq!(
+        ring.get(menu, Some("jim")).await.json()["customers"],
+        local.get(menu, Some("jim")).await.json()["customers"]
+    );
+    let from = (NOW - 3 * 3600).to_string();
+    let until = NOW.to_string();
+    for instance in ["app1__acme__instance-8080", "app1__acme__instance-8081"] {
+        let path = format!(
+            "/jim/p/show.json?{}",
+            q(&[("instance", instance), ("from", &from), ("until", &until)])
+        );
+        let x = ring.get(&path, Some("jim")).await;
+        assert_eq!(x.status, StatusCode::OK, "{:?}", x.header("x-graph-error"));
+        let x = x.json();
+        let known = x["data"]["series"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v.is_number())
+            .count();
+        assert!(known > 60, "{instance}: {known} known values");
+        // `%.12g` values go as text and rrdtool's parser reads some of
+        // them an ulp or two off: equal to 1e-12
+        let y = local.get(&path, Some("jim")).await.json();
+        assert!(close(&x, &y), "{instance}:\n{x}\n{y}");
+    }
+}
+
+/// JSON equal but for numbers, which may differ by a relative 1e-12.
+fn close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as V;
+    match (a, b) {
+        (V::Number(x), V::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
+        }
+        (V::Array(x), V::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| close(p, q))
+        }
+        (V::Object(x), V::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w)))
+        }
+        _ => a == b,
+    }
+}
