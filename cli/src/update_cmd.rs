@@ -80,8 +80,14 @@ pub fn cmd_update(argv: &[String], out: &mut dyn Write, verbose: bool) -> Result
                 return update_through_daemon(&addr, file, &p);
             }
         }
-        let tz = jiff::tz::TimeZone::system();
         let parsed: Vec<ParsedArg<'_>> = p.args[1..].iter().map(|a| ParsedArg::parse(a)).collect();
+        // only at-style times are read in a zone; finding the system's
+        // walks the zone database (most of a process's start-up)
+        let tz = if parsed.iter().any(ParsedArg::needs_zone) {
+            rrd_clib::time::system_zone()
+        } else {
+            jiff::tz::TimeZone::UTC
+        };
         let mut rrd = Rrd::open(argbytes::to_path(file), OpenMode::ReadWrite)
             .map_err(|e| open_error(file, &e))?;
         let template = match p.value("template") {

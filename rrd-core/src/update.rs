@@ -890,6 +890,13 @@ impl<'a> ParsedArg<'a> {
         }
     }
 
+    /// Whether its time is an at-style one (`-1h@...`), the only kind read
+    /// in a time zone: callers can leave the zone alone otherwise (finding
+    /// the system's costs a walk of the zone database).
+    pub fn needs_zone(&self) -> bool {
+        matches!(self.time, ArgTime::Late(true))
+    }
+
     /// Maps the values to file order through `template` (file DS indexes in
     /// argument order; `None` = all `ds_count` sources in order) into `out`
     /// (sources the template does not name are unknown) and returns the
