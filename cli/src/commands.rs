@@ -138,7 +138,7 @@ fn parse_opts(argv: &[String], spec: &[Opt]) -> Result<getopt::Parsed, String> {
 }
 
 fn system_tz() -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::system()
+    rrd_clib::time::system_zone()
 }
 
 fn now() -> i64 {

@@ -807,5 +807,69 @@ fn strftime_into<E>(
     Ok(())
 }
 
+/// The process's time zone, as `tzset` finds it: `TZ`, else
+/// `/etc/localtime`. Equal to jiff's `TimeZone::system()` but without its
+/// walk of the whole zone database to learn every name (most of a short
+/// process's start-up): the common forms are read straight from their
+/// file — `TZ` unset with `/etc/localtime` a link into a `zoneinfo`
+/// directory, `TZ` empty (UTC), a POSIX rule, or a plain zone name — and
+/// anything else (`TZDIR`, paths, names that are not files) is left to
+/// jiff.
+pub fn system_zone() -> TimeZone {
+    system_zone_from(
+        std::env::var_os("TZ").as_deref(),
+        std::env::var_os("TZDIR").is_some(),
+        Path::new("/etc/localtime"),
+        Path::new("/usr/share/zoneinfo"),
+    )
+    .unwrap_or_else(TimeZone::system)
+}
+
+use std::path::Path;
+
+/// [`system_zone`]'s fast path over given inputs; `None`: ask jiff.
+fn system_zone_from(
+    tz: Option<&std::ffi::OsStr>,
+    tzdir: bool,
+    localtime: &Path,
+    zoneinfo: &Path,
+) -> Option<TimeZone> {
+    if tzdir {
+        return None;
+    }
+    let named = |name: &str| -> Option<TimeZone> {
+        let plain = !name.is_empty()
+            && !name.starts_with('/')
+            && name
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..")
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_+-/".contains(&b));
+        if !plain {
+            return None;
+        }
+        let data = std::fs::read(zoneinfo.join(name)).ok()?;
+        TimeZone::tzif(name, &data).ok()
+    };
+    match tz {
+        Some(v) if v.is_empty() => Some(TimeZone::UTC),
+        Some(v) => {
+            let v = v.to_str()?;
+            match v.strip_prefix(':') {
+                Some(name) => named(name),
+                // a POSIX rule comes first, as jiff and glibc read TZ
+                None => TimeZone::posix(v).ok().or_else(|| named(v)),
+            }
+        }
+        None => {
+            let target = std::fs::read_link(localtime).ok()?;
+            let target = target.to_str()?;
+            let name = &target[target.rfind("zoneinfo/")? + "zoneinfo/".len()..];
+            named(name)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -47,7 +47,7 @@ impl Env {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0),
-            tz: TimeZone::system(),
+            tz: rrd_clib::time::system_zone(),
             default_font: std::env::var("RRD_DEFAULT_FONT")
                 .ok()
                 .filter(|f| !f.is_empty()),

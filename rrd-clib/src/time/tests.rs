@@ -811,3 +811,62 @@ const MKTIME_GLIBC: &[(&str, [i64; 6], bool, i64)] = &[
     ("UTC", [2023, 10, 14, 22, 13, 20], false, 1700000000),
     ("UTC", [2023, 10, 14, 22, 13, 20], true, 1699996400),
 ];
+
+/// The fast path finds what jiff finds: the same name and the same offsets
+/// over a century, for each form it takes on; the others are left to jiff.
+#[test]
+fn the_system_zone_as_jiff_finds_it() {
+    use std::ffi::OsStr;
+    use std::path::Path;
+    let zoneinfo = Path::new("/usr/share/zoneinfo");
+    if !zoneinfo.join("Europe/Zurich").exists() {
+        return;
+    }
+    let same = |a: &TimeZone, b: &TimeZone| {
+        (0..1200).all(|m| {
+            let t = jiff::Timestamp::from_second(m * 2_629_746).unwrap();
+            a.to_offset_info(t).offset() == b.to_offset_info(t).offset()
+                && a.to_offset_info(t).abbreviation() == b.to_offset_info(t).abbreviation()
+        })
+    };
+    let none = Path::new("/nonexistent/localtime");
+    for name in ["Europe/Zurich", "America/New_York", "UTC", "Asia/Kolkata"] {
+        for tz in [name.to_string(), format!(":{name}")] {
+            let ours = super::system_zone_from(Some(OsStr::new(&tz)), false, none, zoneinfo)
+                .unwrap_or_else(|| panic!("{tz}: not on the fast path"));
+            let theirs = TimeZone::get(name).unwrap();
+            assert_eq!(ours.iana_name(), Some(name), "{tz}");
+            assert!(same(&ours, &theirs), "{tz}");
+        }
+    }
+    // a POSIX rule, as jiff reads TZ
+    let rule = "EST5EDT,M3.2.0,M11.1.0";
+    let ours = super::system_zone_from(Some(OsStr::new(rule)), false, none, zoneinfo).unwrap();
+    assert!(same(&ours, &TimeZone::posix(rule).unwrap()));
+    // empty: UTC
+    let ours = super::system_zone_from(Some(OsStr::new("")), false, none, zoneinfo).unwrap();
+    assert!(same(&ours, &TimeZone::UTC));
+    // left to jiff: TZDIR, paths, unknown names, no link
+    assert!(
+        super::system_zone_from(Some(OsStr::new("Europe/Zurich")), true, none, zoneinfo).is_none()
+    );
+    assert!(
+        super::system_zone_from(Some(OsStr::new("/etc/localtime")), false, none, zoneinfo)
+            .is_none()
+    );
+    assert!(
+        super::system_zone_from(Some(OsStr::new("Nope/Zone")), false, none, zoneinfo).is_none()
+    );
+    assert!(super::system_zone_from(Some(OsStr::new("../x")), false, none, zoneinfo).is_none());
+    assert!(super::system_zone_from(None, false, none, zoneinfo).is_none());
+    // TZ unset, /etc/localtime a link into zoneinfo
+    let dir = std::env::temp_dir().join(format!("rrd-clib-localtime-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("localtime");
+    std::os::unix::fs::symlink(zoneinfo.join("Europe/Zurich"), &link).unwrap();
+    let ours = super::system_zone_from(None, false, &link, zoneinfo).unwrap();
+    assert_eq!(ours.iana_name(), Some("Europe/Zurich"));
+    assert!(same(&ours, &TimeZone::get("Europe/Zurich").unwrap()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
