@@ -806,15 +806,14 @@ pub fn build(p: &Params, ctx: &Ctx<'_>) -> AppResult<Chart> {
 struct Roots {
     dirs: Vec<Option<Rooted>>,
     ring: Option<std::sync::Arc<crate::storage::Ring>>,
-    /// The trace-log root's index (its files too are on the nodes).
-    tracelog: Option<usize>,
+    roots: Vec<crate::catalogue::Root>,
 }
 
 /// The name on the storage nodes of file `rel` of root `root`, when that
 /// root's files are on them: the metrics root's as they are, the
 /// trace-log root's beneath `tracelog/`.
-fn on_storage(state_roots: &[crate::catalogue::Root], root: usize, rel: &str) -> Option<String> {
-    match state_roots.get(root) {
+fn on_storage(roots: &[crate::catalogue::Root], root: usize, rel: &str) -> Option<String> {
+    match roots.get(root) {
         _ if root == 0 => Some(rel.to_string()),
         Some(r) if r.tracelog => Some(format!("{}/{rel}", crate::tracelog::STORAGE_DIR)),
         _ => None,
@@ -831,7 +830,7 @@ impl Roots {
                 .map(|r| Rooted::new(&r.path).ok())
                 .collect(),
             ring: state.catalogue.ring().cloned(),
-            tracelog: state.catalogue.roots().iter().position(|r| r.tracelog),
+            roots: state.catalogue.roots().to_vec(),
         }
     }
 }
@@ -843,13 +842,10 @@ impl Source for Roots {
         req: &FetchRequest,
     ) -> rrd_graph::Result<rrd_core::FetchResult> {
         let (k, rel) = file.split_once('/').unwrap_or(("", file));
-        let remote = match (&self.ring, k.parse::<usize>()) {
-            (Some(_), Ok(0)) => Some(rel.to_string()),
-            (Some(_), Ok(k)) if Some(k) == self.tracelog => {
-                Some(format!("{}/{rel}", crate::tracelog::STORAGE_DIR))
-            }
-            _ => None,
-        };
+        let remote = k
+            .parse::<usize>()
+            .ok()
+            .and_then(|k| on_storage(&self.roots, k, rel));
         if let (Some(ring), Some(name)) = (&self.ring, remote) {
             // names come from the catalogue, which lists only what the
             // nodes hold
@@ -1091,7 +1087,7 @@ pub fn error_image(
             &mut Roots {
                 dirs: Vec::new(),
                 ring: None,
-                tracelog: None,
+                roots: Vec::new(),
             },
             None,
         )

@@ -331,15 +331,18 @@ impl Node {
     ) -> Result<Updated, StorageError> {
         let mut done = Updated { taken: 0, stale: 0 };
         let mut rest = values;
+        // made again only when a refusal drops stale values
+        let mut lines = update_lines(file, rest);
         loop {
-            let Some(first) = update_lines(file, rest).into_iter().next() else {
+            let Some((words, n)) = lines.first() else {
                 return Ok(done);
             };
-            let words: Vec<&str> = first.0.iter().map(String::as_str).collect();
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
             let r = self.with(|c| c.request(&words))?;
             if r.status >= 0 {
-                done.taken += first.1;
-                rest = &rest[first.1..];
+                done.taken += n;
+                rest = &rest[*n..];
+                lines.remove(0);
                 break;
             }
             let last = self.judge(file, &r)?;
@@ -350,8 +353,8 @@ impl Node {
             }
             done.stale += stale;
             rest = &rest[stale..];
+            lines = update_lines(file, rest);
         }
-        let lines = update_lines(file, rest);
         let mut at = 0;
         for chunk in lines.chunks(PIPELINE) {
             let reqs: Vec<Vec<&str>> = chunk

@@ -527,6 +527,33 @@ async fn read_shard(ctx: Arc<Ctx>, shard: String) -> Ended {
     }
 }
 
+/// Takes the readers that have ended out of `running`, with how each
+/// ended (`None`: it failed, logged here, or was stopped).
+async fn reap(
+    running: &mut HashMap<String, tokio::task::JoinHandle<Ended>>,
+) -> Vec<(String, Option<Ended>)> {
+    let ended: Vec<String> = running
+        .iter()
+        .filter(|(_, h)| h.is_finished())
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut out = Vec::with_capacity(ended.len());
+    for id in ended {
+        if let Some(h) = running.remove(&id) {
+            let end = match h.await {
+                Ok(end) => Some(end),
+                Err(e) if e.is_cancelled() => None,
+                Err(e) => {
+                    eprintln!("rrd-server: kinesis reader of {id} failed: {e}");
+                    None
+                }
+            };
+            out.push((id, end));
+        }
+    }
+    out
+}
+
 /// Reads the stream until the queue goes away (or, with `once`, until
 /// every shard is caught up).
 async fn run(ctx: Arc<Ctx>) {
@@ -560,24 +587,16 @@ async fn run(ctx: Arc<Ctx>) {
         let listed: HashSet<&str> = shards.iter().map(|s| s.shard_id.as_str()).collect();
         let finished = |id: &str| ctx.queue.mark(&ctx.key(id)).as_deref() == Some(FINISHED);
         // finished tasks out
-        let ended: Vec<String> = running
-            .iter()
-            .filter(|(_, h)| h.is_finished())
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in ended {
-            if let Some(h) = running.remove(&id) {
-                match h.await {
-                    Ok(Ended::Gone) => {
-                        gone.insert(id);
-                    }
-                    Ok(Ended::Stopped) => return,
-                    Ok(Ended::CaughtUp) => {
-                        caught_up.insert(id);
-                    }
-                    Ok(Ended::Finished | Ended::LeaseLost) => {}
-                    Err(e) => eprintln!("rrd-server: kinesis reader of {id} failed: {e}"),
+        for (id, end) in reap(&mut running).await {
+            match end {
+                Some(Ended::Gone) => {
+                    gone.insert(id);
                 }
+                Some(Ended::Stopped) => return,
+                Some(Ended::CaughtUp) => {
+                    caught_up.insert(id);
+                }
+                Some(Ended::Finished | Ended::LeaseLost) | None => {}
             }
         }
         let mut waiting = 0;
@@ -678,23 +697,15 @@ async fn run_leased(ctx: Arc<Ctx>) {
             return;
         }
         // readers that ended
-        let ended: Vec<String> = running
-            .iter()
-            .filter(|(_, h)| h.is_finished())
-            .map(|(id, _)| id.clone())
-            .collect();
+        let ended = reap(&mut running).await;
         let any_ended = !ended.is_empty();
-        for id in ended {
-            if let Some(h) = running.remove(&id) {
-                match h.await {
-                    Ok(Ended::Gone) => {
-                        gone.insert(id);
-                    }
-                    Ok(Ended::Stopped) => return,
-                    Ok(_) => {}
-                    Err(e) if e.is_cancelled() => {}
-                    Err(e) => eprintln!("rrd-server: kinesis reader of {id} failed: {e}"),
+        for (id, end) in ended {
+            match end {
+                Some(Ended::Gone) => {
+                    gone.insert(id);
                 }
+                Some(Ended::Stopped) => return,
+                _ => {}
             }
         }
         if listed_at.is_none_or(|t| t.elapsed() >= ctx.settings.list_interval) || any_ended {
