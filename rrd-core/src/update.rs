@@ -75,9 +75,79 @@ pub(crate) struct Scratch {
     /// others); empty until the first PDP of a file with COMPUTE sources.
     compute: Vec<Option<Compiled>>,
     rpn_stack: Vec<f64>,
+    /// The last update's time split by the step, and each archive's PDP
+    /// count split by its PDPs per row: the next update's divisions start
+    /// from them.
+    time_phase: Phase,
+    rra_phase: Vec<Phase>,
     /// Holt-Winters: the seasonal rows and the smoother's schedule.
     pub(crate) hw: crate::hw::HwState,
     lookups: crate::hw::Lookups,
+}
+
+/// `a % b`, without dividing when `a < b` (the common case on the update
+/// path, where a division costs more than the rest of a step's arithmetic).
+#[inline]
+pub(crate) fn rem_small(a: u64, b: u64) -> u64 {
+    if a < b {
+        a
+    } else {
+        a % b
+    }
+}
+
+/// `a / b`, without dividing when `a < b`.
+#[inline]
+fn div_small(a: u64, b: u64) -> u64 {
+    if a < b {
+        0
+    } else {
+        a / b
+    }
+}
+
+/// Microseconds as seconds: `u as f64 / 1e6`, without the division for 0
+/// (0 / 1e6 is +0 exactly, so the result is the same bit for bit).
+#[inline]
+fn usec_secs(u: i64) -> f64 {
+    if u == 0 {
+        0.0
+    } else {
+        u as f64 / 1e6
+    }
+}
+
+/// `x / m` and `x % m` of the last `x` asked about: successive updates ask
+/// for nearby `x`, whose quotient and remainder follow from the last ones
+/// by an addition, where two 64-bit divisions would cost more than all the
+/// floating-point arithmetic of a PDP.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Phase {
+    x: u64,
+    m: u64,
+    q: u64,
+    r: u64,
+}
+
+impl Phase {
+    /// `(x / m, x % m)` for `m > 0`, exactly.
+    #[inline]
+    fn split(&mut self, x: u64, m: u64) -> (u64, u64) {
+        let (q, r) = if m == self.m && m > 0 && x >= self.x {
+            let r = self.r + (x - self.x);
+            if r < m {
+                (self.q, r)
+            } else if r - m < m {
+                (self.q + 1, r - m)
+            } else {
+                (self.q + r / m, r % m)
+            }
+        } else {
+            (x / m, x % m)
+        };
+        *self = Phase { x, m, q, r };
+        (q, r)
+    }
 }
 
 /// The compiled COMPUTE expressions of `h`, built on first use.
@@ -129,7 +199,7 @@ fn set_last_ds(dst: &mut String, v: &Value<'_>) {
                 if x.is_sign_negative() && *x != 0.0 {
                     dst.push('-');
                 }
-                dst.push_str(std::str::from_utf8(&digits[k..]).unwrap_or("0"));
+                dst.extend(digits[k..].iter().map(|&c| char::from(c)));
             } else {
                 let _ = write!(dst, "{x}");
             }
@@ -346,18 +416,25 @@ fn update_pdp_prep(
 }
 
 /// `calculate_elapsed_steps`: (elapsed PDPs, pre_int, post_int, proc_pdp_cnt).
-fn elapsed_steps(h: &Header, t: UpdateTime, interval: f64) -> (u64, f64, f64, u64) {
+fn elapsed_steps(
+    h: &Header,
+    t: UpdateTime,
+    interval: f64,
+    phase: &mut Phase,
+) -> (u64, f64, f64, u64) {
     // rrdtool computes in unsigned long: times convert, and differences wrap
     let step = h.step.max(1);
     let (last, now) = (h.last_up as u64, t.sec as u64);
-    let proc_pdp_st = last - last % step;
-    let occu_pdp_age = now % step;
+    let (last_q, last_r) = phase.split(last, step);
+    let (now_q, now_r) = phase.split(now, step);
+    let proc_pdp_st = last - last_r;
+    let occu_pdp_age = now_r;
     let occu_pdp_st = now - occu_pdp_age;
     let (pre_int, post_int) = if occu_pdp_st > proc_pdp_st {
         let mut pre = (occu_pdp_st as i64).wrapping_sub(h.last_up) as f64;
-        pre -= h.last_up_usec as f64 / 1e6;
+        pre -= usec_secs(h.last_up_usec);
         let mut post = occu_pdp_age as f64;
-        post += t.usec as f64 / 1e6;
+        post += usec_secs(t.usec);
         (pre, post)
     } else {
         (interval, 0.0)
@@ -365,8 +442,13 @@ fn elapsed_steps(h: &Header, t: UpdateTime, interval: f64) -> (u64, f64, f64, u6
     // calculate_elapsed_steps returns an int, which its caller widens to an
     // unsigned long: beyond 2^31 steps (a jump of centuries) the count
     // wraps, and the rest of the update follows the wrapped count
-    let elapsed = (occu_pdp_st.wrapping_sub(proc_pdp_st) / step) as i32 as u64;
-    (elapsed, pre_int, post_int, proc_pdp_st / step)
+    let steps = if occu_pdp_st >= proc_pdp_st {
+        now_q - last_q
+    } else {
+        occu_pdp_st.wrapping_sub(proc_pdp_st) / step
+    };
+    let elapsed = steps as i32 as u64;
+    (elapsed, pre_int, post_int, last_q)
 }
 
 /// `simple_update`: no PDP boundary crossed.
@@ -445,6 +527,7 @@ fn update_cdp_prep(
     proc_pdp_cnt: u64,
     pdp_temp: &[f64],
     rra_step_cnt: &mut [u64],
+    rra_phase: &mut [Phase],
     mut hw: Option<(&mut crate::hw::HwState, &mut crate::hw::Lookups)>,
 ) {
     let d = h.ds.len();
@@ -453,9 +536,9 @@ fn update_cdp_prep(
         let pdp_cnt = h.rra[r].pdp_cnt;
         let cf = h.rra[r].cf;
         let xff = h.rra[r].xff().unwrap_or(0.0);
-        let start_pdp_offset = pdp_cnt - proc_pdp_cnt % pdp_cnt;
+        let start_pdp_offset = pdp_cnt - rra_phase[r].split(proc_pdp_cnt, pdp_cnt).1;
         rra_step_cnt[r] = if start_pdp_offset <= elapsed {
-            ((elapsed - start_pdp_offset) / pdp_cnt + 1).min(h.rra[r].rows)
+            (div_small(elapsed - start_pdp_offset, pdp_cnt) + 1).min(h.rra[r].rows)
         } else {
             0
         };
@@ -463,19 +546,25 @@ fn update_cdp_prep(
             lk.skip[r] = false;
             crate::hw::before_cdp(h, st, lk, r, elapsed, rra_step_cnt[r]);
         }
-        for (i, &pt) in pdp_temp.iter().enumerate().take(d) {
-            if pdp_cnt > 1 {
+        let steps = rra_step_cnt[r];
+        if pdp_cnt > 1 {
+            let cdps = &mut h.cdp[r * d..(r + 1) * d];
+            for (c, &pt) in cdps.iter_mut().zip(&pdp_temp[..d]) {
                 update_cdp(
-                    &mut h.cdp[r * d + i].scratch,
+                    &mut c.scratch,
                     cf,
                     pt,
-                    rra_step_cnt[r],
+                    steps,
                     elapsed,
                     start_pdp_offset,
                     pdp_cnt,
                     xff,
                 );
-            } else if let Some((_, lk)) = hw.as_mut() {
+            }
+            continue;
+        }
+        for (i, &pt) in pdp_temp[..d].iter().enumerate() {
+            if let Some((_, lk)) = hw.as_mut() {
                 if elapsed > 2 {
                     crate::hw::reset_cdp(h, lk, r, i, elapsed, pt);
                 }
@@ -564,7 +653,7 @@ pub(crate) fn update_cdp(
             }
         };
         s[cdp_slot::PRIMARY_VAL].0 = primary.to_bits();
-        let k = (elapsed - start_pdp_offset) % pdp_cnt;
+        let k = rem_small(elapsed - start_pdp_offset, pdp_cnt);
         let carry = if k == 0 || pdp_temp.is_nan() {
             cdp_reset_value(cf)
         } else if cf == ConsolidationFn::Average {
@@ -620,9 +709,12 @@ fn write_rows(
 ) {
     let d = h.ds.len();
     for (r, &n) in rra_step_cnt.iter().enumerate().take(h.rra.len()) {
+        if n == 0 {
+            continue;
+        }
         for j in 0..n {
             let rows = h.rra[r].rows;
-            h.cur_row[r] = (h.cur_row[r] + 1) % rows;
+            h.cur_row[r] = rem_small(h.cur_row[r] + 1, rows);
             if hw.as_ref().is_some_and(|(_, lk)| lk.skip[r]) {
                 // a bulk update moves past seasonal rows without writing them
                 continue;
@@ -633,7 +725,7 @@ fn write_rows(
                 cdp_slot::SECONDARY_VAL
             };
             row.clear();
-            row.extend((0..d).map(|i| h.cdp[r * d + i].val(slot)));
+            row.extend(h.cdp[r * d..(r + 1) * d].iter().map(|c| c.val(slot)));
             if let Some((st, _)) = hw.as_mut() {
                 if let Some(keep) = st.rows.get_mut(r).filter(|k| !k.is_empty()) {
                     let at = h.cur_row[r] as usize * d;
@@ -685,6 +777,7 @@ pub(crate) fn apply(
     scratch.pdp_temp.resize(d, 0.0);
     scratch.open_new.resize(d, 0.0);
     scratch.rra_step_cnt.resize(h.rra.len(), 0);
+    scratch.rra_phase.resize(h.rra.len(), Phase::default());
     let hw_on = crate::hw::has_hw(h);
     if hw_on {
         if !scratch.hw.loaded {
@@ -696,15 +789,15 @@ pub(crate) fn apply(
         scratch.lookups.reset(h.rra.len());
     }
 
-    let mut interval =
-        t.sec.wrapping_sub(h.last_up) as f64 + (t.usec - h.last_up_usec) as f64 / 1e6;
+    let mut interval = t.sec.wrapping_sub(h.last_up) as f64 + usec_secs(t.usec - h.last_up_usec);
     update_pdp_prep(h, vals, interval, &mut scratch.pdp_new)?;
-    let (mut elapsed, mut pre_int, post_int, mut proc_pdp_cnt) = elapsed_steps(h, t, interval);
+    let (mut elapsed, mut pre_int, post_int, mut proc_pdp_cnt) =
+        elapsed_steps(h, t, interval, &mut scratch.time_phase);
     if elapsed == 0 {
         simple_update(h, interval, &scratch.pdp_new);
     } else {
         let step = h.step;
-        let sec_open = (pre_int as u64) % step;
+        let sec_open = rem_small(pre_int as u64, step);
         if elapsed > 1 && sec_open > 0 {
             // close the PDP the last update left open on its own, so that
             // the remaining whole PDPs get the rate of the rest of the interval
@@ -729,6 +822,7 @@ pub(crate) fn apply(
                 proc_pdp_cnt,
                 &scratch.pdp_temp,
                 &mut scratch.rra_step_cnt,
+                &mut scratch.rra_phase,
                 hw_on.then_some((&mut scratch.hw, &mut scratch.lookups)),
             );
             write_rows(
@@ -764,6 +858,7 @@ pub(crate) fn apply(
             proc_pdp_cnt,
             &scratch.pdp_temp,
             &mut scratch.rra_step_cnt,
+            &mut scratch.rra_phase,
             hw_on.then_some((&mut scratch.hw, &mut scratch.lookups)),
         );
         write_rows(
