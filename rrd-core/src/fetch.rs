@@ -253,6 +253,10 @@ pub fn choose_rra(header: &Header, req: &FetchRequest) -> Option<usize> {
     best_full.map(|(i, _)| i).or(best_part.map(|(i, _, _)| i))
 }
 
+/// Values of the largest archive that [`fetch`] reads whole in one read
+/// and turns round, instead of in two reads either side of its wrap.
+const WHOLE_RING_VALUES: usize = 8192;
+
 /// Fetches `req` from `rrd` as rrdtool 1.7.2's `rrd_fetch_fn` does: picks
 /// the archive ([`choose_rra`]), aligns the window to its step
 /// (`start -= start % step`, `end += step - end % step`) and returns its
@@ -301,7 +305,6 @@ pub fn fetch<S: Storage>(rrd: &Rrd<S>, req: &FetchRequest) -> Result<FetchResult
         .ok_or_else(alloc_failed)?;
     let mut values = Vec::new();
     values.try_reserve_exact(n).map_err(|_| alloc_failed())?;
-    values.resize(n, DNAN);
 
     // Archive index i (0 = oldest row) ends at rra_start + i·step; output
     // row k ends at start + (k+1)·step, so it shows archive row
@@ -315,17 +318,28 @@ pub fn fetch<S: Storage>(rrd: &Rrd<S>, req: &FetchRequest) -> Result<FetchResult
     if lo < hi {
         // lo, hi are within 0..=archive_rows, and hi - lo <= rows
         let (lo, hi) = (lo as u64, hi as u64);
-        let out = &mut values[((lo as i128 - first) as usize) * d..];
+        // rows before the archive's oldest are unknown; each value is
+        // written once, the rows read straight after them
+        values.resize(((lo as i128 - first) as usize) * d, DNAN);
         let phys = (h.cur_row[chosen] + 1 + lo) % archive_rows;
         let count = hi - lo;
         let head = count.min(archive_rows - phys);
-        let (a_part, b_part) = out.split_at_mut(head as usize * d);
-        rrd.read_rows(chosen, phys, a_part)?;
         let tail = count - head;
-        if tail > 0 {
-            rrd.read_rows(chosen, 0, &mut b_part[..tail as usize * d])?;
+        let at = values.len();
+        if tail > 0 && count == archive_rows && count as usize * d <= WHOLE_RING_VALUES {
+            // the whole ring of a small archive: one read in physical
+            // order, turned round in memory (a system call costs more)
+            rrd.append_rows(chosen, 0, count as usize * d, &mut values)?;
+            values[at..].rotate_left(phys as usize * d);
+        } else {
+            rrd.append_rows(chosen, phys, head as usize * d, &mut values)?;
+            if tail > 0 {
+                rrd.append_rows(chosen, 0, tail as usize * d, &mut values)?;
+            }
         }
     }
+    // and rows after the last update too
+    values.resize(n, DNAN);
 
     Ok(FetchResult {
         start,

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::format::{self, decode_value, encode_value, Detected, Layout, DETECT_BYTES};
+use crate::format::{self, decode_value, encode_value, Detected, Endian, Layout, DETECT_BYTES};
 use crate::journal;
 use crate::model::{Header, DNAN};
 use crate::storage::{FileStorage, MemStorage, OpenMode, Storage};
@@ -115,7 +115,7 @@ impl PendingRows {
         self.covered += 1;
         if self
             .last_row
-            .is_some_and(|l| (l + 1) % self.ring.max(1) != row)
+            .is_some_and(|l| crate::update::rem_small(l + 1, self.ring.max(1)) != row)
         {
             self.gaps = true;
         }
@@ -229,6 +229,9 @@ const HEADER_READ_BYTES: u64 = 4096;
 
 /// Rows waiting (in bytes) that make the next update commit first.
 const COMMIT_BYTES: usize = 64 * 1024;
+
+/// Largest single read of archive rows (a multiple of 8).
+const READ_CHUNK: usize = 64 * 1024;
 
 /// Largest single write.
 const WRITE_CHUNK: usize = 1 << 20;
@@ -853,9 +856,46 @@ impl<S: Storage> Rrd<S> {
     /// Reads physical rows `first..first+out.len()/D` of archive `rra`, as
     /// committed and updated so far.
     pub fn read_rows(&self, rra: usize, first: u64, out: &mut [f64]) -> Result<()> {
+        self.check_rows(rra, first, out.len())?;
+        let mut k = 0;
+        self.read_row_bytes(rra, first, out.len(), &mut |bytes, endian| {
+            for (v, b) in out[k..].iter_mut().zip(bytes.chunks_exact(8)) {
+                *v = decode_value(b.try_into().expect("8 bytes"), endian);
+            }
+            k += bytes.len() / 8;
+        })?;
+        self.patch_pending(rra, first, out);
+        Ok(())
+    }
+
+    /// [`Rrd::read_rows`] appending `values` values to `out` instead of
+    /// overwriting a slice: every value is written once (`fetch` of long
+    /// ranges, where filling the result first cost a pass over it).
+    pub(crate) fn append_rows(
+        &self,
+        rra: usize,
+        first: u64,
+        values: usize,
+        out: &mut Vec<f64>,
+    ) -> Result<()> {
+        self.check_rows(rra, first, values)?;
+        let at = out.len();
+        self.read_row_bytes(rra, first, values, &mut |bytes, endian| {
+            out.extend(
+                bytes
+                    .chunks_exact(8)
+                    .map(|b| decode_value(b.try_into().expect("8 bytes"), endian)),
+            );
+        })?;
+        self.patch_pending(rra, first, &mut out[at..]);
+        Ok(())
+    }
+
+    /// Checks that `values` values from physical row `first` lie within
+    /// archive `rra`.
+    fn check_rows(&self, rra: usize, first: u64, values: usize) -> Result<()> {
         self.check_rra(rra)?;
-        let d = self.header.ds.len();
-        let n = (out.len() / d.max(1)) as u64;
+        let n = (values / self.header.ds.len().max(1)) as u64;
         if first
             .checked_add(n)
             .is_none_or(|e| e > self.header.rra[rra].rows)
@@ -865,21 +905,46 @@ impl<S: Storage> Rrd<S> {
                 first.saturating_add(n)
             )));
         }
-        let mut buf = vec![0u8; out.len() * 8];
-        let at = self.rra_offsets[rra] + first * d as u64 * 8;
-        self.storage
-            .read_at(at, &mut buf)
-            .map_err(|e| io_error(&self.storage, "reading", e))?;
-        if let Some(o) = &self.overlay {
-            journal::overlay(&o.entries, &o.body, at, &mut buf);
-        }
+        Ok(())
+    }
+
+    /// Hands `values` values' bytes from physical row `first` of archive
+    /// `rra` to `sink`, as stored (with a pending journal record's), in
+    /// pieces of at most [`READ_CHUNK`] bytes read into one buffer: a zeroed
+    /// copy of a long range would cost a page fault per 4 KiB on every call.
+    fn read_row_bytes(
+        &self,
+        rra: usize,
+        first: u64,
+        values: usize,
+        sink: &mut dyn FnMut(&[u8], Endian),
+    ) -> Result<()> {
+        let mut buf = vec![0u8; (values * 8).min(READ_CHUNK)];
+        let d = self.header.ds.len() as u64;
         let endian = self.layout.endian;
-        for (v, b) in out.iter_mut().zip(buf.chunks_exact(8)) {
-            *v = decode_value(b.try_into().expect("8 bytes"), endian);
+        let mut off = self.rra_offsets[rra] + first * d * 8;
+        let mut left = values * 8;
+        while left > 0 {
+            let bytes = &mut buf[..left.min(READ_CHUNK)];
+            self.storage
+                .read_at(off, bytes)
+                .map_err(|e| io_error(&self.storage, "reading", e))?;
+            if let Some(o) = &self.overlay {
+                journal::overlay(&o.entries, &o.body, off, bytes);
+            }
+            sink(bytes, endian);
+            off += bytes.len() as u64;
+            left -= bytes.len();
         }
-        // rows updated but not committed yet
+        Ok(())
+    }
+
+    /// Rows updated but not committed yet, over `out` (values from physical
+    /// row `first` of archive `rra`).
+    fn patch_pending(&self, rra: usize, first: u64, out: &mut [f64]) {
+        let d = self.header.ds.len();
+        let end = first + (out.len() / d.max(1)) as u64;
         let p = &self.pending[rra];
-        let end = first + n;
         for run in &p.runs {
             let covered = run.rows * run.count;
             for r in run.first.max(first)..(run.first + covered).min(end) {
@@ -888,7 +953,6 @@ impl<S: Storage> Rrd<S> {
                 out[dst..dst + d].copy_from_slice(&p.values[src..src + d]);
             }
         }
-        Ok(())
     }
 
     /// Iterates archive `rra` oldest row first, as `dump` and `fetch` see it:

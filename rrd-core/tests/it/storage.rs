@@ -165,3 +165,69 @@ fn handles_can_cross_threads() {
     assert_eq!(r.header().last_up, 1_000_000_600);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A fetch longer than one read buffer (64 KiB), across the ring's wrap,
+/// with rows still waiting in the handle, then committed and read again
+/// by another handle: every row is the value its update stored. And the
+/// same over a small ring, which fetch reads whole and turns round.
+#[test]
+fn long_fetches_read_every_row_once() {
+    // two sources: 320,000 bytes, five buffers
+    whole_archive_fetch("longfetch", 20_000, 30_000);
+    // 6,000 values: one read of the whole ring
+    whole_archive_fetch("ringfetch", 3_000, 4_500);
+}
+
+/// `n` updates of an archive of `rows` one-second rows, and fetches of
+/// the whole archive with 50 rows before it.
+fn whole_archive_fetch(tag: &str, rows: u64, n: u64) {
+    use rrd_core::{ConsolidationFn, FetchRequest, UpdateTime, Value};
+    let dir = temp_dir(tag);
+    let path = dir.join("long.rrd");
+    let arg = format!("RRA:AVERAGE:0.5:1:{rows}");
+    let spec = CreateSpec::parse(
+        1_000_000_000,
+        1,
+        &["DS:a:GAUGE:10:U:U", "DS:b:GAUGE:10:U:U", &arg],
+    )
+    .unwrap();
+    Rrd::create(&path, &spec, &Default::default()).unwrap();
+    let value = |i: u64, k: u64| (i * 7 + k * 1_000_003) as f64;
+    let mut rrd = Rrd::open(&path, OpenMode::ReadWrite).unwrap();
+    for i in 1..=n {
+        let v = [Value::Num(value(i, 0)), Value::Num(value(i, 1))];
+        rrd.update(UpdateTime::from_secs(1_000_000_000 + i as i64), &v)
+            .unwrap();
+    }
+    let last = 1_000_000_000 + n as i64;
+    let req = FetchRequest {
+        cf: ConsolidationFn::Average,
+        start: last - rows as i64 - 50,
+        end: last,
+        resolution: 1,
+    };
+    let check = |r: &rrd_core::FetchResult| {
+        assert_eq!(r.rows, rows as usize + 51);
+        let mut known = 0;
+        for (k, row) in r.values.chunks(2).enumerate() {
+            // row k ends at start + (k + 1): update i = that - 1e9
+            let i = (r.start + k as i64 + 1 - 1_000_000_000) as u64;
+            if i + rows <= n || i > n {
+                assert!(
+                    row.iter().all(|v| v.is_nan()),
+                    "row {k} (update {i}): {row:?}"
+                );
+            } else {
+                assert_eq!(row, [value(i, 0), value(i, 1)], "row {k} (update {i})");
+                known += 1;
+            }
+        }
+        assert_eq!(known, rows);
+    };
+    // rows waiting in the handle (the last commit was at 64 KiB)
+    check(&rrd.fetch(&req).unwrap());
+    rrd.close().unwrap();
+    let other = Rrd::open(&path, OpenMode::ReadOnly).unwrap();
+    check(&other.fetch(&req).unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
