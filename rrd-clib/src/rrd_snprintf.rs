@@ -109,35 +109,76 @@ fn convert_into(out: &mut String, v: f64, prec: usize, estyle: bool) -> bool {
         }
     }
 
+    // built in a small buffer and appended once: one capacity check and
+    // one (ASCII) validation per number, not per digit
+    let mut a = Ascii::default();
     if negative {
-        out.push('-');
+        a.push(b'-');
     }
-    push_digits(out, intpart, 1);
+    a.digits(intpart, 1);
     if prec > 0 {
-        out.push('.');
+        a.push(b'.');
         // fracpart < 10^prec, so it fits in `prec` digits.
-        push_digits(out, fracpart, prec);
+        a.digits(fracpart, prec);
     }
     if estyle {
-        out.push('e');
-        out.push(if exponent < 0 { '-' } else { '+' });
-        push_digits(out, u64::from(exponent.unsigned_abs()), 2);
+        a.push(b'e');
+        a.push(if exponent < 0 { b'-' } else { b'+' });
+        a.digits(u64::from(exponent.unsigned_abs()), 2);
     }
+    out.push_str(a.as_str());
     true
 }
 
-/// `n` in decimal, zero-padded to at least `width` digits.
-fn push_digits(out: &mut String, mut n: u64, width: usize) {
-    let mut buf = [b'0'; 20];
-    let mut i = buf.len();
-    while n > 0 {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
+/// One number's text: at most a sign, 20 integer digits, a point, 19
+/// fraction digits and `e-308`.
+struct Ascii {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl Default for Ascii {
+    fn default() -> Self {
+        Ascii {
+            buf: [0; 48],
+            len: 0,
+        }
     }
-    let start = i.min(buf.len() - width.min(buf.len()));
-    // only ASCII digits were written
-    out.push_str(std::str::from_utf8(&buf[start..]).unwrap_or("0"));
+}
+
+impl Ascii {
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    /// `n` in decimal, zero-padded to at least `width` digits.
+    fn digits(&mut self, mut n: u64, width: usize) {
+        let nd = (n.checked_ilog10().unwrap_or(0) as usize + 1).max(width.min(20));
+        let Some(b) = self.buf.get_mut(self.len..self.len + nd) else {
+            return;
+        };
+        for c in b.iter_mut().rev() {
+            *c = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.len += nd;
+    }
+
+    fn as_str(&self) -> &str {
+        // only ASCII was pushed
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+/// `n` in decimal, zero-padded to at least `width` digits.
+#[cfg(test)]
+fn push_digits(out: &mut String, n: u64, width: usize) {
+    let mut a = Ascii::default();
+    a.digits(n, width);
+    out.push_str(a.as_str());
 }
 
 /// C `getexponent`: the decimal exponent, found by multiplying (or
@@ -170,6 +211,15 @@ fn decimal_exponent(v: f64) -> i32 {
 /// by ten, each rounded. Exact for 0 <= e <= 22; otherwise it may differ
 /// from the correctly rounded power, and C relies on that rounding.
 fn pow10(e: i32) -> f64 {
+    if let Some(&p) = usize::try_from(e).ok().and_then(|i| POW10_UP.get(i)) {
+        return p;
+    }
+    if let Some(&p) = usize::try_from(-i64::from(e))
+        .ok()
+        .and_then(|i| POW10_DOWN.get(i))
+    {
+        return p;
+    }
     let mut result = 1.0_f64;
     for _ in 0..e.max(0) {
         result *= 10.0;
@@ -179,6 +229,28 @@ fn pow10(e: i32) -> f64 {
     }
     result
 }
+
+/// [`pow10`] of 0 to 309 (309: inf), made by the same multiplications.
+const POW10_UP: [f64; 310] = {
+    let mut t = [1.0_f64; 310];
+    let mut i = 1;
+    while i < t.len() {
+        t[i] = t[i - 1] * 10.0;
+        i += 1;
+    }
+    t
+};
+
+/// [`pow10`] of 0 to -309, made by the same divisions.
+const POW10_DOWN: [f64; 310] = {
+    let mut t = [1.0_f64; 310];
+    let mut i = 1;
+    while i < t.len() {
+        t[i] = t[i - 1] / 10.0;
+        i += 1;
+    }
+    t
+};
 
 /// C `cast`: truncate a non-negative double to `uintmax_t`. Returns
 /// `u64::MAX` (C's overflow marker) for values >= `UINTMAX_MAX`. That
@@ -257,6 +329,38 @@ mod tests {
             bad.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
         );
         count
+    }
+
+    /// The tables give what C's loop gives, bit for bit, at every exponent.
+    #[test]
+    fn pow10_tables_are_the_loop() {
+        for e in -320..=320 {
+            let mut r = 1.0_f64;
+            for _ in 0..e.max(0) {
+                r *= 10.0;
+            }
+            for _ in 0..(-e).max(0) {
+                r /= 10.0;
+            }
+            assert_eq!(pow10(e).to_bits(), r.to_bits(), "10^{e}");
+        }
+    }
+
+    #[test]
+    fn digits_pad_to_their_width() {
+        let mut n = 1u64;
+        let mut cases = vec![0, 9, 10, 99, 100, 101, 999, u64::MAX, u64::MAX / 10];
+        while n < u64::MAX / 7 {
+            cases.extend([n, n - 1, n + 1, n * 7]);
+            n *= 10;
+        }
+        for &v in &cases {
+            for width in [1, 2, 3, 10, 19, 20] {
+                let mut s = String::new();
+                push_digits(&mut s, v, width);
+                assert_eq!(s, format!("{v:0width$}"), "{v} at width {width}");
+            }
+        }
     }
 
     #[test]
