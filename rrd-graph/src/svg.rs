@@ -35,21 +35,41 @@ fn num(out: &mut String, v: f64) {
         let _ = write!(out, "{v}");
         return;
     }
-    let mut m = micro as i64;
-    if m < 0 {
-        out.push('-');
-        m = -m;
-    }
-    let (int, mut frac) = (m / 1_000_000, m % 1_000_000);
-    let _ = write!(out, "{int}");
+    let m = micro as i64;
+    // written backwards into a buffer and appended once: paths are
+    // thousands of numbers, and the formatting machinery cost more than
+    // the rest of the drawing
+    let mut buf = [0u8; 28];
+    let mut at = buf.len();
+    let mut put = |b: u8| {
+        at -= 1;
+        buf[at] = b;
+    };
+    let (mut int, mut frac) = (m.unsigned_abs() / 1_000_000, m.unsigned_abs() % 1_000_000);
     if frac != 0 {
         let mut digits = 6;
         while frac % 10 == 0 {
             frac /= 10;
             digits -= 1;
         }
-        let _ = write!(out, ".{frac:0digits$}");
+        for _ in 0..digits {
+            put(b'0' + (frac % 10) as u8);
+            frac /= 10;
+        }
+        put(b'.');
     }
+    loop {
+        put(b'0' + (int % 10) as u8);
+        int /= 10;
+        if int == 0 {
+            break;
+        }
+    }
+    if m < 0 {
+        put(b'-');
+    }
+    // only ASCII was written
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or("0"));
 }
 
 /// `fill:#rrggbb;fill-opacity:A;`, as paths and text groups are filled.
@@ -318,6 +338,41 @@ impl Canvas for SvgCanvas {
 
 #[cfg(test)]
 mod tests {
+    /// `num` against the same rule written with the formatter.
+    #[test]
+    fn numbers_as_the_formatter_writes_them() {
+        let reference = |v: f64| {
+            let m = (v * 1e6).round() as i64;
+            let (int, mut frac) = (m.unsigned_abs() / 1_000_000, m.unsigned_abs() % 1_000_000);
+            let sign = if m < 0 { "-" } else { "" };
+            if frac == 0 {
+                return format!("{sign}{int}");
+            }
+            let mut digits = 6;
+            while frac % 10 == 0 {
+                frac /= 10;
+                digits -= 1;
+            }
+            format!("{sign}{int}.{frac:0digits$}")
+        };
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut cases = vec![
+            0.0, -0.0, 0.5, -0.5, 1e-7, -1e-7, 0.000001, 10.000001, -3.25, 1e12, -123456.7,
+        ];
+        for _ in 0..20000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let scale = [1.0, 1e3, 1e6, 1e-3][(seed % 4) as usize];
+            cases.push(((seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2000.0 * scale);
+        }
+        for v in cases {
+            let mut s = String::new();
+            super::num(&mut s, v);
+            assert_eq!(s, reference(v), "{v}");
+        }
+    }
+
     use super::*;
     use crate::font::Font;
 
