@@ -12,7 +12,8 @@
 # Knobs (environment): REPEAT=5 N_OPEN=2000000 N_REOPEN=50000 N_BATCH=2000000
 #   N_ONE=20000 N_LBATCH=2000000 FETCHES=20000 PROC_REPEAT=3 PROCS=2000
 #   FETCH_PROCS=500 CD_REPEAT=3 CD_FILES=10000 CD_ROUNDS=5 XP_REPEAT=5
-#   XPORTS=200 BIG_XPORTS=3 XPORT_PROCS=200 GRAPHS=100 WORKDIR=/tmp/...
+#   XPORTS=200 BIG_XPORTS=3 XPORT_PROCS=200 GRAPHS=100 GRAPH_PROCS=50
+#   MEM_FILES=10000 WORKDIR=/tmp/...
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -37,6 +38,8 @@ XPORTS=${XPORTS:-200}
 BIG_XPORTS=${BIG_XPORTS:-3}
 XPORT_PROCS=${XPORT_PROCS:-200}
 GRAPHS=${GRAPHS:-100}
+GRAPH_PROCS=${GRAPH_PROCS:-50}
+MEM_FILES=${MEM_FILES:-10000}
 
 command -v rrdtool >/dev/null || { echo "compare.sh: rrdtool is not on PATH (apt-get install rrdtool)" >&2; exit 1; }
 
@@ -128,6 +131,19 @@ proc_xport() {
     awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f\n", n/(b-a)}'
 }
 
+# proc_graph TOOL N OUT ARGS...: N `TOOL graph OUT ARGS >/dev/null` processes
+proc_graph() {
+    local tool=$1 n=$2 i t0 t1
+    shift 2
+    t0=$(date +%s.%N)
+    for ((i = 1; i <= n; i++)); do
+        "$tool" graph "$@" >/dev/null
+    done
+    t1=$(date +%s.%N)
+    echo "$tool graph: $n processes in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') s"
+    awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f\n", n/(b-a)}'
+}
+
 # one file for both fetchers, written by librrd
 "$LB" fetch --n 1 "$work/day.rrd" >/dev/null
 # a million one-second rows for the long CDEF
@@ -150,6 +166,7 @@ for ((k = 1; k <= REPEAT; k++)); do
     run batch "$RB" update --mode batch --n "$N_BATCH" "$work/w.rrd"
     run f_ours "$RB" fetch --n "$FETCHES" "$work/day.rrd"
     run f_c "$LB" fetch --n "$FETCHES" "$work/day.rrd"
+    run f_open "$RB" fetch --handle keep --n "$FETCHES" "$work/day.rrd"
 done
 for ((k = 1; k <= PROC_REPEAT; k++)); do
     echo "process round $k of $PROC_REPEAT" >&2
@@ -178,12 +195,20 @@ for ((k = 1; k <= XP_REPEAT; k++)); do
     run gp_c per_s 1 "$LB" graph --n "$GRAPHS" -- "$work/gc.png" "${GDAY[@]}"
     run gs_ours per_s 1 "$RB" graph --n "$GRAPHS" -- "$work/g.svg" -a SVG "${GDAY[@]}"
     run gs_c per_s 1 "$LB" graph --n "$GRAPHS" -- "$work/gc.svg" -a SVG "${GDAY[@]}"
+    run gpp_ours proc_graph "$RRD" "$GRAPH_PROCS" "$work/g.png" "${GDAY[@]}"
+    run gpp_c proc_graph rrdtool "$GRAPH_PROCS" "$work/gc.png" "${GDAY[@]}"
 done
+png_ours=$(stat -c %s "$work/g.png")
+png_c=$(stat -c %s "$work/gc.png")
 for ((k = 1; k <= CD_REPEAT; k++)); do
     echo "collectd round $k of $CD_REPEAT" >&2
     run cd_ours collectd "$RB"
     run cd_c collectd "$LB"
 done
+echo "memory per open file" >&2
+mem=$("$RB" openmem --files "$MEM_FILES" "$work/mem")
+sed '$d' <<<"$mem" | sed 's/^/    /' >&2
+mem=$(tail -n1 <<<"$mem")
 
 # row LABEL OURS THEIRS GOAL_FACTOR GOAL_TEXT (OURS, THEIRS: "median best")
 row() {
@@ -205,16 +230,20 @@ echo "Rates per second: median of $REPEAT rounds (process rows: $PROC_REPEAT, co
 echo
 echo "| measurement | rrd-core / \`rrd\` | C rrdtool 1.7.2 | ours / C | goal | met |"
 echo "|---|---:|---:|---:|---|---|"
-row "update, one open handle (\`rrd-bench update --mode open\`, $N_OPEN updates) vs librrd 1000 values per \`rrd_update_r\` ($N_LBATCH)" "$(r open)" "$(r l_batch)" 2 ">= 2x librrd 1000-per-call"
+row "update, one open handle (\`rrd-bench update --mode open\`, $N_OPEN updates) vs librrd 1000 values per \`rrd_update_r\` ($N_LBATCH)" "$(r open)" "$(r l_batch)" 10 ">= 10x librrd 1000-per-call"
 row "update, one open handle, mmap storage (\`--storage mmap\`) vs librrd 1000 per call" "$(r open_mmap)" "$(r l_batch)" "" "-"
-row "update, open/update/close per value (\`--mode reopen\`, $N_REOPEN) vs librrd one value per call ($N_ONE)" "$(r reopen)" "$(r l_one)" 2 ">= 2x librrd one-per-call"
+row "update, open/update/close per value (\`--mode reopen\`, $N_REOPEN) vs librrd one value per call ($N_ONE)" "$(r reopen)" "$(r l_one)" 6 ">= 6x librrd one-per-call"
 row "update, 1000 \`t:v\` strings per open (\`--mode batch\`, $N_BATCH) vs librrd 1000 per call" "$(r batch)" "$(r l_batch)" "" "-"
-row "\`rrd update FILE t:v\` vs \`rrdtool update FILE t:v\`, $PROCS processes from a shell loop" "$(r p_ours)" "$(r p_c)" 1 ">= 1x (no slower)"
-row "fetch a day, 1441 rows (open, fetch, close) vs \`rrd_fetch_r\`, $FETCHES fetches" "$(r f_ours)" "$(r f_c)" 1 ">= 1x (no slower)"
-row "\`rrd fetch\` vs \`rrdtool fetch\` of a day, $FETCH_PROCS processes" "$(r fp_ours)" "$(r fp_c)" "" "-"
-row "collectd-style: $CD_FILES files x $CD_ROUNDS rounds, open/update/close per file, vs librrd \`rrd_update_r\` per file" "$(r cd_ours)" "$(r cd_c)" "" "report"
-row "xport a day, 3 DEFs + a CDEF, 1440 rows x 2 columns (\`rrd-bench xport\` vs \`rrd_xport\`, in-process, XML to a buffer / /dev/null), xports" "$(r x_ours)" "$(r x_c)" 2 ">= 2x rrdtool's xport"
-row "xport of a 10-operator CDEF over 1,000,000 points (in-process, as above), points" "$(r xb_ours)" "$(r xb_c)" 2 ">= 2x rrdtool's xport"
-row "\`rrd xport\` vs \`rrdtool xport\` of that day, $XPORT_PROCS processes" "$(r xp_ours)" "$(r xp_c)" 2 ">= 2x rrdtool's xport"
-row "graph 800x300 of a day, PNG, in-process (\`rrd-bench graph\` vs \`rrd_graph_v\`), graphs" "$(r gp_ours)" "$(r gp_c)" 2 ">= 2x librrd"
-row "graph 800x300 of a day, SVG, in-process, graphs" "$(r gs_ours)" "$(r gs_c)" 2 ">= 2x librrd"
+row "\`rrd update FILE t:v\` vs \`rrdtool update FILE t:v\`, $PROCS processes from a shell loop" "$(r p_ours)" "$(r p_c)" 5 ">= 5x rrdtool"
+row "fetch a day, 1441 rows (open, fetch, close) vs \`rrd_fetch_r\`, $FETCHES fetches" "$(r f_ours)" "$(r f_c)" 8 ">= 8x librrd"
+row "fetch a day on one open handle (\`--handle keep\`: librrd has no such call) vs \`rrd_fetch_r\`" "$(r f_open)" "$(r f_c)" "" "-"
+row "\`rrd fetch\` vs \`rrdtool fetch\` of a day, $FETCH_PROCS processes" "$(r fp_ours)" "$(r fp_c)" 5 ">= 5x rrdtool"
+row "collectd-style: $CD_FILES files x $CD_ROUNDS rounds, open/update/close per file, vs librrd \`rrd_update_r\` per file" "$(r cd_ours)" "$(r cd_c)" 5 ">= 5x librrd"
+row "xport a day, 3 DEFs + a CDEF, 1440 rows x 2 columns (\`rrd-bench xport\` vs \`rrd_xport\`, in-process, XML to a buffer / /dev/null), xports" "$(r x_ours)" "$(r x_c)" 5 ">= 5x rrdtool's xport"
+row "xport of a 10-operator CDEF over 1,000,000 points (in-process, as above), points" "$(r xb_ours)" "$(r xb_c)" 5 ">= 5x rrdtool's xport"
+row "\`rrd xport\` vs \`rrdtool xport\` of that day, $XPORT_PROCS processes" "$(r xp_ours)" "$(r xp_c)" "" "-"
+row "graph 800x300 of a day, PNG, in-process (\`rrd-bench graph\` vs \`rrd_graph_v\`), graphs" "$(r gp_ours)" "$(r gp_c)" 5 ">= 5x librrd"
+row "graph 800x300 of a day, SVG, in-process, graphs" "$(r gs_ours)" "$(r gs_c)" 15 ">= 15x librrd"
+row "\`rrd graph\` vs \`rrdtool graph\` of that PNG, $GRAPH_PROCS processes" "$(r gpp_ours)" "$(r gpp_c)" 5 ">= 5x rrdtool"
+echo
+echo "PNG sizes: ours $png_ours bytes, rrdtool's $png_c bytes. Memory per open read-write handle: $mem bytes (RSS growth over $MEM_FILES collectd-style files held open at once, divided by $MEM_FILES)."

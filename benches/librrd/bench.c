@@ -19,6 +19,13 @@
  *   librrd-bench graph --n N -- OUT ARGS...
  *       rrd_graph_v with `graph OUT ARGS...` (rrdtool's graph command line)
  *       N times; prints milliseconds per graph
+ *   librrd-bench shape --n N FILE -- DEFS...
+ *       create FILE from DS:/RRA: definitions (step 1, start 1000000000),
+ *       then N updates 1000 per rrd_update_r call, data source k of update
+ *       i getting (i + k) % 100; prints updates/s (benches/curves.sh)
+ *   librrd-bench window --rows K --n N FILE
+ *       rrd_fetch_r(FILE, AVERAGE, LAST-K, LAST, step 1) N times on a file
+ *       of `rrd-bench big`; prints fetches/s
  *   librrd-bench collectd --files F --rounds R DIR
  *       create F files (W's definitions, step 10) in DIR, sync, then R rounds of
  *       one rrd_update_r per file (collectd's rrdtool plugin does just
@@ -345,6 +352,95 @@ static int cmd_graph(int argc, char **argv) {
     return 0;
 }
 
+/* Updates 1..=n of a `shape` file with `ds` sources, 1000 per call. */
+static int cmd_shape(int argc, char **argv) {
+    int sep = -1;
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--") == 0) {
+            sep = i;
+            break;
+        }
+    if (sep < 0)
+        usage("shape wants -- before the definitions");
+    struct opts o = {{"n"}, {NULL}, 1, NULL};
+    parse_opts(sep, argv, &o);
+    long n = count_opt(&o, 0);
+    int ndefs = argc - sep - 1;
+    const char **defs = (const char **)(argv + sep + 1);
+    int ds = 0, rras = 0;
+    for (int i = 0; i < ndefs; i++) {
+        ds += strncmp(defs[i], "DS:", 3) == 0;
+        rras += strncmp(defs[i], "RRA:", 4) == 0;
+    }
+    unlink(o.pos);
+    rrd_clear_error();
+    if (rrd_create_r(o.pos, 1, (time_t)W_START, ndefs, defs) != 0)
+        die_rrd("creating", o.pos);
+    size_t len = 24 + (size_t)ds * 4;
+    char *bufs = malloc(len * BATCH);
+    const char **args = malloc(sizeof(char *) * BATCH);
+    if (bufs == NULL || args == NULL)
+        return 1;
+    double t0 = now_s();
+    for (long i = 1; i <= n;) {
+        int k = 0;
+        for (; k < BATCH && i <= n; k++, i++) {
+            char *b = bufs + (size_t)k * len;
+            int at = snprintf(b, len, "%ld", W_START + i);
+            for (int d = 0; d < ds; d++)
+                at += snprintf(b + at, len - (size_t)at, ":%ld", (i + d) % 100);
+            args[k] = b;
+        }
+        if (rrd_update_r(o.pos, NULL, k, args) != 0)
+            die_rrd("updating", o.pos);
+    }
+    double secs = now_s() - t0;
+    printf("librrd update, 1000 per call, %d DS, %d RRA: %ld updates in %.4f s\n", ds, rras, n,
+           secs);
+    printf("%.0f\n", (double)n / secs);
+    free(bufs);
+    free(args);
+    return 0;
+}
+
+static long fetch_window(const char *path, time_t last, long rows) {
+    time_t start = last - rows, end = last;
+    unsigned long step = 1, ds_cnt = 0;
+    char **ds_namv = NULL;
+    rrd_value_t *data = NULL;
+    if (rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &ds_cnt, &ds_namv, &data) != 0)
+        die_rrd("fetching from", path);
+    for (unsigned long i = 0; i < ds_cnt; i++)
+        free(ds_namv[i]);
+    free(ds_namv);
+    free(data);
+    return (long)((end - start) / (long)step);
+}
+
+static int cmd_window(int argc, char **argv) {
+    struct opts o = {{"rows", "n"}, {NULL, NULL}, 2, NULL};
+    parse_opts(argc, argv, &o);
+    long want = count_opt(&o, 0), n = count_opt(&o, 1);
+    rrd_clear_error();
+    time_t last = rrd_last_r(o.pos);
+    if (last == -1)
+        die_rrd("reading the last update of", o.pos);
+    long rows = fetch_window(o.pos, last, want);
+    if (rows != want + 1) {
+        fprintf(stderr, "librrd-bench: %s: the fetch gave %ld rows, not %ld\n", o.pos, rows,
+                want + 1);
+        return 1;
+    }
+    double t0 = now_s();
+    for (long i = 0; i < n; i++)
+        fetch_window(o.pos, last, want);
+    double secs = now_s() - t0;
+    printf("librrd fetch AVERAGE -s %ld -e %ld: %ld fetches of %ld rows in %.4f s\n",
+           (long)last - want, (long)last, n, rows, secs);
+    printf("%.0f\n", (double)n / secs);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2)
         usage("a subcommand is required");
@@ -356,6 +452,10 @@ int main(int argc, char **argv) {
         return cmd_xport(argc - 2, argv + 2);
     if (strcmp(argv[1], "graph") == 0)
         return cmd_graph(argc - 2, argv + 2);
+    if (strcmp(argv[1], "shape") == 0)
+        return cmd_shape(argc - 2, argv + 2);
+    if (strcmp(argv[1], "window") == 0)
+        return cmd_window(argc - 2, argv + 2);
     if (strcmp(argv[1], "collectd") == 0)
         return cmd_collectd(argc - 2, argv + 2);
     usage("unknown subcommand");

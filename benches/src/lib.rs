@@ -275,6 +275,50 @@ pub fn create_big(path: &Path, rows: u64) -> Result<()> {
         .with_context(|| format!("closing {}", path.display()))
 }
 
+/// Value of data source `k` in update `i` of a [`shape_create`] file.
+pub fn shape_value(i: u64, k: usize) -> f64 {
+    ((i + k as u64) % 100) as f64
+}
+
+/// Creates (or overwrites) `path` from rrdtool `create` definitions
+/// (`DS:...`, `RRA:...`) at workload W's start and step, for the growth
+/// curves (`benches/curves.sh`): updates per second against the number of
+/// archives and of data sources.
+pub fn shape_create(path: &Path, defs: &[&str]) -> Result<()> {
+    let spec = CreateSpec::parse(W_START, W_STEP, defs).context("parsing the definitions")?;
+    Rrd::create(path, &spec, &Default::default())
+        .with_context(|| format!("creating {}", path.display()))
+}
+
+/// Runs `n` updates on one open handle of a [`shape_create`] file, update
+/// `i` (from 1) at [`w_time`]`(i)` giving data source `k`
+/// [`shape_value`]`(i, k)`; returns the number of data sources.
+pub fn shape_update(path: &Path, n: u64) -> Result<usize> {
+    let mut rrd = open_rw_file(path)?;
+    let d = rrd.header().ds.len();
+    let mut vals = vec![Value::Unknown; d];
+    for i in 1..=n {
+        for (k, v) in vals.iter_mut().enumerate() {
+            *v = Value::Num(shape_value(i, k));
+        }
+        rrd.update(UpdateTime::from_secs(w_time(i)), &vals)
+            .with_context(|| format!("update {i}"))?;
+    }
+    rrd.close().context("closing")?;
+    Ok(d)
+}
+
+/// rrdtool's `fetch FILE AVERAGE -s LAST-ROWS -e LAST`: on a file of
+/// [`create_big`], `rows + 1` one-second rows.
+pub fn window_request(last: i64, rows: u64) -> FetchRequest {
+    FetchRequest {
+        cf: ConsolidationFn::Average,
+        start: last - rows as i64,
+        end: last,
+        resolution: 1,
+    }
+}
+
 /// Creates `path` with workload W and runs its first `updates` updates
 /// (one open handle), for fetch, info and dump.
 pub fn fill_w(path: &Path, updates: u64) -> Result<()> {

@@ -18,21 +18,32 @@ use rrd_benches::{
 const USAGE: &str = "usage:
   rrd-bench update --mode open|reopen|batch --n N [--storage file|mmap] FILE
       create FILE with workload W, run updates 1..=N, print updates/s
-  rrd-bench fetch --n N FILE
-      fetch AVERAGE -s 1000086400-1d -e 1000086400 (open, fetch, close) N times;
-      FILE is prepared with W and 86400 updates when it does not exist; print fetches/s
+  rrd-bench fetch --n N [--handle each|keep] FILE
+      fetch AVERAGE -s 1000086400-1d -e 1000086400 (open, fetch, close) N times, or
+      N times on one handle opened before (keep); FILE is prepared with W and 86400
+      updates when it does not exist; print fetches/s
   rrd-bench xport --n N -- ARGS...
       run `rrd xport ARGS...` (rrdtool's xport command line) N times in-process, the
       output going to a buffer; print milliseconds per xport
   rrd-bench graph --n N -- OUT ARGS...
       render `rrd graph OUT ARGS...` (rrdtool's graph command line) N times in-process;
       print milliseconds per graph
+  rrd-bench shape --n N FILE -- DEFS...
+      create FILE from rrdtool's DS:/RRA: definitions (step 1, start 1000000000), then N
+      updates on one open handle, data source k of update i getting (i + k) % 100;
+      print updates/s (the growth curves of benches/curves.sh)
+  rrd-bench window --rows K --n N FILE
+      fetch AVERAGE -s LAST-K -e LAST (open, fetch, close) N times on a file made by
+      `big`; print fetches/s
   rrd-bench big --rows N FILE
       create FILE (step 1, one GAUGE, one AVERAGE archive of N rows) and fill every row;
       for xports of long series
   rrd-bench pngdiff A.png B.png
       compare two PNGs pixel by pixel (RGBA as stored); print \"W H DIFFER_PCT OVER32_PCT\":
       the share of pixels that differ at all and by more than 32 levels in a channel
+  rrd-bench openmem --files F DIR
+      create F collectd-style files in DIR, then hold all of them open read-write at
+      once; print the growth of resident memory divided by F (bytes per open file)
   rrd-bench collectd --files F --rounds R DIR
       create F files (W's definitions, step 10) in DIR, sync, then R rounds that each open,
       update once and close every file; print updates/s";
@@ -214,8 +225,13 @@ fn cmd_update(argv: &[String]) -> Result<()> {
 }
 
 fn cmd_fetch(argv: &[String]) -> Result<()> {
-    let a = Args::parse(argv, &["n"])?;
+    let a = Args::parse(argv, &["n", "handle"])?;
     let n = a.count("n")?;
+    let keep = match a.get("handle") {
+        None | Some("each") => false,
+        Some("keep") => true,
+        Some(h) => return Err(usage(format!("--handle wants each or keep, not '{h}'"))),
+    };
     let path = a.path()?;
     let end = w_time(DAY as u64);
     if !path.exists() {
@@ -237,14 +253,23 @@ fn cmd_fetch(argv: &[String]) -> Result<()> {
     }
     let t0 = Instant::now();
     let mut rows = 0;
-    for _ in 0..n {
-        rows += std::hint::black_box(fetch_once(&path, &req)?).rows;
+    if keep {
+        let rrd = rrd_core::Rrd::open(&path, rrd_core::OpenMode::ReadOnly)
+            .with_context(|| format!("opening {}", path.display()))?;
+        for _ in 0..n {
+            rows += std::hint::black_box(rrd.fetch(&req)?).rows;
+        }
+    } else {
+        for _ in 0..n {
+            rows += std::hint::black_box(fetch_once(&path, &req)?).rows;
+        }
     }
     let secs = t0.elapsed().as_secs_f64();
     report(
         format_args!(
-            "rrd-core fetch AVERAGE -s {} -e {end}: {n} fetches of {} rows in {secs:.4} s",
+            "rrd-core fetch AVERAGE -s {} -e {end}{}: {n} fetches of {} rows in {secs:.4} s",
             end - DAY,
+            if keep { " on one open handle" } else { "" },
             rows as u64 / n
         ),
         n,
@@ -342,6 +367,106 @@ fn cmd_graph(argv: &[String]) -> Result<()> {
     Ok(())
 }
 
+fn cmd_shape(argv: &[String]) -> Result<()> {
+    let Some(sep) = argv.iter().position(|a| a == "--") else {
+        return Err(usage("shape wants -- before the definitions"));
+    };
+    let a = Args::parse(&argv[..sep], &["n"])?;
+    let n = a.count("n")?;
+    let path = a.path()?;
+    let defs: Vec<&str> = argv[sep + 1..].iter().map(String::as_str).collect();
+    rrd_benches::shape_create(&path, &defs)?;
+    let t0 = Instant::now();
+    let d = rrd_benches::shape_update(&path, n)?;
+    let secs = t0.elapsed().as_secs_f64();
+    let rras = defs.iter().filter(|d| d.starts_with("RRA:")).count();
+    report(
+        format_args!(
+            "rrd-core update, one open handle, {d} DS, {rras} RRA: {n} updates in {secs:.4} s"
+        ),
+        n,
+        secs,
+    )
+}
+
+fn cmd_window(argv: &[String]) -> Result<()> {
+    let a = Args::parse(argv, &["n", "rows"])?;
+    let n = a.count("n")?;
+    let want = a.count("rows")?;
+    let path = a.path()?;
+    let last = rrd_core::Rrd::open(&path, rrd_core::OpenMode::ReadOnly)
+        .with_context(|| format!("opening {}", path.display()))?
+        .header()
+        .last_up;
+    let req = rrd_benches::window_request(last, want);
+    let first = fetch_once(&path, &req)?;
+    if first.rows as u64 != want + 1 {
+        bail!(
+            "{}: the fetch gave {} rows, not {}: is it a file of `rrd-bench big` with at least {want} rows?",
+            path.display(),
+            first.rows,
+            want + 1
+        );
+    }
+    let t0 = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(fetch_once(&path, &req)?);
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    report(
+        format_args!(
+            "rrd-core fetch AVERAGE -s {} -e {last}: {n} fetches of {} rows in {secs:.4} s",
+            req.start, first.rows
+        ),
+        n,
+        secs,
+    )
+}
+
+/// Resident memory of this process, bytes (`VmRSS` of /proc/self/status).
+fn rss_bytes() -> Result<u64> {
+    let status =
+        std::fs::read_to_string("/proc/self/status").context("reading /proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .context("no VmRSS in /proc/self/status")
+}
+
+fn cmd_openmem(argv: &[String]) -> Result<()> {
+    let a = Args::parse(argv, &["files"])?;
+    let files = usize::try_from(a.count("files")?).context("--files")?;
+    let dir = a.path()?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    collectd_create(&dir, files)?;
+    let mut handles = Vec::with_capacity(files);
+    let before = rss_bytes()?;
+    for k in 0..files {
+        let p = rrd_benches::collectd_path(&dir, k);
+        handles.push(
+            rrd_core::Rrd::open(&p, rrd_core::OpenMode::ReadWrite).with_context(|| {
+                format!(
+                    "opening {} (is the limit of open files high enough?)",
+                    p.display()
+                )
+            })?,
+        );
+    }
+    let after = rss_bytes()?;
+    let per = after.saturating_sub(before) / files as u64;
+    drop(handles);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "rrd-core: {files} files open read-write at once: resident memory {before} -> {after} bytes"
+    )?;
+    writeln!(out, "{per}")?;
+    Ok(())
+}
+
 fn cmd_big(argv: &[String]) -> Result<()> {
     let a = Args::parse(argv, &["rows"])?;
     let rows = a.count("rows")?;
@@ -363,6 +488,9 @@ fn run(argv: &[String]) -> Result<()> {
             "collectd" => cmd_collectd(rest),
             "xport" => cmd_xport(rest),
             "big" => cmd_big(rest),
+            "shape" => cmd_shape(rest),
+            "window" => cmd_window(rest),
+            "openmem" => cmd_openmem(rest),
             "graph" => cmd_graph(rest),
             "pngdiff" => cmd_pngdiff(rest),
             "-h" | "--help" | "help" => {
