@@ -133,17 +133,15 @@ impl Phase {
     /// `(x / m, x % m)` for `m > 0`, exactly.
     #[inline]
     fn split(&mut self, x: u64, m: u64) -> (u64, u64) {
-        let (q, r) = if m == self.m && m > 0 && x >= self.x {
-            let r = self.r + (x - self.x);
-            if r < m {
-                (self.q, r)
-            } else if r - m < m {
-                (self.q + 1, r - m)
-            } else {
-                (self.q + r / m, r % m)
-            }
-        } else {
-            (x / m, x % m)
+        let next = (m == self.m && m > 0 && x >= self.x)
+            .then(|| self.r.checked_add(x - self.x))
+            .flatten();
+        let (q, r) = match next {
+            Some(r) if r < m => (self.q, r),
+            Some(r) if r - m < m => (self.q + 1, r - m),
+            // q + r / m is x / m, which fits
+            Some(r) => (self.q + r / m, r % m),
+            None => (x / m, x % m),
         };
         *self = Phase { x, m, q, r };
         (q, r)
@@ -1045,6 +1043,34 @@ impl<'a> ParsedArg<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The carried quotient and remainder are the divisions', whatever the
+    /// steps between calls: small, across several divisors, backwards and
+    /// across the whole range of u64 (where the sum would overflow).
+    #[test]
+    fn phase_splits_as_division_does() {
+        let mut p = Phase::default();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut x = 1_000_000_000u64;
+        let mut m = 1;
+        for n in 0..200_000u32 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            if n % 50 == 0 {
+                m = [1, 60, 300, 7, 86_400, u64::MAX][(seed % 6) as usize];
+            }
+            x = match n % 25 {
+                0 => seed,
+                1 => x.wrapping_sub(seed % 1000),
+                _ => x.wrapping_add(seed % (2 * m.min(1 << 40))),
+            };
+            assert_eq!(p.split(x, m), (x / m, x % m), "{x} / {m}");
+        }
+        let mut p = Phase::default();
+        assert_eq!(p.split(5, 7), (0, 5));
+        assert_eq!(p.split(u64::MAX, 7), (u64::MAX / 7, u64::MAX % 7));
+    }
     use crate::create::CreateSpec;
 
     fn engine(args: &[&str], start: i64, step: u64) -> Header {
