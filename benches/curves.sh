@@ -7,7 +7,8 @@
 #
 # Usage: benches/curves.sh [OUTDIR]     (default: benches/curves)
 # Knobs (environment): REPEAT=3 (rounds; each point is the median),
-#   SCALE=1 (multiplies every operation count), WORKDIR=/tmp/...
+#   SCALE=1 (multiplies every operation count), WORKDIR=/tmp/...,
+#   PLOT_ONLY=1 (draw and print again from the points OUTDIR/*.dat keeps)
 #
 # The points:
 # - archives: R archives over one GAUGE (heartbeat 120), archive j (from 0)
@@ -33,8 +34,8 @@ SCALE=${SCALE:-1}
 
 command -v rrdtool >/dev/null || { echo "curves.sh: rrdtool is not on PATH (apt-get install rrdtool)" >&2; exit 1; }
 echo "building (release)..." >&2
-(cd "$root" && cargo build --release -q -p rrd-benches -p rrd-cli)
-"$here/librrd/build.sh" "$root/target/release/librrd-bench" >/dev/null
+[ -n "${PLOT_ONLY:-}" ] || (cd "$root" && cargo build --release -q -p rrd-benches -p rrd-cli)
+[ -n "${PLOT_ONLY:-}" ] || "$here/librrd/build.sh" "$root/target/release/librrd-bench" >/dev/null
 RB=$root/target/release/rrd-bench
 RRD=$root/target/release/rrd
 LB=$root/target/release/librrd-bench
@@ -78,6 +79,9 @@ archives() {
     done
 }
 
+if [ -n "${PLOT_ONLY:-}" ]; then
+    for name in archives sources fetch width nseries; do cp "$out/$name.dat" "$work/$name"; done
+else
 echo "archives..." >&2
 for r in 1 2 4 6 8 12 16 20; do
     mapfile -t defs < <(echo "DS:v:GAUGE:120:U:U"; archives "$r")
@@ -122,30 +126,43 @@ graph_point() {
 }
 for w in 200 400 800 1600 3200; do graph_point width "$w" "$w" 2; done
 for s in 1 2 4 8 16; do graph_point nseries "$s" 800 "$s"; done
+for name in archives sources fetch width nseries; do cp "$work/$name" "$out/$name.dat"; done
+fi
 
 # plot NAME TITLE YLABEL XLABEL XFORM LOG: a PNG of the two curves of NAME.
 # The x axis is drawn as days of the year: x (after XFORM, an awk
-# expression of $1) is stored at (x - 1) days, so that %j labels it x; the
-# points are joined by straight lines (values every hour in between).
+# expression of $1) is stored at (x - 1) days after 2001-01-01 00:00 UTC, so
+# that %j labels it x; the points are joined by straight lines (values every
+# hour in between).
 plot() {
     local name=$1 title=$2 ylabel=$3 xlabel=$4 xform=$5 log=$6
     local f="$work/plot-$name.rrd" xmax
     awk "{ print $xform, \$2, \$3 }" "$work/$name" >"$work/xy"
     xmax=$(tail -n1 "$work/xy" | awk '{ print int($1 + 0.999) }')
-    TZ=UTC "$RRD" create "$f" --start -3600 --step 3600 DS:o:GAUGE:7200:U:U DS:c:GAUGE:7200:U:U \
-        "RRA:AVERAGE:0.5:1:$((xmax * 24 + 48))"
-    awk 'NR == 1 { px = $1; po = $2; pc = $3; next }
-         { for (h = int((px - 1) * 24 + 0.5); h < ($1 - 1) * 24; h++) {
-               u = (h / 24 + 1 - px) / ($1 - px)
-               printf "%d:%.6g:%.6g\n", h * 3600, po + u * ($2 - po), pc + u * ($3 - pc) }
+    local t0=978307200 spu=24 k
+    # samples per unit of x: enough for a smooth line however few units
+    for k in 24 48 96 144 288 480; do
+        spu=$k
+        [ $((k * xmax)) -ge 2400 ] && break
+    done
+    local st=$((86400 / spu))
+    TZ=UTC "$RRD" create "$f" --start $((t0 - st)) --step "$st" DS:o:GAUGE:$((2 * st)):U:U \
+        DS:c:GAUGE:$((2 * st)):U:U "RRA:AVERAGE:0.5:1:$(((xmax + 2) * spu))"
+    # straight on the axes drawn: geometric steps on a logarithmic one
+    awk -v t0="$t0" -v spu="$spu" -v st="$st" -v geo="${log:+1}" '
+         function mid(a, b, u) { return geo ? a * exp(u * log(b / a)) : a + u * (b - a) }
+         NR == 1 { px = $1; po = $2; pc = $3; next }
+         { for (h = int((px - 1) * spu + 0.5); h < ($1 - 1) * spu; h++) {
+               u = (h / spu + 1 - px) / ($1 - px)
+               printf "%d:%.6g:%.6g\n", t0 + h * st, mid(po, $2, u), mid(pc, $3, u) }
            px = $1; po = $2; pc = $3 }
-         END { printf "%d:%.6g:%.6g\n", (px - 1) * 86400, po, pc }' "$work/xy" |
+         END { printf "%d:%.6g:%.6g\n", t0 + (px - 1) * 86400, po, pc }' "$work/xy" |
         xargs -r env TZ=UTC "$RRD" update "$f"
     local lab=1
     [ "$xmax" -gt 12 ] && lab=2
     [ "$xmax" -gt 30 ] && lab=5
     [ "$xmax" -gt 60 ] && lab=10
-    TZ=UTC "$RRD" graph "$out/$name.png" -a PNG -w 640 -h 240 -s 0 -e "$(((xmax - 1) * 86400))" \
+    TZ=UTC "$RRD" graph "$out/$name.png" -a PNG -w 640 -h 240 -s "$t0" -e "$((t0 + (xmax - 1) * 86400))" \
         -t "$title" -v "$ylabel" $log --x-grid "DAY:1:DAY:$lab:DAY:$lab:0:%-j" \
         "DEF:o=$f:o:AVERAGE" "DEF:c=$f:c:AVERAGE" \
         "LINE2:o#0060c0:rrd-core" "LINE2:c#c03000:C librrd 1.7.2" \
