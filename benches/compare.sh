@@ -118,29 +118,17 @@ per_s() {
     tail -n1 <<<"$out" | awk -v s="$scale" '{printf "%.0f\n", s * 1000 / $1}'
 }
 
-# proc_xport TOOL N ARGS...: N `TOOL xport ARGS >/dev/null` processes
-proc_xport() {
-    local tool=$1 n=$2 i t0 t1
-    shift 2
+# proc_cmd TOOL SUBCOMMAND N ARGS...: N `TOOL SUBCOMMAND ARGS >/dev/null`
+# processes from this shell's loop; prints processes/s
+proc_cmd() {
+    local tool=$1 sub=$2 n=$3 i t0 t1
+    shift 3
     t0=$(date +%s.%N)
     for ((i = 1; i <= n; i++)); do
-        "$tool" xport "$@" >/dev/null
+        "$tool" "$sub" "$@" >/dev/null
     done
     t1=$(date +%s.%N)
-    echo "$tool xport: $n processes in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') s"
-    awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f\n", n/(b-a)}'
-}
-
-# proc_graph TOOL N OUT ARGS...: N `TOOL graph OUT ARGS >/dev/null` processes
-proc_graph() {
-    local tool=$1 n=$2 i t0 t1
-    shift 2
-    t0=$(date +%s.%N)
-    for ((i = 1; i <= n; i++)); do
-        "$tool" graph "$@" >/dev/null
-    done
-    t1=$(date +%s.%N)
-    echo "$tool graph: $n processes in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') s"
+    echo "$tool $sub: $n processes in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') s"
     awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f\n", n/(b-a)}'
 }
 
@@ -181,8 +169,8 @@ for ((k = 1; k <= XP_REPEAT; k++)); do
     run x_c per_s 1 "$LB" xport --n "$XPORTS" -- "${XDAY[@]}"
     run xb_ours per_s 1000000 "$RB" xport --n "$BIG_XPORTS" -- "${XBIG[@]}"
     run xb_c per_s 1000000 "$LB" xport --n "$BIG_XPORTS" -- "${XBIG[@]}"
-    run xp_ours proc_xport "$RRD" "$XPORT_PROCS" "${XDAY[@]}"
-    run xp_c proc_xport rrdtool "$XPORT_PROCS" "${XDAY[@]}"
+    run xp_ours proc_cmd "$RRD" xport "$XPORT_PROCS" "${XDAY[@]}"
+    run xp_c proc_cmd rrdtool xport "$XPORT_PROCS" "${XDAY[@]}"
 done
 # an 800x300 graph of a day of W (one-second file): two DEFs, a CDEF, a
 # VDEF, an AREA, two LINEs and a GPRINT
@@ -195,8 +183,8 @@ for ((k = 1; k <= XP_REPEAT; k++)); do
     run gp_c per_s 1 "$LB" graph --n "$GRAPHS" -- "$work/gc.png" "${GDAY[@]}"
     run gs_ours per_s 1 "$RB" graph --n "$GRAPHS" -- "$work/g.svg" -a SVG "${GDAY[@]}"
     run gs_c per_s 1 "$LB" graph --n "$GRAPHS" -- "$work/gc.svg" -a SVG "${GDAY[@]}"
-    run gpp_ours proc_graph "$RRD" "$GRAPH_PROCS" "$work/g.png" "${GDAY[@]}"
-    run gpp_c proc_graph rrdtool "$GRAPH_PROCS" "$work/gc.png" "${GDAY[@]}"
+    run gpp_ours proc_cmd "$RRD" graph "$GRAPH_PROCS" "$work/g.png" "${GDAY[@]}"
+    run gpp_c proc_cmd rrdtool graph "$GRAPH_PROCS" "$work/gc.png" "${GDAY[@]}"
 done
 png_ours=$(stat -c %s "$work/g.png")
 png_c=$(stat -c %s "$work/gc.png")

@@ -181,8 +181,9 @@ static int cmd_update(int argc, char **argv) {
     return 0;
 }
 
-static long fetch_day(const char *path) {
-    time_t start = W_START, end = W_START + DAY;
+
+static long fetch_window(const char *path, time_t last, long rows) {
+    time_t start = last - rows, end = last;
     unsigned long step = 1, ds_cnt = 0;
     char **ds_namv = NULL;
     rrd_value_t *data = NULL;
@@ -194,6 +195,9 @@ static long fetch_day(const char *path) {
     free(data);
     return (long)((end - start) / (long)step);
 }
+
+/* The day of workload W: AVERAGE from 1000000000 to 1000086400. */
+static long fetch_day(const char *path) { return fetch_window(path, W_START + DAY, DAY); }
 
 static int cmd_fetch(int argc, char **argv) {
     struct opts o = {{"n"}, {NULL}, 1, NULL};
@@ -403,19 +407,6 @@ static int cmd_shape(int argc, char **argv) {
     return 0;
 }
 
-static long fetch_window(const char *path, time_t last, long rows) {
-    time_t start = last - rows, end = last;
-    unsigned long step = 1, ds_cnt = 0;
-    char **ds_namv = NULL;
-    rrd_value_t *data = NULL;
-    if (rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &ds_cnt, &ds_namv, &data) != 0)
-        die_rrd("fetching from", path);
-    for (unsigned long i = 0; i < ds_cnt; i++)
-        free(ds_namv[i]);
-    free(ds_namv);
-    free(data);
-    return (long)((end - start) / (long)step);
-}
 
 static int cmd_window(int argc, char **argv) {
     struct opts o = {{"rows", "n"}, {NULL, NULL}, 2, NULL};
