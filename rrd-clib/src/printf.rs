@@ -184,6 +184,65 @@ fn general(a: f64, p: usize, alt: bool) -> String {
 
 /// `%.<p>e` of a non-negative finite value: at least two exponent digits.
 fn exp_form(a: f64, p: usize, alt: bool) -> String {
+    if !(alt && p == 0) {
+        if let Some(s) = short_exp(a, p) {
+            return s;
+        }
+    }
+    exp_form_exact(a, p, alt)
+}
+
+/// `%.<p>e` of `a` when its decimal digits are few and known exactly: a
+/// multiple of 2^-20 below 2^53 with at most `p + 1` significant digits,
+/// so that nothing rounds. Integers, halves and the like are what `fetch`
+/// and `dump` print most, and exactly the values on which the exact float
+/// formatter falls back to its slow bignum arithmetic.
+fn short_exp(a: f64, p: usize) -> Option<String> {
+    const LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if !(0.0..LIMIT).contains(&a) {
+        return None;
+    }
+    // a = m / 2^j with m an integer (scaling by two is exact)
+    let (mut m, mut j) = (a, 0u32);
+    while m.fract() != 0.0 {
+        if j == 20 {
+            return None;
+        }
+        m *= 2.0;
+        j += 1;
+    }
+    // = m * 5^j / 10^j: m < 2^73 and 5^20 < 2^47, so this fits
+    let digits = (m as u128) * 5u128.pow(j);
+    let text = digits.to_string();
+    let sig = text.trim_end_matches('0');
+    let (lead, rest, exp10) = if sig.is_empty() {
+        ("0", "", 0)
+    } else {
+        (&sig[..1], &sig[1..], text.len() as i32 - 1 - j as i32)
+    };
+    if rest.len() > p {
+        return None;
+    }
+    let mut out = String::with_capacity(p + 8);
+    out.push_str(lead);
+    if p > 0 {
+        out.push('.');
+        out.push_str(rest);
+        out.extend(std::iter::repeat_n('0', p - rest.len()));
+    }
+    out.push('e');
+    out.push(if exp10 < 0 { '-' } else { '+' });
+    let e = exp10.unsigned_abs();
+    if e < 10 {
+        out.push('0');
+    }
+    out.push_str(&e.to_string());
+    Some(out)
+}
+
+/// [`exp_form`] through Rust's exact formatting (correctly rounded, as
+/// glibc's).
+fn exp_form_exact(a: f64, p: usize, alt: bool) -> String {
     let s = format!("{a:.p$e}");
     let (mantissa, e) = s.split_once('e').unwrap_or((&s, "0"));
     let e: i32 = e.parse().unwrap_or(0);
@@ -392,6 +451,46 @@ fn digits(b: &[u8]) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The short path prints what the exact formatter prints, wherever it
+    /// answers: integers, binary fractions, long and rounding cases (which
+    /// it must leave to the formatter), at every precision.
+    #[test]
+    fn short_exponent_form_is_the_exact_one() {
+        let mut values = vec![
+            0.0, 0.5, 1.0, 9.5, 10.0, 99.5, 100.0, 0.25, 0.125, 1e15, 9e15,
+        ];
+        values.extend((0..2000).map(f64::from));
+        values.extend((0..2000).map(|k| f64::from(k) / 64.0));
+        values.extend([(1u64 << 53) - 1, 123_456_789_012_345, 99_999_999_999].map(|v| v as f64));
+        values.extend([
+            1.0 / 3.0,
+            0.1,
+            2.0f64.powi(-20),
+            2.0f64.powi(-21),
+            49.516_666,
+            5e-7,
+        ]);
+        let mut seed = 0x853c_49e6_748f_ea9bu64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let bits = (seed >> 11) % (1 << 40);
+            let shift = (seed % 24) as i32;
+            values.push(bits as f64 / 2f64.powi(shift));
+        }
+        let mut short = 0;
+        for &v in &values {
+            for p in [0, 1, 2, 3, 6, 10, 15, 17, 20] {
+                let got = exp_form(v, p, false);
+                assert_eq!(got, exp_form_exact(v, p, false), "{v:e} at precision {p}");
+                short += usize::from(short_exp(v, p).is_some());
+            }
+        }
+        // the short path took most of them, and left some
+        assert!(short > values.len() && short < values.len() * 9, "{short}");
+    }
 
     #[test]
     fn exp_matches_glibc() {
