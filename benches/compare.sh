@@ -87,18 +87,6 @@ proc_update() {
     awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f\n", n/(b-a)}'
 }
 
-# proc_fetch TOOL N FILE: N `TOOL fetch FILE AVERAGE -s 1000086400-1d -e 1000086400`
-proc_fetch() {
-    local tool=$1 n=$2 f=$3 i t0 t1
-    t0=$(date +%s.%N)
-    for ((i = 1; i <= n; i++)); do
-        "$tool" fetch "$f" AVERAGE -s 1000086400-1d -e 1000086400 >/dev/null
-    done
-    t1=$(date +%s.%N)
-    echo "$tool fetch: $n processes in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') s"
-    awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f\n", n/(b-a)}'
-}
-
 # collectd BIN: a fresh directory of CD_FILES files, CD_ROUNDS rounds
 collectd() {
     local bin=$1
@@ -134,6 +122,8 @@ proc_cmd() {
 
 # one file for both fetchers, written by librrd
 "$LB" fetch --n 1 "$work/day.rrd" >/dev/null
+# the day `rrd fetch` and `rrdtool fetch` print as processes
+FDAY=("$work/day.rrd" AVERAGE -s 1000086400-1d -e 1000086400)
 # a million one-second rows for the long CDEF
 "$RB" big --rows 1000000 "$work/big.rrd" >/dev/null
 # xport of a day from three DEFs of W (the per-minute archives) and a CDEF
@@ -160,8 +150,8 @@ for ((k = 1; k <= PROC_REPEAT; k++)); do
     echo "process round $k of $PROC_REPEAT" >&2
     run p_ours proc_update "$RRD" "$PROCS"
     run p_c proc_update rrdtool "$PROCS"
-    run fp_ours proc_fetch "$RRD" "$FETCH_PROCS" "$work/day.rrd"
-    run fp_c proc_fetch rrdtool "$FETCH_PROCS" "$work/day.rrd"
+    run fp_ours proc_cmd "$RRD" fetch "$FETCH_PROCS" "${FDAY[@]}"
+    run fp_c proc_cmd rrdtool fetch "$FETCH_PROCS" "${FDAY[@]}"
 done
 for ((k = 1; k <= XP_REPEAT; k++)); do
     echo "xport round $k of $XP_REPEAT" >&2
