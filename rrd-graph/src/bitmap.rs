@@ -12,8 +12,11 @@
 //!   the encoding is smaller: an image of at most 256 colours (most graphs)
 //!   is written with a palette (and its transparency in `tRNS`), at the
 //!   smallest bit depth that holds it; rows go unfiltered (flat colour
-//!   deflates best that way) to zlib-rs at level 7.
+//!   deflates best that way) to the deflater for graphs in `deflate.rs`,
+//!   and an image that compresses poorly there also filtered to zlib-rs
+//!   at level 9, the smaller kept.
 
+use std::cell::Cell;
 use std::convert::Infallible;
 
 use plotters_backend::{
@@ -36,13 +39,50 @@ pub struct RgbaBitmap {
     px: Vec<[u8; 4]>,
 }
 
+thread_local! {
+    /// The pixels of the last image dropped on this thread and the rows of
+    /// the last PNG encoded, kept for the next: a graph's are megabytes,
+    /// and fresh memory costs a page fault every 4 KiB, which was a third
+    /// of an 800x300 graph's time.
+    static SPARE_PX: Cell<Vec<[u8; 4]>> = const { Cell::new(Vec::new()) };
+    static SPARE_ROWS: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The largest buffer kept for reuse (bytes): a 2000x2000 image's pixels.
+const SPARE_MAX: usize = 16 << 20;
+
+/// `v`, emptied, kept in `spare` for the next image if it is not too big.
+fn keep<T>(spare: &'static std::thread::LocalKey<Cell<Vec<T>>>, mut v: Vec<T>) {
+    if v.capacity() * std::mem::size_of::<T>() <= SPARE_MAX {
+        v.clear();
+        spare.set(v);
+    }
+}
+
+/// A buffer of `n` zeros, reusing the one kept in `spare`.
+fn zeroed<T: Copy + Default>(
+    spare: &'static std::thread::LocalKey<Cell<Vec<T>>>,
+    n: usize,
+) -> Vec<T> {
+    let mut v = spare.take();
+    v.clear();
+    v.resize(n, T::default());
+    v
+}
+
+impl Drop for RgbaBitmap {
+    fn drop(&mut self) {
+        keep(&SPARE_PX, std::mem::take(&mut self.px));
+    }
+}
+
 impl RgbaBitmap {
     /// A transparent image of `w` × `h` pixels.
     pub fn new(w: u32, h: u32) -> RgbaBitmap {
         RgbaBitmap {
             w,
             h,
-            px: vec![[0; 4]; w as usize * h as usize],
+            px: zeroed(&SPARE_PX, w as usize * h as usize),
         }
     }
 
@@ -91,8 +131,8 @@ impl RgbaBitmap {
         let (w, h) = (self.w as usize, self.h as usize);
         let mut png = Png::default();
         match self.palette() {
-            Some((palette, indices)) => {
-                let depth = match palette.len() {
+            Some(palette) => {
+                let depth = match palette.colours.len() {
                     0..=2 => 1,
                     3..=4 => 2,
                     5..=16 => 4,
@@ -101,6 +141,7 @@ impl RgbaBitmap {
                 png.header(self.w, self.h, depth, 3);
                 let straight = |p: &[u8; 4]| if opaque { *p } else { unpremultiply(*p) };
                 let plte: Vec<u8> = palette
+                    .colours
                     .iter()
                     .flat_map(|p| {
                         let q = straight(p);
@@ -111,74 +152,147 @@ impl RgbaBitmap {
                 if !opaque {
                     // tRNS may stop after the last translucent entry
                     let n = palette
+                        .colours
                         .iter()
                         .rposition(|p| p[3] != 255)
                         .map_or(0, |k| k + 1);
-                    let trns: Vec<u8> = palette[..n].iter().map(|p| p[3]).collect();
+                    let trns: Vec<u8> = palette.colours[..n].iter().map(|p| p[3]).collect();
                     png.chunk(b"tRNS", &trns);
                 }
-                png.idat(&pack(&indices, w, usize::from(depth)))?;
-            }
-            None if opaque => {
-                png.header(self.w, self.h, 8, 2);
-                let mut raw = Vec::with_capacity(w * 3 * h);
-                for p in &self.px {
-                    raw.extend_from_slice(&p[..3]);
-                }
-                png.idat_rows(&raw, w * 3, 3)?;
+                let row_bytes = w.div_ceil(8 / usize::from(depth));
+                let rows = self.indexed_rows(&palette, usize::from(depth), row_bytes);
+                png.chunk(b"IDAT", &crate::deflate::zlib(&rows, 1, row_bytes + 1));
             }
             None => {
-                png.header(self.w, self.h, 8, 6);
-                let mut raw = Vec::with_capacity(w * 4 * h);
-                for &p in &self.px {
-                    raw.extend_from_slice(&unpremultiply(p));
+                let bpp = if opaque { 3 } else { 4 };
+                png.header(self.w, self.h, 8, if opaque { 2 } else { 6 });
+                let stride = w * bpp + 1;
+                let mut rows = zeroed(&SPARE_ROWS, stride * h);
+                for (dst, src) in rows
+                    .chunks_exact_mut(stride)
+                    .zip(self.px.chunks_exact(w.max(1)))
+                {
+                    let dst = &mut dst[1..]; // behind filter byte 0: none
+                    if opaque {
+                        for (d, s) in dst.chunks_exact_mut(3).zip(src) {
+                            d.copy_from_slice(&s[..3]);
+                        }
+                    } else {
+                        for (d, s) in dst.chunks_exact_mut(4).zip(src) {
+                            d.copy_from_slice(&unpremultiply(*s));
+                        }
+                    }
                 }
-                png.idat_rows(&raw, w * 4, 4)?;
+                let done = png.idat_rows(&rows, stride, bpp);
+                keep(&SPARE_ROWS, rows);
+                done?;
             }
         }
         png.chunk(b"IEND", &[]);
         Ok(png.out)
     }
 
-    /// The image's colours and each pixel's index among them, when there
-    /// are at most 256.
-    fn palette(&self) -> Option<(Vec<[u8; 4]>, Vec<u8>)> {
-        // open addressing on the pixel's 32 bits: 1024 slots for at most
-        // 256 colours
-        const SLOTS: usize = 1024;
-        let mut keys = [0u32; SLOTS];
-        let mut vals = [0u16; SLOTS]; // index + 1; 0 is empty
-        let mut palette: Vec<[u8; 4]> = Vec::new();
-        let mut indices = Vec::with_capacity(self.px.len());
-        let mut last: Option<([u8; 4], u8)> = None;
+    /// The image's colours, when there are at most 256.
+    fn palette(&self) -> Option<Palette> {
+        let mut pal = Palette {
+            colours: Vec::new(),
+            keys: [0; PALETTE_SLOTS],
+            vals: [0; PALETTE_SLOTS],
+        };
+        let mut last = None;
         for &p in &self.px {
-            if let Some((q, i)) = last {
-                if q == p {
-                    indices.push(i);
-                    continue;
-                }
+            if last != Some(p) {
+                pal.index_or_add(p)?;
+                last = Some(p);
             }
-            let key = u32::from_le_bytes(p);
-            let mut slot = (key.wrapping_mul(0x9e37_79b1) >> 22) as usize;
-            let i = loop {
-                match vals[slot] {
-                    0 => {
-                        if palette.len() == 256 {
-                            return None;
-                        }
-                        palette.push(p);
-                        keys[slot] = key;
-                        vals[slot] = palette.len() as u16;
-                        break (palette.len() - 1) as u8;
-                    }
-                    v if keys[slot] == key => break (v - 1) as u8,
-                    _ => slot = (slot + 1) % SLOTS,
-                }
-            };
-            last = Some((p, i));
-            indices.push(i);
         }
-        Some((palette, indices))
+        Some(pal)
+    }
+
+    /// The pixels as PNG rows of `palette` indices packed at `depth` bits,
+    /// `row_bytes` a row, each behind its filter byte (0: none).
+    fn indexed_rows(&self, palette: &Palette, depth: usize, row_bytes: usize) -> Vec<u8> {
+        let (w, per) = (self.w as usize, 8 / depth);
+        let mut out = vec![0u8; (row_bytes + 1) * self.h as usize];
+        let mut last = ([0u8; 4], 0u8);
+        let mut index = |p: [u8; 4]| {
+            if p != last.0 {
+                // every colour is in the palette, which was made from them
+                last = (p, palette.index(p).unwrap_or(0));
+            }
+            last.1
+        };
+        for (dst, src) in out
+            .chunks_exact_mut(row_bytes + 1)
+            .zip(self.px.chunks_exact(w.max(1)))
+        {
+            let dst = &mut dst[1..];
+            if depth == 8 {
+                for (d, &p) in dst.iter_mut().zip(src) {
+                    *d = index(p);
+                }
+                continue;
+            }
+            for (d, chunk) in dst.iter_mut().zip(src.chunks(per)) {
+                let mut b = 0u8;
+                for (k, &p) in chunk.iter().enumerate() {
+                    b |= index(p) << (8 - depth * (k + 1));
+                }
+                *d = b;
+            }
+        }
+        out
+    }
+}
+
+/// Open-addressing slots of a palette: 1024 for at most 256 colours.
+const PALETTE_SLOTS: usize = 1024;
+
+/// At most 256 colours, each found by its 32 bits.
+struct Palette {
+    colours: Vec<[u8; 4]>,
+    keys: [u32; PALETTE_SLOTS],
+    /// Index + 1; 0 is an empty slot.
+    vals: [u16; PALETTE_SLOTS],
+}
+
+impl Palette {
+    fn slot(key: u32) -> usize {
+        (key.wrapping_mul(0x9e37_79b1) >> 22) as usize
+    }
+
+    /// `p`'s index, added if new; `None` when it would be the 257th.
+    fn index_or_add(&mut self, p: [u8; 4]) -> Option<u8> {
+        let key = u32::from_le_bytes(p);
+        let mut slot = Self::slot(key);
+        loop {
+            match self.vals[slot] {
+                0 => {
+                    if self.colours.len() == 256 {
+                        return None;
+                    }
+                    self.colours.push(p);
+                    self.keys[slot] = key;
+                    self.vals[slot] = self.colours.len() as u16;
+                    return Some((self.colours.len() - 1) as u8);
+                }
+                v if self.keys[slot] == key => return Some((v - 1) as u8),
+                _ => slot = (slot + 1) % PALETTE_SLOTS,
+            }
+        }
+    }
+
+    /// `p`'s index, if it is in the palette.
+    fn index(&self, p: [u8; 4]) -> Option<u8> {
+        let key = u32::from_le_bytes(p);
+        let mut slot = Self::slot(key);
+        loop {
+            match self.vals[slot] {
+                0 => return None,
+                v if self.keys[slot] == key => return Some((v - 1) as u8),
+                _ => slot = (slot + 1) % PALETTE_SLOTS,
+            }
+        }
     }
 }
 
@@ -188,29 +302,22 @@ struct Png {
     out: Vec<u8>,
 }
 
-/// zlib's level for the image data: graphs are mostly flat colour, where
-/// level 7 of zlib-rs is both smaller and faster than cairo's (libpng's
-/// default 6 with adaptive filters).
-const LEVEL: u32 = 7;
-
-/// PNG rows of `stride` bytes (`bpp` per pixel), each with the filter that
-/// leaves the smallest sum of absolute byte values (libpng's heuristic,
-/// which cairo's PNGs get).
-fn filter_rows(raw: &[u8], stride: usize, bpp: usize) -> Vec<u8> {
-    if stride == 0 {
-        return Vec::new();
+/// Unfiltered PNG rows (each behind its filter byte 0) of `stride` bytes
+/// with that byte, `bpp` a pixel, each given the filter that leaves the
+/// smallest sum of absolute byte values (libpng's heuristic, which cairo's
+/// PNGs get).
+fn filter_rows(plain: &[u8], stride: usize, bpp: usize) -> Vec<u8> {
+    if stride <= 1 {
+        return plain.to_vec();
     }
-    let rows = raw.len() / stride;
+    let row = |r: usize| &plain[r * stride + 1..(r + 1) * stride];
+    let (rows, stride) = (plain.len() / stride, stride - 1);
     let mut out = Vec::with_capacity((stride + 1) * rows);
     let zero = vec![0u8; stride];
     let mut cand: [Vec<u8>; 5] = std::array::from_fn(|_| vec![0u8; stride]);
     for r in 0..rows {
-        let cur = &raw[r * stride..(r + 1) * stride];
-        let up = if r == 0 {
-            &zero[..]
-        } else {
-            &raw[(r - 1) * stride..r * stride]
-        };
+        let cur = row(r);
+        let up = if r == 0 { &zero[..] } else { row(r - 1) };
 
         for i in 0..stride {
             let a = if i >= bpp { cur[i - bpp] } else { 0 };
@@ -270,26 +377,15 @@ impl Png {
         self.chunk(b"IHDR", &d);
     }
 
-    /// IDAT: `raw`, the rows each behind its filter byte.
-    fn idat(&mut self, raw: &[u8]) -> Result<(), String> {
-        let idat = deflate(raw)?;
-        self.chunk(b"IDAT", &idat);
-        Ok(())
-    }
-
-    /// IDAT of true-colour rows: unfiltered, which suits the flat colours
-    /// of most graphs best and fastest; a picture that compresses poorly
-    /// so (gradients, smooth curves: over 1/20 of its size) is compressed
-    /// filtered too, and the smaller kept.
-    fn idat_rows(&mut self, raw: &[u8], stride: usize, bpp: usize) -> Result<(), String> {
-        let mut plain = Vec::with_capacity(raw.len() + raw.len() / stride.max(1));
-        for row in raw.chunks(stride.max(1)) {
-            plain.push(0);
-            plain.extend_from_slice(row);
-        }
-        let a = deflate(&plain)?;
-        if a.len() * 20 > raw.len() {
-            let b = deflate_at(&filter_rows(raw, stride, bpp), 9)?;
+    /// IDAT of true-colour rows, `stride` bytes each with its filter byte
+    /// (0: none), `bpp` a pixel: unfiltered, which suits the flat colours
+    /// of most graphs best and fastest; a picture that compresses poorly so
+    /// (gradients, smooth curves: over 1/20 of its size) is compressed
+    /// filtered too, by zlib at its best, and the smaller kept.
+    fn idat_rows(&mut self, plain: &[u8], stride: usize, bpp: usize) -> Result<(), String> {
+        let a = crate::deflate::zlib(plain, bpp, stride);
+        if a.len() * 20 > plain.len() {
+            let b = zlib_best(&filter_rows(plain, stride, bpp))?;
             if b.len() < a.len() {
                 self.chunk(b"IDAT", &b);
                 return Ok(());
@@ -300,17 +396,12 @@ impl Png {
     }
 }
 
-/// zlib stream of `raw` at [`LEVEL`].
-fn deflate(raw: &[u8]) -> Result<Vec<u8>, String> {
-    deflate_at(raw, LEVEL)
-}
-
-/// zlib stream of `raw` at `level`.
-fn deflate_at(raw: &[u8], level: u32) -> Result<Vec<u8>, String> {
+/// zlib stream of `raw` at level 9 (zlib-rs).
+fn zlib_best(raw: &[u8]) -> Result<Vec<u8>, String> {
     use std::io::Write;
     let mut z = flate2::write::ZlibEncoder::new(
         Vec::with_capacity(raw.len() / 8 + 64),
-        flate2::Compression::new(level),
+        flate2::Compression::new(9),
     );
     let e = |e: std::io::Error| format!("encoding PNG: {e}");
     z.write_all(raw).map_err(e)?;
@@ -328,32 +419,6 @@ fn unpremultiply(p: [u8; 4]) -> [u8; 4] {
             [c(p[0]), c(p[1]), c(p[2]), p[3]]
         }
     }
-}
-
-/// Rows of palette indices packed at `depth` bits, each row behind its
-/// filter byte (0: none) and starting on a byte.
-fn pack(indices: &[u8], w: usize, depth: usize) -> Vec<u8> {
-    if w == 0 {
-        return Vec::new();
-    }
-    let per = 8 / depth;
-    let row_bytes = w.div_ceil(per);
-    let mut out = Vec::with_capacity((row_bytes + 1) * (indices.len() / w));
-    for row in indices.chunks(w) {
-        out.push(0);
-        if depth == 8 {
-            out.extend_from_slice(row);
-            continue;
-        }
-        for chunk in row.chunks(per) {
-            let mut b = 0u8;
-            for (k, &i) in chunk.iter().enumerate() {
-                b |= i << (8 - depth * (k + 1));
-            }
-            out.push(b);
-        }
-    }
-    out
 }
 
 impl DrawingBackend for RgbaBitmap {

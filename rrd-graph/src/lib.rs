@@ -87,6 +87,7 @@ mod axis;
 mod bitmap;
 mod canvas;
 mod data;
+mod deflate;
 mod duration;
 mod element;
 mod elements;
