@@ -109,7 +109,56 @@ pub fn graph_args(data: &[u8]) {
     let Ok(grids) = render::grids(&o, &painted, &layout, &tz) else {
         return;
     };
-    let _ = render::render_image(&spec, &data, &o, &layout, &painted, &grids, format, 1.0);
+    let image = render::render_image(&spec, &data, &o, &layout, &painted, &grids, format, 1.0);
+    if let (Ok(png), render::ImageFormat::Png) = (&image, format) {
+        assert!(
+            png_rows_whole(png),
+            "PNG image data does not inflate to its rows"
+        );
+    }
+}
+
+/// Whether a PNG's image data inflates, by an independent inflater, to
+/// exactly the rows its header declares (each behind its filter byte):
+/// the graph deflater's streams checked on every fuzzed image of up to
+/// 16 MiB of rows.
+fn png_rows_whole(png: &[u8]) -> bool {
+    use std::io::Read;
+    let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap_or_default()) as usize;
+    let (mut i, mut idat, mut need) = (8, Vec::new(), None);
+    while i + 12 <= png.len() {
+        let n = be(&png[i..i + 4]);
+        let Some(body) = png.get(i + 8..i + 8 + n) else {
+            return false;
+        };
+        match &png[i + 4..i + 8] {
+            b"IHDR" if n == 13 => {
+                let channels = match body[9] {
+                    0 | 3 => 1,
+                    4 => 2,
+                    2 => 3,
+                    6 => 4,
+                    _ => return false,
+                };
+                let bits = be(&body[0..4]) * channels * usize::from(body[8]);
+                need = Some(be(&body[4..8]) * (bits.div_ceil(8) + 1));
+            }
+            b"IDAT" => idat.extend_from_slice(body),
+            _ => {}
+        }
+        i += 12 + n;
+    }
+    match need {
+        Some(need) if need > 16 << 20 => true,
+        Some(need) => {
+            let mut out = Vec::new();
+            flate2::read::ZlibDecoder::new(&idat[..])
+                .read_to_end(&mut out)
+                .is_ok()
+                && out.len() == need
+        }
+        None => false,
+    }
 }
 
 #[cfg(test)]
