@@ -10,70 +10,135 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+/// Text being written, as bytes: numbers are appended digit by digit with
+/// no UTF-8 check each (`str::from_utf8` on every number was a seventh of
+/// an SVG's time). Only `&str`s and ASCII digits go in.
+#[derive(Default)]
+struct Out(Vec<u8>);
+
+impl Out {
+    fn push_str(&mut self, s: &str) {
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    fn push(&mut self, c: char) {
+        self.push_str(c.encode_utf8(&mut [0; 4]));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn into_string(self) -> String {
+        // whole `&str`s and ASCII only, so never lossy
+        String::from_utf8(self.0)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+impl std::fmt::Write for Out {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
 use crate::canvas::{Canvas, HAlign, Metrics, Rgba, Text, VAlign};
 
 /// An SVG document being drawn.
 pub(crate) struct SvgCanvas {
     width: u32,
     height: u32,
-    body: String,
+    body: Out,
     /// Glyph symbols by (face, size, glyph): their id.
     glyph_ids: HashMap<(usize, u64, u16), String>,
     /// Font (face and size) numbers, in order of first use.
     fonts: HashMap<(usize, u64), usize>,
     /// Glyphs per font, for numbering.
     per_font: Vec<usize>,
-    symbols: String,
+    symbols: Out,
     metrics: Metrics,
 }
 
 /// A number as cairo writes one: at most six decimals, no trailing zeros
 /// (in integer arithmetic: float formatting was most of the time spent).
-fn num(out: &mut String, v: f64) {
-    let micro = (v * 1e6).round();
-    if !micro.is_finite() || micro.abs() >= 9e18 {
-        let _ = write!(out, "{v}");
-        return;
-    }
-    let m = micro as i64;
-    // written backwards into a buffer and appended once: paths are
-    // thousands of numbers, and the formatting machinery cost more than
-    // the rest of the drawing
-    let mut buf = [0u8; 28];
-    let mut at = buf.len();
-    let mut put = |b: u8| {
-        at -= 1;
-        buf[at] = b;
+fn num(out: &mut Out, v: f64) {
+    let x = v * 1e6;
+    let m = if x.abs() < 4.5e15 {
+        // `x.round()` (halves away from zero) without the libm call: below
+        // 2^52 the truncation and the fraction left are exact
+        let t = x as i64;
+        let f = x - t as f64;
+        t + i64::from(f >= 0.5) - i64::from(f <= -0.5)
+    } else {
+        let micro = x.round();
+        if !micro.is_finite() || micro.abs() >= 9e18 {
+            let _ = write!(out, "{v}");
+            return;
+        }
+        micro as i64
     };
-    let (mut int, mut frac) = (m.unsigned_abs() / 1_000_000, m.unsigned_abs() % 1_000_000);
+    // written into a fixed buffer, two digits at a time, and appended
+    // whole then cut to length (a fixed-size copy, where a short copy of
+    // variable length is a call): paths are thousands of numbers, and the
+    // formatting machinery cost more than the rest of the drawing
+    let mut buf = [0u8; 32];
+    let u = m.unsigned_abs();
+    let (int, mut frac) = (u / 1_000_000, u % 1_000_000);
+    let mut n = usize::from(m < 0);
+    buf[0] = b'-';
+    // below 9e12: at most 13 digits, and 1 + 13 + 1 + 6 < 32 bytes
+    let mut end = n + 1;
+    let mut p = 10;
+    while int >= p {
+        end += 1;
+        p *= 10;
+    }
+    n = end;
+    let mut v = int;
+    while v >= 100 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        end -= 2;
+        buf[end..end + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    }
+    if v >= 10 {
+        let d = v as usize * 2;
+        buf[end - 2..end].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    } else {
+        buf[end - 1] = b'0' + v as u8;
+    }
     if frac != 0 {
         let mut digits = 6;
+        if frac % 1000 == 0 {
+            frac /= 1000;
+            digits = 3;
+        }
         while frac % 10 == 0 {
             frac /= 10;
             digits -= 1;
         }
-        for _ in 0..digits {
-            put(b'0' + (frac % 10) as u8);
+        buf[n] = b'.';
+        for k in (n + 1..n + 1 + digits).rev() {
+            buf[k] = b'0' + (frac % 10) as u8;
             frac /= 10;
         }
-        put(b'.');
+        n += 1 + digits;
     }
-    loop {
-        put(b'0' + (int % 10) as u8);
-        int /= 10;
-        if int == 0 {
-            break;
-        }
-    }
-    if m < 0 {
-        put(b'-');
-    }
-    // only ASCII was written
-    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or("0"));
+    let len = out.0.len();
+    out.0.extend_from_slice(&buf);
+    out.0.truncate(len + n);
 }
 
+/// "00" to "99".
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// `fill:#rrggbb;fill-opacity:A;`, as paths and text groups are filled.
-fn fill_style(out: &mut String, c: Rgba) {
+fn fill_style(out: &mut Out, c: Rgba) {
     out.push_str("fill:");
     color(out, c);
     out.push_str(";fill-opacity:");
@@ -81,13 +146,18 @@ fn fill_style(out: &mut String, c: Rgba) {
     out.push(';');
 }
 
-fn color(out: &mut String, c: Rgba) {
+fn color(out: &mut Out, c: Rgba) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = |d: f64| ((d.clamp(0.0, 1.0) * 65535.0 + 0.5).floor() as u32 >> 8) as u8;
-    let _ = write!(out, "#{:02x}{:02x}{:02x}", b(c.r), b(c.g), b(c.b));
+    out.0.push(b'#');
+    for v in [b(c.r), b(c.g), b(c.b)] {
+        out.0
+            .extend_from_slice(&[HEX[usize::from(v >> 4)], HEX[usize::from(v & 15)]]);
+    }
 }
 
 /// Path data of polygons (closed) or a polyline.
-fn path_data(out: &mut String, polys: &[&[(f64, f64)]], close: bool) {
+fn path_data(out: &mut Out, polys: &[&[(f64, f64)]], close: bool) {
     for p in polys {
         for (k, &(x, y)) in p.iter().enumerate() {
             out.push_str(if k == 0 { "M " } else { " L " });
@@ -108,18 +178,20 @@ impl SvgCanvas {
         SvgCanvas {
             width,
             height,
-            body: String::new(),
+            body: Out::default(),
             glyph_ids: HashMap::new(),
             fonts: HashMap::new(),
             per_font: Vec::new(),
-            symbols: String::new(),
+            symbols: Out::default(),
             metrics: Metrics::new(),
         }
     }
 
     /// The finished document.
     pub fn finish(self) -> String {
-        let mut out = String::with_capacity(self.body.len() + self.symbols.len() + 512);
+        let mut out = Out(Vec::with_capacity(
+            self.body.0.len() + self.symbols.0.len() + 512,
+        ));
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let (w, h) = (self.width, self.height);
         let _ = writeln!(
@@ -128,13 +200,13 @@ impl SvgCanvas {
         );
         if !self.symbols.is_empty() {
             out.push_str("<defs>\n<g>\n");
-            out.push_str(&self.symbols);
+            out.0.extend_from_slice(&self.symbols.0);
             out.push_str("</g>\n</defs>\n");
         }
         out.push_str("<g id=\"surface1\">\n");
-        out.push_str(&self.body);
+        out.0.extend_from_slice(&self.body.0);
         out.push_str("</g>\n</svg>\n");
-        out
+        out.into_string()
     }
 
     fn fill_polys(&mut self, polys: &[&[(f64, f64)]], c: Rgba) {
@@ -170,7 +242,7 @@ impl SvgCanvas {
             s,
             "<symbol overflow=\"visible\" id=\"{name}\">\n<path style=\"stroke:none;\" d=\""
         );
-        let p = |s: &mut String, x: f64, y: f64| {
+        let p = |s: &mut Out, x: f64, y: f64| {
             num(s, x);
             s.push(' ');
             num(s, -y);
@@ -297,7 +369,7 @@ impl Canvas for SvgCanvas {
         while k < shaped.glyphs.len() {
             let style = shaped.glyphs[k].style;
             let c = style_color(style);
-            let mut uses = String::new();
+            let mut uses = Out::default();
             let mut uses_ink = false;
             while k < shaped.glyphs.len() && shaped.glyphs[k].style == style {
                 let g = shaped.glyphs[k];
@@ -318,7 +390,7 @@ impl Canvas for SvgCanvas {
                 b.push_str("<g style=\"");
                 fill_style(b, c);
                 b.push_str("\">\n");
-                b.push_str(&uses);
+                b.0.extend_from_slice(&uses.0);
                 b.push_str("</g>\n");
             }
         }
@@ -366,10 +438,24 @@ mod tests {
             let scale = [1.0, 1e3, 1e6, 1e-3][(seed % 4) as usize];
             cases.push(((seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2000.0 * scale);
         }
+        // millionths at and next to one half either way, where rounding
+        // turns, and both sides of where the truncation path stops
+        for k in [0i64, 1, 2, 7, 99, 12_345, 4_499_999_999_999, 9_007_199_254] {
+            for sign in [1.0, -1.0] {
+                let half = sign * (k as f64 + 0.5) / 1e6;
+                cases.extend([
+                    half,
+                    half * (1.0 + f64::EPSILON),
+                    half * (1.0 - f64::EPSILON),
+                ]);
+            }
+        }
+        let edge = 4.5e9 * (1.0 - f64::EPSILON);
+        cases.extend([4.5e9, -4.5e9, edge, -edge, 9.1e12]);
         for v in cases {
-            let mut s = String::new();
+            let mut s = super::Out::default();
             super::num(&mut s, v);
-            assert_eq!(s, reference(v), "{v}");
+            assert_eq!(s.into_string(), reference(v), "{v}");
         }
     }
 
@@ -388,9 +474,9 @@ mod tests {
             (-0.05, "-0.05"),
             (1e20, "100000000000000000000"),
         ] {
-            let mut s = String::new();
+            let mut s = Out::default();
             num(&mut s, v);
-            assert_eq!(s, want, "{v}");
+            assert_eq!(s.into_string(), want, "{v}");
         }
     }
 
