@@ -16,7 +16,8 @@
 //! - [`qsort`]: glibc's `qsort` (a top-down merge sort);
 //! - [`time`]: glibc's `struct tm`, `localtime`, `gmtime`, `mktime` and
 //!   `strftime`, over jiff's time-zone rules;
-//! - [`getopt`]: rrdtool's option parser.
+//! - [`getopt`]: rrdtool's option parser;
+//! - [`text`]: text built as bytes for documents of many numbers.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -28,6 +29,7 @@ pub mod qsort;
 pub mod rrd_snprintf;
 pub mod strtod;
 pub mod strtol;
+pub mod text;
 pub mod time;
 
 /// Text cut to at most `max` bytes, as C cuts it into a fixed buffer

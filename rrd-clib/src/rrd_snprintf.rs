@@ -27,6 +27,8 @@
 //! Checked against the real library by the harness in
 //! `tests/data/snprintf/` (see its README).
 
+use crate::text::TextBuf;
+
 /// Precision cap: the fraction digits must fit in a 64-bit `uintmax_t`, so
 /// `rrd_snprintf` prints at most 19 of them (`%0.25e` prints 19).
 const MAX_PREC: usize = 19;
@@ -47,10 +49,19 @@ pub fn rrd_exp(v: f64, prec: usize) -> String {
     out
 }
 
-/// [`rrd_exp`] appended to `out`, without allocating (for tables of many
-/// numbers, such as `xport` output).
+/// [`rrd_exp`] appended to `out`, without allocating.
 pub fn push_rrd_exp(out: &mut String, v: f64, prec: usize) {
-    convert_into(out, v, prec, true);
+    if let Some(a) = convert(v, prec, true) {
+        out.push_str(a.as_str());
+    }
+}
+
+/// [`rrd_exp`] appended to a [`TextBuf`]: for tables of many numbers, such
+/// as `xport` output, without a UTF-8 check per number.
+pub fn push_rrd_exp_text(out: &mut TextBuf, v: f64, prec: usize) {
+    if let Some(a) = convert(v, prec, true) {
+        out.push_ascii(&a.buf, a.len);
+    }
 }
 
 /// `%0.<prec>f` exactly as rrdtool's `rrd_snprintf` prints it.
@@ -59,25 +70,23 @@ pub fn push_rrd_exp(out: &mut String, v: f64, prec: usize) {
 /// the buffer empty. This function then returns `""`. Otherwise the special
 /// cases are as for [`rrd_exp`].
 pub fn rrd_fixed(v: f64, prec: usize) -> String {
-    let mut out = String::with_capacity(prec + 24);
-    convert_into(&mut out, v, prec, false);
-    out
+    convert(v, prec, false).map_or_else(String::new, |a| a.as_str().to_string())
 }
 
-/// The C `fmtflt` for `%e` (`estyle`) and `%f` with no flags and no width,
-/// appended to `out`. Where C reports overflow nothing is appended and
-/// `false` returned.
-fn convert_into(out: &mut String, v: f64, prec: usize, estyle: bool) -> bool {
+/// The C `fmtflt` for `%e` (`estyle`) and `%f` with no flags and no width.
+/// `None` where C reports overflow (and prints nothing).
+fn convert(v: f64, prec: usize, estyle: bool) -> Option<Ascii> {
+    let mut a = Ascii::default();
     // NaN fails every comparison, so it never gets a sign, not even -NaN.
     if v.is_nan() {
-        out.push_str("nan");
-        return true;
+        a.bytes(b"nan");
+        return Some(a);
     }
     // C's test is `(x < -1 || x > 1) && x + x == x`. Only ±inf passes:
     // for DBL_MAX, x + x overflows to inf, which is not equal to x.
     if v.is_infinite() {
-        out.push_str(if v < 0.0 { "-inf" } else { "inf" });
-        return true;
+        a.bytes(if v < 0.0 { b"-inf" } else { b"inf" });
+        return Some(a);
     }
     let negative = v < 0.0; // false for -0.0
     let prec = prec.min(MAX_PREC);
@@ -92,7 +101,7 @@ fn convert_into(out: &mut String, v: f64, prec: usize, estyle: bool) -> bool {
     }
     let mut intpart = cast(u);
     if intpart == u64::MAX {
-        return false;
+        return None;
     }
     // mask = 10^prec is exact for prec <= 19 (also as an f64: 5^19 < 2^53).
     let mask = pow10(prec as i32) as u64;
@@ -109,9 +118,8 @@ fn convert_into(out: &mut String, v: f64, prec: usize, estyle: bool) -> bool {
         }
     }
 
-    // built in a small buffer and appended once: one capacity check and
-    // one (ASCII) validation per number, not per digit
-    let mut a = Ascii::default();
+    // built in a small buffer and appended once: one capacity check per
+    // number, not per digit
     if negative {
         a.push(b'-');
     }
@@ -126,8 +134,7 @@ fn convert_into(out: &mut String, v: f64, prec: usize, estyle: bool) -> bool {
         a.push(if exponent < 0 { b'-' } else { b'+' });
         a.digits(u64::from(exponent.unsigned_abs()), 2);
     }
-    out.push_str(a.as_str());
-    true
+    Some(a)
 }
 
 /// One number's text: at most a sign, 20 integer digits, a point, 19
@@ -147,6 +154,12 @@ impl Default for Ascii {
 }
 
 impl Ascii {
+    fn bytes(&mut self, s: &[u8]) {
+        for &b in s {
+            self.push(b);
+        }
+    }
+
     fn push(&mut self, b: u8) {
         if let Some(slot) = self.buf.get_mut(self.len) {
             *slot = b;
@@ -156,13 +169,26 @@ impl Ascii {
 
     /// `n` in decimal, zero-padded to at least `width` digits.
     fn digits(&mut self, mut n: u64, width: usize) {
-        let nd = (n.checked_ilog10().unwrap_or(0) as usize + 1).max(width.min(20));
+        let width = width.min(20);
+        // below 10^width (the fraction, the exponent) no count is needed
+        let nd = if width >= 20 || n < POW10_U64[width] {
+            width.max(1)
+        } else {
+            n.checked_ilog10().unwrap_or(0) as usize + 1
+        };
         let Some(b) = self.buf.get_mut(self.len..self.len + nd) else {
             return;
         };
-        for c in b.iter_mut().rev() {
-            *c = b'0' + (n % 10) as u8;
-            n /= 10;
+        // two digits at a time from the right
+        let mut at = nd;
+        while at >= 2 {
+            let d = (n % 100) as usize * 2;
+            n /= 100;
+            b[at - 2..at].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+            at -= 2;
+        }
+        if at == 1 {
+            b[0] = b'0' + (n % 10) as u8;
         }
         self.len += nd;
     }
@@ -172,6 +198,24 @@ impl Ascii {
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }
 }
+
+/// 10^0 to 10^19.
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < t.len() {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// "00" to "99".
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
 
 /// `n` in decimal, zero-padded to at least `width` digits.
 #[cfg(test)]
@@ -187,7 +231,34 @@ fn push_digits(out: &mut String, n: u64, width: usize) {
 /// from the true exponent. The search stops at `MIN_10_EXP - 1` = -308
 /// (the decrement happens before the bound test) and at `MAX_10_EXP`. Zero
 /// gives 0.
+///
+/// Away from powers of ten the steps' rounding (at most 309 half-ulps,
+/// under 4e-14 relative) cannot move the value across one, so the answer
+/// is the true exponent, found from the binary exponent and one
+/// multiplication; within 1e-12 of a power (and for values the loop stops
+/// early on) the loop runs as C's does.
 fn decimal_exponent(v: f64) -> i32 {
+    let a = v.abs();
+    if (1e-300..1e300).contains(&a) {
+        // floor(log10 a) or one less, from floor(log2 a) (78913 / 2^18
+        // is log10 2 to 6 digits: exact floors for |e2| < 1024)
+        let e2 = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+        let mut e = (e2 * 78_913) >> 18;
+        let mut r = a * pow10(-e);
+        if r >= 10.0 {
+            e += 1;
+            r = a * pow10(-e);
+        }
+        const MARGIN: f64 = 1e-12;
+        if r > 1.0 + MARGIN && r < 10.0 * (1.0 - MARGIN) {
+            return e;
+        }
+    }
+    decimal_exponent_by_steps(v)
+}
+
+/// [`decimal_exponent`] as C's loop computes it.
+fn decimal_exponent_by_steps(v: f64) -> i32 {
     let mut tmp = v.abs();
     let mut exponent = 0;
     while tmp < 1.0 && tmp > 0.0 {
@@ -256,6 +327,10 @@ const POW10_DOWN: [f64; 310] = {
 /// `u64::MAX` (C's overflow marker) for values >= `UINTMAX_MAX`. That
 /// constant converts to the double 2^64.
 fn cast(v: f64) -> u64 {
+    // below 2^63 the signed conversion (one instruction) truncates the same
+    if (0.0..9_223_372_036_854_775_808.0).contains(&v) {
+        return v as i64 as u64;
+    }
     if v >= u64::MAX as f64 {
         return u64::MAX;
     }
@@ -329,6 +404,47 @@ mod tests {
             bad.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
         );
         count
+    }
+
+    /// The exponent's short path gives what C's loop gives: at and next to
+    /// every power of ten (up to 4,000 ulps either side), the extremes,
+    /// and 200,000 random values over the whole range.
+    #[test]
+    fn decimal_exponent_is_the_loop() {
+        let mut cases = vec![
+            0.0,
+            5e-324,
+            1e-310,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            1e-300,
+            1e300,
+        ];
+        for e in -330..=310 {
+            let p = pow10(e);
+            let q = format!("1e{e}").parse::<f64>().unwrap_or(p);
+            for base in [p, q] {
+                if base == 0.0 || !base.is_finite() {
+                    continue;
+                }
+                for k in (0..4000u64).step_by(7).chain(0..16) {
+                    cases.push(f64::from_bits(base.to_bits() + k));
+                    cases.push(f64::from_bits(base.to_bits().saturating_sub(k)));
+                }
+            }
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let v = f64::from_bits(seed & 0x7fef_ffff_ffff_ffff);
+            cases.push(v);
+            cases.push(-v);
+        }
+        for v in cases {
+            assert_eq!(decimal_exponent(v), decimal_exponent_by_steps(v), "{v:e}");
+        }
     }
 
     /// The tables give what C's loop gives, bit for bit, at every exponent.
