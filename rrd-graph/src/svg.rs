@@ -10,38 +10,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-/// Text being written, as bytes: numbers are appended digit by digit with
-/// no UTF-8 check each (`str::from_utf8` on every number was a seventh of
-/// an SVG's time). Only `&str`s and ASCII digits go in.
-#[derive(Default)]
-struct Out(Vec<u8>);
-
-impl Out {
-    fn push_str(&mut self, s: &str) {
-        self.0.extend_from_slice(s.as_bytes());
-    }
-
-    fn push(&mut self, c: char) {
-        self.push_str(c.encode_utf8(&mut [0; 4]));
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn into_string(self) -> String {
-        // whole `&str`s and ASCII only, so never lossy
-        String::from_utf8(self.0)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-    }
-}
-
-impl std::fmt::Write for Out {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.push_str(s);
-        Ok(())
-    }
-}
+use rrd_clib::text::TextBuf as Out;
 
 use crate::canvas::{Canvas, HAlign, Metrics, Rgba, Text, VAlign};
 
@@ -125,9 +94,7 @@ fn num(out: &mut Out, v: f64) {
         }
         n += 1 + digits;
     }
-    let len = out.0.len();
-    out.0.extend_from_slice(&buf);
-    out.0.truncate(len + n);
+    out.push_ascii(&buf, n);
 }
 
 /// "00" to "99".
@@ -149,11 +116,12 @@ fn fill_style(out: &mut Out, c: Rgba) {
 fn color(out: &mut Out, c: Rgba) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = |d: f64| ((d.clamp(0.0, 1.0) * 65535.0 + 0.5).floor() as u32 >> 8) as u8;
-    out.0.push(b'#');
-    for v in [b(c.r), b(c.g), b(c.b)] {
-        out.0
-            .extend_from_slice(&[HEX[usize::from(v >> 4)], HEX[usize::from(v & 15)]]);
+    let mut hex = *b"#000000";
+    for (k, v) in [b(c.r), b(c.g), b(c.b)].into_iter().enumerate() {
+        hex[1 + 2 * k] = HEX[usize::from(v >> 4)];
+        hex[2 + 2 * k] = HEX[usize::from(v & 15)];
     }
+    out.push_ascii(&hex, hex.len());
 }
 
 /// Path data of polygons (closed) or a polyline.
@@ -189,9 +157,7 @@ impl SvgCanvas {
 
     /// The finished document.
     pub fn finish(self) -> String {
-        let mut out = Out(Vec::with_capacity(
-            self.body.0.len() + self.symbols.0.len() + 512,
-        ));
+        let mut out = Out::with_capacity(self.body.len() + self.symbols.len() + 512);
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let (w, h) = (self.width, self.height);
         let _ = writeln!(
@@ -200,11 +166,11 @@ impl SvgCanvas {
         );
         if !self.symbols.is_empty() {
             out.push_str("<defs>\n<g>\n");
-            out.0.extend_from_slice(&self.symbols.0);
+            out.append(&self.symbols);
             out.push_str("</g>\n</defs>\n");
         }
         out.push_str("<g id=\"surface1\">\n");
-        out.0.extend_from_slice(&self.body.0);
+        out.append(&self.body);
         out.push_str("</g>\n</svg>\n");
         out.into_string()
     }
@@ -390,7 +356,7 @@ impl Canvas for SvgCanvas {
                 b.push_str("<g style=\"");
                 fill_style(b, c);
                 b.push_str("\">\n");
-                b.0.extend_from_slice(&uses.0);
+                b.append(&uses);
                 b.push_str("</g>\n");
             }
         }

@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use rrd_clib::rrd_snprintf::push_rrd_exp;
+use rrd_clib::rrd_snprintf::push_rrd_exp_text;
+use rrd_clib::text::TextBuf;
 
 use crate::data::{GraphData, Window};
 use crate::element::Element;
@@ -212,7 +213,7 @@ fn document(
     rules: &[(&str, String)],
 ) -> String {
     let c = t.legends.len();
-    let mut s = String::with_capacity(1024 + (12 + 19 * c) * (1 + t.rows));
+    let mut s = TextBuf::with_capacity(1024 + (12 + 19 * c) * (1 + t.rows));
     let start = t.start + t.step as i64;
     if f.json {
         s.push_str("{ \"about\": \"RRDtool graph JSON output\",\n  \"meta\": {\n");
@@ -252,7 +253,7 @@ fn document(
             }
             for (j, &v) in vals.iter().enumerate() {
                 if v.is_finite() {
-                    push_rrd_exp(&mut s, v, 10);
+                    push_rrd_exp_text(&mut s, v, 10);
                 } else {
                     s.push_str("null");
                 }
@@ -303,7 +304,7 @@ fn document(
                 if v.is_nan() {
                     s.push_str("NaN");
                 } else {
-                    push_rrd_exp(&mut s, v, 10);
+                    push_rrd_exp_text(&mut s, v, 10);
                 }
                 if f.enumds {
                     let _ = write!(s, "</v{j}>");
@@ -315,7 +316,7 @@ fn document(
         }
         s.push_str("  </data>\n</xport>\n");
     }
-    s
+    s.into_string()
 }
 
 /// The data formats of `graph -a`.
@@ -367,7 +368,7 @@ pub fn render_graph_data(
     time: &dyn Fn(i64) -> String,
     formatted_times: bool,
 ) -> Result<String> {
-    let mut s = String::new();
+    let mut s = TextBuf::default();
     let sep = match f {
         DataFormat::Csv => Some(','),
         DataFormat::Tsv => Some('\t'),
@@ -390,13 +391,13 @@ pub fn render_graph_data(
                 if v.is_nan() {
                     s.push_str("NaN");
                 } else {
-                    push_rrd_exp(&mut s, v, 10);
+                    push_rrd_exp_text(&mut s, v, 10);
                 }
                 s.push('"');
             }
             s.push_str("\r\n");
         }
-        return Ok(s);
+        return Ok(s.into_string());
     }
     // the legend-like texts rrdtool lists after the legend
     let json = matches!(f, DataFormat::Json | DataFormat::JsonTime);
