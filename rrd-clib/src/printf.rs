@@ -75,6 +75,11 @@ impl Spec {
 
 /// `%0.<prec>e` as glibc prints it: `1.5000000000e+00`, `-nan`, `inf`.
 pub fn exp(v: f64, prec: usize) -> String {
+    if v.is_finite() {
+        if let Some(s) = scaled_exp(v.abs(), prec, v.is_sign_negative()) {
+            return s;
+        }
+    }
     format_f64(&Spec::e(prec), v, NanSign::FromBit)
 }
 
@@ -185,11 +190,98 @@ fn general(a: f64, p: usize, alt: bool) -> String {
 /// `%.<p>e` of a non-negative finite value: at least two exponent digits.
 fn exp_form(a: f64, p: usize, alt: bool) -> String {
     if !(alt && p == 0) {
+        if let Some(s) = scaled_exp(a, p, false) {
+            return s;
+        }
         if let Some(s) = short_exp(a, p) {
             return s;
         }
     }
     exp_form_exact(a, p, alt)
+}
+
+/// 10^0 to 10^22, the powers of ten a double holds exactly.
+const EXACT_POW10: [f64; 23] = {
+    let mut t = [1.0_f64; 23];
+    let mut i = 1;
+    while i < t.len() {
+        t[i] = t[i - 1] * 10.0;
+        i += 1;
+    }
+    t
+};
+
+/// `%.<p>e` (p <= 12) of a non-negative `a` by one scaling by an exact
+/// power of ten, when that provably gives the correctly rounded digits:
+/// the scaled value `a * 10^(p - e)` is off by at most half an ulp (one
+/// rounding), so when its fraction is farther than a few ulps from one
+/// half, rounding it to an integer rounds as the exact decimal would.
+/// Values next to a tie, and exponents the exact powers do not reach,
+/// are left to the exact formatter. Averages (what fetch and xport print
+/// most) otherwise cost the exact formatter's bignum fallback. `negative`
+/// puts a minus sign first.
+fn scaled_exp(a: f64, p: usize, negative: bool) -> Option<String> {
+    if p > 12 || !(1e-200..1e200).contains(&a) {
+        return None;
+    }
+    let scale = |e: i32| {
+        let k = p as i32 - e;
+        if k >= 0 {
+            EXACT_POW10.get(k as usize).map(|&t| a * t)
+        } else {
+            EXACT_POW10.get((-k) as usize).map(|&t| a / t)
+        }
+    };
+    // floor(log10 a) or one less, from floor(log2 a): the constant is
+    // log10(2) * 2^32, good to 1e-10, exact floors for |e2| < 1100
+    let e2 = i64::from(((a.to_bits() >> 52) & 0x7ff) as i32 - 1023);
+    let mut e = ((e2 * 1_292_913_986) >> 32) as i32;
+    let (bottom, top) = (EXACT_POW10[p], EXACT_POW10[p + 1]);
+    let mut x = scale(e)?;
+    if x >= top {
+        e += 1;
+        x = scale(e)?;
+    }
+    if !(bottom..top).contains(&x) {
+        return None;
+    }
+    // below 10^13 < 2^44: the truncation and its fraction are exact
+    let whole = x as u64;
+    let frac = x - whole as f64;
+    let margin = x * 1e-15 + 1e-12; // about ten ulps of x
+    if (frac - 0.5).abs() <= margin {
+        return None;
+    }
+    let mut n = whole + u64::from(frac > 0.5);
+    if n == top as u64 {
+        n = bottom as u64;
+        e += 1;
+    }
+    let unit = bottom as u64;
+    let mut out = String::with_capacity(p + 9);
+    if negative {
+        out.push('-');
+    }
+    out.push(char::from(b'0' + (n / unit) as u8));
+    if p > 0 {
+        out.push('.');
+        let mut digits = [b'0'; 12];
+        let mut rest = n % unit;
+        for d in digits[..p].iter_mut().rev() {
+            *d = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        out.extend(digits[..p].iter().map(|&d| char::from(d)));
+    }
+    out.push('e');
+    out.push(if e < 0 { '-' } else { '+' });
+    let m = e.unsigned_abs();
+    if m >= 100 {
+        out.push(char::from(b'0' + (m / 100) as u8));
+    }
+    out.push(char::from(b'0' + (m / 10 % 10) as u8));
+    out.push(char::from(b'0' + (m % 10) as u8));
+    Some(out)
 }
 
 /// `%.<p>e` of `a` when its decimal digits are few and known exactly: a
@@ -492,11 +584,70 @@ mod tests {
         assert!(short > values.len() && short < values.len() * 9, "{short}");
     }
 
+    /// The scaled path prints what the exact formatter prints wherever it
+    /// answers: random doubles of every magnitude, values at and a few ulps
+    /// from decimal ties, powers of ten and their neighbours, at every
+    /// precision it takes; and it answers for nearly all plain values.
+    #[test]
+    fn scaled_exponent_form_is_the_exact_one() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut values: Vec<f64> = Vec::new();
+        for _ in 0..100_000 {
+            values.push(f64::from_bits(next() & 0x7fef_ffff_ffff_ffff));
+            // plain magnitudes, where the path answers
+            values.push(
+                (next() >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powi((next() % 40) as i32 - 20),
+            );
+        }
+        for e in -25..25 {
+            let t = 10f64.powi(e);
+            for k in 0..8u64 {
+                values.extend([
+                    f64::from_bits(t.to_bits() + k),
+                    f64::from_bits(t.to_bits() - k),
+                ]);
+            }
+            // ties of the 11th and 7th digits, and their neighbours
+            for digits in [10, 6] {
+                let tie = (12_345_678_901_234u64 % 10u64.pow(digits + 1) * 10 + 5) as f64
+                    * 10f64.powi(e - digits as i32 - 1);
+                for k in 0..4u64 {
+                    values.extend([
+                        f64::from_bits(tie.to_bits() + k),
+                        f64::from_bits(tie.to_bits() - k),
+                    ]);
+                }
+            }
+        }
+        let mut answered = 0usize;
+        let mut tried = 0usize;
+        for &v in &values {
+            for p in [0, 1, 2, 5, 6, 10, 12] {
+                if let Some(s) = scaled_exp(v, p, false) {
+                    assert_eq!(s, exp_form_exact(v, p, false), "{v:e} at precision {p}");
+                    answered += 1;
+                }
+                tried += usize::from((1e-5..1e5).contains(&v));
+            }
+        }
+        // plain magnitudes are nearly all answered here
+        assert!(answered >= tried * 9 / 10, "{answered} of {tried}");
+    }
+
     #[test]
     fn exp_matches_glibc() {
         assert_eq!(exp(1.5, 10), "1.5000000000e+00");
         assert_eq!(exp(0.0, 10), "0.0000000000e+00");
         assert_eq!(exp(-1234.5678, 10), "-1.2345678000e+03");
+        assert_eq!(exp(-0.1, 10), "-1.0000000000e-01");
+        assert_eq!(exp(-0.0, 10), "-0.0000000000e+00");
+        assert_eq!(exp(-7.123456789012345e-5, 3), "-7.123e-05");
         assert_eq!(exp(1e-300, 10), "1.0000000000e-300");
         assert_eq!(exp(crate::DNAN, 10), "-nan");
         assert_eq!(exp(f64::NEG_INFINITY, 10), "-inf");

@@ -146,14 +146,33 @@ impl FetchResult {
 
     fn row_text(&self, i: usize, s: &mut String) {
         let (t, values) = self.row(i);
-        // rrdtool prints the time_t as unsigned long
-        let _ = write!(s, "{:>10}:", t as u64);
+        // rrdtool prints the time_t as unsigned long, `%10lu:`
+        push_right_aligned(s, t as u64, 10);
+        s.push(':');
         for &v in values {
             s.push(' ');
             s.push_str(&rrd_clib::printf::exp(v, 10));
         }
         s.push('\n');
     }
+}
+
+/// `n` in decimal, right-aligned in `width` columns (`{n:>width$}`,
+/// `width <= 20`), without the formatting machinery (a fetch prints one a
+/// row).
+fn push_right_aligned(s: &mut String, mut n: u64, width: usize) {
+    let mut buf = [b' '; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = at.min(buf.len().saturating_sub(width));
+    s.extend(buf[start..].iter().map(|&b| char::from(b)));
 }
 
 /// Most values one fetch returns (2 GiB of them).
@@ -356,6 +375,23 @@ pub fn fetch<S: Storage>(rrd: &Rrd<S>, req: &FetchRequest) -> Result<FetchResult
 mod tests {
     use super::*;
     use crate::create::{self, CreateSpec};
+
+    #[test]
+    fn times_are_right_aligned_as_the_formatter_aligns_them() {
+        let mut n = 1u64;
+        let mut cases = vec![0, 7, 1_000_086_400, u64::MAX, 4_294_967_296];
+        while n < u64::MAX / 10 {
+            cases.extend([n - 1, n, n + 1]);
+            n *= 10;
+        }
+        for v in cases {
+            for width in [0, 1, 10, 20] {
+                let mut s = String::from("x");
+                push_right_aligned(&mut s, v, width);
+                assert_eq!(s, format!("x{v:>width$}"), "{v} in {width}");
+            }
+        }
+    }
 
     /// A file made by our create with rows filled with their own index
     /// (physical row `p` of archive `a`, data source `s` holds

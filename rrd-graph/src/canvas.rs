@@ -462,58 +462,28 @@ impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
     /// Fills a disc (a round join or cap) with exact coverage, from a
     /// per-thread cache of masks by radius and subpixel position.
     fn fill_disc(&mut self, (cx, cy): (f64, f64), r: f64, color: Rgba) {
-        type Mask = std::rc::Rc<(i32, Vec<f32>)>;
-        thread_local! {
-            static DISCS: std::cell::RefCell<std::collections::HashMap<(u64, u64, u64), Mask>> =
-                std::cell::RefCell::new(std::collections::HashMap::new());
-        }
         if !(r > 0.0 && r < 64.0) || color.a <= 0.0 {
             return;
         }
         let (ix, iy) = (cx.floor(), cy.floor());
         let (fx, fy) = (cx - ix, cy - iy);
         let key = (r.to_bits(), fx.to_bits(), fy.to_bits());
-        let mask = DISCS.with(|d| {
-            let mut d = d.borrow_mut();
-            if d.len() > 256 {
-                d.clear();
-            }
-            d.entry(key)
-                .or_insert_with(|| {
-                    // pixels from -n to n around the centre's pixel, each
-                    // sampled 16 x 16
-                    let n = r.ceil() as i32 + 1;
-                    let side = (2 * n + 1) as usize;
-                    let mut cov = vec![0f32; side * side];
-                    for py in -n..=n {
-                        for px in -n..=n {
-                            let mut hits = 0;
-                            for sy in 0..16 {
-                                for sx in 0..16 {
-                                    let x = f64::from(px) + (f64::from(sx) + 0.5) / 16.0 - fx;
-                                    let y = f64::from(py) + (f64::from(sy) + 0.5) / 16.0 - fy;
-                                    hits += i32::from(x * x + y * y <= r * r);
-                                }
-                            }
-                            cov[((py + n) as usize) * side + (px + n) as usize] =
-                                hits as f32 / 256.0;
-                        }
-                    }
-                    std::rc::Rc::new((n, cov))
-                })
-                .clone()
-        });
-        let (n, cov) = (&mask.0, &mask.1);
+        let mask = disc_mask(key, r, fx, fy);
+        let (n, cov) = (mask.0, &mask.1);
         let side = (2 * n + 1) as usize;
         let base = color.backend();
         let (w, h) = (self.size.0 as i32, self.size.1 as i32);
-        for (k, &c) in cov.iter().enumerate() {
-            let (px, py) = (
-                ix as i32 + (k % side) as i32 - n,
-                iy as i32 + (k / side) as i32 - n,
-            );
-            if c > 0.0 && px >= 0 && py >= 0 && px < w && py < h {
-                paint(&mut *self.backend, base, (px, py), c);
+        // row by row (no division per pixel)
+        for (dy, row) in cov.chunks_exact(side).enumerate() {
+            let py = iy as i32 + dy as i32 - n;
+            if py < 0 || py >= h {
+                continue;
+            }
+            for (dx, &c) in row.iter().enumerate() {
+                let px = ix as i32 + dx as i32 - n;
+                if c > 0.0 && px >= 0 && px < w {
+                    paint(&mut *self.backend, base, (px, py), c);
+                }
             }
         }
     }
@@ -560,6 +530,65 @@ impl<'b, B: DrawingBackend> RasterCanvas<'b, B> {
         let backend = &mut *self.backend;
         r.for_each_pixel_2d(|x, y, cov| paint(backend, base, (ox + x as i32, oy + y as i32), cov));
     }
+}
+
+/// A disc's coverage: its half-size `n` and `(2n + 1)^2` coverages, row
+/// by row.
+type DiscMask = std::rc::Rc<(i32, Vec<f32>)>;
+/// A disc mask's key: radius and subpixel position, as bits.
+type DiscKey = (u64, u64, u64);
+
+thread_local! {
+    static DISCS: std::cell::RefCell<std::collections::HashMap<DiscKey, DiscMask>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+    // the last mask used: a line's vertices mostly share their subpixel
+    // position, and hashing the key cost more than drawing the disc
+    static LAST_DISC: std::cell::RefCell<Option<(DiscKey, DiscMask)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The mask of a disc of radius `r` at subpixel position `(fx, fy)`
+/// (`key`), from the per-thread caches or made.
+fn disc_mask(key: DiscKey, r: f64, fx: f64, fy: f64) -> DiscMask {
+    let last = LAST_DISC.with(|l| {
+        l.borrow()
+            .as_ref()
+            .and_then(|(k, m)| (*k == key).then(|| m.clone()))
+    });
+    if let Some(m) = last {
+        return m;
+    }
+    let m = DISCS.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.len() > 256 {
+            d.clear();
+        }
+        d.entry(key)
+            .or_insert_with(|| {
+                // pixels from -n to n around the centre's pixel, each
+                // sampled 16 x 16
+                let n = r.ceil() as i32 + 1;
+                let side = (2 * n + 1) as usize;
+                let mut cov = vec![0f32; side * side];
+                for py in -n..=n {
+                    for px in -n..=n {
+                        let mut hits = 0;
+                        for sy in 0..16 {
+                            for sx in 0..16 {
+                                let x = f64::from(px) + (f64::from(sx) + 0.5) / 16.0 - fx;
+                                let y = f64::from(py) + (f64::from(sy) + 0.5) / 16.0 - fy;
+                                hits += i32::from(x * x + y * y <= r * r);
+                            }
+                        }
+                        cov[((py + n) as usize) * side + (px + n) as usize] = hits as f32 / 256.0;
+                    }
+                }
+                std::rc::Rc::new((n, cov))
+            })
+            .clone()
+    });
+    LAST_DISC.with(|l| *l.borrow_mut() = Some((key, m.clone())));
+    m
 }
 
 /// The whole-pixel box around polygons: floor of the least corner, ceiling
