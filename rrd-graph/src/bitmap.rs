@@ -127,11 +127,10 @@ impl RgbaBitmap {
     /// Encodes the image as cairo would write it, as a PNG as small as
     /// this encoder makes it (see the module's documentation).
     pub fn encode_png(&self) -> Result<Vec<u8>, String> {
-        let opaque = self.px.iter().all(|p| p[3] == 255);
         let (w, h) = (self.w as usize, self.h as usize);
         let mut png = Png::default();
         match self.palette() {
-            Some(palette) => {
+            Some((palette, opaque)) => {
                 let depth = match palette.colours.len() {
                     0..=2 => 1,
                     3..=4 => 2,
@@ -164,25 +163,34 @@ impl RgbaBitmap {
                 png.chunk(b"IDAT", &crate::deflate::zlib(&rows, 1, row_bytes + 1));
             }
             None => {
-                let bpp = if opaque { 3 } else { 4 };
-                png.header(self.w, self.h, 8, if opaque { 2 } else { 6 });
-                let stride = w * bpp + 1;
-                let mut rows = zeroed(&SPARE_ROWS, stride * h);
-                for (dst, src) in rows
-                    .chunks_exact_mut(stride)
-                    .zip(self.px.chunks_exact(w.max(1)))
-                {
-                    let dst = &mut dst[1..]; // behind filter byte 0: none
-                    if opaque {
-                        for (d, s) in dst.chunks_exact_mut(3).zip(src) {
-                            d.copy_from_slice(&s[..3]);
-                        }
-                    } else {
-                        for (d, s) in dst.chunks_exact_mut(4).zip(src) {
-                            d.copy_from_slice(&unpremultiply(*s));
+                // appended row by row into the kept buffer (no zeroing
+                // first), as RGB while every pixel is opaque, else again
+                // as RGBA
+                let mut rows = SPARE_ROWS.take();
+                rows.clear();
+                rows.reserve((w * 3 + 1) * h);
+                let mut alpha = 0xff;
+                for src in self.px.chunks_exact(w.max(1)) {
+                    rows.push(0); // filter byte 0: none
+                    alpha &= push_rgb_row(&mut rows, src);
+                    if alpha != 0xff {
+                        break;
+                    }
+                }
+                let opaque = alpha == 0xff;
+                if !opaque {
+                    rows.clear();
+                    rows.reserve((w * 4 + 1) * h);
+                    for src in self.px.chunks_exact(w.max(1)) {
+                        rows.push(0);
+                        for &p in src {
+                            rows.extend_from_slice(&unpremultiply(p));
                         }
                     }
                 }
+                let bpp = if opaque { 3 } else { 4 };
+                png.header(self.w, self.h, 8, if opaque { 2 } else { 6 });
+                let stride = w * bpp + 1;
                 let done = png.idat_rows(&rows, stride, bpp);
                 keep(&SPARE_ROWS, rows);
                 done?;
@@ -192,21 +200,22 @@ impl RgbaBitmap {
         Ok(png.out)
     }
 
-    /// The image's colours, when there are at most 256.
-    fn palette(&self) -> Option<Palette> {
-        let mut pal = Palette {
-            colours: Vec::new(),
-            keys: [0; PALETTE_SLOTS],
-            vals: [0; PALETTE_SLOTS],
-        };
-        let mut last = None;
-        for &p in &self.px {
-            if last != Some(p) {
-                pal.index_or_add(p)?;
-                last = Some(p);
-            }
+    /// The image's colours, when there are at most 256, and whether every
+    /// pixel is opaque.
+    fn palette(&self) -> Option<(Palette, bool)> {
+        let w = self.w as usize;
+        // every eighth row first, into a palette thrown away: a picture of
+        // more colours (antialiased curves) shows them there at an eighth
+        // of the cost of a whole scan (which keeps the colours' order)
+        let mut sample = Palette::default();
+        let mut opaque = true;
+        for row in self.px.chunks_exact(w.max(1)).step_by(8) {
+            sample.add_runs(row, &mut opaque)?;
         }
-        Some(pal)
+        let mut pal = Palette::default();
+        let mut opaque = true;
+        pal.add_runs(&self.px, &mut opaque)?;
+        Some((pal, opaque))
     }
 
     /// The pixels as PNG rows of `palette` indices packed at `depth` bits,
@@ -256,7 +265,30 @@ struct Palette {
     vals: [u16; PALETTE_SLOTS],
 }
 
+impl Default for Palette {
+    fn default() -> Palette {
+        Palette {
+            colours: Vec::new(),
+            keys: [0; PALETTE_SLOTS],
+            vals: [0; PALETTE_SLOTS],
+        }
+    }
+}
+
 impl Palette {
+    /// Adds the colours of `px`, run by run (most pixels repeat the one
+    /// before), and whether each is opaque to `opaque`; `None` at a 257th.
+    fn add_runs(&mut self, px: &[[u8; 4]], opaque: &mut bool) -> Option<()> {
+        let mut rest = px;
+        while let Some(&p) = rest.first() {
+            *opaque &= p[3] == 255;
+            self.index_or_add(p)?;
+            let run = rest.iter().position(|&q| q != p).unwrap_or(rest.len());
+            rest = &rest[run..];
+        }
+        Some(())
+    }
+
     fn slot(key: u32) -> usize {
         (key.wrapping_mul(0x9e37_79b1) >> 22) as usize
     }
@@ -408,6 +440,31 @@ fn zlib_best(raw: &[u8]) -> Result<Vec<u8>, String> {
     z.finish().map_err(e)
 }
 
+/// The RGB bytes of `src`'s pixels (their alpha dropped) appended to
+/// `out`, four pixels (three little-endian words) at a time; the AND of
+/// their alphas.
+fn push_rgb_row(out: &mut Vec<u8>, src: &[[u8; 4]]) -> u8 {
+    let mut alpha = u32::MAX;
+    let mut s4 = src.chunks_exact(4);
+    for s in &mut s4 {
+        let [p0, p1, p2, p3] = [0, 1, 2, 3].map(|k| u32::from_le_bytes(s[k]));
+        alpha &= p0 & p1 & p2 & p3;
+        let w0 = (p0 & 0x00ff_ffff) | (p1 << 24);
+        let w1 = ((p1 >> 8) & 0xffff) | (p2 << 16);
+        let w2 = ((p2 >> 16) & 0xff) | (p3 << 8);
+        let mut b = [0u8; 12];
+        b[..4].copy_from_slice(&w0.to_le_bytes());
+        b[4..8].copy_from_slice(&w1.to_le_bytes());
+        b[8..].copy_from_slice(&w2.to_le_bytes());
+        out.extend_from_slice(&b);
+    }
+    for p in s4.remainder() {
+        alpha &= u32::from_le_bytes(*p);
+        out.extend_from_slice(&p[..3]);
+    }
+    (alpha >> 24) as u8
+}
+
 /// cairo's un-premultiplication for PNG output.
 fn unpremultiply(p: [u8; 4]) -> [u8; 4] {
     let a = u32::from(p[3]);
@@ -553,6 +610,20 @@ mod tests {
         t.draw_pixel((1, 0), color(0, 0, 0, 1.0)).unwrap();
         let (_, _, px, _) = decode(&t.encode_png().unwrap());
         assert_eq!(px, [0, 0, 0, 0, 0, 0, 0, 255]);
+    }
+
+    #[test]
+    fn rgb_rows_drop_alpha_at_every_length() {
+        for n in 0..13u8 {
+            let src: Vec<[u8; 4]> = (0..n).map(|k| [k, k + 100, k + 200, 255 - k]).collect();
+            let mut dst = vec![7u8];
+            let alpha = push_rgb_row(&mut dst, &src);
+            dst.remove(0);
+            let want_alpha = src.iter().fold(255, |a, p| a & p[3]);
+            assert_eq!(alpha, want_alpha, "{n} pixels");
+            let want: Vec<u8> = src.iter().flat_map(|p| [p[0], p[1], p[2]]).collect();
+            assert_eq!(dst, want, "{n} pixels");
+        }
     }
 
     #[test]
