@@ -37,6 +37,9 @@ pub struct RgbaBitmap {
     h: u32,
     /// Premultiplied `[r, g, b, a]` per pixel, rows top down.
     px: Vec<[u8; 4]>,
+    /// The last colour drawn pixel by pixel (alpha bits and RGB) and its
+    /// premultiplied source: lines paint runs of one coverage.
+    last_source: (u64, (u8, u8, u8), Option<[u32; 4]>),
 }
 
 thread_local! {
@@ -83,6 +86,7 @@ impl RgbaBitmap {
             w,
             h,
             px: zeroed(&SPARE_PX, w as usize * h as usize),
+            last_source: (f64::NAN.to_bits(), (0, 0, 0), None),
         }
     }
 
@@ -502,7 +506,15 @@ impl DrawingBackend for RgbaBitmap {
         if x < 0 || y < 0 || x as u32 >= self.w || y as u32 >= self.h {
             return Ok(());
         }
-        if let Some(src) = Self::source(color) {
+        let key = (color.alpha.to_bits(), color.rgb);
+        let src = if (self.last_source.0, self.last_source.1) == key {
+            self.last_source.2
+        } else {
+            let src = Self::source(color);
+            self.last_source = (key.0, key.1, src);
+            src
+        };
+        if let Some(src) = src {
             self.over((y as u32 * self.w + x as u32) as usize, src);
         }
         Ok(())
