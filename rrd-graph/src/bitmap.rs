@@ -207,18 +207,14 @@ impl RgbaBitmap {
     /// The image's colours, when there are at most 256, and whether every
     /// pixel is opaque.
     fn palette(&self) -> Option<(Palette, bool)> {
-        let w = self.w as usize;
-        // every eighth row first, into a palette thrown away: a picture of
-        // more colours (antialiased curves) shows them there at an eighth
-        // of the cost of a whole scan (which keeps the colours' order)
-        let mut sample = Palette::default();
-        let mut opaque = true;
-        for row in self.px.chunks_exact(w.max(1)).step_by(8) {
-            sample.add_runs(row, &mut opaque)?;
-        }
         let mut pal = Palette::default();
         let mut opaque = true;
-        pal.add_runs(&self.px, &mut opaque)?;
+        // bottom row first: a graph's many-coloured antialiased text
+        // (legend, axis labels) is mostly below its flat plot area, so a
+        // picture of more than 256 colours usually shows it there
+        for row in self.px.chunks_exact((self.w as usize).max(1)).rev() {
+            pal.add_runs(row, &mut opaque)?;
+        }
         Some((pal, opaque))
     }
 
@@ -281,14 +277,26 @@ impl Default for Palette {
 
 impl Palette {
     /// Adds the colours of `px`, run by run (most pixels repeat the one
-    /// before), and whether each is opaque to `opaque`; `None` at a 257th.
+    /// before; a run of the colour two runs back, as in dotted lines, is
+    /// known without a lookup), and whether each is opaque to `opaque`;
+    /// `None` at a 257th.
     fn add_runs(&mut self, px: &[[u8; 4]], opaque: &mut bool) -> Option<()> {
-        let mut rest = px;
-        while let Some(&p) = rest.first() {
-            *opaque &= p[3] == 255;
-            self.index_or_add(p)?;
-            let run = rest.iter().position(|&q| q != p).unwrap_or(rest.len());
-            rest = &rest[run..];
+        // the colours of the last two runs (a run's colour differs from
+        // the one before it, so only the one two back can repeat)
+        let (mut last, mut before_last) = (None, None);
+        let mut i = 0;
+        while let Some(&p) = px.get(i) {
+            let key = u32::from_le_bytes(p);
+            if before_last != Some(key) {
+                *opaque &= p[3] == 255;
+                self.index_or_add(p)?;
+            }
+            i += 1;
+            while px.get(i).is_some_and(|&q| u32::from_le_bytes(q) == key) {
+                i += 1;
+            }
+            before_last = last;
+            last = Some(key);
         }
         Some(())
     }
