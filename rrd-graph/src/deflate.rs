@@ -17,7 +17,7 @@ const MAX_MATCH: usize = 258;
 /// Farthest distance deflate can say.
 const WINDOW: usize = 32_768;
 /// log2 of the hash table's slots.
-const HASH_BITS: u32 = 15;
+const HASH_BITS: u32 = 14;
 
 /// Lengths 3..=258 and distances 1..=32768 as deflate codes: the code,
 /// its extra bits' count and value.
@@ -71,6 +71,13 @@ fn match_len(d: &[u8], a: usize, b: usize, max: usize) -> usize {
 type Token = u32;
 const MATCH: Token = 1 << 31;
 
+thread_local! {
+    /// The token buffer and hash table of the last stream made on this
+    /// thread, for the next (each at most 256 KiB and 64 KiB).
+    static SPARE_TOKENS: std::cell::Cell<Vec<Token>> = const { std::cell::Cell::new(Vec::new()) };
+    static SPARE_HEAD: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// Tokens a block holds at most: bounds the memory of a large image's
 /// stream (4 bytes a token), and lets each part have its own codes.
 const BLOCK_TOKENS: usize = 1 << 16;
@@ -121,7 +128,14 @@ impl<'d> Matcher<'d> {
             fixed,
             nfixed,
             rep: [0; 2],
-            head: vec![0; 1 << HASH_BITS],
+            head: {
+                // the last stream's table, cleared (a fresh one each graph
+                // was a heap growth and trim)
+                let mut head = SPARE_HEAD.take();
+                head.clear();
+                head.resize(1 << HASH_BITS, 0);
+                head
+            },
             hashing: data.len() < u32::MAX as usize,
             i: 0,
         }
@@ -368,7 +382,7 @@ pub(crate) fn zlib(data: &[u8], bpp: usize, row: usize) -> Vec<u8> {
     // zlib header: deflate, 32K window, no dictionary (0x7801 % 31 == 0)
     w.put(0x78, 8);
     w.put(0x01, 8);
-    let mut toks = Vec::with_capacity((data.len() / 32).clamp(64, BLOCK_TOKENS));
+    let mut toks = SPARE_TOKENS.take();
     loop {
         toks.clear();
         let last = m.fill(&mut toks, BLOCK_TOKENS);
@@ -377,6 +391,9 @@ pub(crate) fn zlib(data: &[u8], bpp: usize, row: usize) -> Vec<u8> {
             break;
         }
     }
+    // both bounded: 64K tokens, 2^HASH_BITS slots
+    SPARE_TOKENS.set(toks);
+    SPARE_HEAD.set(std::mem::take(&mut m.head));
     let mut out = w.finish();
     out.extend_from_slice(&zlib_rs::adler32::adler32(1, data).to_be_bytes());
     out
