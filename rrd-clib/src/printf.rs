@@ -201,15 +201,7 @@ fn exp_form(a: f64, p: usize, alt: bool) -> String {
 }
 
 /// 10^0 to 10^22, the powers of ten a double holds exactly.
-const EXACT_POW10: [f64; 23] = {
-    let mut t = [1.0_f64; 23];
-    let mut i = 1;
-    while i < t.len() {
-        t[i] = t[i - 1] * 10.0;
-        i += 1;
-    }
-    t
-};
+const EXACT_POW10: &[f64] = crate::rrd_snprintf::POW10_UP.split_at(23).0;
 
 /// `%.<p>e` (p <= 12) of a non-negative `a` by one scaling by an exact
 /// power of ten, when that provably gives the correctly rounded digits:

@@ -301,8 +301,9 @@ fn pow10(e: i32) -> f64 {
     result
 }
 
-/// [`pow10`] of 0 to 309 (309: inf), made by the same multiplications.
-const POW10_UP: [f64; 310] = {
+/// [`pow10`] of 0 to 309 (309: inf), made by the same multiplications
+/// (exact up to 10^22, which a double holds exactly).
+pub(crate) const POW10_UP: [f64; 310] = {
     let mut t = [1.0_f64; 310];
     let mut i = 1;
     while i < t.len() {

@@ -158,9 +158,9 @@ impl FetchResult {
 }
 
 /// `n` in decimal, right-aligned in `width` columns (`{n:>width$}`,
-/// `width <= 20`), without the formatting machinery (a fetch prints one a
-/// row).
-fn push_right_aligned(s: &mut String, mut n: u64, width: usize) {
+/// `width <= 20`; 0 for none), without the formatting machinery (a fetch
+/// prints one a row, an update keeps one as `last_ds`).
+pub(crate) fn push_right_aligned(s: &mut String, mut n: u64, width: usize) {
     let mut buf = [b' '; 20];
     let mut at = buf.len();
     loop {

@@ -183,21 +183,10 @@ fn set_last_ds(dst: &mut String, v: &Value<'_>) {
             // integers (the common case: counters, gauges of counts) without
             // the general float formatter
             if x.fract() == 0.0 && x.abs() < 1e15 {
-                let mut n = x.abs() as u64;
-                let mut digits = [0u8; 20];
-                let mut k = digits.len();
-                loop {
-                    k -= 1;
-                    digits[k] = b'0' + (n % 10) as u8;
-                    n /= 10;
-                    if n == 0 {
-                        break;
-                    }
-                }
                 if x.is_sign_negative() && *x != 0.0 {
                     dst.push('-');
                 }
-                dst.extend(digits[k..].iter().map(|&c| char::from(c)));
+                crate::fetch::push_right_aligned(dst, x.abs() as u64, 0);
             } else {
                 let _ = write!(dst, "{x}");
             }
