@@ -265,14 +265,7 @@ fn scaled_exp(a: f64, p: usize, negative: bool) -> Option<String> {
         }
         out.extend(digits[..p].iter().map(|&d| char::from(d)));
     }
-    out.push('e');
-    out.push(if e < 0 { '-' } else { '+' });
-    let m = e.unsigned_abs();
-    if m >= 100 {
-        out.push(char::from(b'0' + (m / 100) as u8));
-    }
-    out.push(char::from(b'0' + (m / 10 % 10) as u8));
-    out.push(char::from(b'0' + (m % 10) as u8));
+    push_exponent(&mut out, e);
     Some(out)
 }
 
@@ -314,13 +307,7 @@ fn short_exp(a: f64, p: usize) -> Option<String> {
         out.push_str(rest);
         out.extend(std::iter::repeat_n('0', p - rest.len()));
     }
-    out.push('e');
-    out.push(if exp10 < 0 { '-' } else { '+' });
-    let e = exp10.unsigned_abs();
-    if e < 10 {
-        out.push('0');
-    }
-    out.push_str(&e.to_string());
+    push_exponent(&mut out, exp10);
     Some(out)
 }
 
@@ -331,11 +318,22 @@ fn exp_form_exact(a: f64, p: usize, alt: bool) -> String {
     let (mantissa, e) = s.split_once('e').unwrap_or((&s, "0"));
     let e: i32 = e.parse().unwrap_or(0);
     let point = if alt && p == 0 { "." } else { "" };
-    format!(
-        "{mantissa}{point}e{}{:02}",
-        if e < 0 { '-' } else { '+' },
-        e.unsigned_abs()
-    )
+    let mut out = format!("{mantissa}{point}");
+    push_exponent(&mut out, e);
+    out
+}
+
+/// `%e`'s exponent of a double (|e| < 1000): `e`, its sign, at least two
+/// digits.
+fn push_exponent(out: &mut String, e: i32) {
+    out.push('e');
+    out.push(if e < 0 { '-' } else { '+' });
+    let m = e.unsigned_abs();
+    if m >= 100 {
+        out.push(char::from(b'0' + (m / 100 % 10) as u8));
+    }
+    out.push(char::from(b'0' + (m / 10 % 10) as u8));
+    out.push(char::from(b'0' + (m % 10) as u8));
 }
 
 /// The decimal exponent of `a` once rounded to `p` decimals in `%e` form.

@@ -27,7 +27,7 @@
 //! Checked against the real library by the harness in
 //! `tests/data/snprintf/` (see its README).
 
-use crate::text::TextBuf;
+use crate::text::{TextBuf, DIGIT_PAIRS};
 
 /// Precision cap: the fraction digits must fit in a 64-bit `uintmax_t`, so
 /// `rrd_snprintf` prints at most 19 of them (`%0.25e` prints 19).
@@ -209,13 +209,6 @@ const POW10_U64: [u64; 20] = {
     }
     t
 };
-
-/// "00" to "99".
-const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
 
 /// `n` in decimal, zero-padded to at least `width` digits.
 #[cfg(test)]

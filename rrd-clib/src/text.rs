@@ -2,6 +2,14 @@
 //! paths): `&str`s and ASCII are appended without a UTF-8 check each,
 //! and the whole is checked once when it becomes a `String`.
 
+/// "00" to "99", for writing numbers two digits at a time (pair `k` is
+/// bytes `2k` and `2k + 1`).
+pub const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// A text being built: whole `&str`s and ASCII bytes only.
 #[derive(Debug, Default, Clone)]
 pub struct TextBuf(Vec<u8>);

@@ -307,33 +307,30 @@ impl Palette {
 
     /// `p`'s index, added if new; `None` when it would be the 257th.
     fn index_or_add(&mut self, p: [u8; 4]) -> Option<u8> {
-        let key = u32::from_le_bytes(p);
-        let mut slot = Self::slot(key);
-        loop {
-            match self.vals[slot] {
-                0 => {
-                    if self.colours.len() == 256 {
-                        return None;
-                    }
-                    self.colours.push(p);
-                    self.keys[slot] = key;
-                    self.vals[slot] = self.colours.len() as u16;
-                    return Some((self.colours.len() - 1) as u8);
-                }
-                v if self.keys[slot] == key => return Some((v - 1) as u8),
-                _ => slot = (slot + 1) % PALETTE_SLOTS,
+        match self.find(u32::from_le_bytes(p)) {
+            Ok(i) => Some(i),
+            Err(_) if self.colours.len() == 256 => None,
+            Err(slot) => {
+                self.colours.push(p);
+                self.keys[slot] = u32::from_le_bytes(p);
+                self.vals[slot] = self.colours.len() as u16;
+                Some((self.colours.len() - 1) as u8)
             }
         }
     }
 
     /// `p`'s index, if it is in the palette.
     fn index(&self, p: [u8; 4]) -> Option<u8> {
-        let key = u32::from_le_bytes(p);
+        self.find(u32::from_le_bytes(p)).ok()
+    }
+
+    /// The index of the colour `key`, or the empty slot where it would go.
+    fn find(&self, key: u32) -> Result<u8, usize> {
         let mut slot = Self::slot(key);
         loop {
             match self.vals[slot] {
-                0 => return None,
-                v if self.keys[slot] == key => return Some((v - 1) as u8),
+                0 => return Err(slot),
+                v if self.keys[slot] == key => return Ok((v - 1) as u8),
                 _ => slot = (slot + 1) % PALETTE_SLOTS,
             }
         }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use rrd_clib::text::TextBuf as Out;
+use rrd_clib::text::{TextBuf as Out, DIGIT_PAIRS};
 
 use crate::canvas::{Canvas, HAlign, Metrics, Rgba, Text, VAlign};
 
@@ -96,13 +96,6 @@ fn num(out: &mut Out, v: f64) {
     }
     out.push_ascii(&buf, n);
 }
-
-/// "00" to "99".
-const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
 
 /// `fill:#rrggbb;fill-opacity:A;`, as paths and text groups are filled.
 fn fill_style(out: &mut Out, c: Rgba) {
